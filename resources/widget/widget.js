@@ -1,0 +1,475 @@
+/*
+ * Frontline customer web chat: the customer side of docs/protocol.md (/ws/customer).
+ *
+ * - customer_hello with the visitor token from localStorage; the token the hub returns in
+ *   customer_welcome is stored for the next visit (same customer, same conversation).
+ * - customer_send carries a txn_id; a message stays in the outbox (also kept in localStorage)
+ *   until its result arrives, and is re-sent with the SAME txn_id after a reconnect, so the
+ *   hub never stores it twice.
+ * - Reconnects with exponential backoff and jitter, except after a final close (4100-4199).
+ * - All message text is rendered with textContent: it is plain text, never HTML.
+ */
+(function () {
+  "use strict";
+
+  var PROTOCOL = 1;
+  var MAX_TEXT_CHARS = 8000;
+  var TOKEN_KEY = "frontline.visitor_token";
+  var OUTBOX_KEY = "frontline.outbox";
+  var BACKOFF_BASE_MS = 400;
+  var BACKOFF_MAX_MS = 10000;
+  var HELLO_TIMEOUT_MS = 10000;
+
+  var STRINGS = {
+    en: {
+      title: "Chat with support",
+      empty: "Write us — an operator usually answers within a minute",
+      placeholder: "Type a message…",
+      send: "Send",
+      connecting: "Connecting…",
+      connected: "Connected",
+      reconnecting: "Reconnecting…",
+      closed: "Chat is unavailable. Please reload the page later.",
+      queued: "will be sent when connected",
+      sending: "sending…",
+      failed: "Not sent — tap to retry",
+      support: "Support",
+      you: "You"
+    },
+    ru: {
+      title: "Чат с поддержкой",
+      empty: "Напишите нам — оператор обычно отвечает в течение минуты",
+      placeholder: "Введите сообщение…",
+      send: "Отправить",
+      connecting: "Подключение…",
+      connected: "Подключено",
+      reconnecting: "Переподключение…",
+      closed: "Чат недоступен. Пожалуйста, обновите страницу позже.",
+      queued: "отправится после подключения",
+      sending: "отправка…",
+      failed: "Не отправлено — нажмите, чтобы повторить",
+      support: "Поддержка",
+      you: "Вы"
+    },
+    uk: {
+      title: "Чат з підтримкою",
+      empty: "Напишіть нам — оператор зазвичай відповідає протягом хвилини",
+      placeholder: "Введіть повідомлення…",
+      send: "Надіслати",
+      connecting: "Підключення…",
+      connected: "Підключено",
+      reconnecting: "Перепідключення…",
+      closed: "Чат недоступний. Будь ласка, оновіть сторінку пізніше.",
+      queued: "буде надіслано після підключення",
+      sending: "надсилання…",
+      failed: "Не надіслано — натисніть, щоб повторити",
+      support: "Підтримка",
+      you: "Ви"
+    }
+  };
+
+  // ------------------------------------------------------------------ language
+
+  function pickLang() {
+    var forced = new URLSearchParams(location.search).get("lang");
+    var candidates = [forced].concat(navigator.languages || [], [navigator.language]);
+    for (var i = 0; i < candidates.length; i++) {
+      var c = (candidates[i] || "").toLowerCase().split(/[-_]/)[0];
+      if (STRINGS[c]) return c;
+    }
+    return "en";
+  }
+
+  var lang = pickLang();
+  var T = STRINGS[lang];
+
+  function applyStrings() {
+    document.documentElement.lang = lang;
+    document.title = T.title;
+    document.querySelectorAll("[data-i18n]").forEach(function (el) {
+      el.textContent = T[el.getAttribute("data-i18n")];
+    });
+    document.querySelectorAll("[data-i18n-placeholder]").forEach(function (el) {
+      el.setAttribute("placeholder", T[el.getAttribute("data-i18n-placeholder")]);
+    });
+    document.querySelectorAll("[data-i18n-title]").forEach(function (el) {
+      var s = T[el.getAttribute("data-i18n-title")];
+      el.setAttribute("title", s);
+      el.setAttribute("aria-label", s);
+    });
+  }
+
+  // ------------------------------------------------------------------ storage (may be unavailable)
+
+  function load(key) {
+    try { return window.localStorage.getItem(key); } catch (e) { return null; }
+  }
+
+  function save(key, value) {
+    try { window.localStorage.setItem(key, value); } catch (e) { /* private mode: this visit only */ }
+  }
+
+  // ------------------------------------------------------------------ ids
+
+  function uuid4() {
+    if (window.crypto && typeof window.crypto.randomUUID === "function") {
+      return window.crypto.randomUUID();
+    }
+    // crypto.randomUUID exists only in secure contexts; plain http on a LAN address is not one.
+    var b = new Uint8Array(16);
+    window.crypto.getRandomValues(b);
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    var h = Array.prototype.map.call(b, function (x) { return (x + 0x100).toString(16).slice(1); }).join("");
+    return h.slice(0, 8) + "-" + h.slice(8, 12) + "-" + h.slice(12, 16) + "-" + h.slice(16, 20) + "-" + h.slice(20);
+  }
+
+  // ------------------------------------------------------------------ elements
+
+  var els = {};
+
+  function el(tag, cls, text) {
+    var e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text !== undefined) e.textContent = text;
+    return e;
+  }
+
+  function formatTime(iso) {
+    var d = iso ? new Date(iso) : new Date();
+    if (isNaN(d.getTime())) return "";
+    try {
+      return d.toLocaleTimeString(lang, { hour: "2-digit", minute: "2-digit" });
+    } catch (e) {
+      return d.toTimeString().slice(0, 5);
+    }
+  }
+
+  // ------------------------------------------------------------------ state
+
+  var ws = null;
+  var ready = false;          // welcome received on the current connection
+  var finalClose = false;     // a 4100-4199 close: never reconnect
+  var attempt = 0;            // reconnects since the last welcome
+  var reconnectTimer = null;
+  var helloTimer = null;
+  var everConnected = false;
+  var shownIds = {};          // message id -> element
+  var outbox = [];            // [{txn_id, text, el}] not yet confirmed by a result
+
+  function setStatus(state) {
+    els.status.setAttribute("data-state", state);
+    els.status.textContent = T[state];
+  }
+
+  function updateEmpty() {
+    els.empty.hidden = els.messages.querySelector(".msg") !== null;
+  }
+
+  function scrollToEnd() {
+    els.messages.scrollTop = els.messages.scrollHeight;
+  }
+
+  function setMeta(node, text) {
+    var meta = node.querySelector(".meta");
+    if (!meta) {
+      meta = el("span", "meta");
+      node.appendChild(meta);
+    }
+    meta.textContent = text;
+  }
+
+  function messageElement(author, text, authorName, createdAt) {
+    var kind = author === "operator" || author === "system" ? author : "customer";
+    var node = el("div", "msg");
+    node.setAttribute("data-author", kind);
+    if (kind === "operator") {
+      node.appendChild(el("span", "author", authorName || T.support));
+    }
+    node.appendChild(el("span", "text", text));
+    if (kind !== "system") setMeta(node, formatTime(createdAt));
+    return node;
+  }
+
+  function showMessage(m) {
+    if (!m || typeof m.id !== "number") return;
+    if (shownIds[m.id]) return;
+    // Our own message whose result was lost: the history carries its txn_id.
+    if (m.txn_id) {
+      var pending = findPending(m.txn_id);
+      if (pending) {
+        confirm(pending, m);
+        return;
+      }
+    }
+    var node = messageElement(m.author, m.text, m.author_name, m.created_at);
+    node.setAttribute("data-id", String(m.id));
+    shownIds[m.id] = node;
+    insertConfirmed(node);
+    updateEmpty();
+    scrollToEnd();
+  }
+
+  // Confirmed messages go before the first still-pending one.
+  function insertConfirmed(node) {
+    var firstPending = els.messages.querySelector(".msg.pending, .msg.failed");
+    els.messages.insertBefore(node, firstPending);
+  }
+
+  // ------------------------------------------------------------------ outbox
+
+  function persistOutbox() {
+    save(OUTBOX_KEY, JSON.stringify(outbox.map(function (o) { return { txn_id: o.txn_id, text: o.text }; })));
+  }
+
+  function findPending(txnId) {
+    for (var i = 0; i < outbox.length; i++) {
+      if (outbox[i].txn_id === txnId) return outbox[i];
+    }
+    return null;
+  }
+
+  function dropPending(item) {
+    outbox = outbox.filter(function (o) { return o !== item; });
+    persistOutbox();
+  }
+
+  function confirm(item, m) {
+    dropPending(item);
+    var node = item.el;
+    if (!m || typeof m.id !== "number") {
+      node.classList.remove("pending");
+      setMeta(node, formatTime());
+      return;
+    }
+    if (shownIds[m.id]) {
+      node.remove();          // already on screen (from a history)
+    } else {
+      node.classList.remove("pending");
+      node.setAttribute("data-id", String(m.id));
+      setMeta(node, formatTime(m.created_at));
+      shownIds[m.id] = node;
+      node.remove();
+      insertConfirmed(node);
+    }
+    updateEmpty();
+    scrollToEnd();
+  }
+
+  function fail(item, text) {
+    dropPending(item);
+    var node = item.el;
+    node.classList.remove("pending");
+    node.classList.add("failed");
+    node.title = text || "";
+    setMeta(node, T.failed);
+    node.addEventListener("click", function retry() {
+      node.removeEventListener("click", retry);
+      node.classList.remove("failed");
+      node.title = "";
+      enqueue(item.text, uuid4(), node);   // a new command: the old txn_id has its answer
+    });
+  }
+
+  function enqueue(text, txnId, existing) {
+    var node = existing || messageElement("customer", text);
+    node.classList.add("pending");
+    node.setAttribute("data-txn", txnId);
+    if (!existing) {
+      els.messages.appendChild(node);
+    } else {
+      node.remove();
+      els.messages.appendChild(node);
+    }
+    var item = { txn_id: txnId, text: text, el: node };
+    outbox.push(item);
+    persistOutbox();
+    updateEmpty();
+    scrollToEnd();
+    transmit(item);
+  }
+
+  function transmit(item) {
+    if (ready && ws && ws.readyState === WebSocket.OPEN) {
+      setMeta(item.el, T.sending);
+      ws.send(JSON.stringify({ type: "customer_send", txn_id: item.txn_id, text: item.text }));
+    } else {
+      setMeta(item.el, T.queued);
+    }
+  }
+
+  function flushOutbox() {
+    outbox.slice().forEach(transmit);
+  }
+
+  // ------------------------------------------------------------------ connection
+
+  function hubUrl() {
+    var scheme = location.protocol === "https:" ? "wss:" : "ws:";
+    return scheme + "//" + location.host + "/ws/customer";
+  }
+
+  function connect() {
+    reconnectTimer = null;
+    if (finalClose) return;
+    setStatus(everConnected || attempt > 0 ? "reconnecting" : "connecting");
+    var sock;
+    try {
+      sock = new WebSocket(hubUrl());
+    } catch (e) {
+      scheduleReconnect();
+      return;
+    }
+    ws = sock;
+    ready = false;
+
+    sock.onopen = function () {
+      if (sock !== ws) return;
+      sock.send(JSON.stringify({
+        type: "customer_hello",
+        protocol: PROTOCOL,
+        visitor_token: load(TOKEN_KEY) || "",
+        name: "",
+        locale: lang
+      }));
+      helloTimer = setTimeout(function () { if (sock === ws && !ready) sock.close(4000); }, HELLO_TIMEOUT_MS);
+    };
+
+    sock.onmessage = function (ev) {
+      if (sock !== ws || typeof ev.data !== "string") return;
+      var frame;
+      try { frame = JSON.parse(ev.data); } catch (e) { return; }
+      if (!frame || typeof frame !== "object") return;
+      handleFrame(frame);
+    };
+
+    sock.onclose = function (ev) {
+      if (sock !== ws) return;
+      clearTimeout(helloTimer);
+      ready = false;
+      ws = null;
+      outbox.forEach(function (o) { setMeta(o.el, T.queued); });
+      if (ev.code >= 4100 && ev.code <= 4199) {
+        finalClose = true;
+        setStatus("closed");
+        return;
+      }
+      scheduleReconnect();
+    };
+
+    sock.onerror = function () { /* onclose follows and decides */ };
+  }
+
+  function scheduleReconnect() {
+    if (finalClose || reconnectTimer) return;
+    setStatus(everConnected || attempt > 0 ? "reconnecting" : "connecting");
+    var ceiling = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * Math.pow(2, attempt));
+    var delay = ceiling / 2 + Math.random() * ceiling / 2;   // "equal jitter"
+    attempt += 1;
+    reconnectTimer = setTimeout(connect, delay);
+  }
+
+  function reconnectNow() {
+    if (finalClose || ws) return;
+    if (reconnectTimer) clearTimeout(reconnectTimer);
+    connect();
+  }
+
+  function handleFrame(f) {
+    switch (f.type) {
+      case "customer_welcome":
+        clearTimeout(helloTimer);
+        ready = true;
+        everConnected = true;
+        attempt = 0;
+        if (typeof f.visitor_token === "string" && f.visitor_token) save(TOKEN_KEY, f.visitor_token);
+        (f.messages || []).forEach(showMessage);
+        setStatus("connected");
+        flushOutbox();
+        break;
+      case "result": {
+        var item = findPending(f.txn_id);
+        if (item) confirm(item, f.data && f.data.message);
+        break;
+      }
+      case "error": {
+        var failed = f.txn_id ? findPending(f.txn_id) : null;
+        if (failed) fail(failed, f.text);
+        break;
+      }
+      case "message_created":
+        showMessage(f.message);
+        break;
+      default:
+        break;    // unknown frames are ignored (forward compatibility)
+    }
+  }
+
+  // ------------------------------------------------------------------ composer
+
+  function autosize() {
+    els.composer.style.height = "auto";
+    els.composer.style.height = Math.min(els.composer.scrollHeight + 2, 140) + "px";
+  }
+
+  function submit() {
+    var text = els.composer.value.replace(/^\s+|\s+$/g, "");
+    if (!text) return;
+    if (text.length > MAX_TEXT_CHARS) text = text.slice(0, MAX_TEXT_CHARS);
+    els.composer.value = "";
+    autosize();
+    enqueue(text, uuid4());
+    els.composer.focus();
+  }
+
+  function restoreOutbox() {
+    var raw = load(OUTBOX_KEY);
+    if (!raw) return;
+    var saved;
+    try { saved = JSON.parse(raw); } catch (e) { return; }
+    if (!Array.isArray(saved)) return;
+    saved.forEach(function (o) {
+      if (o && typeof o.txn_id === "string" && typeof o.text === "string" && o.text) {
+        var node = messageElement("customer", o.text);
+        node.classList.add("pending");
+        node.setAttribute("data-txn", o.txn_id);
+        els.messages.appendChild(node);
+        setMeta(node, T.queued);
+        outbox.push({ txn_id: o.txn_id, text: o.text, el: node });
+      }
+    });
+    updateEmpty();
+  }
+
+  function start() {
+    els.messages = document.getElementById("messages");
+    els.empty = document.getElementById("empty");
+    els.status = document.getElementById("status");
+    els.composer = document.getElementById("composer");
+    els.send = document.getElementById("send");
+    els.form = document.getElementById("composer-form");
+    applyStrings();
+    restoreOutbox();
+
+    els.form.addEventListener("submit", function (e) {
+      e.preventDefault();
+      submit();
+    });
+    els.composer.addEventListener("keydown", function (e) {
+      if (e.key === "Enter" && !e.shiftKey && !e.isComposing && e.keyCode !== 229) {
+        e.preventDefault();
+        submit();
+      }
+    });
+    els.composer.addEventListener("input", autosize);
+    window.addEventListener("online", reconnectNow);
+
+    connect();
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", start);
+  } else {
+    start();
+  }
+})();
