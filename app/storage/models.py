@@ -1,0 +1,160 @@
+"""SQLAlchemy models. Only app/storage sees these; everything else gets dataclasses or
+protocol structs from the repositories."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stores naive UTC, hands out aware UTC datetimes."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC)
+
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: UTCDateTime()}
+
+
+class HubMeta(Base):
+    """Key/value facts about this database (``epoch``)."""
+
+    __tablename__ = "hub_meta"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(String(255))
+
+
+class Operator(Base):
+    __tablename__ = "operators"
+    __table_args__ = (
+        CheckConstraint("role IN ('operator', 'supervisor', 'admin')", name="role"),
+        CheckConstraint("status IN ('online', 'away', 'offline')", name="status"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(128))
+    role: Mapped[str] = mapped_column(String(16))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    status: Mapped[str] = mapped_column(String(16), default="offline")
+    status_since: Mapped[datetime | None]
+    capacity: Mapped[int] = mapped_column(Integer, default=3)
+    last_assigned_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+
+
+class Session(Base):
+    """A login. The token itself is never stored, only its SHA-256."""
+
+    __tablename__ = "sessions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    operator_id: Mapped[int] = mapped_column(ForeignKey("operators.id", ondelete="CASCADE"), index=True)
+    device_id: Mapped[str] = mapped_column(String(128), default="")
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+
+
+class Customer(Base):
+    __tablename__ = "customers"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    channel: Mapped[str] = mapped_column(String(16), default="web")
+    locale: Mapped[str] = mapped_column(String(16), default="")
+    first_seen: Mapped[datetime]
+
+
+class CustomerIdentity(Base):
+    """How a channel recognises a customer. For ``web``: SHA-256 of the visitor token."""
+
+    __tablename__ = "customer_identities"
+    __table_args__ = (UniqueConstraint("channel", "external_id_hash"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"), index=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    external_id_hash: Mapped[str] = mapped_column(String(64))
+
+
+class Conversation(Base):
+    __tablename__ = "conversations"
+    __table_args__ = (
+        CheckConstraint("status IN ('queued', 'open', 'resolved')", name="status"),
+        Index("ix_conversations_status_created", "status", "created_at"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(16), default="web")
+    status: Mapped[str] = mapped_column(String(16), default="queued")
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("operators.id"), index=True)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    waiting_since: Mapped[datetime | None]
+
+
+class Message(Base):
+    """One message. ``(sender_key, txn_id)`` is unique, so a retried command never
+    inserts twice (sender_key: ``op:<id>`` or ``cust:<id>``)."""
+
+    __tablename__ = "messages"
+    __table_args__ = (
+        CheckConstraint("author IN ('customer', 'operator', 'system')", name="author"),
+        UniqueConstraint("sender_key", "txn_id"),
+        Index("ix_messages_conversation_id_id", "conversation_id", "id"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
+    author: Mapped[str] = mapped_column(String(16))
+    operator_id: Mapped[int | None] = mapped_column(ForeignKey("operators.id"))
+    sender_key: Mapped[str] = mapped_column(String(32))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    txn_id: Mapped[str | None] = mapped_column(String(64))
+
+
+class Event(Base):
+    """The operator event log. ``seq`` never goes back and is never reused."""
+
+    __tablename__ = "events"
+    __table_args__ = {"sqlite_autoincrement": True}
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    payload: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]

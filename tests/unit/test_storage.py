@@ -1,0 +1,159 @@
+"""Repositories against a real SQLite file (no sockets)."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+
+from app.domain.errors import Conflict, Forbidden
+from app.protocol.messages import ConversationUpdated, MessageCreated
+from app.storage import DuplicateUser, Store, make_engine, upgrade
+from app.storage.models import Base
+
+
+@pytest.fixture
+def db_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'hub.db'}"
+
+
+@pytest.fixture
+def store(db_url: str) -> Iterator[Store]:
+    engine = make_engine(db_url)
+    upgrade(engine)
+    yield Store(engine)
+    engine.dispose()
+
+
+def test_migration_matches_models(db_url: str) -> None:
+    engine = make_engine(db_url)
+    upgrade(engine)
+    with engine.connect() as conn:
+        ctx = MigrationContext.configure(conn, opts={"compare_type": True})
+        diffs = compare_metadata(ctx, Base.metadata)
+    engine.dispose()
+    assert diffs == []
+
+
+def test_upgrade_from_url_twice_and_sqlite_pragmas(db_url: str, tmp_path: Path) -> None:
+    upgrade(db_url)
+    upgrade(db_url)  # already at head: nothing to do
+    engine = make_engine(db_url)
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 5000
+    engine.dispose()
+    tables = {r[0] for r in sqlite3.connect(tmp_path / "hub.db").execute("select name from sqlite_master")}
+    assert {
+        "operators",
+        "sessions",
+        "customers",
+        "customer_identities",
+        "conversations",
+        "messages",
+        "events",
+        "hub_meta",
+        "alembic_version",
+    } <= tables
+
+
+def test_epoch_is_stable(store: Store) -> None:
+    e = store.epoch()
+    assert len(e) == 32 and store.epoch() == e
+
+
+def test_duplicate_user(store: Store) -> None:
+    store.create_operator("olena", "h", "operator", "Olena")
+    with pytest.raises(DuplicateUser):
+        store.create_operator("olena", "h", "operator", "Olena 2")
+    with pytest.raises(ValueError):
+        store.create_operator("bob", "h", "boss", "Bob")
+
+
+def test_customer_flow_and_idempotency(store: Store) -> None:
+    op = store.create_operator("olena", "h", "operator", "Olena Koval")
+    visitor = store.create_visitor("web", "a" * 64, "Visitor 1", "uk")
+    assert visitor.conversation_id is None
+    first = store.customer_send(visitor.customer.id, "Де моє замовлення?", "t1")
+    again = store.customer_send(visitor.customer.id, "Де моє замовлення?", "t1")
+    assert again.value.duplicate and again.events == []
+    assert again.value.message.id == first.value.message.id
+    kinds = [type(e) for e in first.events]
+    assert kinds == [ConversationUpdated, MessageCreated]
+    conv_id = first.value.message.conversation_id
+    assert store.conversation(conv_id).status == "queued"
+    assert store.conversation(conv_id).waiting_since is not None
+
+    # nobody online: routing assigns nothing
+    assert store.route_queued().value == []
+    store.set_status(op.id, "online")
+    routed = store.route_queued()
+    assert routed.value == [(conv_id, op.id)]
+    assert store.conversation(conv_id).assignee_id == op.id
+
+    reply = store.operator_send(op.id, conv_id, "<b>Добрий день</b>", "r1")
+    retry = store.operator_send(op.id, conv_id, "<b>Добрий день</b>", "r1")
+    assert retry.value.duplicate and retry.value.message.id == reply.value.message.id
+    assert reply.customer_messages[0][1].operator_id is None
+    assert reply.customer_messages[0][1].author_name == "Olena Koval"
+    assert store.conversation(conv_id).waiting_since is None
+    page = store.history(conv_id, None, 50)
+    assert [m.text for m in page.messages] == ["Де моє замовлення?", "<b>Добрий день</b>"]
+    assert not page.has_more
+
+    # seq strictly increasing over everything written
+    seqs = [e.seq for o in (first, routed, reply) for e in o.events]
+    assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs)
+    assert store.last_seq() == seqs[-1]
+
+
+def test_take_conflict_and_forbidden(store: Store) -> None:
+    a = store.create_operator("a", "h", "operator", "A")
+    b = store.create_operator("b", "h", "operator", "B")
+    sup = store.create_operator("s", "h", "supervisor", "S")
+    v = store.create_visitor("web", "b" * 64, "V", "en")
+    conv_id = store.customer_send(v.customer.id, "hi", "t1").value.message.conversation_id
+    assert store.take(a.id, conv_id).value.assignee_id == a.id
+    assert store.take(a.id, conv_id).events == []  # taking again is harmless
+    with pytest.raises(Conflict):
+        store.take(b.id, conv_id)
+    with pytest.raises(Forbidden):
+        store.operator_send(b.id, conv_id, "x", "t2")
+    with pytest.raises(Forbidden):
+        store.resolve(b.id, conv_id)
+    assert store.resolve(sup.id, conv_id).value.status == "resolved"
+    with pytest.raises(Conflict):
+        store.operator_send(a.id, conv_id, "x", "t3")
+
+
+def test_history_paging(store: Store) -> None:
+    v = store.create_visitor("web", "c" * 64, "V", "en")
+    for i in range(7):
+        store.customer_send(v.customer.id, f"m{i}", f"t{i}")
+    conv_id = store.find_visitor("web", "c" * 64).conversation_id  # type: ignore[union-attr]
+    assert conv_id is not None
+    p1 = store.history(conv_id, None, 3)
+    assert [m.text for m in p1.messages] == ["m4", "m5", "m6"] and p1.has_more
+    p2 = store.history(conv_id, p1.messages[0].id, 3)
+    assert [m.text for m in p2.messages] == ["m1", "m2", "m3"] and p2.has_more
+    p3 = store.history(conv_id, p2.messages[0].id, 3)
+    assert [m.text for m in p3.messages] == ["m0"] and not p3.has_more
+    assert len(store.history(conv_id, None, 0).messages) == 1  # clamped to 1
+
+
+def test_session_lookup_and_revoke(store: Store) -> None:
+    op = store.create_operator("a", "h", "operator", "A")
+    store.create_session(op.id, "f" * 64, "dev", timedelta(days=30))
+    rec = store.find_session("f" * 64)
+    assert rec is not None and rec.operator_id == op.id and rec.revoked_at is None
+    store.revoke_session("f" * 64)
+    rec = store.find_session("f" * 64)
+    assert rec is not None and rec.revoked_at is not None
+    assert store.find_session("0" * 64) is None
