@@ -1,0 +1,201 @@
+"""One websocket connection from an operator client to the hub.
+
+It speaks the protocol (hello, commands with txn_ids, events) and nothing else:
+reconnecting and state live in :mod:`app.client.session`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import websockets
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
+
+from app.protocol import PROTOCOL_VERSION, ProtocolError, encode
+from app.protocol.codec import decode_operator_outbound
+from app.protocol.messages import MAX_FRAME_BYTES, Error, Hello, Result, Welcome
+
+log = logging.getLogger(__name__)
+
+CLIENT_NAME = "frontline-desktop/0.1.0"
+
+
+class HubUnreachable(Exception):
+    """The hub could not be reached at all (DNS, refused, timeout, not a hub)."""
+
+    def __init__(self, url: str, reason: str) -> None:
+        super().__init__(f"cannot reach the hub at {url}: {reason}")
+        self.url = url
+        self.reason = reason
+
+
+class CommandFailed(Exception):
+    """The hub answered a command with an error frame."""
+
+    def __init__(self, code: str, text: str) -> None:
+        super().__init__(f"{code}: {text}")
+        self.code = code
+        self.text = text
+
+
+class ConnectionLost(Exception):
+    """The connection closed while a command was waiting for its answer."""
+
+    def __init__(self, close_code: int | None) -> None:
+        super().__init__(f"connection closed (code {close_code})")
+        self.close_code = close_code
+
+
+def operator_endpoint(url: str) -> str:
+    """Normalise what a user typed ("hub.local:8765", "ws://h:1/") to the operator endpoint."""
+    url = url.strip()
+    if not url:
+        raise HubUnreachable(url, "no hub address given")
+    if "://" not in url:
+        url = "ws://" + url
+    scheme, rest = url.split("://", 1)
+    scheme = {"http": "ws", "https": "wss"}.get(scheme.lower(), scheme.lower())
+    if scheme not in ("ws", "wss"):
+        raise HubUnreachable(url, f"unsupported scheme {scheme!r}")
+    host = rest.split("/", 1)[0]
+    if not host:
+        raise HubUnreachable(url, "no host in the address")
+    return f"{scheme}://{host}/ws/operator"
+
+
+EventHandler = Callable[[Any], None]
+CloseHandler = Callable[[int | None], None]
+
+
+class HubConnection:
+    """An open, greeted connection. Create with :meth:`open`."""
+
+    def __init__(self, ws: ClientConnection, welcome: Welcome) -> None:
+        self._ws = ws
+        self.welcome = welcome
+        self._pending: dict[str, asyncio.Future[dict[str, object]]] = {}
+        self._on_event: EventHandler = lambda _e: None
+        self._on_close: CloseHandler = lambda _c: None
+        self._reader: asyncio.Task[None] | None = None
+        self.close_code: int | None = None
+
+    @classmethod
+    async def open(cls, url: str, *, device_id: str, timeout: float = 8.0) -> HubConnection:
+        endpoint = operator_endpoint(url)
+        try:
+            ws = await asyncio.wait_for(
+                connect(
+                    endpoint,
+                    open_timeout=timeout,
+                    max_size=MAX_FRAME_BYTES,
+                    ping_interval=20,
+                    ping_timeout=20,
+                ),
+                timeout,
+            )
+        except (OSError, TimeoutError, InvalidHandshake, InvalidURI) as exc:
+            raise HubUnreachable(url, _reason(exc)) from None
+        try:
+            await ws.send(encode(Hello(protocol=PROTOCOL_VERSION, client=CLIENT_NAME, device_id=device_id)))
+            raw = await asyncio.wait_for(ws.recv(), timeout)
+            frame = decode_operator_outbound(raw)
+        except (ConnectionClosed, TimeoutError, ProtocolError, OSError) as exc:
+            await ws.close()
+            raise HubUnreachable(url, f"the hub did not greet us ({_reason(exc)})") from None
+        if isinstance(frame, Error):
+            await ws.close()
+            raise HubUnreachable(url, frame.text)
+        if not isinstance(frame, Welcome):
+            await ws.close()
+            raise HubUnreachable(url, "the server does not speak the Frontline protocol")
+        return cls(ws, frame)
+
+    def start(self, on_event: EventHandler, on_close: CloseHandler) -> None:
+        """Start dispatching events; ``on_close`` runs once when the connection ends."""
+        self._on_event = on_event
+        self._on_close = on_close
+        self._reader = asyncio.get_running_loop().create_task(self._read_loop())
+
+    async def request(self, command: Any, timeout: float = 15.0) -> dict[str, object]:
+        """Send a command (a struct with a ``txn_id``) and wait for its result data."""
+        txn_id: str = command.txn_id
+        fut: asyncio.Future[dict[str, object]] = asyncio.get_running_loop().create_future()
+        self._pending[txn_id] = fut
+        try:
+            await self._ws.send(encode(command))
+            return await asyncio.wait_for(fut, timeout)
+        except ConnectionClosed:
+            raise ConnectionLost(self._ws.close_code) from None
+        finally:
+            self._pending.pop(txn_id, None)
+
+    async def close(self, code: int = 1000) -> None:
+        await self._ws.close(code)
+        if self._reader is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reader
+
+    @property
+    def is_open(self) -> bool:
+        return self._ws.state is websockets.protocol.State.OPEN
+
+    async def _read_loop(self) -> None:
+        try:
+            async for raw in self._ws:
+                try:
+                    frame = decode_operator_outbound(raw)
+                except ProtocolError as exc:
+                    log.warning("ignoring a frame the hub sent that we cannot read: %s", exc.code)
+                    continue
+                if isinstance(frame, Result):
+                    self._resolve(frame.txn_id, result=frame.data)
+                elif isinstance(frame, Error):
+                    if frame.txn_id is not None:
+                        self._resolve(frame.txn_id, error=CommandFailed(frame.code, frame.text))
+                    else:
+                        log.warning("hub reported an error: %s %s", frame.code, frame.text)
+                else:
+                    try:
+                        self._on_event(frame)
+                    except Exception:
+                        log.exception("event handler failed for %s", type(frame).__name__)
+        except ConnectionClosed:
+            pass
+        finally:
+            self.close_code = self._ws.close_code
+            for fut in self._pending.values():
+                if not fut.done():
+                    fut.set_exception(ConnectionLost(self.close_code))
+            self._on_close(self.close_code)
+
+    def _resolve(
+        self, txn_id: str, *, result: dict[str, object] | None = None, error: Exception | None = None
+    ) -> None:
+        fut = self._pending.get(txn_id)
+        if fut is None or fut.done():
+            return
+        if error is not None:
+            fut.set_exception(error)
+        else:
+            fut.set_result(result or {})
+
+
+def new_txn_id() -> str:
+    return str(uuid.uuid4())
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, TimeoutError | asyncio.TimeoutError):
+        return "no answer in time"
+    if isinstance(exc, ConnectionRefusedError):
+        return "connection refused"
+    if isinstance(exc, InvalidHandshake):
+        return "the server there is not a Frontline hub"
+    text = str(exc) or type(exc).__name__
+    return text

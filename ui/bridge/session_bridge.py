@@ -1,0 +1,156 @@
+"""The one QObject between the widgets and the operator session (app.client).
+
+Session events become Qt signals; user intents arrive as async slots that call the
+service. Failures come back as translated, human sentences; nothing here touches a
+socket directly.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from PySide6.QtCore import QObject, Signal
+from qasync import asyncSlot
+
+from app.client.connection import CommandFailed, ConnectionLost, HubUnreachable
+from app.client.session import LinkChange, OperatorSession
+from app.protocol.messages import ConversationInfo, MessageInfo, OperatorInfo
+
+log = logging.getLogger(__name__)
+
+
+class SessionBridge(QObject):
+    link_changed = Signal(object)  # LinkChange
+    synced = Signal()
+    conversation_changed = Signal(object)  # ConversationInfo
+    message_added = Signal(object)  # MessageInfo
+    operator_changed = Signal(object)  # OperatorInfo
+    session_ended = Signal(str)
+    logged_in = Signal(object)  # OperatorInfo
+    login_failed = Signal(str, str)  # kind: "auth" | "unreachable", human text
+    history_loaded = Signal(int)  # conversation id
+    message_sent = Signal(object)  # MessageInfo
+    command_failed = Signal(str)  # human text
+    signed_out = Signal()
+
+    def __init__(self, session: OperatorSession, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.session = session
+        session.link_changed.connect(self.link_changed.emit)
+        session.synced.connect(lambda _v: self.synced.emit())
+        session.conversation_changed.connect(self.conversation_changed.emit)
+        session.message_added.connect(self.message_added.emit)
+        session.operator_changed.connect(self.operator_changed.emit)
+        session.session_ended.connect(self.session_ended.emit)
+
+    # ------------------------------------------------------------------ queries (no I/O)
+
+    @property
+    def me(self) -> OperatorInfo | None:
+        return self.session.me
+
+    def conversations(self) -> list[ConversationInfo]:
+        return list(self.session.conversations.values())
+
+    def conversation(self, conversation_id: int) -> ConversationInfo | None:
+        return self.session.conversations.get(conversation_id)
+
+    def messages(self, conversation_id: int) -> list[MessageInfo]:
+        return self.session.messages_of(conversation_id)
+
+    def operator(self, operator_id: int | None) -> OperatorInfo | None:
+        return self.session.operators.get(operator_id) if operator_id is not None else None
+
+    @property
+    def link(self) -> LinkChange:
+        return self.session.link
+
+    # ------------------------------------------------------------------ intents
+
+    @asyncSlot(str, str, str, bool)
+    async def login(self, url: str, username: str, password: str, remember: bool) -> None:
+        try:
+            me = await self.session.login(url, username, password, remember=remember)
+        except HubUnreachable as exc:
+            self.login_failed.emit("unreachable", self.tr("Cannot reach the hub at %1: %2").replace(
+                "%1", exc.url).replace("%2", exc.reason))
+        except CommandFailed as exc:
+            if exc.code == "auth_failed":
+                text = self.tr("Wrong user name or password.")
+            else:
+                text = self.tr("The hub refused the login: %1").replace("%1", exc.text)
+            self.login_failed.emit("auth", text)
+        except ConnectionLost:
+            self.login_failed.emit("unreachable", self.tr("The connection dropped during login. Try again."))
+        else:
+            self.logged_in.emit(me)
+
+    async def resume(self, url: str) -> bool:
+        """Log in with the token remembered for this hub. True when that worked."""
+        try:
+            me = await self.session.login_with_stored_token(url)
+        except (HubUnreachable, ConnectionLost):
+            return False
+        if me is None:
+            return False
+        self.logged_in.emit(me)
+        return True
+
+    @asyncSlot(int, str)
+    async def send_message(self, conversation_id: int, text: str) -> None:
+        try:
+            msg = await self.session.send_message(conversation_id, text)
+        except (CommandFailed, ConnectionLost) as exc:
+            self.command_failed.emit(self._failure_text(exc, self.tr("The message was not sent")))
+        else:
+            self.message_sent.emit(msg)
+
+    @asyncSlot(int)
+    async def take(self, conversation_id: int) -> None:
+        try:
+            await self.session.take(conversation_id)
+        except (CommandFailed, ConnectionLost) as exc:
+            self.command_failed.emit(self._failure_text(exc, self.tr("Could not take the conversation")))
+
+    @asyncSlot(int)
+    async def resolve(self, conversation_id: int) -> None:
+        try:
+            await self.session.resolve(conversation_id)
+        except (CommandFailed, ConnectionLost) as exc:
+            self.command_failed.emit(self._failure_text(exc, self.tr("Could not resolve the conversation")))
+
+    @asyncSlot(str)
+    async def set_status(self, status: str) -> None:
+        if status not in ("online", "away", "offline"):
+            return
+        try:
+            await self.session.set_status(status)  # type: ignore[arg-type]
+        except (CommandFailed, ConnectionLost) as exc:
+            self.command_failed.emit(self._failure_text(exc, self.tr("Could not change your status")))
+
+    @asyncSlot(int)
+    async def open_conversation(self, conversation_id: int) -> None:
+        try:
+            await self.session.load_history(conversation_id)
+        except (CommandFailed, ConnectionLost) as exc:
+            self.command_failed.emit(self._failure_text(exc, self.tr("Could not load the conversation")))
+        else:
+            self.history_loaded.emit(conversation_id)
+
+    @asyncSlot()
+    async def sign_out(self) -> None:
+        await self.session.sign_out()
+        self.signed_out.emit()
+
+    def _failure_text(self, exc: Exception, what: str) -> str:
+        if isinstance(exc, ConnectionLost):
+            return self.tr("%1: the connection to the hub is down.").replace("%1", what)
+        assert isinstance(exc, CommandFailed)
+        texts = {
+            "conflict": self.tr("another operator has already taken it"),
+            "forbidden": self.tr("this conversation belongs to another operator"),
+            "not_found": self.tr("the conversation no longer exists"),
+            "empty_text": self.tr("the message is empty"),
+            "text_too_long": self.tr("the message is too long (at most 8000 characters)"),
+        }
+        return f"{what}: {texts.get(exc.code, exc.text)}"

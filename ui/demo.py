@@ -1,0 +1,109 @@
+"""``frontline demo``: an embedded hub on SQLite, demo data, simulated customers, logged in.
+
+Everything goes through the real parts: the hub listens on a loopback port, the
+simulated customers speak the web-chat protocol over websockets, and the window
+logs in like any operator would.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from pathlib import Path
+
+from app.hub.demo import DEMO_PASSWORD, seed_demo
+from app.hub.embedded import EmbeddedHub
+from app.hub.simulator import CustomerSimulator
+from PySide6.QtWidgets import QApplication
+
+from app.client.secrets import MemorySecretStore
+from app.client.session import OperatorSession
+from app.client.settings import Settings
+from app.protocol.messages import MessageInfo
+from ui.bridge.session_bridge import SessionBridge
+from ui.controller import AppController
+from ui.models.inbox import ConversationRole
+from ui.widgets.main_window import MainWindow
+
+log = logging.getLogger(__name__)
+
+
+async def wait_for(cond: object, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not cond():  # type: ignore[operator]
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"timed out after {timeout:.0f} s waiting for {what}")
+        await asyncio.sleep(0.05)
+
+
+class Demo:
+    def __init__(self, data_dir: Path, *, operator: str = "olena", pace: float = 20.0) -> None:
+        self.data_dir = data_dir
+        self.operator = operator
+        self.pace = pace
+        self.hub: EmbeddedHub | None = None
+        self.simulator: CustomerSimulator | None = None
+        self.session: OperatorSession | None = None
+
+    async def start_hub(self) -> str:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        db_url = f"sqlite:///{self.data_dir / 'hub.db'}"
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(None, seed_demo, db_url)
+        self.hub = EmbeddedHub(db_url)
+        await loop.run_in_executor(None, self.hub.start)
+        log.info("demo hub at %s (database %s); web chat at %s", self.hub.ws_url, db_url, self.hub.http_url)
+        self.simulator = CustomerSimulator(self.hub.ws_url, mean_interval=self.pace)
+        self.simulator.start_in_thread()
+        return self.hub.ws_url
+
+    async def run(self, settings: Settings, *, screenshot: str | None, timeout: float) -> int:
+        url = await self.start_hub()
+        self.session = OperatorSession(MemorySecretStore(available=False), settings.device_id())
+        bridge = SessionBridge(self.session)
+        controller = AppController(bridge, settings)
+        arrived: list[MessageInfo] = []
+        bridge.message_added.connect(lambda m: arrived.append(m) if m.author == "customer" else None)
+        settings.set("hub_url", url)
+        settings.set("username", self.operator)
+        me = await self.session.login(url, self.operator, DEMO_PASSWORD)
+        bridge.logged_in.emit(me)
+        window = controller.window
+        assert window is not None
+        if not screenshot:
+            await controller.done
+            return 0
+        await wait_for(lambda: bool(arrived), timeout, "a simulated customer's message")
+        await self._show_live_conversation(window, arrived)
+        QApplication.processEvents()
+        path = Path(screenshot)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if not window.grab().save(str(path), "PNG"):
+            log.error("could not write %s", path)
+            return 1
+        log.info("screenshot saved to %s", path)
+        return 0
+
+    async def _show_live_conversation(self, window: MainWindow, arrived: list[MessageInfo]) -> None:
+        """Select the conversation of the newest customer message, as an operator would."""
+        conv_id = arrived[-1].conversation_id
+        for view in (window.mine_view, window.queue_view):
+            model = view.model()
+            for row in range(model.rowCount()):
+                idx = model.index(row, 0)
+                if idx.data(ConversationRole).id == conv_id:
+                    window.tabs.setCurrentWidget(view)
+                    view.setCurrentIndex(idx)
+                    break
+        await wait_for(lambda: window.current_id == conv_id and window.messages.rowCount() > 0,
+                       15, "the conversation's history")
+
+    async def stop(self) -> None:
+        loop = asyncio.get_running_loop()
+        if self.session is not None:
+            await self.session.close()
+        if self.simulator is not None:
+            await loop.run_in_executor(None, self.simulator.stop)
+        if self.hub is not None:
+            await loop.run_in_executor(None, self.hub.stop)

@@ -1,0 +1,117 @@
+"""The team inbox as a Qt list model, with "mine" and "queue" views over it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from PySide6.QtCore import (
+    QAbstractListModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    QSortFilterProxyModel,
+    Qt,
+)
+
+from app.protocol.messages import ConversationInfo
+
+ConversationRole = Qt.ItemDataRole.UserRole + 1
+SortKeyRole = Qt.ItemDataRole.UserRole + 2
+
+Index = QModelIndex | QPersistentModelIndex
+
+
+class InboxModel(QAbstractListModel):
+    """Every queued or open conversation the hub told us about."""
+
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self._rows: list[ConversationInfo] = []
+        self._row_of: dict[int, int] = {}
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._rows)
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self._rows):
+            return None
+        conv = self._rows[index.row()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return conv.customer.name
+        if role == ConversationRole:
+            return conv
+        if role == SortKeyRole:
+            # Longest-waiting first; conversations nobody waits on after them, newest activity first.
+            if conv.waiting_since is not None:
+                return (0, conv.waiting_since.timestamp())
+            last = conv.last_message.created_at if conv.last_message else conv.created_at
+            return (1, -last.timestamp())
+        if role == Qt.ItemDataRole.ToolTipRole and conv.last_message is not None:
+            return conv.last_message.text[:500]
+        return None
+
+    def reset(self, conversations: list[ConversationInfo]) -> None:
+        self.beginResetModel()
+        self._rows = [c for c in conversations if c.status != "resolved"]
+        self._reindex()
+        self.endResetModel()
+
+    def upsert(self, conv: ConversationInfo) -> None:
+        row = self._row_of.get(conv.id)
+        if conv.status == "resolved":
+            if row is not None:
+                self.beginRemoveRows(QModelIndex(), row, row)
+                del self._rows[row]
+                self._reindex()
+                self.endRemoveRows()
+            return
+        if row is None:
+            n = len(self._rows)
+            self.beginInsertRows(QModelIndex(), n, n)
+            self._rows.append(conv)
+            self._row_of[conv.id] = n
+            self.endInsertRows()
+        else:
+            self._rows[row] = conv
+            idx = self.index(row)
+            self.dataChanged.emit(idx, idx)
+
+    def conversation(self, conversation_id: int) -> ConversationInfo | None:
+        row = self._row_of.get(conversation_id)
+        return self._rows[row] if row is not None else None
+
+    def _reindex(self) -> None:
+        self._row_of = {c.id: i for i, c in enumerate(self._rows)}
+
+
+class InboxFilter(QSortFilterProxyModel):
+    """``mine``: assigned to me; ``queue``: waiting for anybody."""
+
+    def __init__(self, kind: str, parent: Any = None) -> None:
+        super().__init__(parent)
+        self.kind = kind
+        self.me_id: int | None = None
+        self.setSortRole(SortKeyRole)
+        self.setDynamicSortFilter(True)
+
+    def set_me(self, me_id: int | None) -> None:
+        self.me_id = me_id
+        self.invalidateFilter()
+
+    def filterAcceptsRow(self, source_row: int, source_parent: Index) -> bool:
+        conv = self.sourceModel().index(source_row, 0, source_parent).data(ConversationRole)
+        if conv is None:
+            return False
+        if self.kind == "mine":
+            return bool(conv.status == "open" and conv.assignee_id == self.me_id)
+        return bool(conv.status == "queued")
+
+    def lessThan(self, left: Index, right: Index) -> bool:
+        return bool(left.data(SortKeyRole) < right.data(SortKeyRole))
+
+
+def waited_seconds(conv: ConversationInfo, now: datetime | None = None) -> float | None:
+    if conv.waiting_since is None:
+        return None
+    now = now or datetime.now(UTC)
+    return max(0.0, (now - conv.waiting_since).total_seconds())

@@ -1,0 +1,99 @@
+"""Light and dark themes: a Fusion palette plus the few colours the delegates paint."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PySide6.QtGui import QColor, QPalette
+from PySide6.QtWidgets import QApplication
+
+
+@dataclass(frozen=True)
+class Colors:
+    customer_bubble: QColor
+    operator_bubble: QColor
+    operator_text: QColor
+    system_text: QColor
+    muted: QColor
+    ok: QColor
+    warn: QColor
+    bad: QColor
+    badge_web: QColor
+
+
+LIGHT = Colors(
+    customer_bubble=QColor("#eef1f5"),
+    operator_bubble=QColor("#2f6fde"),
+    operator_text=QColor("#ffffff"),
+    system_text=QColor("#6b7280"),
+    muted=QColor("#6b7280"),
+    ok=QColor("#1f9d55"),
+    warn=QColor("#d98e04"),
+    bad=QColor("#d64545"),
+    badge_web=QColor("#5b6ee1"),
+)
+
+DARK = Colors(
+    customer_bubble=QColor("#2c313a"),
+    operator_bubble=QColor("#2f62c4"),
+    operator_text=QColor("#ffffff"),
+    system_text=QColor("#9aa3af"),
+    muted=QColor("#9aa3af"),
+    ok=QColor("#3ccf7a"),
+    warn=QColor("#f0b429"),
+    bad=QColor("#ff6b6b"),
+    badge_web=QColor("#7c8cf0"),
+)
+
+_current = LIGHT
+
+
+def colors() -> Colors:
+    return _current
+
+
+def apply(app: QApplication, theme: str) -> None:
+    global _current
+    app.setStyle("Fusion")
+    if theme == "dark":
+        _current = DARK
+        p = QPalette()
+        base, window, text = QColor("#1e2228"), QColor("#252a31"), QColor("#e6e8eb")
+        p.setColor(QPalette.ColorRole.Window, window)
+        p.setColor(QPalette.ColorRole.WindowText, text)
+        p.setColor(QPalette.ColorRole.Base, base)
+        p.setColor(QPalette.ColorRole.AlternateBase, QColor("#2a2f37"))
+        p.setColor(QPalette.ColorRole.Text, text)
+        p.setColor(QPalette.ColorRole.Button, QColor("#2f353d"))
+        p.setColor(QPalette.ColorRole.ButtonText, text)
+        p.setColor(QPalette.ColorRole.Highlight, QColor("#3a6fd8"))
+        p.setColor(QPalette.ColorRole.HighlightedText, QColor("#ffffff"))
+        p.setColor(QPalette.ColorRole.ToolTipBase, window)
+        p.setColor(QPalette.ColorRole.ToolTipText, text)
+        p.setColor(QPalette.ColorRole.PlaceholderText, QColor("#8b929c"))
+        p.setColor(QPalette.ColorRole.Mid, QColor("#3a4049"))
+        p.setColor(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Text, QColor("#6b7280"))
+        p.setColor(QPalette.ColorGroup.Disabled, QPalette.ColorRole.ButtonText, QColor("#6b7280"))
+        app.setPalette(p)
+    else:
+        _current = LIGHT
+        p = QPalette()
+        p.setColor(QPalette.ColorRole.Window, QColor("#f6f7f9"))
+        p.setColor(QPalette.ColorRole.Base, QColor("#ffffff"))
+        p.setColor(QPalette.ColorRole.AlternateBase, QColor("#f2f4f7"))
+        p.setColor(QPalette.ColorRole.Highlight, QColor("#dbe7fd"))
+        p.setColor(QPalette.ColorRole.HighlightedText, QColor("#111827"))
+        p.setColor(QPalette.ColorRole.PlaceholderText, QColor("#8b929c"))
+        app.setPalette(p)
+    app.setStyleSheet(
+        """
+        QSplitter::handle { background: palette(mid); }
+        QSplitter::handle:horizontal { width: 1px; }
+        QTabBar::tab { padding: 6px 14px; }
+        QLabel#sectionTitle { font-weight: 600; font-size: 15px; }
+        QLabel#cardName { font-weight: 600; font-size: 17px; }
+        QLabel#muted { color: palette(placeholder-text); }
+        QFrame#banner { background: palette(alternate-base); border-radius: 6px; }
+        QLabel#linkState { padding: 2px 8px; border-radius: 9px; }
+        """
+    )

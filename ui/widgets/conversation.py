@@ -1,0 +1,310 @@
+"""The conversation in the middle: header, history as bubbles, the composer."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QEvent, QModelIndex, QPersistentModelIndex, QRectF, QSize, Qt, Signal
+from PySide6.QtGui import (
+    QAbstractTextDocumentLayout,
+    QFont,
+    QFontMetrics,
+    QKeyEvent,
+    QPainter,
+    QPalette,
+    QTextDocument,
+    QTextOption,
+)
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QListView,
+    QPlainTextEdit,
+    QPushButton,
+    QStackedWidget,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.protocol.messages import MAX_TEXT_CHARS, ConversationInfo, MessageInfo
+from ui import theme
+from ui.models.messages import MessageRole, MessagesModel
+
+Index = QModelIndex | QPersistentModelIndex
+
+PAD = 10
+GAP = 6
+META_GAP = 3
+
+
+def plain_document(text: str, font: QFont, width: float) -> QTextDocument:
+    """Message text laid out as plain text: markup in a message is shown, never interpreted."""
+    doc = QTextDocument()
+    doc.setDefaultFont(font)
+    opt = QTextOption()
+    opt.setWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)
+    doc.setDefaultTextOption(opt)
+    doc.setPlainText(text)
+    doc.setDocumentMargin(0)
+    doc.setTextWidth(width)
+    return doc
+
+
+class MessageDelegate(QStyledItemDelegate):
+    def __init__(self, view: QListView) -> None:
+        super().__init__(view)
+        self.view = view
+
+    def _bubble_width(self) -> float:
+        return max(160.0, self.view.viewport().width() * 0.68)
+
+    def document_for(self, index: Index) -> QTextDocument:
+        msg: MessageInfo = index.data(MessageRole)
+        return plain_document(msg.text, self.view.font(), self._bubble_width() - 2 * PAD)
+
+    def _meta_font(self) -> QFont:
+        f = QFont(self.view.font())
+        f.setPointSizeF(max(7.0, f.pointSizeF() * 0.85))
+        return f
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: Index) -> QSize:
+        doc = self.document_for(index)
+        meta_h = QFontMetrics(self._meta_font()).height()
+        h = doc.size().height() + 2 * PAD + meta_h + META_GAP + GAP * 2
+        return QSize(self.view.viewport().width(), int(h))
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: Index) -> None:
+        msg: MessageInfo | None = index.data(MessageRole)
+        if msg is None:
+            return
+        c = theme.colors()
+        pal = option.palette  # type: ignore[attr-defined]
+        rect = option.rect  # type: ignore[attr-defined]
+        doc = self.document_for(index)
+        text_w = min(doc.idealWidth(), self._bubble_width() - 2 * PAD)
+        doc.setTextWidth(max(text_w, 1.0))
+        meta_font = self._meta_font()
+        mfm = QFontMetrics(meta_font)
+
+        who = msg.author_name or (self.tr("Customer") if msg.author == "customer" else self.tr("Operator"))
+        meta = f"{who} · {msg.created_at.astimezone().strftime('%H:%M')}"
+        bubble_w = max(text_w + 2 * PAD, mfm.horizontalAdvance(meta) + 2)
+        bubble_h = doc.size().height() + 2 * PAD
+        top = rect.top() + GAP
+        mine = msg.author == "operator"
+        if msg.author == "system":
+            left = rect.left() + (rect.width() - bubble_w) / 2
+        elif mine:
+            left = rect.right() - 16 - bubble_w
+        else:
+            left = rect.left() + 16
+
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setFont(meta_font)
+        painter.setPen(c.muted)
+        align = Qt.AlignmentFlag.AlignRight if mine else Qt.AlignmentFlag.AlignLeft
+        painter.drawText(QRectF(left, top, bubble_w, mfm.height()), align, meta)
+        btop = top + mfm.height() + META_GAP
+        bubble = QRectF(left, btop, bubble_w, bubble_h)
+        painter.setPen(Qt.PenStyle.NoPen)
+        if msg.author == "system":
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+        else:
+            painter.setBrush(c.operator_bubble if mine else c.customer_bubble)
+        painter.drawRoundedRect(bubble, 10, 10)
+        painter.translate(left + PAD, btop + PAD)
+        color = c.operator_text if mine else (c.system_text if msg.author == "system" else pal.text().color())
+        ctx = QAbstractTextDocumentLayout.PaintContext()
+        ctx.palette.setColor(QPalette.ColorRole.Text, color)
+        doc.documentLayout().draw(painter, ctx)
+        painter.restore()
+
+
+class Composer(QPlainTextEdit):
+    """Where the reply is typed. Ctrl+Enter sends; Enter makes a new line."""
+
+    submitted = Signal()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and (
+            event.modifiers() & Qt.KeyboardModifier.ControlModifier
+        ):
+            self.submitted.emit()
+            return
+        super().keyPressEvent(event)
+
+
+class ConversationPane(QWidget):
+    send_requested = Signal(int, str)
+    take_requested = Signal(int)
+    resolve_requested = Signal(int)
+
+    def __init__(self, model: MessagesModel, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.model = model
+        self.conversation: ConversationInfo | None = None
+        self.me_id: int | None = None
+
+        self.stack = QStackedWidget(self)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(self.stack)
+
+        # empty page
+        self.empty = QLabel(self)
+        self.empty.setObjectName("muted")
+        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty.setWordWrap(True)
+        self.empty.setMargin(40)
+        self.stack.addWidget(self.empty)
+
+        # conversation page
+        page = QWidget(self)
+        lay = QVBoxLayout(page)
+        lay.setContentsMargins(12, 10, 12, 10)
+        lay.setSpacing(8)
+
+        head = QHBoxLayout()
+        titles = QVBoxLayout()
+        titles.setSpacing(0)
+        self.title = QLabel(page)
+        self.title.setObjectName("sectionTitle")
+        self.subtitle = QLabel(page)
+        self.subtitle.setObjectName("muted")
+        titles.addWidget(self.title)
+        titles.addWidget(self.subtitle)
+        head.addLayout(titles, 1)
+        self.take_button = QPushButton(page)
+        self.resolve_button = QPushButton(page)
+        head.addWidget(self.take_button)
+        head.addWidget(self.resolve_button)
+        lay.addLayout(head)
+
+        self.banner = QFrame(page)
+        self.banner.setObjectName("banner")
+        bl = QHBoxLayout(self.banner)
+        bl.setContentsMargins(10, 6, 10, 6)
+        self.banner_text = QLabel(self.banner)
+        self.banner_text.setWordWrap(True)
+        bl.addWidget(self.banner_text, 1)
+        lay.addWidget(self.banner)
+
+        self.list = QListView(page)
+        self.list.setModel(model)
+        self.list.setItemDelegate(MessageDelegate(self.list))
+        self.list.setResizeMode(QListView.ResizeMode.Adjust)
+        self.list.setVerticalScrollMode(QListView.ScrollMode.ScrollPerPixel)
+        self.list.setSelectionMode(QListView.SelectionMode.NoSelection)
+        self.list.setFrameShape(QFrame.Shape.NoFrame)
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.list.setWordWrap(True)
+        lay.addWidget(self.list, 1)
+
+        row = QHBoxLayout()
+        self.composer = Composer(page)
+        self.composer.setFixedHeight(84)
+        self.composer.setTabChangesFocus(True)
+        row.addWidget(self.composer, 1)
+        self.send_button = QPushButton(page)
+        self.send_button.setDefault(True)
+        row.addWidget(self.send_button, 0, Qt.AlignmentFlag.AlignBottom)
+        lay.addLayout(row)
+        self.hint = QLabel(page)
+        self.hint.setObjectName("muted")
+        lay.addWidget(self.hint)
+        self.stack.addWidget(page)
+
+        self.composer.submitted.connect(self.submit)
+        self.send_button.clicked.connect(self.submit)
+        self.take_button.clicked.connect(self._take)
+        self.resolve_button.clicked.connect(self._resolve)
+        self.composer.textChanged.connect(self._update_hint)
+        model.rowsInserted.connect(lambda *_: self.list.scrollToBottom())
+        model.modelReset.connect(lambda: self.list.scrollToBottom())
+        self.retranslate()
+        self.show_conversation(None)
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
+        super().changeEvent(event)
+
+    def retranslate(self) -> None:
+        self.empty.setText(self.tr(
+            "Select a conversation on the left.\n\nNew customer chats appear there as they arrive; "
+            "the ones assigned to you are under “Mine”."))
+        self.take_button.setText(self.tr("Take"))
+        self.take_button.setToolTip(self.tr("Assign this conversation to yourself"))
+        self.resolve_button.setText(self.tr("Resolve"))
+        self.resolve_button.setToolTip(self.tr("Mark the customer's question as answered"))
+        self.send_button.setText(self.tr("Send"))
+        self.composer.setPlaceholderText(self.tr("Type your reply…"))
+        self._update_header()
+        self._update_hint()
+
+    def show_conversation(self, conv: ConversationInfo | None) -> None:
+        switched = conv is None or self.conversation is None or conv.id != self.conversation.id
+        self.conversation = conv
+        self.stack.setCurrentIndex(0 if conv is None else 1)
+        if switched:
+            self.composer.clear()
+        self._update_header()
+
+    def _update_header(self) -> None:
+        conv = self.conversation
+        if conv is None:
+            return
+        self.title.setText(conv.customer.name)
+        status = {
+            "queued": self.tr("waiting in the queue"),
+            "open": self.tr("open"),
+            "resolved": self.tr("resolved"),
+        }[conv.status]
+        self.subtitle.setText(self.tr("Web chat · %1 · #%2").replace("%1", status).replace("%2", str(conv.id)))
+        mine = conv.assignee_id is not None and conv.assignee_id == self.me_id
+        self.take_button.setVisible(conv.status == "queued")
+        self.resolve_button.setVisible(mine and conv.status == "open")
+        if conv.status == "queued":
+            self.banner_text.setText(self.tr(
+                "This customer is waiting in the queue. Take the conversation or just reply: "
+                "replying takes it."))
+            self.banner.show()
+        elif conv.assignee_id is not None and not mine:
+            self.banner_text.setText(self.tr("Another operator is handling this conversation."))
+            self.banner.show()
+        else:
+            self.banner.hide()
+        can_write = conv.status == "queued" or mine
+        self.composer.setEnabled(can_write)
+        self.send_button.setEnabled(can_write)
+
+    def _update_hint(self) -> None:
+        n = len(self.composer.toPlainText())
+        if n > MAX_TEXT_CHARS:
+            self.hint.setText(self.tr("Too long: %1 of at most %2 characters.")
+                              .replace("%1", str(n)).replace("%2", str(MAX_TEXT_CHARS)))
+        else:
+            self.hint.setText(self.tr("Ctrl+Enter sends · Enter starts a new line"))
+
+    def submit(self) -> None:
+        conv = self.conversation
+        text = self.composer.toPlainText().strip()
+        if conv is None or not text or len(text) > MAX_TEXT_CHARS or not self.composer.isEnabled():
+            return
+        self.send_requested.emit(conv.id, text)
+
+    def message_sent(self, msg: MessageInfo) -> None:
+        """The hub took the message: clear the composer (only if it still holds that text)."""
+        if self.conversation is not None and msg.conversation_id == self.conversation.id:
+            if self.composer.toPlainText().strip() == msg.text:
+                self.composer.clear()
+
+    def _take(self) -> None:
+        if self.conversation is not None:
+            self.take_requested.emit(self.conversation.id)
+
+    def _resolve(self) -> None:
+        if self.conversation is not None:
+            self.resolve_requested.emit(self.conversation.id)

@@ -1,0 +1,145 @@
+"""The inbox list: one row per conversation with channel, customer, last message, wait time."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from PySide6.QtCore import QCoreApplication, QModelIndex, QPersistentModelIndex, QRect, QSize, Qt, QTimer
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPaintEvent
+from PySide6.QtWidgets import QListView, QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
+
+from app.protocol.messages import ConversationInfo
+from ui import theme
+from ui.models.inbox import ConversationRole, waited_seconds
+
+Index = QModelIndex | QPersistentModelIndex
+
+FIRST_RESPONSE_TARGET_S = 90.0
+
+
+def format_wait(seconds: float) -> str:
+    s = int(seconds)
+    if s < 3600:
+        return f"{s // 60}:{s % 60:02d}"
+    return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}"
+
+
+def wait_color(seconds: float) -> QColor:
+    c = theme.colors()
+    if seconds >= FIRST_RESPONSE_TARGET_S:
+        return c.bad
+    if seconds >= FIRST_RESPONSE_TARGET_S * 2 / 3:
+        return c.warn
+    return c.ok
+
+
+def channel_label(channel: str) -> str:
+    names = {"web": QCoreApplication.translate("Inbox", "Web chat")}
+    return names.get(channel, channel)
+
+
+class InboxDelegate(QStyledItemDelegate):
+    ROW_H = 62
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: Index) -> QSize:
+        return QSize(option.rect.width(), self.ROW_H)
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: Index) -> None:
+        conv: ConversationInfo | None = index.data(ConversationRole)
+        if conv is None:
+            return
+        c = theme.colors()
+        pal = option.palette  # type: ignore[attr-defined]
+        rect: QRect = option.rect  # type: ignore[attr-defined]
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        selected = bool(option.state & QStyle.StateFlag.State_Selected)  # type: ignore[attr-defined]
+        if selected:
+            painter.fillRect(rect, pal.highlight())
+        painter.setPen(pal.mid().color())
+        painter.drawLine(rect.left() + 12, rect.bottom(), rect.right() - 12, rect.bottom())
+
+        text_color = pal.highlightedText().color() if selected else pal.text().color()
+        x, y, w = rect.left() + 12, rect.top() + 9, rect.width() - 24
+
+        # channel badge
+        badge_font = QFont(option.font)  # type: ignore[attr-defined]
+        badge_font.setPointSizeF(max(7.0, badge_font.pointSizeF() * 0.78))
+        badge_font.setBold(True)
+        badge = channel_label(conv.channel).upper()
+        bfm = QFontMetrics(badge_font)
+        bw = bfm.horizontalAdvance(badge) + 10
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(c.badge_web)
+        painter.drawRoundedRect(QRect(x, y + 2, bw, bfm.height() + 2), 4, 4)
+        painter.setFont(badge_font)
+        painter.setPen(QColor("#ffffff"))
+        painter.drawText(QRect(x, y + 2, bw, bfm.height() + 2), Qt.AlignmentFlag.AlignCenter, badge)
+
+        # wait time (right)
+        name_font = QFont(option.font)  # type: ignore[attr-defined]
+        name_font.setBold(True)
+        fm = QFontMetrics(name_font)
+        waited = waited_seconds(conv, datetime.now(UTC))
+        wait_w = 0
+        if waited is not None:
+            wait_text = format_wait(waited)
+            painter.setFont(name_font)
+            wait_w = fm.horizontalAdvance(wait_text) + 4
+            painter.setPen(wait_color(waited))
+            painter.drawText(QRect(rect.right() - 12 - wait_w, y, wait_w, fm.height()),
+                             Qt.AlignmentFlag.AlignRight, wait_text)
+
+        # customer name
+        painter.setFont(name_font)
+        painter.setPen(text_color)
+        name_x = x + bw + 8
+        name_w = max(10, rect.right() - 12 - wait_w - 8 - name_x)
+        painter.drawText(QRect(name_x, y, name_w, fm.height()), Qt.AlignmentFlag.AlignLeft,
+                         fm.elidedText(conv.customer.name, Qt.TextElideMode.ElideRight, name_w))
+
+        # last message
+        body_font = QFont(option.font)  # type: ignore[attr-defined]
+        painter.setFont(body_font)
+        bfm2 = QFontMetrics(body_font)
+        last = conv.last_message
+        if last is None:
+            preview = QCoreApplication.translate("Inbox", "No messages yet")
+        elif last.author == "operator":
+            preview = QCoreApplication.translate("Inbox", "You: %1").replace("%1", last.text)
+            if last.operator_id is not None and last.author_name:
+                preview = f"{last.author_name}: {last.text}"
+        else:
+            preview = last.text
+        preview = " ".join(preview.split())
+        painter.setPen(text_color if selected else c.muted)
+        painter.drawText(QRect(x, y + fm.height() + 6, w, bfm2.height()), Qt.AlignmentFlag.AlignLeft,
+                         bfm2.elidedText(preview, Qt.TextElideMode.ElideRight, w))
+        painter.restore()
+
+
+class InboxView(QListView):
+    """A list of conversations that explains itself when empty and ticks the wait clocks."""
+
+    def __init__(self, empty_text: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.empty_text = empty_text
+        self.setItemDelegate(InboxDelegate(self))
+        self.setSelectionMode(QListView.SelectionMode.SingleSelection)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setUniformItemSizes(True)
+        self.setFrameShape(QListView.Shape.NoFrame)
+        self._tick = QTimer(self)
+        self._tick.setInterval(1000)
+        self._tick.timeout.connect(self.viewport().update)
+        self._tick.start()
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        super().paintEvent(event)
+        model = self.model()
+        if model is not None and model.rowCount() == 0:
+            painter = QPainter(self.viewport())
+            painter.setPen(theme.colors().muted)
+            r = self.viewport().rect().adjusted(24, 24, -24, -24)
+            painter.drawText(r, Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop
+                             | Qt.TextFlag.TextWordWrap, self.empty_text)

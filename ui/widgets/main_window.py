@@ -1,0 +1,280 @@
+"""The one window: inbox on the left, conversation in the middle, customer card on the right."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QByteArray, QEvent, QItemSelection, Qt, QTimer
+from PySide6.QtGui import QAction, QCloseEvent
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QMenu,
+    QSplitter,
+    QTabWidget,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.client.session import LinkChange
+from app.client.settings import Settings
+from app.protocol.messages import ConversationInfo, MessageInfo, OperatorInfo
+from ui import theme
+from ui.bridge.session_bridge import SessionBridge
+from ui.models.inbox import ConversationRole, InboxFilter, InboxModel
+from ui.models.messages import MessagesModel
+from ui.widgets.conversation import ConversationPane
+from ui.widgets.customer_card import CustomerCard
+from ui.widgets.inbox import InboxView
+
+STATUSES = ("online", "away", "offline")
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, bridge: SessionBridge, settings: Settings, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.bridge = bridge
+        self.settings = settings
+        self.current_id: int | None = None
+        self.setMinimumSize(900, 560)
+
+        self.inbox = InboxModel(self)
+        self.mine = InboxFilter("mine", self)
+        self.queue = InboxFilter("queue", self)
+        for proxy in (self.mine, self.queue):
+            proxy.setSourceModel(self.inbox)
+            proxy.sort(0)
+        self.messages = MessagesModel(self)
+
+        # ---- top bar
+        top = QWidget(self)
+        tl = QHBoxLayout(top)
+        tl.setContentsMargins(12, 8, 12, 8)
+        self.brand = QLabel("Frontline", top)
+        self.brand.setObjectName("sectionTitle")
+        tl.addWidget(self.brand)
+        tl.addStretch(1)
+        self.link_label = QLabel(top)
+        self.link_label.setObjectName("linkState")
+        tl.addWidget(self.link_label)
+        self.me_label = QLabel(top)
+        tl.addWidget(self.me_label)
+        self.status_box = QComboBox(top)
+        tl.addWidget(self.status_box)
+        self.menu_button = QToolButton(top)
+        self.menu_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.menu = QMenu(self.menu_button)
+        self.sign_out_action = QAction(self)
+        self.menu.addAction(self.sign_out_action)
+        self.menu_button.setMenu(self.menu)
+        tl.addWidget(self.menu_button)
+
+        # ---- panes
+        self.tabs = QTabWidget(self)
+        self.tabs.setDocumentMode(True)
+        self.mine_view = InboxView("", self.tabs)
+        self.mine_view.setModel(self.mine)
+        self.queue_view = InboxView("", self.tabs)
+        self.queue_view.setModel(self.queue)
+        self.tabs.addTab(self.mine_view, "")
+        self.tabs.addTab(self.queue_view, "")
+        self.pane = ConversationPane(self.messages, self)
+        self.card = CustomerCard(self)
+        self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        self.splitter.addWidget(self.tabs)
+        self.splitter.addWidget(self.pane)
+        self.splitter.addWidget(self.card)
+        self.splitter.setStretchFactor(0, 0)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setStretchFactor(2, 0)
+        self.splitter.setChildrenCollapsible(False)
+        self.splitter.setSizes([320, 640, 280])
+
+        central = QWidget(self)
+        cl = QVBoxLayout(central)
+        cl.setContentsMargins(0, 0, 0, 0)
+        cl.setSpacing(0)
+        cl.addWidget(top)
+        cl.addWidget(self.splitter, 1)
+        self.setCentralWidget(central)
+
+        # ---- wiring: bridge -> view
+        bridge.synced.connect(self.on_synced)
+        bridge.conversation_changed.connect(self.on_conversation_changed)
+        bridge.message_added.connect(self.on_message_added)
+        bridge.operator_changed.connect(self.on_operator_changed)
+        bridge.link_changed.connect(self.on_link_changed)
+        bridge.history_loaded.connect(self.on_history_loaded)
+        bridge.message_sent.connect(self.pane.message_sent)
+        bridge.command_failed.connect(self.on_command_failed)
+        # ---- wiring: view -> bridge
+        self.pane.send_requested.connect(bridge.send_message)
+        self.pane.take_requested.connect(bridge.take)
+        self.pane.resolve_requested.connect(bridge.resolve)
+        self.status_box.activated.connect(self._status_chosen)
+        self.sign_out_action.triggered.connect(bridge.sign_out)
+        for view in (self.mine_view, self.queue_view):
+            view.selectionModel().selectionChanged.connect(self._selection_changed)
+        for proxy in (self.mine, self.queue):
+            proxy.rowsInserted.connect(self._update_tab_titles)
+            proxy.rowsRemoved.connect(self._update_tab_titles)
+            proxy.modelReset.connect(self._update_tab_titles)
+            proxy.layoutChanged.connect(self._update_tab_titles)
+
+        self._link_tick = QTimer(self)
+        self._link_tick.setInterval(1000)
+        self._link_tick.timeout.connect(lambda: self.on_link_changed(self.bridge.link))
+        self.retranslate()
+        self.restore_layout()
+        self.on_synced()
+        self.on_link_changed(bridge.link)
+
+    # ------------------------------------------------------------------ text
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
+        super().changeEvent(event)
+
+    def retranslate(self) -> None:
+        self.setWindowTitle(self.tr("Frontline"))
+        self.mine_view.empty_text = self.tr(
+            "No conversations assigned to you.\n\nWhile you are Online, new chats are given to you "
+            "automatically; you can also take one from the Queue.")
+        self.queue_view.empty_text = self.tr("Nobody is waiting in the queue.")
+        self.status_box.blockSignals(True)
+        current = self.status_box.currentIndex()
+        self.status_box.clear()
+        labels = {"online": self.tr("Online"), "away": self.tr("Away"), "offline": self.tr("Offline")}
+        for key in STATUSES:
+            self.status_box.addItem(labels[key], key)
+        self.status_box.setCurrentIndex(max(0, current))
+        self.status_box.blockSignals(False)
+        self.status_box.setToolTip(self.tr("Only Online operators receive new conversations"))
+        self.menu_button.setText(self.tr("Menu"))
+        self.sign_out_action.setText(self.tr("Sign out"))
+        self._update_tab_titles()
+        self._update_me()
+
+    def _update_tab_titles(self, *_args: object) -> None:
+        self.tabs.setTabText(0, self.tr("Mine (%1)").replace("%1", str(self.mine.rowCount())))
+        self.tabs.setTabText(1, self.tr("Queue (%1)").replace("%1", str(self.queue.rowCount())))
+
+    def _update_me(self) -> None:
+        me = self.bridge.me
+        self.me_label.setText(me.display_name if me else "")
+        if me is not None:
+            self.status_box.blockSignals(True)
+            self.status_box.setCurrentIndex(STATUSES.index(me.status))
+            self.status_box.blockSignals(False)
+
+    # ------------------------------------------------------------------ events from the hub
+
+    def on_synced(self) -> None:
+        me = self.bridge.me
+        for proxy in (self.mine, self.queue):
+            proxy.set_me(me.id if me else None)
+        self.pane.me_id = me.id if me else None
+        self.inbox.reset(self.bridge.conversations())
+        self._update_me()
+        if self.current_id is not None:
+            conv = self.bridge.conversation(self.current_id)
+            self._show(conv)
+            if conv is not None:
+                self.bridge.open_conversation(conv.id)
+
+    def on_conversation_changed(self, conv: ConversationInfo) -> None:
+        self.inbox.upsert(conv)
+        if conv.id == self.current_id:
+            self.pane.show_conversation(conv)
+            self.card.show_customer(conv)
+
+    def on_message_added(self, msg: MessageInfo) -> None:
+        conv = self.bridge.conversation(msg.conversation_id)
+        if conv is not None:
+            self.inbox.upsert(conv)
+        self.messages.add(msg)
+
+    def on_operator_changed(self, op: OperatorInfo) -> None:
+        me = self.bridge.me
+        if me is not None and op.id == me.id:
+            self._update_me()
+
+    def on_history_loaded(self, conversation_id: int) -> None:
+        if conversation_id == self.current_id:
+            self.messages.show(conversation_id, self.bridge.messages(conversation_id))
+
+    def on_link_changed(self, link: LinkChange) -> None:
+        c = theme.colors()
+        if link.state == "online":
+            text, color = self.tr("● Connected"), c.ok
+            self._link_tick.stop()
+        elif link.state in ("reconnecting", "disconnected"):
+            since = link.since.astimezone().strftime("%H:%M") if link.since else ""
+            text, color = self.tr("● Offline since %1, reconnecting…").replace("%1", since), c.bad
+            self._link_tick.start()
+        elif link.state == "connecting":
+            text, color = self.tr("● Connecting…"), c.warn
+        else:
+            text, color = self.tr("● Signed out"), c.muted
+        self.link_label.setText(text)
+        self.link_label.setStyleSheet(f"color: {color.name()};")
+        if link.detail and link.state == "ended":
+            self.link_label.setToolTip(link.detail)
+
+    def on_command_failed(self, text: str) -> None:
+        self.statusBar().showMessage(text, 8000)
+
+    # ------------------------------------------------------------------ user actions
+
+    def _status_chosen(self, index: int) -> None:
+        self.bridge.set_status(self.status_box.itemData(index))
+
+    def _selection_changed(self, selected: QItemSelection, _deselected: QItemSelection) -> None:
+        indexes = selected.indexes()
+        if not indexes:
+            return
+        conv: ConversationInfo = indexes[0].data(ConversationRole)
+        # one selection across both lists
+        other = self.queue_view if self.sender() is self.mine_view.selectionModel() else self.mine_view
+        other.selectionModel().clearSelection()
+        self.open_conversation(conv.id)
+
+    def open_conversation(self, conversation_id: int) -> None:
+        conv = self.bridge.conversation(conversation_id)
+        if conv is None:
+            return
+        self.current_id = conversation_id
+        self._show(conv)
+        cached = self.bridge.messages(conversation_id)
+        self.messages.show(conversation_id, cached)
+        self.bridge.open_conversation(conversation_id)
+        self.pane.composer.setFocus()
+
+    def _show(self, conv: ConversationInfo | None) -> None:
+        if conv is None:
+            self.current_id = None
+            self.messages.show(None, [])
+        self.pane.show_conversation(conv)
+        self.card.show_customer(conv)
+
+    # ------------------------------------------------------------------ layout memory
+
+    def restore_layout(self) -> None:
+        geometry = self.settings.get("window_geometry")
+        state = self.settings.get("window_state")
+        if geometry:
+            self.restoreGeometry(QByteArray.fromHex(geometry.encode()))
+        else:
+            self.resize(1280, 800)
+        if state:
+            self.splitter.restoreState(QByteArray.fromHex(state.encode()))
+
+    def save_layout(self) -> None:
+        self.settings.set("window_geometry", bytes(self.saveGeometry().toHex().data()).decode())
+        self.settings.set("window_state", bytes(self.splitter.saveState().toHex().data()).decode())
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.save_layout()
+        super().closeEvent(event)
