@@ -210,7 +210,10 @@ class MainWindow(QMainWindow):
         if link.state == "online":
             text, color = self.tr("● Connected"), c.ok
             self._link_tick.stop()
-        elif link.state in ("reconnecting", "disconnected"):
+        elif link.state == "disconnected":
+            text, color = self.tr("● Not connected"), c.muted
+            self._link_tick.stop()
+        elif link.state == "reconnecting":
             since = link.since.astimezone().strftime("%H:%M") if link.since else ""
             text, color = self.tr("● Offline since %1, reconnecting…").replace("%1", since), c.bad
             self._link_tick.start()
