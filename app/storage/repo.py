@@ -126,9 +126,7 @@ class _Loader:
 
     def op_name(self, op_id: int | None) -> str:
         if self._op_names is None:
-            self._op_names = dict(
-                (i, n) for i, n in self.s.execute(select(Operator.id, Operator.display_name))
-            )
+            self._op_names = dict((i, n) for i, n in self.s.execute(select(Operator.id, Operator.display_name)))
         return self._op_names.get(op_id or -1, "")
 
     def customer(self, customer_id: int) -> CustomerInfo:
@@ -203,9 +201,7 @@ def _customer_info(c: Customer) -> CustomerInfo:
 def _active_chats(s: OrmSession, op_id: int) -> int:
     return int(
         s.scalar(
-            select(func.count(Conversation.id)).where(
-                Conversation.assignee_id == op_id, Conversation.status == "open"
-            )
+            select(func.count(Conversation.id)).where(Conversation.assignee_id == op_id, Conversation.status == "open")
         )
         or 0
     )
@@ -255,12 +251,9 @@ class Store:
         """Raw event log rows (seq, kind, payload JSON) after ``seq``."""
         with self._sessions() as s:
             rows = s.execute(
-                select(Event.seq, Event.kind, Event.payload)
-                .where(Event.seq > seq)
-                .order_by(Event.seq)
-                .limit(limit)
+                select(Event.seq, Event.kind, Event.payload).where(Event.seq > seq).order_by(Event.seq).limit(limit)
             )
-            return list(rows)
+            return [(seq_, kind, payload) for seq_, kind, payload in rows]
 
     # ------------------------------------------------------------------ operators and sessions
 
@@ -384,22 +377,20 @@ class Store:
                 if op_id is not None
             )
             operators = [
-                load.operator(op, active.get(op.id, 0))
-                for op in s.scalars(select(Operator).order_by(Operator.id))
+                load.operator(op, active.get(op.id, 0)) for op in s.scalars(select(Operator).order_by(Operator.id))
             ]
             convs = list(
-                s.scalars(
-                    select(Conversation).where(Conversation.status.in_(ACTIVE)).order_by(Conversation.id)
-                )
+                s.scalars(select(Conversation).where(Conversation.status.in_(ACTIVE)).order_by(Conversation.id))
             )
             last_ids = (
-                dict(
-                    s.execute(
+                {
+                    conv_id: msg_id
+                    for conv_id, msg_id in s.execute(
                         select(Message.conversation_id, func.max(Message.id))
                         .where(Message.conversation_id.in_([c.id for c in convs]))
                         .group_by(Message.conversation_id)
                     )
-                )
+                }
                 if convs
                 else {}
             )
@@ -503,9 +494,7 @@ class Store:
         pushes: list[tuple[int, MessageInfo]] = []
         with self._sessions.begin() as s:
             load = _Loader(s)
-            old = s.scalars(
-                select(Message).where(Message.sender_key == sender, Message.txn_id == txn_id)
-            ).first()
+            old = s.scalars(select(Message).where(Message.sender_key == sender, Message.txn_id == txn_id)).first()
             if old is not None:
                 conv = s.get(Conversation, old.conversation_id)
                 assert conv is not None
@@ -599,9 +588,7 @@ class Store:
         events: list[OperatorEvent] = []
         with self._sessions.begin() as s:
             load = _Loader(s)
-            old = s.scalars(
-                select(Message).where(Message.sender_key == sender, Message.txn_id == txn_id)
-            ).first()
+            old = s.scalars(select(Message).where(Message.sender_key == sender, Message.txn_id == txn_id)).first()
             if old is not None:
                 return Outcome(Sent(customer_view(load.message(old, customer_id)), duplicate=True))
             customer = s.get(Customer, customer_id)
@@ -652,9 +639,7 @@ class Store:
         assigned: list[tuple[int, int]] = []
         with self._sessions.begin() as s:
             queued = list(
-                s.scalars(
-                    select(Conversation).where(Conversation.status == "queued").order_by(Conversation.id)
-                )
+                s.scalars(select(Conversation).where(Conversation.status == "queued").order_by(Conversation.id))
             )
             if not queued:
                 return Outcome(assigned)

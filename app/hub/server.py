@@ -1,0 +1,507 @@
+"""The hub: one websockets server for operators (/ws/operator), customers
+(/ws/customer) and plain HTTP (widget files, /healthz). docs/protocol.md is the contract.
+
+Threads: the asyncio loop handles every socket; all database work runs on ONE worker
+thread (``Hub._db``), so the loop never blocks on SQLite and writes are serialised.
+Events are published from that thread in commit order (``call_soon_threadsafe``), so
+every connection receives them in ``seq`` order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import logging
+import random
+from collections import defaultdict
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, ParamSpec, TypeVar
+
+from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.exceptions import ConnectionClosed
+
+from app.domain.errors import Conflict, DomainError
+from app.domain.passwords import normalize_username
+from app.domain.text import TextRejected, clean_text
+from app.domain.tokens import new_token, token_hash
+from app.hub import accounts
+from app.hub.connection import Conn
+from app.hub.http import HttpRoutes
+from app.protocol import MAX_FRAME_BYTES, PROTOCOL_VERSION, CloseCode, ErrorCode, ProtocolError, decode
+from app.protocol.codec import to_builtins
+from app.protocol.errors import BAD_FRAMES_BEFORE_CLOSE
+from app.protocol.messages import (
+    Auth,
+    ConversationUpdated,
+    CustomerHello,
+    CustomerInbound,
+    CustomerSend,
+    CustomerWelcome,
+    Error,
+    Hello,
+    History,
+    MessageCreated,
+    OperatorInbound,
+    Resolve,
+    Result,
+    SendMessage,
+    SetStatus,
+    SignOut,
+    Sync,
+    Take,
+    Welcome,
+)
+from app.storage import Outcome, Store, make_engine, upgrade
+from app.storage.repo import utcnow
+
+log = logging.getLogger("frontline.hub")
+
+HUB_VERSION = "0.1.0"
+WEB = "web"
+HELLO_REFUSED = 1008  # policy violation: the first frame was not a hello
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+@dataclass
+class HubConfig:
+    db_url: str
+    host: str = "127.0.0.1"
+    port: int = 8765
+    widget_dir: Path | None = None
+    token_ttl: timedelta = timedelta(days=30)
+    hello_timeout_s: float = 10.0
+    ping_interval_s: float = 20.0
+    ping_timeout_s: float = 20.0
+    send_queue_max: int = 1000
+    max_frame_bytes: int = MAX_FRAME_BYTES
+
+
+class HubError(DomainError):
+    """A command failure with an explicit protocol code."""
+
+    def __init__(self, code: ErrorCode, text: str) -> None:
+        super().__init__(text)
+        self.code = code
+
+
+@dataclass
+class _Presence:
+    conns: set[Conn] = field(default_factory=set)
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+
+def _iso(dt: Any) -> str:
+    return str(to_builtins(dt))
+
+
+class Hub:
+    """The hub server. ``await start()`` listens (``port`` 0 picks a free port),
+    ``await stop()`` closes every connection with 1001 and releases the database."""
+
+    def __init__(self, config: HubConfig) -> None:
+        self.config = config
+        self.port: int = config.port
+        self.epoch: str = ""
+        self._server: Server | None = None
+        self._executor: ThreadPoolExecutor | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._store: Store | None = None
+        self._presence: defaultdict[int, _Presence] = defaultdict(_Presence)
+        self._customers: defaultdict[int, set[Conn]] = defaultdict(set)
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._conn_counter = 0
+
+    # ------------------------------------------------------------------ lifecycle
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://{self._url_host}:{self.port}"
+
+    @property
+    def http_url(self) -> str:
+        return f"http://{self._url_host}:{self.port}"
+
+    @property
+    def _url_host(self) -> str:
+        host = self.config.host
+        if host in ("", "0.0.0.0"):  # noqa: S104 - only naming the URL
+            return "127.0.0.1"
+        return f"[{host}]" if ":" in host else host
+
+    async def start(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="frontline-db")
+        engine = make_engine(self.config.db_url)
+        try:
+            await self._db(upgrade, engine)
+            self._store = Store(engine)
+            self.epoch = await self._db(self._store.epoch)
+            await self._tx(self._store.reset_presence)
+            self._server = await serve(
+                self._handle,
+                self.config.host,
+                self.config.port,
+                process_request=HttpRoutes(self.config.widget_dir),
+                max_size=self.config.max_frame_bytes,
+                ping_interval=self.config.ping_interval_s,
+                ping_timeout=self.config.ping_timeout_s,
+                logger=logging.getLogger("frontline.hub.ws"),
+            )
+        except BaseException:
+            await self._release()
+            raise
+        self.port = int(self._server.sockets[0].getsockname()[1])
+        log.info("hub listening on %s (epoch %s)", self.ws_url, self.epoch)
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            self._server.close(close_connections=True)  # 1001 going away
+            await self._server.wait_closed()
+            self._server = None
+        for task in list(self._tasks):
+            task.cancel()
+        for task in list(self._tasks):
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        await self._release()
+        log.info("hub stopped")
+
+    async def _release(self) -> None:
+        store, self._store = self._store, None
+        if self._executor is not None:
+            if store is not None:
+                await self._db(store.engine.dispose)
+            self._executor.shutdown(wait=True)
+            self._executor = None
+
+    # ------------------------------------------------------------------ database thread
+
+    @property
+    def store(self) -> Store:
+        assert self._store is not None, "hub not started"
+        return self._store
+
+    async def _db(self, fn: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
+        """Run ``fn`` on the database thread."""
+        assert self._loop is not None and self._executor is not None
+        return await self._loop.run_in_executor(self._executor, functools.partial(fn, *args, **kwargs))
+
+    async def _tx(self, fn: Callable[P, Outcome[R]], *args: P.args, **kwargs: P.kwargs) -> Outcome[R]:
+        """Run a write on the database thread and publish its events in commit order."""
+        loop = self._loop
+        assert loop is not None
+
+        def run() -> Outcome[R]:
+            outcome = fn(*args, **kwargs)
+            if outcome.events or outcome.customer_messages:
+                loop.call_soon_threadsafe(self._publish, outcome)
+            return outcome
+
+        assert self._executor is not None
+        return await loop.run_in_executor(self._executor, run)
+
+    def _publish(self, outcome: Outcome[Any]) -> None:
+        operator_conns = [c for p in self._presence.values() for c in p.conns]
+        for event in outcome.events:
+            for conn in operator_conns:
+                conn.send(event)
+        for customer_id, message in outcome.customer_messages:
+            seq = next(
+                (e.seq for e in outcome.events if isinstance(e, MessageCreated) and e.message.id == message.id),
+                0,
+            )
+            for conn in self._customers.get(customer_id, ()):
+                conn.send(MessageCreated(seq=seq, message=message))
+
+    def _spawn(self, coro: Awaitable[Any], name: str) -> None:
+        async def guarded() -> None:
+            try:
+                await coro
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("background task %s failed", name)
+
+        task = asyncio.ensure_future(guarded())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _route(self) -> None:
+        if self._store is None:
+            return
+        outcome = await self._tx(self.store.route_queued)
+        for conv_id, op_id in outcome.value:
+            log.info("routed conversation %d to operator %d", conv_id, op_id)
+
+    # ------------------------------------------------------------------ connections
+
+    async def _handle(self, ws: ServerConnection) -> None:
+        path = ws.request.path.split("?", 1)[0] if ws.request else ""
+        self._conn_counter += 1
+        conn = Conn(ws, self.config.send_queue_max, f"{path}#{self._conn_counter}")
+        try:
+            if path == "/ws/operator":
+                await self._operator_session(conn)
+            elif path == "/ws/customer":
+                await self._customer_session(conn)
+        except ConnectionClosed:
+            pass
+        finally:
+            try:
+                await self._forget(conn)
+            finally:
+                await conn.finish()
+
+    async def _forget(self, conn: Conn) -> None:
+        if conn.customer_id is not None:
+            peers = self._customers.get(conn.customer_id)
+            if peers is not None:
+                peers.discard(conn)
+                if not peers:
+                    del self._customers[conn.customer_id]
+        op_id = conn.operator_id
+        if op_id is not None and self._store is not None:
+            presence = self._presence[op_id]
+            async with presence.lock:
+                presence.conns.discard(conn)
+                if not presence.conns:
+                    await self._tx(self.store.set_status, op_id, "offline")
+
+    async def _first_frame(self, conn: Conn, kind: Any, hello_type: type[Hello] | type[CustomerHello]) -> Any:
+        """The hello, or None after answering and closing."""
+        try:
+            async with asyncio.timeout(self.config.hello_timeout_s):
+                raw = await conn.ws.recv()
+        except TimeoutError:
+            conn.close(CloseCode.HELLO_TIMEOUT, "no hello in time")
+            return None
+        frame: Any = None
+        if isinstance(raw, str):
+            with contextlib.suppress(ProtocolError):
+                frame = decode(raw, kind, max_bytes=self.config.max_frame_bytes)
+        if not isinstance(frame, hello_type):
+            txn_id = getattr(frame, "txn_id", None)
+            conn.send(Error(code=ErrorCode.HELLO_REQUIRED, text="the first frame must be a hello", txn_id=txn_id))
+            conn.close(HELLO_REFUSED, "hello required")
+            return None
+        if frame.protocol != PROTOCOL_VERSION:
+            conn.send(
+                Error(
+                    code=ErrorCode.PROTOCOL_MISMATCH,
+                    text=f"this hub speaks protocol {PROTOCOL_VERSION}, not {frame.protocol}",
+                )
+            )
+            conn.close(CloseCode.PROTOCOL_MISMATCH, "protocol mismatch")
+            return None
+        return frame
+
+    async def _frames(self, conn: Conn, kind: Any) -> Any:
+        """Yield decoded frames; answer bad ones with an error (txn_id null), close
+        after too many bad frames in a row."""
+        bad = 0
+        async for raw in conn.ws:
+            if conn.closing:
+                return
+            try:
+                if not isinstance(raw, str):
+                    raise ProtocolError(ErrorCode.BAD_JSON, "binary frames are not accepted; send JSON text")
+                frame = decode(raw, kind, max_bytes=self.config.max_frame_bytes)
+            except ProtocolError as exc:
+                bad += 1
+                conn.send(Error(code=exc.code, text=exc.text[:300]))
+                if bad >= BAD_FRAMES_BEFORE_CLOSE:
+                    log.info("%s: %d bad frames in a row, closing", conn.label, bad)
+                    conn.close(CloseCode.TOO_MANY_BAD_FRAMES, "too many bad frames")
+                    return
+                continue
+            bad = 0
+            yield frame
+
+    async def _answer(self, conn: Conn, frame: Any, handler: Callable[[Conn, Any], Awaitable[dict[str, Any]]]) -> None:
+        txn_id: str = frame.txn_id
+        try:
+            data = await handler(conn, frame)
+        except (DomainError, TextRejected) as exc:
+            text = exc.text if isinstance(exc, DomainError) else str(exc)
+            conn.send(Error(code=exc.code, text=text, txn_id=txn_id))
+        except ConnectionClosed:
+            raise
+        except Exception:
+            log.exception("%s: internal error in %s (txn_id %s)", conn.label, type(frame).__name__, txn_id)
+            conn.send(Error(code=ErrorCode.INTERNAL, text="internal hub error (logged)", txn_id=txn_id))
+        else:
+            conn.send(Result(txn_id=txn_id, data=data))
+            if conn.close_after_result is not None:
+                conn.close(*conn.close_after_result)
+
+    def _welcome(self) -> Welcome:
+        return Welcome(
+            protocol=PROTOCOL_VERSION,
+            hub_version=HUB_VERSION,
+            epoch=self.epoch,
+            max_frame_bytes=self.config.max_frame_bytes,
+            heartbeat_s=self.config.ping_interval_s,
+        )
+
+    # ------------------------------------------------------------------ operator endpoint
+
+    async def _operator_session(self, conn: Conn) -> None:
+        hello = await self._first_frame(conn, OperatorInbound, Hello)
+        if hello is None:
+            return
+        conn.device_id = hello.device_id[:128]
+        conn.send(self._welcome())
+        handlers: dict[type, Callable[[Conn, Any], Awaitable[dict[str, Any]]]] = {
+            Auth: self._auth,
+            SignOut: self._sign_out,
+            Sync: self._sync,
+            History: self._history,
+            SendMessage: self._send_message,
+            Take: self._take,
+            Resolve: self._resolve,
+            SetStatus: self._set_status,
+        }
+        async for frame in self._frames(conn, OperatorInbound):
+            if isinstance(frame, Hello):
+                conn.send(Error(code=ErrorCode.INVALID_FRAME, text="hello was already received"))
+                continue
+            if conn.operator_id is None and not isinstance(frame, Auth):
+                conn.send(Error(code=ErrorCode.NOT_AUTHENTICATED, text="sign in first (auth)", txn_id=frame.txn_id))
+                continue
+            await self._answer(conn, frame, handlers[type(frame)])
+            if conn.closing:
+                return
+
+    async def _auth(self, conn: Conn, f: Auth) -> dict[str, Any]:
+        if conn.operator_id is not None:
+            raise Conflict("this connection is already signed in")
+        loop = asyncio.get_running_loop()
+        if f.token:
+            digest = token_hash(f.token)
+            rec = await self._db(self.store.find_session, digest)
+            if rec is None or rec.revoked_at is not None:
+                raise HubError(ErrorCode.AUTH_FAILED, "unknown or revoked session token")
+            if rec.expires_at <= utcnow():
+                raise HubError(ErrorCode.TOKEN_EXPIRED, "the session has expired: sign in with your password")
+            op_id, token, expires = rec.operator_id, f.token, rec.expires_at
+        elif f.username and f.password:
+            try:
+                username = normalize_username(f.username)
+            except ValueError:
+                username = ""
+            creds = await self._db(self.store.credentials, username) if username else None
+            stored = creds.password_hash if creds else accounts.dummy_hash()
+            ok = await loop.run_in_executor(None, accounts.verify_password, stored, f.password)
+            if creds is None or not ok:
+                log.info("%s: failed sign-in", conn.label)
+                raise HubError(ErrorCode.AUTH_FAILED, "wrong user name or password")
+            if accounts.needs_rehash(stored):
+                new_hash = await loop.run_in_executor(None, accounts.hash_password, f.password)
+                await self._db(self.store.set_password_hash, creds.id, new_hash)
+            op_id, token = creds.id, new_token()
+            digest = token_hash(token)
+            expires = await self._db(self.store.create_session, op_id, digest, conn.device_id, self.config.token_ttl)
+        else:
+            raise HubError(ErrorCode.AUTH_FAILED, "give a user name and password, or a session token")
+        presence = self._presence[op_id]
+        async with presence.lock:
+            outcome = await self._tx(self.store.set_status, op_id, "online")
+            conn.operator_id = op_id
+            conn.token_sha256 = digest
+            presence.conns.add(conn)
+        log.info("%s: operator %d signed in", conn.label, op_id)
+        self._spawn(self._route(), "route after sign-in")
+        return {"token": token, "expires_at": _iso(expires), "operator": to_builtins(outcome.value)}
+
+    async def _sign_out(self, conn: Conn, f: SignOut) -> dict[str, Any]:
+        if conn.token_sha256 is not None:
+            await self._db(self.store.revoke_session, conn.token_sha256)
+        log.info("%s: operator %s signed out", conn.label, conn.operator_id)
+        # the result goes out first, then the close (Conn sends in order)
+        conn.close_after_result = (CloseCode.SIGNED_OUT, "signed out")
+        return {}
+
+    async def _sync(self, conn: Conn, f: Sync) -> dict[str, Any]:
+        state = await self._db(self.store.sync_state)
+        return {
+            "epoch": self.epoch,
+            "seq": state.seq,
+            "conversations": to_builtins(state.conversations),
+            "operators": to_builtins(state.operators),
+        }
+
+    async def _history(self, conn: Conn, f: History) -> dict[str, Any]:
+        page = await self._db(self.store.history, f.conversation_id, f.before_id, f.limit)
+        return {"messages": to_builtins(page.messages), "has_more": page.has_more}
+
+    async def _send_message(self, conn: Conn, f: SendMessage) -> dict[str, Any]:
+        assert conn.operator_id is not None
+        text = clean_text(f.text)
+        outcome = await self._tx(self.store.operator_send, conn.operator_id, f.conversation_id, text, f.txn_id)
+        return {"message": to_builtins(outcome.value.message)}
+
+    async def _take(self, conn: Conn, f: Take) -> dict[str, Any]:
+        assert conn.operator_id is not None
+        outcome = await self._tx(self.store.take, conn.operator_id, f.conversation_id)
+        return {"conversation": to_builtins(outcome.value)}
+
+    async def _resolve(self, conn: Conn, f: Resolve) -> dict[str, Any]:
+        assert conn.operator_id is not None
+        outcome = await self._tx(self.store.resolve, conn.operator_id, f.conversation_id)
+        if outcome.events:
+            self._spawn(self._route(), "route after resolve")
+        return {"conversation": to_builtins(outcome.value)}
+
+    async def _set_status(self, conn: Conn, f: SetStatus) -> dict[str, Any]:
+        assert conn.operator_id is not None
+        outcome = await self._tx(self.store.set_status, conn.operator_id, f.status)
+        if f.status == "online":
+            self._spawn(self._route(), "route after status")
+        return {"operator": to_builtins(outcome.value)}
+
+    # ------------------------------------------------------------------ customer endpoint
+
+    async def _customer_session(self, conn: Conn) -> None:
+        hello = await self._first_frame(conn, CustomerInbound, CustomerHello)
+        if hello is None:
+            return
+        state = None
+        token = hello.visitor_token
+        if token:
+            state = await self._db(self.store.find_visitor, WEB, token_hash(token))
+        if state is None:
+            token = new_token()
+            name = " ".join(hello.name.split())[:80] or f"Visitor {random.randint(1000, 9999)}"
+            state = await self._db(self.store.create_visitor, WEB, token_hash(token), name, hello.locale)
+            log.info("%s: new visitor, customer %d", conn.label, state.customer.id)
+        conn.customer_id = state.customer.id
+        self._customers[state.customer.id].add(conn)
+        conn.send(
+            CustomerWelcome(
+                protocol=PROTOCOL_VERSION,
+                visitor_token=token,
+                customer_name=state.customer.name,
+                conversation_id=state.conversation_id,
+                messages=state.messages,
+            )
+        )
+        async for frame in self._frames(conn, CustomerInbound):
+            if isinstance(frame, CustomerHello):
+                conn.send(Error(code=ErrorCode.INVALID_FRAME, text="hello was already received"))
+                continue
+            await self._answer(conn, frame, self._customer_send)
+
+    async def _customer_send(self, conn: Conn, f: CustomerSend) -> dict[str, Any]:
+        assert conn.customer_id is not None
+        text = clean_text(f.text)
+        outcome = await self._tx(self.store.customer_send, conn.customer_id, text, f.txn_id)
+        if any(isinstance(e, ConversationUpdated) and e.conversation.status == "queued" for e in outcome.events):
+            self._spawn(self._route(), "route new conversation")
+        return {"message": to_builtins(outcome.value.message)}
