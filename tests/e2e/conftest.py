@@ -104,8 +104,8 @@ def new_page(browser: Any) -> Iterator[Callable[..., BrowserPage]]:
 @pytest.fixture
 def operator(hub: Any) -> Iterator[Any]:
     """``hub.accounts.operator`` logged in (and online) through tests/helpers.OperatorClient,
-    wrapped for synchronous tests (see tests/e2e/operator.py)."""
-    from tests.e2e.operator import OperatorThread
+    wrapped for synchronous tests (see tests/e2e/sync_operator.py)."""
+    from tests.e2e.sync_operator import OperatorThread
 
     account = hub.accounts.operator
     op = OperatorThread(hub.ws_url, account.username, account.password)

@@ -12,7 +12,7 @@ from typing import Any
 
 from playwright.sync_api import expect
 
-from tests.e2e.operator import OperatorThread
+from tests.e2e.sync_operator import OperatorThread
 
 XSS = "<script>window.pwned=1</script><b>bold</b>"
 
