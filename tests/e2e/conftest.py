@@ -34,7 +34,9 @@ def _in_ci() -> bool:
 
 
 def _find_chromium() -> str | None:
-    for candidate in (os.environ.get("FRONTLINE_CHROMIUM"), "/usr/bin/chromium", shutil.which("chromium")):
+    override = os.environ.get("FRONTLINE_CHROMIUM")  # another chromium build; only that one is tried
+    candidates = [override] if override else ["/usr/bin/chromium", shutil.which("chromium")]
+    for candidate in candidates:
         if candidate and Path(candidate).is_file() and os.access(candidate, os.X_OK):
             return candidate
     return None
