@@ -17,6 +17,7 @@ from app.protocol import CloseCode, encode
 log = logging.getLogger("frontline.hub")
 
 FLUSH_TIMEOUT_S = 5.0
+SLOW_CLOSE_GRACE_S = 1.0
 
 
 @dataclass(frozen=True)
@@ -64,8 +65,15 @@ class Conn:
         self._queue.put_nowait(_Close(code, reason))
 
     async def _close_now(self, code: int, reason: str) -> None:
-        with contextlib.suppress(ConnectionClosed):
-            await self.ws.close(code, reason)
+        """Close a peer that does not read: it will not read the close frame either,
+        so after a short grace period the TCP connection is simply dropped."""
+        try:
+            async with asyncio.timeout(SLOW_CLOSE_GRACE_S):
+                await self.ws.close(code, reason)
+        except ConnectionClosed:
+            pass
+        except TimeoutError:
+            self.ws.transport.abort()
 
     async def _write(self) -> None:
         try:
