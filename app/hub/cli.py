@@ -1,0 +1,154 @@
+"""``frontline-hub``: run the hub, manage accounts, seed demo data.
+
+    frontline-hub serve [--db URL] [--host H] [--port P]
+    frontline-hub user add NAME --role operator|supervisor|admin [--display-name X] [--password-stdin]
+    frontline-hub demo-seed [--db URL]
+
+``--db`` defaults to $FRONTLINE_HUB_DB, else a SQLite file in the user data folder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import getpass
+import logging
+import os
+import signal
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from app.hub.accounts import ROLES, DuplicateUser, create_operator
+
+EXIT_USAGE = 2
+DB_ENV = "FRONTLINE_HUB_DB"
+
+log = logging.getLogger("frontline.hub")
+
+
+def default_db_url() -> str:
+    env = os.environ.get(DB_ENV)
+    if env:
+        return env
+    from platformdirs import user_data_dir
+
+    folder = Path(user_data_dir("frontline-hub", appauthor=False))
+    folder.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{folder / 'hub.db'}"
+
+
+def _fail(message: str) -> int:
+    print(f"frontline-hub: error: {message}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="frontline-hub", description="The Frontline hub.")
+    p.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    sub = p.add_subparsers(dest="command", required=True)
+
+    def db_arg(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument("--db", default=None, help=f"database URL (default: ${DB_ENV} or a file in the user data dir)")
+
+    serve = sub.add_parser("serve", help="run the hub")
+    db_arg(serve)
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8765)
+    serve.add_argument("--widget-dir", type=Path, default=None, help="folder of the web chat widget files")
+
+    user = sub.add_parser("user", help="manage operator accounts")
+    user_sub = user.add_subparsers(dest="user_command", required=True)
+    add = user_sub.add_parser("add", help="create an account (asks for the password)")
+    add.add_argument("name")
+    add.add_argument("--role", required=True, choices=ROLES)
+    add.add_argument("--display-name", default="")
+    add.add_argument("--password-stdin", action="store_true", help="read the password from the first line of stdin")
+    db_arg(add)
+
+    seed = sub.add_parser("demo-seed", help="create demo operators (password 'demo') and conversations")
+    db_arg(seed)
+    return p
+
+
+async def _serve(args: argparse.Namespace) -> int:
+    from app.hub.server import Hub, HubConfig
+
+    hub = Hub(HubConfig(db_url=args.db, host=args.host, port=args.port, widget_dir=args.widget_dir))
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):  # Windows: KeyboardInterrupt instead
+            loop.add_signal_handler(sig, stop.set)
+    await hub.start()
+    print(f"frontline-hub listening on {hub.ws_url} (web chat: {hub.http_url}/)", file=sys.stderr, flush=True)
+    try:
+        await stop.wait()
+    finally:
+        log.info("stopping")
+        await hub.stop()
+    return 0
+
+
+def _read_password(args: argparse.Namespace) -> str:
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    first = getpass.getpass(f"Password for {args.name}: ")
+    second = getpass.getpass("Repeat the password: ")
+    if first != second:
+        raise ValueError("the passwords do not match")
+    return first
+
+
+def _user_add(args: argparse.Namespace) -> int:
+    try:
+        password = _read_password(args)
+        info = create_operator(args.db, args.name, password, args.role, args.display_name)
+    except DuplicateUser:
+        return _fail(f"a user named {args.name.strip().lower()!r} already exists")
+    except ValueError as exc:
+        return _fail(str(exc))
+    print(f"created {info.role} {info.username!r} ({info.display_name}), id {info.id}")
+    return 0
+
+
+def _demo_seed(args: argparse.Namespace) -> int:
+    from app.hub.demo import seed_demo
+
+    result = seed_demo(args.db)
+    print(
+        f"demo data: {result.operators_created} operators and {result.conversations_created} conversations added; "
+        f"accounts {', '.join(result.usernames)} with password {result.password!r}"
+    )
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(
+        stream=sys.stderr,
+        level=getattr(logging, args.log_level.upper()),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    if getattr(args, "db", "") is None:
+        args.db = default_db_url()
+    try:
+        if args.command == "serve":
+            try:
+                return asyncio.run(_serve(args))
+            except KeyboardInterrupt:
+                return 0
+            except OSError as exc:
+                return _fail(f"cannot listen on {args.host}:{args.port}: {exc}")
+        if args.command == "user":
+            return _user_add(args)
+        if args.command == "demo-seed":
+            return _demo_seed(args)
+    except KeyboardInterrupt:
+        return 130
+    return _fail(f"unknown command {args.command!r}")  # pragma: no cover - argparse refuses it first
+
+
+if __name__ == "__main__":
+    sys.exit(main())

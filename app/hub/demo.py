@@ -1,0 +1,440 @@
+"""Demo data: operators and customers with realistic past conversations.
+
+All demo accounts have the password ``demo`` (:data:`DEMO_PASSWORD`); never seed them
+on a real hub. Seeding is idempotent: a second run adds nothing that already exists.
+The brands are fictional (see resources/demo/kb): Papaya Insurance («Папайя
+Страхование» / «Папая Страхування»), the accounting service Balans («Баланс») and the
+online shop Torba («Торба»); the hotline is 0 800 30 40 50.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from app.hub.accounts import hash_password
+from app.storage import Store, make_engine, upgrade
+from app.storage.repo import utcnow
+
+DEMO_PASSWORD = "demo"  # noqa: S105 - documented demo password
+
+# username, display name, role
+DEMO_OPERATORS: tuple[tuple[str, str, str], ...] = (
+    ("olena", "Olena Koval", "operator"),
+    ("taras", "Taras Melnyk", "operator"),
+    ("dmytro", "Dmytro Shevchenko", "operator"),
+    ("maria", "Maria Bondarenko", "supervisor"),
+)
+
+
+@dataclass(frozen=True)
+class DemoAccounts:
+    password: str
+    operators: tuple[tuple[str, str, str], ...]  # (username, display name, role)
+    operators_created: int
+    conversations_created: int
+
+    @property
+    def usernames(self) -> list[str]:
+        return [u for u, _, _ in self.operators]
+
+
+@dataclass(frozen=True)
+class _Chat:
+    name: str
+    locale: str
+    status: str  # resolved | open | queued
+    assignee: str | None
+    age: timedelta  # how long ago the first message was written
+    lines: tuple[tuple[str, str], ...]  # ("c" customer / "o" operator, text)
+
+
+def _days(n: float) -> timedelta:
+    return timedelta(days=n)
+
+
+def _mins(n: float) -> timedelta:
+    return timedelta(minutes=n)
+
+
+CHATS: tuple[_Chat, ...] = (
+    _Chat(
+        "Ірина Коваленко",
+        "uk",
+        "resolved",
+        "olena",
+        _days(6),
+        (
+            (
+                "c",
+                "Добрий день! Вчора нас затопили сусіди зверху, маю поліс «Папая Страхування» на квартиру. Що робити?",
+            ),
+            (
+                "o",
+                "Добрий день, Ірино! Співчуваю. Сфотографуйте пошкодження, отримайте акт від ОСББ і подайте "
+                "заяву в особистому кабінеті: Поліси → Страховий випадок.",
+            ),
+            ("c", "Акт уже є. Скільки часу розглядається заява?"),
+            (
+                "o",
+                "Зазвичай до 10 робочих днів після отримання всіх документів. Статус видно в кабінеті, "
+                "а ще ми надішлемо SMS.",
+            ),
+            ("c", "Дякую, все зрозуміло!"),
+        ),
+    ),
+    _Chat(
+        "Алексей Смирнов",
+        "ru",
+        "resolved",
+        "taras",
+        _days(5.5),
+        (
+            ("c", "Здравствуйте. Я ФОП 3 группы в «Балансе». До какого числа нужно подать декларацию за квартал?"),
+            (
+                "o",
+                "Здравствуйте, Алексей! Декларацию подают в течение 40 календарных дней после окончания "
+                "квартала. Черновик появится в разделе Отчёты → Декларации, его можно подписать КЭП и "
+                "отправить прямо оттуда.",
+            ),
+            ("c", "А если ключ КЭП просрочен?"),
+            ("o", "Новый ключ можно бесплатно получить в АЦСК, затем загрузить его в Настройки → Электронная подпись."),
+            ("c", "Спасибо, разобрался."),
+        ),
+    ),
+    _Chat(
+        "Emily Carter",
+        "en",
+        "resolved",
+        "dmytro",
+        _days(4.8),
+        (
+            (
+                "c",
+                "Hi, I ordered a backpack from Torba last Monday (order 58213) and the tracking hasn't "
+                "changed for three days.",
+            ),
+            (
+                "o",
+                "Hi Emily! Order 58213 is at the sorting centre in Lviv; there was a delay after the "
+                "holidays. It should move today.",
+            ),
+            ("c", "Great, thanks. Can I change the delivery address to my office?"),
+            (
+                "o",
+                "Done: I've switched it to the office address in your profile. You'll get a new SMS with "
+                "the pickup code.",
+            ),
+            ("c", "Perfect, thank you!"),
+        ),
+    ),
+    _Chat(
+        "Наталія Мельник",
+        "uk",
+        "resolved",
+        "olena",
+        _days(4.2),
+        (
+            ("c", "Не можу увійти в кабінет, пише «невірний пароль», хоча я впевнена, що він правильний."),
+            (
+                "o",
+                "Спробуйте відновити пароль: на сторінці входу натисніть «Забули пароль?» і введіть свою "
+                "пошту. Лист приходить протягом 5 хвилин, перевірте також «Спам».",
+            ),
+            ("c", "Лист прийшов, пароль змінила, все працює. Дякую!"),
+        ),
+    ),
+    _Chat(
+        "Дмитрий Волков",
+        "ru",
+        "resolved",
+        "taras",
+        _days(3.5),
+        (
+            (
+                "c",
+                "Добрый день. Подал заявление о краже велосипеда три недели назад, «Папайя Страхование» "
+                "до сих пор не выплатила. Номер дела 2024-1187.",
+            ),
+            (
+                "o",
+                "Здравствуйте, Дмитрий. По делу 2024-1187 не хватает справки из полиции. Как только "
+                "загрузите её в кабинет, выплата придёт в течение 5 рабочих дней.",
+            ),
+            ("c", "Справку получу завтра. Куда именно загружать?"),
+            ("o", "Кабинет → Мои дела → 2024-1187 → Добавить документ. Подойдёт чёткое фото."),
+            ("c", "Понял, спасибо."),
+        ),
+    ),
+    _Chat(
+        "James O'Neill",
+        "en",
+        "resolved",
+        "olena",
+        _days(3.1),
+        (
+            ("c", "Hello, I was charged twice for my Balans subscription this month."),
+            (
+                "o",
+                "Hello James, sorry about that. I see two payments of 299 UAH on the 3rd; the second one "
+                "was a duplicate. I've started the refund, it takes 3–5 banking days.",
+            ),
+            ("c", "Thanks for sorting it so quickly."),
+        ),
+    ),
+    _Chat(
+        "Оксана Бондар",
+        "uk",
+        "resolved",
+        "dmytro",
+        _days(2.6),
+        (
+            ("c", "Отримала замовлення в «Торбі», а чашка з набору розбита. Що робити?"),
+            (
+                "o",
+                "Вибачте за таку прикрість! Надішліть, будь ласка, фото пошкодження і коробки. Замінимо "
+                "набір безкоштовно або повернемо гроші — як вам зручніше?",
+            ),
+            ("c", "Краще заміна. Фото надіслала на пошту."),
+            ("o", "Дякую, фото бачу. Новий набір відправили, ТТН прийде в SMS. Розбитий повертати не треба."),
+        ),
+    ),
+    _Chat(
+        "Марина Кузнецова",
+        "ru",
+        "resolved",
+        "olena",
+        _days(2.2),
+        (
+            ("c", "Сменила номер телефона, теперь не приходят коды двухфакторной аутентификации. Как быть?"),
+            (
+                "o",
+                "Здравствуйте, Марина! Для смены номера нужна проверка личности: отправьте фото паспорта "
+                "через Помощь → Смена телефона. Проверка занимает до одного рабочего дня.",
+            ),
+            ("c", "Отправила."),
+            ("o", "Проверка пройдена, новый номер привязан. Можете входить."),
+        ),
+    ),
+    _Chat(
+        "Peter Novak",
+        "en",
+        "resolved",
+        "taras",
+        _days(2.0),
+        (
+            ("c", "I'd like to cancel my Papaya travel insurance, my trip was cancelled. Do I get a refund?"),
+            (
+                "o",
+                "Hi Peter! If the policy hasn't started yet, you get a full refund. Cancel it in Policies → "
+                "Cancel policy; the money is back on your card within 7 days.",
+            ),
+            ("c", "Done. Thanks!"),
+        ),
+    ),
+    _Chat(
+        "Андрій Шевчук",
+        "uk",
+        "resolved",
+        "dmytro",
+        _days(1.4),
+        (
+            ("c", "Як підключити банк до «Балансу», щоб виписки підтягувались автоматично?"),
+            (
+                "o",
+                "Вітаю, Андрію! Налаштування → Банки → Додати банк, оберіть свій банк і підтвердіть доступ "
+                "у його застосунку. Виписки оновлюються щогодини.",
+            ),
+            ("c", "Підключив, виписки вже є. Дякую!"),
+        ),
+    ),
+    _Chat(
+        "Светлана Орлова",
+        "ru",
+        "resolved",
+        "taras",
+        _days(1.2),
+        (
+            ("c", "Промокод TORBA10 не применяется к корзине, пишет «недействителен»."),
+            (
+                "o",
+                "Здравствуйте! Этот код действует на заказы от 1000 грн, а в корзине сейчас 870 грн. "
+                "Добавьте что-нибудь, и скидка применится.",
+            ),
+            ("c", "Ага, теперь сработало. Спасибо!"),
+        ),
+    ),
+    _Chat(
+        "Sarah Mitchell",
+        "en",
+        "resolved",
+        "olena",
+        _days(1.0),
+        (
+            ("c", "How do I delete my account and all my data?"),
+            (
+                "o",
+                "Hi Sarah, go to Profile → Privacy → Delete account. We keep only what the law requires "
+                "for accounting. Anything else I can help with?",
+            ),
+            ("c", "No, that's all. Thanks."),
+        ),
+    ),
+    _Chat(
+        "Віктор Гнатюк",
+        "uk",
+        "resolved",
+        "olena",
+        _days(8),
+        (
+            ("c", "Добрий вечір. У нас була пожежа на балконі, постраждали вікна. Чи покриває це поліс?"),
+            (
+                "o",
+                "Добрий вечір, Вікторе! Так, пожежа входить у базове покриття. Потрібні довідка ДСНС, фото "
+                "і кошторис ремонту. Подати все можна в кабінеті або за номером 0 800 30 40 50.",
+            ),
+            ("c", "Дякую, завтра подам."),
+        ),
+    ),
+    _Chat(
+        "Игорь Павленко",
+        "ru",
+        "resolved",
+        "dmytro",
+        _days(7),
+        (
+            ("c", "Как выставить счёт клиенту в «Балансе» в долларах?"),
+            (
+                "o",
+                "Здравствуйте, Игорь! Документы → Счета → Новый счёт, в поле «Валюта» выберите USD. "
+                "Курс НБУ подставится на дату счёта.",
+            ),
+            ("c", "Отлично, получилось."),
+        ),
+    ),
+    _Chat(
+        "Тетяна Литвин",
+        "uk",
+        "open",
+        "olena",
+        _mins(25),
+        (
+            (
+                "c",
+                "Доброго дня! Хочу оформити страховку квартири, але не розумію різницю між тарифами "
+                "«Базовий» і «Оптимальний».",
+            ),
+            (
+                "o",
+                "Доброго дня, Тетяно! «Оптимальний» додатково покриває крадіжку і пошкодження техніки, "
+                "а ліміт вищий: 500 000 грн замість 200 000 грн.",
+            ),
+            ("c", "А скільки коштує «Оптимальний» для квартири 60 м² у Києві?"),
+        ),
+    ),
+    _Chat(
+        "Michael Brown",
+        "en",
+        "open",
+        "olena",
+        _mins(12),
+        (("c", "Hi! My Torba order 60417 was marked as delivered but I never got it."),),
+    ),
+    _Chat(
+        "Сергей Иванов",
+        "ru",
+        "open",
+        "taras",
+        _mins(40),
+        (
+            ("c", "Не приходит письмо для сброса пароля."),
+            (
+                "o",
+                "Здравствуйте, Сергей! Проверьте, пожалуйста, папку «Спам». Если письма нет, напишите, "
+                "на какой адрес зарегистрирован аккаунт.",
+            ),
+            ("c", "В спаме тоже нет. Адрес s.ivanov@example.com"),
+        ),
+    ),
+    _Chat(
+        "Людмила Козак",
+        "uk",
+        "queued",
+        None,
+        _mins(6),
+        (("c", "Добрий день, подала декларацію в «Балансі», а статус «Не прийнято». Що це означає?"),),
+    ),
+    _Chat(
+        "Anna Schmidt",
+        "en",
+        "queued",
+        None,
+        _mins(4),
+        (("c", "Hello, can I pay for my Papaya home insurance policy in instalments?"),),
+    ),
+    _Chat(
+        "Ольга Морозова",
+        "ru",
+        "queued",
+        None,
+        _mins(2),
+        (
+            ("c", "Здравствуйте! Хочу вернуть куртку, не подошёл размер. Заказ 61120, получила вчера."),
+            ("c", "Бирки на месте, упаковка тоже."),
+        ),
+    ),
+)
+
+
+def _identity(index: int) -> str:
+    return hashlib.sha256(f"frontline-demo-customer-{index}".encode()).hexdigest()
+
+
+def seed_demo(db_url: str) -> DemoAccounts:
+    """Create the demo operators and customers in ``db_url`` (migrating it first)."""
+    engine = make_engine(db_url)
+    try:
+        upgrade(engine)
+        store = Store(engine)
+        store.epoch()
+        ids: dict[str, int] = {}
+        made_ops = 0
+        password_hash: str | None = None
+        for username, display_name, role in DEMO_OPERATORS:
+            existing = store.operator_by_username(username)
+            if existing is None:
+                password_hash = password_hash or hash_password(DEMO_PASSWORD)
+                existing = store.create_operator(username, password_hash, role, display_name)
+                made_ops += 1
+            ids[username] = existing.id
+        made_chats = 0
+        now = utcnow()
+        for index, chat in enumerate(CHATS):
+            key = _identity(index)
+            if store.has_identity("web", key):
+                continue
+            start = now - chat.age
+            step = min(timedelta(minutes=3), chat.age / (len(chat.lines) + 1))
+            messages: list[tuple[str, int | None, str, datetime]] = []
+            assignee = ids.get(chat.assignee) if chat.assignee else None
+            for n, (who, text) in enumerate(chat.lines):
+                at = start + step * n
+                if who == "o":
+                    messages.append(("operator", assignee, text, at))
+                else:
+                    messages.append(("customer", None, text, at))
+            store.import_conversation(
+                channel="web",
+                external_id_hash=key,
+                name=chat.name,
+                locale=chat.locale,
+                first_seen=start - timedelta(minutes=1),
+                status=chat.status,
+                assignee_id=assignee,
+                messages=messages,
+            )
+            made_chats += 1
+        return DemoAccounts(DEMO_PASSWORD, DEMO_OPERATORS, made_ops, made_chats)
+    finally:
+        engine.dispose()
