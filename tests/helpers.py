@@ -219,13 +219,17 @@ class OperatorClient(ProtoClient):
     async def sync(self) -> dict[str, Any]:
         return await self.request(Sync(txn_id=txn()))
 
-    async def history(self, conversation_id: int, before_id: int | None = None, limit: int = 50) -> dict[str, Any]:
+    async def history(
+        self, conversation_id: int, before_id: int | None = None, limit: int = 50
+    ) -> dict[str, Any]:
         return await self.request(
             History(txn_id=txn(), conversation_id=conversation_id, before_id=before_id, limit=limit)
         )
 
     async def send_message(self, conversation_id: int, text: str, txn_id: str | None = None) -> MessageInfo:
-        data = await self.request(SendMessage(txn_id=txn_id or txn(), conversation_id=conversation_id, text=text))
+        data = await self.request(
+            SendMessage(txn_id=txn_id or txn(), conversation_id=conversation_id, text=text)
+        )
         return convert(data["message"], MessageInfo)
 
     async def take(self, conversation_id: int) -> ConversationInfo:
@@ -258,7 +262,9 @@ class OperatorClient(ProtoClient):
     ) -> MessageCreated:
         return await self.wait_frame(MessageCreated, lambda e: pred(e.message), timeout)
 
-    async def wait_operator(self, pred: Callable[[Any], bool], timeout: float = DEFAULT_TIMEOUT) -> OperatorUpdated:
+    async def wait_operator(
+        self, pred: Callable[[Any], bool], timeout: float = DEFAULT_TIMEOUT
+    ) -> OperatorUpdated:
         return await self.wait_frame(OperatorUpdated, lambda e: pred(e.operator), timeout)
 
 
@@ -300,6 +306,8 @@ class CustomerClient(ProtoClient):
     def messages(self) -> list[MessageInfo]:
         return [f.message for f in self.frames(MessageCreated)]
 
-    async def wait_message(self, pred: Callable[[MessageInfo], bool], timeout: float = DEFAULT_TIMEOUT) -> MessageInfo:
+    async def wait_message(
+        self, pred: Callable[[MessageInfo], bool], timeout: float = DEFAULT_TIMEOUT
+    ) -> MessageInfo:
         ev = await self.wait_frame(MessageCreated, lambda e: pred(e.message), timeout)
         return ev.message  # type: ignore[no-any-return]

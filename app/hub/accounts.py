@@ -66,7 +66,9 @@ def create_operator(
     engine = make_engine(db_url_or_engine) if isinstance(db_url_or_engine, str) else db_url_or_engine
     try:
         upgrade(engine)
-        return Store(engine).create_operator(name, hash_password(password), role, display_name.strip() or name)
+        return Store(engine).create_operator(
+            name, hash_password(password), role, display_name.strip() or name
+        )
     finally:
         if isinstance(db_url_or_engine, str):
             engine.dispose()

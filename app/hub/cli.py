@@ -50,7 +50,9 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
 
     def db_arg(sp: argparse.ArgumentParser) -> None:
-        sp.add_argument("--db", default=None, help=f"database URL (default: ${DB_ENV} or a file in the user data dir)")
+        sp.add_argument(
+            "--db", default=None, help=f"database URL (default: ${DB_ENV} or a file in the user data dir)"
+        )
 
     serve = sub.add_parser("serve", help="run the hub")
     db_arg(serve)
@@ -64,7 +66,9 @@ def _parser() -> argparse.ArgumentParser:
     add.add_argument("name")
     add.add_argument("--role", required=True, choices=ROLES)
     add.add_argument("--display-name", default="")
-    add.add_argument("--password-stdin", action="store_true", help="read the password from the first line of stdin")
+    add.add_argument(
+        "--password-stdin", action="store_true", help="read the password from the first line of stdin"
+    )
     db_arg(add)
 
     seed = sub.add_parser("demo-seed", help="create demo operators (password 'demo') and conversations")
@@ -118,7 +122,8 @@ def _demo_seed(args: argparse.Namespace) -> int:
 
     result = seed_demo(args.db)
     print(
-        f"demo data: {result.operators_created} operators and {result.conversations_created} conversations added; "
+        f"demo data: {result.operators_created} operators and "
+        f"{result.conversations_created} conversations added; "
         f"accounts {', '.join(result.usernames)} with password {result.password!r}"
     )
     return 0

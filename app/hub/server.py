@@ -214,7 +214,11 @@ class Hub:
                 conn.send(event)
         for customer_id, message in outcome.customer_messages:
             seq = next(
-                (e.seq for e in outcome.events if isinstance(e, MessageCreated) and e.message.id == message.id),
+                (
+                    e.seq
+                    for e in outcome.events
+                    if isinstance(e, MessageCreated) and e.message.id == message.id
+                ),
                 0,
             )
             for conn in self._customers.get(customer_id, ()):
@@ -288,7 +292,9 @@ class Hub:
                 frame = decode(raw, kind, max_bytes=self.config.max_frame_bytes)
         if not isinstance(frame, hello_type):
             txn_id = getattr(frame, "txn_id", None)
-            conn.send(Error(code=ErrorCode.HELLO_REQUIRED, text="the first frame must be a hello", txn_id=txn_id))
+            conn.send(
+                Error(code=ErrorCode.HELLO_REQUIRED, text="the first frame must be a hello", txn_id=txn_id)
+            )
             conn.close(HELLO_REFUSED, "hello required")
             return None
         if frame.protocol != PROTOCOL_VERSION:
@@ -324,7 +330,9 @@ class Hub:
             bad = 0
             yield frame
 
-    async def _answer(self, conn: Conn, frame: Any, handler: Callable[[Conn, Any], Awaitable[dict[str, Any]]]) -> None:
+    async def _answer(
+        self, conn: Conn, frame: Any, handler: Callable[[Conn, Any], Awaitable[dict[str, Any]]]
+    ) -> None:
         txn_id: str = frame.txn_id
         try:
             data = await handler(conn, frame)
@@ -373,7 +381,9 @@ class Hub:
                 conn.send(Error(code=ErrorCode.INVALID_FRAME, text="hello was already received"))
                 continue
             if conn.operator_id is None and not isinstance(frame, Auth):
-                conn.send(Error(code=ErrorCode.NOT_AUTHENTICATED, text="sign in first (auth)", txn_id=frame.txn_id))
+                conn.send(
+                    Error(code=ErrorCode.NOT_AUTHENTICATED, text="sign in first (auth)", txn_id=frame.txn_id)
+                )
                 continue
             await self._answer(conn, frame, handlers[type(frame)])
             if conn.closing:
@@ -407,7 +417,9 @@ class Hub:
                 await self._db(self.store.set_password_hash, creds.id, new_hash)
             op_id, token = creds.id, new_token()
             digest = token_hash(token)
-            expires = await self._db(self.store.create_session, op_id, digest, conn.device_id, self.config.token_ttl)
+            expires = await self._db(
+                self.store.create_session, op_id, digest, conn.device_id, self.config.token_ttl
+            )
         else:
             raise HubError(ErrorCode.AUTH_FAILED, "give a user name and password, or a session token")
         presence = self._presence[op_id]
@@ -444,7 +456,9 @@ class Hub:
     async def _send_message(self, conn: Conn, f: SendMessage) -> dict[str, Any]:
         assert conn.operator_id is not None
         text = clean_text(f.text)
-        outcome = await self._tx(self.store.operator_send, conn.operator_id, f.conversation_id, text, f.txn_id)
+        outcome = await self._tx(
+            self.store.operator_send, conn.operator_id, f.conversation_id, text, f.txn_id
+        )
         return {"message": to_builtins(outcome.value.message)}
 
     async def _take(self, conn: Conn, f: Take) -> dict[str, Any]:
@@ -502,6 +516,8 @@ class Hub:
         assert conn.customer_id is not None
         text = clean_text(f.text)
         outcome = await self._tx(self.store.customer_send, conn.customer_id, text, f.txn_id)
-        if any(isinstance(e, ConversationUpdated) and e.conversation.status == "queued" for e in outcome.events):
+        if any(
+            isinstance(e, ConversationUpdated) and e.conversation.status == "queued" for e in outcome.events
+        ):
             self._spawn(self._route(), "route new conversation")
         return {"message": to_builtins(outcome.value.message)}

@@ -22,7 +22,14 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import WebSocketException
 
 from app.protocol import PROTOCOL_VERSION, ProtocolError, decode, encode
-from app.protocol.messages import CustomerHello, CustomerOutbound, CustomerSend, CustomerWelcome, Error, Result
+from app.protocol.messages import (
+    CustomerHello,
+    CustomerOutbound,
+    CustomerSend,
+    CustomerWelcome,
+    Error,
+    Result,
+)
 
 log = logging.getLogger("frontline.simulator")
 
@@ -201,7 +208,9 @@ class CustomerSimulator:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
 
-    async def _customer(self, stop: asyncio.Event, plan: tuple[str, str, str, list[str]], delays: list[float]) -> None:
+    async def _customer(
+        self, stop: asyncio.Event, plan: tuple[str, str, str, list[str]], delays: list[float]
+    ) -> None:
         locale, name, first, follow_ups = plan
         try:
             async with connect(self.url, open_timeout=10) as ws:

@@ -126,7 +126,9 @@ class _Loader:
 
     def op_name(self, op_id: int | None) -> str:
         if self._op_names is None:
-            self._op_names = dict((i, n) for i, n in self.s.execute(select(Operator.id, Operator.display_name)))
+            self._op_names = dict(
+                (i, n) for i, n in self.s.execute(select(Operator.id, Operator.display_name))
+            )
         return self._op_names.get(op_id or -1, "")
 
     def customer(self, customer_id: int) -> CustomerInfo:
@@ -201,7 +203,9 @@ def _customer_info(c: Customer) -> CustomerInfo:
 def _active_chats(s: OrmSession, op_id: int) -> int:
     return int(
         s.scalar(
-            select(func.count(Conversation.id)).where(Conversation.assignee_id == op_id, Conversation.status == "open")
+            select(func.count(Conversation.id)).where(
+                Conversation.assignee_id == op_id, Conversation.status == "open"
+            )
         )
         or 0
     )
@@ -251,7 +255,10 @@ class Store:
         """Raw event log rows (seq, kind, payload JSON) after ``seq``."""
         with self._sessions() as s:
             rows = s.execute(
-                select(Event.seq, Event.kind, Event.payload).where(Event.seq > seq).order_by(Event.seq).limit(limit)
+                select(Event.seq, Event.kind, Event.payload)
+                .where(Event.seq > seq)
+                .order_by(Event.seq)
+                .limit(limit)
             )
             return [(seq_, kind, payload) for seq_, kind, payload in rows]
 
@@ -377,10 +384,13 @@ class Store:
                 if op_id is not None
             )
             operators = [
-                load.operator(op, active.get(op.id, 0)) for op in s.scalars(select(Operator).order_by(Operator.id))
+                load.operator(op, active.get(op.id, 0))
+                for op in s.scalars(select(Operator).order_by(Operator.id))
             ]
             convs = list(
-                s.scalars(select(Conversation).where(Conversation.status.in_(ACTIVE)).order_by(Conversation.id))
+                s.scalars(
+                    select(Conversation).where(Conversation.status.in_(ACTIVE)).order_by(Conversation.id)
+                )
             )
             last_ids = (
                 {
@@ -494,7 +504,9 @@ class Store:
         pushes: list[tuple[int, MessageInfo]] = []
         with self._sessions.begin() as s:
             load = _Loader(s)
-            old = s.scalars(select(Message).where(Message.sender_key == sender, Message.txn_id == txn_id)).first()
+            old = s.scalars(
+                select(Message).where(Message.sender_key == sender, Message.txn_id == txn_id)
+            ).first()
             if old is not None:
                 conv = s.get(Conversation, old.conversation_id)
                 assert conv is not None
@@ -588,7 +600,9 @@ class Store:
         events: list[OperatorEvent] = []
         with self._sessions.begin() as s:
             load = _Loader(s)
-            old = s.scalars(select(Message).where(Message.sender_key == sender, Message.txn_id == txn_id)).first()
+            old = s.scalars(
+                select(Message).where(Message.sender_key == sender, Message.txn_id == txn_id)
+            ).first()
             if old is not None:
                 return Outcome(Sent(customer_view(load.message(old, customer_id)), duplicate=True))
             customer = s.get(Customer, customer_id)
@@ -639,7 +653,9 @@ class Store:
         assigned: list[tuple[int, int]] = []
         with self._sessions.begin() as s:
             queued = list(
-                s.scalars(select(Conversation).where(Conversation.status == "queued").order_by(Conversation.id))
+                s.scalars(
+                    select(Conversation).where(Conversation.status == "queued").order_by(Conversation.id)
+                )
             )
             if not queued:
                 return Outcome(assigned)

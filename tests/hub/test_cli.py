@@ -48,12 +48,16 @@ def test_user_add_and_duplicate(tmp_path: Path) -> None:
     assert "olena" in ok.stdout
     assert "s3cret-pass" not in ok.stdout + ok.stderr
 
-    dup = run_cli("user", "add", "olena", "--role", "operator", "--password-stdin", "--db", db, stdin="x-other\n")
+    dup = run_cli(
+        "user", "add", "olena", "--role", "operator", "--password-stdin", "--db", db, stdin="x-other\n"
+    )
     assert dup.returncode == 2
     assert "already exists" in dup.stderr
     assert "Traceback" not in dup.stderr
 
-    bad_role = run_cli("user", "add", "petro", "--role", "boss", "--password-stdin", "--db", db, stdin="pw-pw\n")
+    bad_role = run_cli(
+        "user", "add", "petro", "--role", "boss", "--password-stdin", "--db", db, stdin="pw-pw\n"
+    )
     assert bad_role.returncode == 2
     assert "invalid choice" in bad_role.stderr and "Traceback" not in bad_role.stderr
 
@@ -71,13 +75,32 @@ def test_serve_starts_answers_and_stops_on_sigterm(tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path / 'hub.db'}"
     assert (
         run_cli(
-            "user", "add", "olena", "--role", "operator", "--password-stdin", "--db", db, stdin="s3cret-pass\n"
+            "user",
+            "add",
+            "olena",
+            "--role",
+            "operator",
+            "--password-stdin",
+            "--db",
+            db,
+            stdin="s3cret-pass\n",
         ).returncode
         == 0
     )
     port = _free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "app.hub.cli", "serve", "--db", db, "--host", "127.0.0.1", "--port", str(port)],
+        [
+            sys.executable,
+            "-m",
+            "app.hub.cli",
+            "serve",
+            "--db",
+            db,
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
         cwd=ROOT,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
         stderr=subprocess.PIPE,

@@ -37,7 +37,12 @@ def test_demo_seed_is_idempotent_and_usable(tmp_path: Path) -> None:
                 assert {c["customer"]["locale"] for c in convs} == {"ru", "uk", "en"}
                 assert all(c["last_message"]["text"] for c in convs)
                 roles = {o["username"]: o["role"] for o in state["operators"]}
-                assert roles == {"olena": "operator", "taras": "operator", "dmytro": "operator", "maria": "supervisor"}
+                assert roles == {
+                    "olena": "operator",
+                    "taras": "operator",
+                    "dmytro": "operator",
+                    "maria": "supervisor",
+                }
                 # a resolved past conversation keeps its whole history
                 page = await op.history(1)
                 assert len(page["messages"]) >= 3
@@ -89,13 +94,17 @@ def test_simulator_opens_conversations_through_the_protocol(hub: TestHub) -> Non
 
 
 def test_simulator_in_its_own_thread(hub: TestHub) -> None:
-    sim = CustomerSimulator(hub.ws_url, seed=1, mean_interval=0.05, first_delay=(0.0, 0.05), max_conversations=2)
+    sim = CustomerSimulator(
+        hub.ws_url, seed=1, mean_interval=0.05, first_delay=(0.0, 0.05), max_conversations=2
+    )
 
     async def scenario() -> None:
         async with OperatorClient.connected(hub.ws_url) as op:
             await op.login(hub.accounts.operator.username, hub.accounts.operator.password)
             sim.start_in_thread()
-            await wait_until(lambda: len({e.conversation.id for e in op.frames(ConversationUpdated)}) == 2, 10)
+            await wait_until(
+                lambda: len({e.conversation.id for e in op.frames(ConversationUpdated)}) == 2, 10
+            )
             assert len((await op.sync())["conversations"]) == 2
 
     try:

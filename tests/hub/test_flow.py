@@ -27,7 +27,9 @@ def test_customer_message_is_routed_answered_and_delivered(hub: TestHub) -> None
                 routed = await op.wait_conversation(lambda c: c.id == conv_id and c.status == "open")
                 assert routed.conversation.assignee_id == op.operator_id
                 assert routed.conversation.customer.name == "Taras"
-                seen = await op.wait_message(lambda m: m.conversation_id == conv_id and m.author == "customer")
+                seen = await op.wait_message(
+                    lambda m: m.conversation_id == conv_id and m.author == "customer"
+                )
                 assert seen.message.text == "Де моє замовлення №1042?"
                 assert seen.message.author_name == "Taras"
 
