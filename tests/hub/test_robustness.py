@@ -11,7 +11,7 @@ import pytest
 
 from app.hub.embedded import EmbeddedHub
 from app.protocol import MAX_FRAME_BYTES, MAX_TEXT_CHARS
-from app.protocol.messages import CustomerHello, Error, Hello, MessageCreated, OperatorUpdated, Sync
+from app.protocol.messages import CustomerHello, Error, Hello, History, MessageCreated, OperatorUpdated, Sync
 from tests.conftest import TestHub, create_test_accounts
 from tests.helpers import CommandFailed, CustomerClient, OperatorClient, ProtoClient, txn
 
@@ -202,3 +202,48 @@ def test_client_that_never_reads_is_dropped_others_unaffected(tmp_path: Path) ->
             await good.close()
 
         asyncio.run(scenario())
+
+
+def test_handler_bug_answers_internal_and_connection_survives(hub: TestHub) -> None:
+    acc = hub.accounts.operator
+
+    def broken(*args: object) -> None:
+        raise RuntimeError("simulated bug")
+
+    async def scenario() -> None:
+        async with OperatorClient.connected(hub.ws_url) as op:
+            await op.login(acc.username, acc.password)
+            original = hub.hub.store.history
+            hub.hub.store.history = broken  # type: ignore[method-assign]
+            try:
+                answer = await op.request_frame(History(txn_id="bug-1", conversation_id=1))
+            finally:
+                hub.hub.store.history = original  # type: ignore[method-assign]
+            assert isinstance(answer, Error) and (answer.code, answer.txn_id) == ("internal", "bug-1")
+            assert "simulated bug" not in answer.text  # internals stay in the log
+            assert "seq" in await op.sync()
+
+    asyncio.run(scenario())
+
+
+def test_graceful_stop_closes_with_1001(hub: TestHub) -> None:
+    acc = hub.accounts.operator
+
+    async def scenario() -> None:
+        op = await OperatorClient.connect(hub.ws_url)
+        await op.login(acc.username, acc.password)
+        cust = await CustomerClient.connect(hub.ws_url)
+        await asyncio.to_thread(hub.stop)
+        assert await op.wait_closed() == 1001
+        assert await cust.wait_closed() == 1001
+
+    asyncio.run(scenario())
+    hub.start()  # same port, same database: the operator was marked offline on the way down
+
+    async def after() -> None:
+        async with OperatorClient.connected(hub.ws_url) as op:
+            await op.login(hub.accounts.operator2.username, hub.accounts.operator2.password)
+            state = await op.sync()
+            assert next(o for o in state["operators"] if o["username"] == acc.username)["status"] == "offline"
+
+    asyncio.run(after())

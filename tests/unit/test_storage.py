@@ -157,3 +157,23 @@ def test_session_lookup_and_revoke(store: Store) -> None:
     rec = store.find_session("f" * 64)
     assert rec is not None and rec.revoked_at is not None
     assert store.find_session("0" * 64) is None
+
+
+def test_sync_state_lists_the_team_inbox(store: Store) -> None:
+    a = store.create_operator("a", "h", "operator", "A")
+    v1 = store.create_visitor("web", "1" * 64, "V1", "ru")
+    v2 = store.create_visitor("web", "2" * 64, "V2", "en")
+    c1 = store.customer_send(v1.customer.id, "first", "t1").value.message.conversation_id
+    c2 = store.customer_send(v2.customer.id, "second", "t1").value.message.conversation_id
+    store.take(a.id, c1)
+    store.operator_send(a.id, c1, "answer", "r1")
+    state = store.sync_state()
+    assert state.seq == store.last_seq() > 0
+    by_id = {c.id: c for c in state.conversations}
+    assert set(by_id) == {c1, c2}
+    assert by_id[c1].status == "open" and by_id[c1].last_message is not None
+    assert by_id[c1].last_message.text == "answer" and by_id[c1].waiting_since is None
+    assert by_id[c2].status == "queued" and by_id[c2].last_message.text == "second"  # type: ignore[union-attr]
+    assert [(o.username, o.active_chats) for o in state.operators] == [("a", 1)]
+    store.resolve(a.id, c1)
+    assert [c.id for c in store.sync_state().conversations] == [c2]
