@@ -57,8 +57,12 @@ def chromium_path() -> str:
     return path
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def browser(chromium_path: str) -> Iterator[Any]:
+    """Function-scoped on purpose: while a sync Playwright is alive it marks its asyncio loop
+    as the running loop of this thread between calls, so ``asyncio.run`` and qasync in any
+    later test (tests/hub, tests/ui) would fail with "cannot be called from a running event
+    loop". One chromium start per test costs about a second."""
     try:
         from playwright.sync_api import expect, sync_playwright
     except ImportError:  # pragma: no cover - a dev dependency
