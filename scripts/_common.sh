@@ -21,13 +21,23 @@ QT_RUNTIME_DEBS=(
 
 # ---------------------------------------------------------------- python + venv
 
+py_ok() {
+    "$1" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' 2>/dev/null
+}
+
 find_python() {
-    local py="${PYTHON:-python3}"
+    # $PYTHON if given; else python3, or a python3.1x beside it when python3 is too old.
+    local py candidates
+    if [ -n "${PYTHON:-}" ]; then candidates=("$PYTHON"); else candidates=(python3 python3.13 python3.12 python3.11); fi
+    for py in "${candidates[@]}"; do
+        if command -v "$py" >/dev/null 2>&1 && py_ok "$py"; then
+            printf '%s\n' "$py"
+            return 0
+        fi
+    done
+    py="${candidates[0]}"
     command -v "$py" >/dev/null 2>&1 || die "$py not found: Frontline needs Python 3.11 or newer (set PYTHON=/path/to/python3.11)"
-    if ! "$py" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)'; then
-        die "Frontline needs Python 3.11 or newer, but $py is $("$py" -c 'import sys; print(sys.version.split()[0])'). Install Python 3.11+ or set PYTHON=/path/to/python3.11"
-    fi
-    printf '%s\n' "$py"
+    die "Frontline needs Python 3.11 or newer, but $py is $("$py" -c 'import sys; print(sys.version.split()[0])'). Install Python 3.11+ or set PYTHON=/path/to/python3.11"
 }
 
 install_stamp() {
@@ -36,7 +46,7 @@ install_stamp() {
 }
 
 ensure_venv() {
-    if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' 2>/dev/null; then
+    if [ ! -x "$VENV/bin/python" ] || ! py_ok "$VENV/bin/python"; then
         local py
         py="$(find_python)"
         say "creating virtual environment .venv ($("$py" -c 'import sys; print(sys.version.split()[0])'))"
