@@ -150,3 +150,15 @@ def test_shift_enter_makes_a_newline_and_enter_sends(hub: Any, new_page: Any) ->
     expect(composer).to_have_value("line one\nline two")
     composer.press("Enter")
     expect(page.locator('.msg[data-author="customer"] .text')).to_have_text("line one\nline two")
+
+
+def test_phone_width_long_words_do_not_overflow(hub: Any, new_page: Any) -> None:
+    bp = new_page(viewport=(360, 640))
+    page = bp.page
+    page.goto(hub.http_url + "/")
+    expect(page.locator("#status")).to_have_attribute("data-state", "connected")
+    _send(page, "x" * 300 + " https://example.com/" + "a/" * 80)
+    expect(page.locator(".msg:not(.pending)")).to_have_count(1)
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    box = page.locator("#send").bounding_box()
+    assert box is not None and box["x"] + box["width"] <= 360
