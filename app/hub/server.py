@@ -60,6 +60,10 @@ from app.storage import Outcome, Store, make_engine, upgrade
 from app.storage.repo import utcnow
 
 log = logging.getLogger("frontline.hub")
+# websockets logs whole frames at DEBUG level, and frames carry passwords and tokens:
+# its logger never goes below INFO, whatever the root level is.
+ws_log = logging.getLogger("frontline.hub.ws")
+ws_log.setLevel(logging.INFO)
 
 HUB_VERSION = "0.1.0"
 WEB = "web"
@@ -152,7 +156,7 @@ class Hub:
                 max_size=self.config.max_frame_bytes,
                 ping_interval=self.config.ping_interval_s,
                 ping_timeout=self.config.ping_timeout_s,
-                logger=logging.getLogger("frontline.hub.ws"),
+                logger=ws_log,
             )
         except BaseException:
             await self._release()

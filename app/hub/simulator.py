@@ -32,6 +32,8 @@ from app.protocol.messages import (
 )
 
 log = logging.getLogger("frontline.simulator")
+ws_log = logging.getLogger("frontline.simulator.ws")
+ws_log.setLevel(logging.INFO)  # frame dumps at DEBUG would include visitor tokens
 
 NAMES = {
     "ru": [
@@ -213,7 +215,7 @@ class CustomerSimulator:
     ) -> None:
         locale, name, first, follow_ups = plan
         try:
-            async with connect(self.url, open_timeout=10) as ws:
+            async with connect(self.url, open_timeout=10, logger=ws_log) as ws:
                 await ws.send(encode(CustomerHello(protocol=PROTOCOL_VERSION, name=name, locale=locale)))
                 welcome = decode(await ws.recv(), CustomerOutbound)
                 if not isinstance(welcome, CustomerWelcome):
