@@ -463,6 +463,10 @@
     });
     els.composer.addEventListener("input", autosize);
     window.addEventListener("online", reconnectNow);
+    // Phones freeze timers of background tabs: try at once when the page is looked at again.
+    document.addEventListener("visibilitychange", function () {
+      if (document.visibilityState === "visible") reconnectNow();
+    });
 
     connect();
   }
