@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from PySide6.QtCore import QEvent, QObject, Signal
+from PySide6.QtCore import QObject, Signal
 
 from app.client.settings import Settings
 from app.protocol.messages import OperatorInfo
@@ -69,7 +69,7 @@ class AppController(QObject):
             self.dialog = None
         if self.window is None:
             self.window = MainWindow(self.bridge, self.settings)
-            self.window.installEventFilter(self)
+            self.window.closed.connect(self._finish)
         self.window.on_synced()
         self.window.show()
         self.window_shown.emit(self.window)
@@ -77,7 +77,7 @@ class AppController(QObject):
     def on_session_over(self) -> None:
         if self.window is not None:
             self.window.save_layout()
-            self.window.removeEventFilter(self)
+            self.window.closed.disconnect(self._finish)
             self.window.hide()
             self.window.deleteLater()
             self.window = None
@@ -86,11 +86,6 @@ class AppController(QObject):
     def _dialog_rejected(self) -> None:
         if self.window is None:
             self._finish()
-
-    def eventFilter(self, obj: QObject, event: QEvent) -> bool:
-        if obj is self.window and event.type() == QEvent.Type.Close:
-            self._finish()
-        return False
 
     def _finish(self) -> None:
         if not self.done.done():

@@ -12,14 +12,14 @@ import logging
 import time
 from pathlib import Path
 
-from app.hub.demo import DEMO_PASSWORD, seed_demo
-from app.hub.embedded import EmbeddedHub
-from app.hub.simulator import CustomerSimulator
 from PySide6.QtWidgets import QApplication
 
 from app.client.secrets import MemorySecretStore
 from app.client.session import OperatorSession
 from app.client.settings import Settings
+from app.hub.demo import DEMO_PASSWORD, seed_demo
+from app.hub.embedded import EmbeddedHub
+from app.hub.simulator import CustomerSimulator
 from app.protocol.messages import MessageInfo
 from ui.bridge.session_bridge import SessionBridge
 from ui.controller import AppController

@@ -11,6 +11,7 @@ import logging
 import os
 import sys
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from PySide6.QtCore import Qt
@@ -54,6 +55,7 @@ def make_app(args: argparse.Namespace, settings: Settings) -> QApplication:
     assert isinstance(app, QApplication)
     app.setApplicationName("Frontline")
     app.setOrganizationName("Frontline")
+    app.setQuitOnLastWindowClosed(False)  # the controller ends the run (a login dialog may follow a window)
     lang = i18n.pick_language(args.lang or settings.get("language") or None)
     app._frontline_translators = i18n.install(app, lang)  # type: ignore[attr-defined]
     theme.apply(app, args.theme or settings.get("theme"))
@@ -107,10 +109,16 @@ def main(argv: list[str] | None = None) -> int:
     import qasync
 
     loop = qasync.QEventLoop(app)
+    # Blocking helpers (DNS lookups, the demo hub's start) run on plain Python threads:
+    # qasync's QThread executor aborts the process if a thread outlives the QApplication.
+    executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="frontline-io")
+    loop.set_default_executor(executor)
     asyncio.set_event_loop(loop)
     coro = run_demo(args, settings) if args.command == "demo" else run_client(args, settings)
-    with loop:
+    try:
         code = loop.run_until_complete(coro)
+    finally:
+        executor.shutdown(wait=True)
     return code
 
 

@@ -80,10 +80,14 @@ class HubConnection:
         self._ws = ws
         self.welcome = welcome
         self._pending: dict[str, asyncio.Future[dict[str, object]]] = {}
-        self._on_event: EventHandler = lambda _e: None
-        self._on_close: CloseHandler = lambda _c: None
-        self._reader: asyncio.Task[None] | None = None
+        self._on_event: EventHandler | None = None
+        self._on_close: CloseHandler | None = None
+        self._early_events: list[Any] = []
+        self._closed = False
         self.close_code: int | None = None
+        # Reading starts at once so command results arrive; events that come before
+        # start() are kept and handed over by it, in order.
+        self._reader = asyncio.get_running_loop().create_task(self._read_loop())
 
     @classmethod
     async def open(cls, url: str, *, device_id: str, timeout: float = 8.0) -> HubConnection:
@@ -120,7 +124,20 @@ class HubConnection:
         """Start dispatching events; ``on_close`` runs once when the connection ends."""
         self._on_event = on_event
         self._on_close = on_close
-        self._reader = asyncio.get_running_loop().create_task(self._read_loop())
+        early, self._early_events = self._early_events, []
+        for frame in early:
+            self._dispatch(frame)
+        if self._closed:
+            on_close(self.close_code)
+
+    def _dispatch(self, frame: Any) -> None:
+        if self._on_event is None:
+            self._early_events.append(frame)
+            return
+        try:
+            self._on_event(frame)
+        except Exception:
+            log.exception("event handler failed for %s", type(frame).__name__)
 
     async def request(self, command: Any, timeout: float = 15.0) -> dict[str, object]:
         """Send a command (a struct with a ``txn_id``) and wait for its result data."""
@@ -137,9 +154,8 @@ class HubConnection:
 
     async def close(self, code: int = 1000) -> None:
         await self._ws.close(code)
-        if self._reader is not None:
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._reader
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._reader
 
     @property
     def is_open(self) -> bool:
@@ -161,18 +177,17 @@ class HubConnection:
                     else:
                         log.warning("hub reported an error: %s %s", frame.code, frame.text)
                 else:
-                    try:
-                        self._on_event(frame)
-                    except Exception:
-                        log.exception("event handler failed for %s", type(frame).__name__)
+                    self._dispatch(frame)
         except ConnectionClosed:
             pass
         finally:
             self.close_code = self._ws.close_code
+            self._closed = True
             for fut in self._pending.values():
                 if not fut.done():
                     fut.set_exception(ConnectionLost(self.close_code))
-            self._on_close(self.close_code)
+            if self._on_close is not None:
+                self._on_close(self.close_code)
 
     def _resolve(
         self, txn_id: str, *, result: dict[str, object] | None = None, error: Exception | None = None

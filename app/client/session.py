@@ -140,6 +140,7 @@ class OperatorSession:
         self._reconnect_task: asyncio.Task[None] | None = None
         self._closing = False
         self.link = LinkChange("disconnected")
+        self.connect_timeout = 8.0
         # observers
         self.link_changed: Emitter[LinkChange] = Emitter()
         self.synced: Emitter[None] = Emitter()
@@ -173,7 +174,7 @@ class OperatorSession:
     async def _login(self, url: str, auth: Auth, remember: bool) -> OperatorInfo:
         self._set_link("connecting")
         try:
-            conn = await HubConnection.open(url, device_id=self.device_id)
+            conn = await HubConnection.open(url, device_id=self.device_id, timeout=self.connect_timeout)
         except HubUnreachable:
             self._set_link("disconnected")
             raise

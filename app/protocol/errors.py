@@ -14,7 +14,7 @@ class ErrorCode(StrEnum):
     HELLO_REQUIRED = "hello_required"
     NOT_AUTHENTICATED = "not_authenticated"
     AUTH_FAILED = "auth_failed"
-    TOKEN_EXPIRED = "token_expired"
+    TOKEN_EXPIRED = "token_expired"  # noqa: S105 - an error code, not a secret
     FORBIDDEN = "forbidden"
     NOT_FOUND = "not_found"
     CONFLICT = "conflict"

@@ -95,8 +95,13 @@ class InboxFilter(QSortFilterProxyModel):
         self.setDynamicSortFilter(True)
 
     def set_me(self, me_id: int | None) -> None:
-        self.me_id = me_id
-        self.invalidateFilter()
+        if hasattr(self, "beginFilterChange"):  # Qt >= 6.9
+            self.beginFilterChange()
+            self.me_id = me_id
+            self.endFilterChange()
+        else:  # pragma: no cover - older Qt
+            self.me_id = me_id
+            self.invalidateFilter()
 
     def filterAcceptsRow(self, source_row: int, source_parent: Index) -> bool:
         conv = self.sourceModel().index(source_row, 0, source_parent).data(ConversationRole)

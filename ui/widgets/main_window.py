@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QByteArray, QEvent, QItemSelection, Qt, QTimer
+from PySide6.QtCore import QByteArray, QEvent, QItemSelection, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent
 from PySide6.QtWidgets import (
     QComboBox,
@@ -32,12 +32,14 @@ STATUSES = ("online", "away", "offline")
 
 
 class MainWindow(QMainWindow):
+    closed = Signal()
+
     def __init__(self, bridge: SessionBridge, settings: Settings, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.bridge = bridge
         self.settings = settings
         self.current_id: int | None = None
-        self.setMinimumSize(900, 560)
+        self.setMinimumSize(760, 480)
 
         self.inbox = InboxModel(self)
         self.mine = InboxFilter("mine", self)
@@ -281,3 +283,4 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         self.save_layout()
         super().closeEvent(event)
+        self.closed.emit()
