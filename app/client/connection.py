@@ -11,7 +11,7 @@ import contextlib
 import logging
 import uuid
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
 import websockets
 from websockets.asyncio.client import ClientConnection, connect
@@ -26,13 +26,18 @@ log = logging.getLogger(__name__)
 CLIENT_NAME = "frontline-desktop/0.1.0"
 
 
-class HubUnreachable(Exception):
-    """The hub could not be reached at all (DNS, refused, timeout, not a hub)."""
+UnreachableKind = Literal["address", "refused", "timeout", "not_a_hub", "refused_by_hub", "network"]
 
-    def __init__(self, url: str, reason: str) -> None:
+
+class HubUnreachable(Exception):
+    """The hub could not be reached at all. ``kind`` says why, for a translated message;
+    ``reason`` is the detail in English, for logs."""
+
+    def __init__(self, url: str, reason: str, kind: UnreachableKind = "network") -> None:
         super().__init__(f"cannot reach the hub at {url}: {reason}")
         self.url = url
         self.reason = reason
+        self.kind: UnreachableKind = kind
 
 
 class CommandFailed(Exception):
@@ -56,16 +61,16 @@ def operator_endpoint(url: str) -> str:
     """Normalise what a user typed ("hub.local:8765", "ws://h:1/") to the operator endpoint."""
     url = url.strip()
     if not url:
-        raise HubUnreachable(url, "no hub address given")
+        raise HubUnreachable(url, "no hub address given", "address")
     if "://" not in url:
         url = "ws://" + url
     scheme, rest = url.split("://", 1)
     scheme = {"http": "ws", "https": "wss"}.get(scheme.lower(), scheme.lower())
     if scheme not in ("ws", "wss"):
-        raise HubUnreachable(url, f"unsupported scheme {scheme!r}")
+        raise HubUnreachable(url, f"unsupported scheme {scheme!r}", "address")
     host = rest.split("/", 1)[0]
     if not host:
-        raise HubUnreachable(url, "no host in the address")
+        raise HubUnreachable(url, "no host in the address", "address")
     return f"{scheme}://{host}/ws/operator"
 
 
@@ -104,20 +109,20 @@ class HubConnection:
                 timeout,
             )
         except (OSError, TimeoutError, InvalidHandshake, InvalidURI) as exc:
-            raise HubUnreachable(url, _reason(exc)) from None
+            raise HubUnreachable(url, _reason(exc), _kind(exc)) from None
         try:
             await ws.send(encode(Hello(protocol=PROTOCOL_VERSION, client=CLIENT_NAME, device_id=device_id)))
             raw = await asyncio.wait_for(ws.recv(), timeout)
             frame = decode_operator_outbound(raw)
         except (ConnectionClosed, TimeoutError, ProtocolError, OSError) as exc:
             await ws.close()
-            raise HubUnreachable(url, f"the hub did not greet us ({_reason(exc)})") from None
+            raise HubUnreachable(url, f"the hub did not greet us ({_reason(exc)})", "not_a_hub") from None
         if isinstance(frame, Error):
             await ws.close()
-            raise HubUnreachable(url, frame.text)
+            raise HubUnreachable(url, frame.text, "refused_by_hub")
         if not isinstance(frame, Welcome):
             await ws.close()
-            raise HubUnreachable(url, "the server does not speak the Frontline protocol")
+            raise HubUnreachable(url, "the server does not speak the Frontline protocol", "not_a_hub")
         return cls(ws, frame)
 
     def start(self, on_event: EventHandler, on_close: CloseHandler) -> None:
@@ -203,6 +208,18 @@ class HubConnection:
 
 def new_txn_id() -> str:
     return str(uuid.uuid4())
+
+
+def _kind(exc: BaseException) -> UnreachableKind:
+    if isinstance(exc, TimeoutError | asyncio.TimeoutError):
+        return "timeout"
+    if isinstance(exc, ConnectionRefusedError):
+        return "refused"
+    if isinstance(exc, InvalidHandshake):
+        return "not_a_hub"
+    if isinstance(exc, InvalidURI):
+        return "address"
+    return "network"
 
 
 def _reason(exc: BaseException) -> str:

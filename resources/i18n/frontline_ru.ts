@@ -7,307 +7,335 @@
         <source>Select a conversation on the left.
 
 New customer chats appear there as they arrive; the ones assigned to you are under “Mine”.</source>
-        <translation type="unfinished"></translation>
+        <translation>Выберите диалог слева.
+
+Новые чаты клиентов появляются там сразу; назначенные вам — во вкладке «Мои».</translation>
     </message>
     <message>
         <source>Take</source>
-        <translation type="unfinished"></translation>
+        <translation>Взять</translation>
     </message>
     <message>
         <source>Assign this conversation to yourself</source>
-        <translation type="unfinished"></translation>
+        <translation>Назначить этот диалог себе</translation>
     </message>
     <message>
         <source>Resolve</source>
-        <translation type="unfinished"></translation>
+        <translation>Решено</translation>
     </message>
     <message>
         <source>Mark the customer&apos;s question as answered</source>
-        <translation type="unfinished"></translation>
+        <translation>Отметить, что вопрос клиента решён</translation>
     </message>
     <message>
         <source>Send</source>
-        <translation type="unfinished"></translation>
+        <translation>Отправить</translation>
     </message>
     <message>
         <source>Type your reply…</source>
-        <translation type="unfinished"></translation>
+        <translation>Введите ответ…</translation>
     </message>
     <message>
         <source>waiting in the queue</source>
-        <translation type="unfinished"></translation>
+        <translation>ждёт в очереди</translation>
     </message>
     <message>
         <source>open</source>
-        <translation type="unfinished"></translation>
+        <translation>открыт</translation>
     </message>
     <message>
         <source>resolved</source>
-        <translation type="unfinished"></translation>
+        <translation>решён</translation>
     </message>
     <message>
         <source>Web chat · %1 · #%2</source>
-        <translation type="unfinished"></translation>
+        <translation>Веб-чат · %1 · №%2</translation>
     </message>
     <message>
         <source>This customer is waiting in the queue. Take the conversation or just reply: replying takes it.</source>
-        <translation type="unfinished"></translation>
+        <translation>Клиент ждёт в очереди. Возьмите диалог или просто ответьте — ответ назначит его вам.</translation>
     </message>
     <message>
         <source>Another operator is handling this conversation.</source>
-        <translation type="unfinished"></translation>
+        <translation>Этот диалог ведёт другой оператор.</translation>
     </message>
     <message>
         <source>Too long: %1 of at most %2 characters.</source>
-        <translation type="unfinished"></translation>
+        <translation>Слишком длинно: %1 из %2 допустимых символов.</translation>
     </message>
     <message>
         <source>Ctrl+Enter sends · Enter starts a new line</source>
-        <translation type="unfinished"></translation>
+        <translation>Ctrl+Enter — отправить · Enter — новая строка</translation>
     </message>
 </context>
 <context>
     <name>CustomerCard</name>
     <message>
         <source>CUSTOMER</source>
-        <translation type="unfinished"></translation>
+        <translation>КЛИЕНТ</translation>
     </message>
     <message>
         <source>Channel</source>
-        <translation type="unfinished"></translation>
+        <translation>Канал</translation>
     </message>
     <message>
         <source>First seen</source>
-        <translation type="unfinished"></translation>
+        <translation>Впервые</translation>
     </message>
     <message>
         <source>Language</source>
-        <translation type="unfinished"></translation>
+        <translation>Язык</translation>
     </message>
     <message>
         <source>Conversation</source>
-        <translation type="unfinished"></translation>
+        <translation>Диалог</translation>
     </message>
     <message>
         <source>The customer&apos;s details appear here when you open a conversation.</source>
-        <translation type="unfinished"></translation>
+        <translation>Данные клиента появятся здесь, когда вы откроете диалог.</translation>
     </message>
     <message>
         <source>Web chat</source>
-        <translation type="unfinished"></translation>
+        <translation>Веб-чат</translation>
     </message>
     <message>
         <source>unknown</source>
-        <translation type="unfinished"></translation>
+        <translation>неизвестен</translation>
     </message>
     <message>
         <source>#%1, started %2</source>
-        <translation type="unfinished"></translation>
+        <translation>№%1, начат %2</translation>
     </message>
 </context>
 <context>
     <name>Inbox</name>
     <message>
         <source>Web chat</source>
-        <translation type="unfinished"></translation>
+        <translation>Веб-чат</translation>
     </message>
     <message>
         <source>No messages yet</source>
-        <translation type="unfinished"></translation>
+        <translation>Сообщений пока нет</translation>
     </message>
     <message>
         <source>You: %1</source>
-        <translation type="unfinished"></translation>
+        <translation>Вы: %1</translation>
     </message>
 </context>
 <context>
     <name>LoginDialog</name>
     <message>
         <source>Frontline — sign in</source>
-        <translation type="unfinished"></translation>
+        <translation>Frontline — вход</translation>
     </message>
     <message>
         <source>Sign in to your support hub</source>
-        <translation type="unfinished"></translation>
+        <translation>Вход в хаб поддержки</translation>
     </message>
     <message>
         <source>Hub address</source>
-        <translation type="unfinished"></translation>
+        <translation>Адрес хаба</translation>
     </message>
     <message>
         <source>User name</source>
-        <translation type="unfinished"></translation>
+        <translation>Имя пользователя</translation>
     </message>
     <message>
         <source>Password</source>
-        <translation type="unfinished"></translation>
+        <translation>Пароль</translation>
     </message>
     <message>
         <source>Remember me on this computer</source>
-        <translation type="unfinished"></translation>
+        <translation>Запомнить меня на этом компьютере</translation>
     </message>
     <message>
         <source>This computer has no password keyring, so Frontline cannot remember you: you stay signed in until you close the app.</source>
-        <translation type="unfinished"></translation>
+        <translation>На этом компьютере нет хранилища паролей, поэтому Frontline не может вас запомнить: вход действует, пока приложение открыто.</translation>
     </message>
     <message>
         <source>Sign in</source>
-        <translation type="unfinished"></translation>
+        <translation>Войти</translation>
     </message>
     <message>
         <source>Fill in the hub address, your user name and your password.</source>
-        <translation type="unfinished"></translation>
+        <translation>Укажите адрес хаба, имя пользователя и пароль.</translation>
     </message>
     <message>
         <source>Signing in…</source>
-        <translation type="unfinished"></translation>
+        <translation>Вход…</translation>
     </message>
     <message>
         <source>Retry</source>
-        <translation type="unfinished"></translation>
+        <translation>Повторить</translation>
     </message>
 </context>
 <context>
     <name>MainWindow</name>
     <message>
         <source>Frontline</source>
-        <translation type="unfinished"></translation>
+        <translation>Frontline</translation>
     </message>
     <message>
         <source>No conversations assigned to you.
 
 While you are Online, new chats are given to you automatically; you can also take one from the Queue.</source>
-        <translation type="unfinished"></translation>
+        <translation>Вам пока не назначено ни одного диалога.
+
+Пока вы в статусе «В сети», новые чаты назначаются вам автоматически; можно также взять диалог из очереди.</translation>
     </message>
     <message>
         <source>Nobody is waiting in the queue.</source>
-        <translation type="unfinished"></translation>
+        <translation>В очереди никто не ждёт.</translation>
     </message>
     <message>
         <source>Online</source>
-        <translation type="unfinished"></translation>
+        <translation>В сети</translation>
     </message>
     <message>
         <source>Away</source>
-        <translation type="unfinished"></translation>
+        <translation>Отошёл</translation>
     </message>
     <message>
         <source>Offline</source>
-        <translation type="unfinished"></translation>
+        <translation>Не в сети</translation>
     </message>
     <message>
         <source>Only Online operators receive new conversations</source>
-        <translation type="unfinished"></translation>
+        <translation>Новые диалоги получают только операторы в статусе «В сети»</translation>
     </message>
     <message>
         <source>Menu</source>
-        <translation type="unfinished"></translation>
+        <translation>Меню</translation>
     </message>
     <message>
         <source>Sign out</source>
-        <translation type="unfinished"></translation>
+        <translation>Выйти</translation>
     </message>
     <message>
         <source>Mine (%1)</source>
-        <translation type="unfinished"></translation>
+        <translation>Мои (%1)</translation>
     </message>
     <message>
         <source>Queue (%1)</source>
-        <translation type="unfinished"></translation>
+        <translation>Очередь (%1)</translation>
     </message>
     <message>
         <source>● Connected</source>
-        <translation type="unfinished"></translation>
+        <translation>● Подключено</translation>
     </message>
     <message>
         <source>● Not connected</source>
-        <translation type="unfinished"></translation>
+        <translation>● Нет подключения</translation>
     </message>
     <message>
         <source>● Offline since %1, reconnecting…</source>
-        <translation type="unfinished"></translation>
+        <translation>● Нет связи с %1, переподключение…</translation>
     </message>
     <message>
         <source>● Connecting…</source>
-        <translation type="unfinished"></translation>
+        <translation>● Подключение…</translation>
     </message>
     <message>
         <source>● Signed out</source>
-        <translation type="unfinished"></translation>
+        <translation>● Выполнен выход</translation>
     </message>
 </context>
 <context>
     <name>MessageDelegate</name>
     <message>
         <source>Customer</source>
-        <translation type="unfinished"></translation>
+        <translation>Клиент</translation>
     </message>
     <message>
         <source>Operator</source>
-        <translation type="unfinished"></translation>
+        <translation>Оператор</translation>
     </message>
 </context>
 <context>
     <name>SessionBridge</name>
     <message>
         <source>Cannot reach the hub at %1: %2</source>
-        <translation type="unfinished"></translation>
+        <translation>Не удаётся связаться с хабом %1: %2</translation>
     </message>
     <message>
         <source>Wrong user name or password.</source>
-        <translation type="unfinished"></translation>
+        <translation>Неверное имя пользователя или пароль.</translation>
     </message>
     <message>
         <source>The hub refused the login: %1</source>
-        <translation type="unfinished"></translation>
+        <translation>Хаб отклонил вход: %1</translation>
     </message>
     <message>
         <source>The connection dropped during login. Try again.</source>
-        <translation type="unfinished"></translation>
+        <translation>Соединение прервалось во время входа. Попробуйте ещё раз.</translation>
     </message>
     <message>
         <source>The message was not sent</source>
-        <translation type="unfinished"></translation>
+        <translation>Сообщение не отправлено</translation>
     </message>
     <message>
         <source>Could not take the conversation</source>
-        <translation type="unfinished"></translation>
+        <translation>Не удалось взять диалог</translation>
     </message>
     <message>
         <source>Could not resolve the conversation</source>
-        <translation type="unfinished"></translation>
+        <translation>Не удалось закрыть диалог</translation>
     </message>
     <message>
         <source>Could not change your status</source>
-        <translation type="unfinished"></translation>
+        <translation>Не удалось сменить статус</translation>
     </message>
     <message>
         <source>Could not load the conversation</source>
-        <translation type="unfinished"></translation>
+        <translation>Не удалось загрузить диалог</translation>
+    </message>
+    <message>
+        <source>this is not a valid hub address (example: ws://hub.example.local:8765)</source>
+        <translation>это неверный адрес хаба (пример: ws://hub.example.local:8765)</translation>
+    </message>
+    <message>
+        <source>nothing answers on that address and port; is the hub running?</source>
+        <translation>по этому адресу и порту никто не отвечает; хаб запущен?</translation>
+    </message>
+    <message>
+        <source>no answer in time; check the network or the address</source>
+        <translation>нет ответа; проверьте сеть или адрес</translation>
+    </message>
+    <message>
+        <source>the server there is not a Frontline hub</source>
+        <translation>по этому адресу не хаб Frontline</translation>
+    </message>
+    <message>
+        <source>the hub refused this client: %1</source>
+        <translation>хаб отклонил этот клиент: %1</translation>
+    </message>
+    <message>
+        <source>network error: %1</source>
+        <translation>ошибка сети: %1</translation>
     </message>
     <message>
         <source>%1: the connection to the hub is down.</source>
-        <translation type="unfinished"></translation>
+        <translation>%1: нет связи с хабом.</translation>
     </message>
     <message>
         <source>another operator has already taken it</source>
-        <translation type="unfinished"></translation>
+        <translation>его уже взял другой оператор</translation>
     </message>
     <message>
         <source>this conversation belongs to another operator</source>
-        <translation type="unfinished"></translation>
+        <translation>этот диалог ведёт другой оператор</translation>
     </message>
     <message>
         <source>the conversation no longer exists</source>
-        <translation type="unfinished"></translation>
+        <translation>диалога больше нет</translation>
     </message>
     <message>
         <source>the message is empty</source>
-        <translation type="unfinished"></translation>
+        <translation>сообщение пустое</translation>
     </message>
     <message>
         <source>the message is too long (at most 8000 characters)</source>
-        <translation type="unfinished"></translation>
+        <translation>сообщение слишком длинное (не более 8000 символов)</translation>
     </message>
 </context>
 </TS>

@@ -7,307 +7,335 @@
         <source>Select a conversation on the left.
 
 New customer chats appear there as they arrive; the ones assigned to you are under “Mine”.</source>
-        <translation type="unfinished"></translation>
+        <translation>Виберіть розмову ліворуч.
+
+Нові чати клієнтів з&apos;являються там одразу; призначені вам — у вкладці «Мої».</translation>
     </message>
     <message>
         <source>Take</source>
-        <translation type="unfinished"></translation>
+        <translation>Взяти</translation>
     </message>
     <message>
         <source>Assign this conversation to yourself</source>
-        <translation type="unfinished"></translation>
+        <translation>Призначити цю розмову собі</translation>
     </message>
     <message>
         <source>Resolve</source>
-        <translation type="unfinished"></translation>
+        <translation>Вирішено</translation>
     </message>
     <message>
         <source>Mark the customer&apos;s question as answered</source>
-        <translation type="unfinished"></translation>
+        <translation>Позначити, що питання клієнта вирішено</translation>
     </message>
     <message>
         <source>Send</source>
-        <translation type="unfinished"></translation>
+        <translation>Надіслати</translation>
     </message>
     <message>
         <source>Type your reply…</source>
-        <translation type="unfinished"></translation>
+        <translation>Введіть відповідь…</translation>
     </message>
     <message>
         <source>waiting in the queue</source>
-        <translation type="unfinished"></translation>
+        <translation>чекає в черзі</translation>
     </message>
     <message>
         <source>open</source>
-        <translation type="unfinished"></translation>
+        <translation>відкрита</translation>
     </message>
     <message>
         <source>resolved</source>
-        <translation type="unfinished"></translation>
+        <translation>вирішена</translation>
     </message>
     <message>
         <source>Web chat · %1 · #%2</source>
-        <translation type="unfinished"></translation>
+        <translation>Вебчат · %1 · №%2</translation>
     </message>
     <message>
         <source>This customer is waiting in the queue. Take the conversation or just reply: replying takes it.</source>
-        <translation type="unfinished"></translation>
+        <translation>Клієнт чекає в черзі. Візьміть розмову або просто відповідайте — відповідь призначить її вам.</translation>
     </message>
     <message>
         <source>Another operator is handling this conversation.</source>
-        <translation type="unfinished"></translation>
+        <translation>Цю розмову веде інший оператор.</translation>
     </message>
     <message>
         <source>Too long: %1 of at most %2 characters.</source>
-        <translation type="unfinished"></translation>
+        <translation>Задовго: %1 із %2 допустимих символів.</translation>
     </message>
     <message>
         <source>Ctrl+Enter sends · Enter starts a new line</source>
-        <translation type="unfinished"></translation>
+        <translation>Ctrl+Enter — надіслати · Enter — новий рядок</translation>
     </message>
 </context>
 <context>
     <name>CustomerCard</name>
     <message>
         <source>CUSTOMER</source>
-        <translation type="unfinished"></translation>
+        <translation>КЛІЄНТ</translation>
     </message>
     <message>
         <source>Channel</source>
-        <translation type="unfinished"></translation>
+        <translation>Канал</translation>
     </message>
     <message>
         <source>First seen</source>
-        <translation type="unfinished"></translation>
+        <translation>Уперше</translation>
     </message>
     <message>
         <source>Language</source>
-        <translation type="unfinished"></translation>
+        <translation>Мова</translation>
     </message>
     <message>
         <source>Conversation</source>
-        <translation type="unfinished"></translation>
+        <translation>Розмова</translation>
     </message>
     <message>
         <source>The customer&apos;s details appear here when you open a conversation.</source>
-        <translation type="unfinished"></translation>
+        <translation>Дані клієнта з&apos;являться тут, коли ви відкриєте розмову.</translation>
     </message>
     <message>
         <source>Web chat</source>
-        <translation type="unfinished"></translation>
+        <translation>Вебчат</translation>
     </message>
     <message>
         <source>unknown</source>
-        <translation type="unfinished"></translation>
+        <translation>невідома</translation>
     </message>
     <message>
         <source>#%1, started %2</source>
-        <translation type="unfinished"></translation>
+        <translation>№%1, почата %2</translation>
     </message>
 </context>
 <context>
     <name>Inbox</name>
     <message>
         <source>Web chat</source>
-        <translation type="unfinished"></translation>
+        <translation>Вебчат</translation>
     </message>
     <message>
         <source>No messages yet</source>
-        <translation type="unfinished"></translation>
+        <translation>Повідомлень ще немає</translation>
     </message>
     <message>
         <source>You: %1</source>
-        <translation type="unfinished"></translation>
+        <translation>Ви: %1</translation>
     </message>
 </context>
 <context>
     <name>LoginDialog</name>
     <message>
         <source>Frontline — sign in</source>
-        <translation type="unfinished"></translation>
+        <translation>Frontline — вхід</translation>
     </message>
     <message>
         <source>Sign in to your support hub</source>
-        <translation type="unfinished"></translation>
+        <translation>Вхід до хабу підтримки</translation>
     </message>
     <message>
         <source>Hub address</source>
-        <translation type="unfinished"></translation>
+        <translation>Адреса хабу</translation>
     </message>
     <message>
         <source>User name</source>
-        <translation type="unfinished"></translation>
+        <translation>Ім&apos;я користувача</translation>
     </message>
     <message>
         <source>Password</source>
-        <translation type="unfinished"></translation>
+        <translation>Пароль</translation>
     </message>
     <message>
         <source>Remember me on this computer</source>
-        <translation type="unfinished"></translation>
+        <translation>Запам&apos;ятати мене на цьому комп&apos;ютері</translation>
     </message>
     <message>
         <source>This computer has no password keyring, so Frontline cannot remember you: you stay signed in until you close the app.</source>
-        <translation type="unfinished"></translation>
+        <translation>На цьому комп&apos;ютері немає сховища паролів, тому Frontline не може вас запам&apos;ятати: вхід діє, доки застосунок відкритий.</translation>
     </message>
     <message>
         <source>Sign in</source>
-        <translation type="unfinished"></translation>
+        <translation>Увійти</translation>
     </message>
     <message>
         <source>Fill in the hub address, your user name and your password.</source>
-        <translation type="unfinished"></translation>
+        <translation>Вкажіть адресу хабу, ім&apos;я користувача та пароль.</translation>
     </message>
     <message>
         <source>Signing in…</source>
-        <translation type="unfinished"></translation>
+        <translation>Вхід…</translation>
     </message>
     <message>
         <source>Retry</source>
-        <translation type="unfinished"></translation>
+        <translation>Повторити</translation>
     </message>
 </context>
 <context>
     <name>MainWindow</name>
     <message>
         <source>Frontline</source>
-        <translation type="unfinished"></translation>
+        <translation>Frontline</translation>
     </message>
     <message>
         <source>No conversations assigned to you.
 
 While you are Online, new chats are given to you automatically; you can also take one from the Queue.</source>
-        <translation type="unfinished"></translation>
+        <translation>Вам ще не призначено жодної розмови.
+
+Поки ви в статусі «У мережі», нові чати призначаються вам автоматично; можна також узяти розмову з черги.</translation>
     </message>
     <message>
         <source>Nobody is waiting in the queue.</source>
-        <translation type="unfinished"></translation>
+        <translation>У черзі ніхто не чекає.</translation>
     </message>
     <message>
         <source>Online</source>
-        <translation type="unfinished"></translation>
+        <translation>У мережі</translation>
     </message>
     <message>
         <source>Away</source>
-        <translation type="unfinished"></translation>
+        <translation>Відійшов</translation>
     </message>
     <message>
         <source>Offline</source>
-        <translation type="unfinished"></translation>
+        <translation>Не в мережі</translation>
     </message>
     <message>
         <source>Only Online operators receive new conversations</source>
-        <translation type="unfinished"></translation>
+        <translation>Нові розмови отримують лише оператори в статусі «У мережі»</translation>
     </message>
     <message>
         <source>Menu</source>
-        <translation type="unfinished"></translation>
+        <translation>Меню</translation>
     </message>
     <message>
         <source>Sign out</source>
-        <translation type="unfinished"></translation>
+        <translation>Вийти</translation>
     </message>
     <message>
         <source>Mine (%1)</source>
-        <translation type="unfinished"></translation>
+        <translation>Мої (%1)</translation>
     </message>
     <message>
         <source>Queue (%1)</source>
-        <translation type="unfinished"></translation>
+        <translation>Черга (%1)</translation>
     </message>
     <message>
         <source>● Connected</source>
-        <translation type="unfinished"></translation>
+        <translation>● Підключено</translation>
     </message>
     <message>
         <source>● Not connected</source>
-        <translation type="unfinished"></translation>
+        <translation>● Немає підключення</translation>
     </message>
     <message>
         <source>● Offline since %1, reconnecting…</source>
-        <translation type="unfinished"></translation>
+        <translation>● Немає зв&apos;язку з %1, перепідключення…</translation>
     </message>
     <message>
         <source>● Connecting…</source>
-        <translation type="unfinished"></translation>
+        <translation>● Підключення…</translation>
     </message>
     <message>
         <source>● Signed out</source>
-        <translation type="unfinished"></translation>
+        <translation>● Ви вийшли</translation>
     </message>
 </context>
 <context>
     <name>MessageDelegate</name>
     <message>
         <source>Customer</source>
-        <translation type="unfinished"></translation>
+        <translation>Клієнт</translation>
     </message>
     <message>
         <source>Operator</source>
-        <translation type="unfinished"></translation>
+        <translation>Оператор</translation>
     </message>
 </context>
 <context>
     <name>SessionBridge</name>
     <message>
         <source>Cannot reach the hub at %1: %2</source>
-        <translation type="unfinished"></translation>
+        <translation>Не вдається зв&apos;язатися з хабом %1: %2</translation>
     </message>
     <message>
         <source>Wrong user name or password.</source>
-        <translation type="unfinished"></translation>
+        <translation>Неправильне ім&apos;я користувача або пароль.</translation>
     </message>
     <message>
         <source>The hub refused the login: %1</source>
-        <translation type="unfinished"></translation>
+        <translation>Хаб відхилив вхід: %1</translation>
     </message>
     <message>
         <source>The connection dropped during login. Try again.</source>
-        <translation type="unfinished"></translation>
+        <translation>З&apos;єднання обірвалося під час входу. Спробуйте ще раз.</translation>
     </message>
     <message>
         <source>The message was not sent</source>
-        <translation type="unfinished"></translation>
+        <translation>Повідомлення не надіслано</translation>
     </message>
     <message>
         <source>Could not take the conversation</source>
-        <translation type="unfinished"></translation>
+        <translation>Не вдалося взяти розмову</translation>
     </message>
     <message>
         <source>Could not resolve the conversation</source>
-        <translation type="unfinished"></translation>
+        <translation>Не вдалося закрити розмову</translation>
     </message>
     <message>
         <source>Could not change your status</source>
-        <translation type="unfinished"></translation>
+        <translation>Не вдалося змінити статус</translation>
     </message>
     <message>
         <source>Could not load the conversation</source>
-        <translation type="unfinished"></translation>
+        <translation>Не вдалося завантажити розмову</translation>
+    </message>
+    <message>
+        <source>this is not a valid hub address (example: ws://hub.example.local:8765)</source>
+        <translation>це неправильна адреса хабу (приклад: ws://hub.example.local:8765)</translation>
+    </message>
+    <message>
+        <source>nothing answers on that address and port; is the hub running?</source>
+        <translation>за цією адресою і портом ніхто не відповідає; хаб запущено?</translation>
+    </message>
+    <message>
+        <source>no answer in time; check the network or the address</source>
+        <translation>немає відповіді; перевірте мережу або адресу</translation>
+    </message>
+    <message>
+        <source>the server there is not a Frontline hub</source>
+        <translation>за цією адресою не хаб Frontline</translation>
+    </message>
+    <message>
+        <source>the hub refused this client: %1</source>
+        <translation>хаб відхилив цей клієнт: %1</translation>
+    </message>
+    <message>
+        <source>network error: %1</source>
+        <translation>помилка мережі: %1</translation>
     </message>
     <message>
         <source>%1: the connection to the hub is down.</source>
-        <translation type="unfinished"></translation>
+        <translation>%1: немає зв&apos;язку з хабом.</translation>
     </message>
     <message>
         <source>another operator has already taken it</source>
-        <translation type="unfinished"></translation>
+        <translation>її вже взяв інший оператор</translation>
     </message>
     <message>
         <source>this conversation belongs to another operator</source>
-        <translation type="unfinished"></translation>
+        <translation>цю розмову веде інший оператор</translation>
     </message>
     <message>
         <source>the conversation no longer exists</source>
-        <translation type="unfinished"></translation>
+        <translation>розмови більше немає</translation>
     </message>
     <message>
         <source>the message is empty</source>
-        <translation type="unfinished"></translation>
+        <translation>повідомлення порожнє</translation>
     </message>
     <message>
         <source>the message is too long (at most 8000 characters)</source>
-        <translation type="unfinished"></translation>
+        <translation>повідомлення задовге (не більше 8000 символів)</translation>
     </message>
 </context>
 </TS>

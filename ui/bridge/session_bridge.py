@@ -72,8 +72,7 @@ class SessionBridge(QObject):
         try:
             me = await self.session.login(url, username, password, remember=remember)
         except HubUnreachable as exc:
-            self.login_failed.emit("unreachable", self.tr("Cannot reach the hub at %1: %2").replace(
-                "%1", exc.url).replace("%2", exc.reason))
+            self.login_failed.emit("unreachable", self.unreachable_text(exc))
         except CommandFailed as exc:
             if exc.code == "auth_failed":
                 text = self.tr("Wrong user name or password.")
@@ -141,6 +140,17 @@ class SessionBridge(QObject):
     async def sign_out(self) -> None:
         await self.session.sign_out()
         self.signed_out.emit()
+
+    def unreachable_text(self, exc: HubUnreachable) -> str:
+        why = {
+            "address": self.tr("this is not a valid hub address (example: ws://hub.example.local:8765)"),
+            "refused": self.tr("nothing answers on that address and port; is the hub running?"),
+            "timeout": self.tr("no answer in time; check the network or the address"),
+            "not_a_hub": self.tr("the server there is not a Frontline hub"),
+            "refused_by_hub": self.tr("the hub refused this client: %1").replace("%1", exc.reason),
+            "network": self.tr("network error: %1").replace("%1", exc.reason),
+        }[exc.kind]
+        return self.tr("Cannot reach the hub at %1: %2").replace("%1", exc.url).replace("%2", why)
 
     def _failure_text(self, exc: Exception, what: str) -> str:
         if isinstance(exc, ConnectionLost):
