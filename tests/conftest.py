@@ -17,6 +17,9 @@ from app.storage import Store, make_engine, upgrade
 
 TEST_PASSWORD = "test-password"
 
+# Qt fixtures (qloop, run, make_client) for tests/ui and tests/e2e.
+pytest_plugins = ["tests.qt_fixtures"]
+
 
 @dataclass(frozen=True)
 class Account:

@@ -1,4 +1,5 @@
-"""Qt tests run their whole scenario on one qasync loop (pytest-qt does not drive asyncio)."""
+"""Qt fixtures (a pytest plugin, see tests/conftest.py): one qasync loop drives each scenario,
+since pytest-qt does not drive asyncio."""
 
 from __future__ import annotations
 
