@@ -9,6 +9,7 @@ import argparse
 import asyncio
 import logging
 import os
+import signal
 import sys
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
@@ -108,6 +109,8 @@ def main(argv: list[str] | None = None) -> int:
     app = make_app(args, settings)
     import qasync
 
+    # Ctrl+C in the terminal closes the windows, which ends the run like a user would.
+    signal.signal(signal.SIGINT, lambda *_: QApplication.closeAllWindows())
     loop = qasync.QEventLoop(app)
     # Blocking helpers (DNS lookups, the demo hub's start) run on plain Python threads:
     # qasync's QThread executor aborts the process if a thread outlives the QApplication.
