@@ -10,6 +10,7 @@ opening interval to UTC separately.
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -88,7 +89,7 @@ def parse_schedule(timezone: str, hours: str | Mapping[str, list[str]] | None) -
                 raise ScheduleError(f"{span!r}: the end must be after the start")
             parsed.append((a, b))
         parsed.sort()
-        for (_, end), (start, _) in zip(parsed, parsed[1:], strict=False):
+        for (_, end), (start, _) in itertools.pairwise(parsed):
             if start < end:
                 raise ScheduleError(f"overlapping spans on {day}")
         table[_DAYS.index(day)] = tuple(parsed)

@@ -19,8 +19,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import sessionmaker
 
-from app.domain.errors import Conflict, Forbidden, NotFound
 from app.domain import sla
+from app.domain.errors import Conflict, Forbidden, NotFound
 from app.domain.routing import (
     STRATEGIES,
     OperatorLoad,
