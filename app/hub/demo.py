@@ -10,6 +10,7 @@ online shop Torba («Торба»); the hotline is 0 800 30 40 50.
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -26,6 +27,16 @@ DEMO_OPERATORS: tuple[tuple[str, str, str], ...] = (
     ("dmytro", "Dmytro Shevchenko", "operator"),
     ("maria", "Maria Bondarenko", "supervisor"),
 )
+
+
+# name, kind, strategy, members, business hours ({} = always open)
+DEMO_QUEUES: tuple[tuple[str, str, str, tuple[str, ...], dict[str, list[str]]], ...] = (
+    ("first line", "first", "round_robin", ("olena", "taras", "dmytro"), {}),
+    ("billing", "second", "least_loaded", ("dmytro", "maria"), {}),
+    ("legal", "second", "manual", ("maria",), {d: ["09:00-18:00"] for d in ("mon", "tue", "wed", "thu", "fri")}),
+    ("technical", "second", "round_robin", ("taras", "olena"), {}),
+)
+DEMO_VIP = ("Anna Schmidt",)
 
 
 @dataclass(frozen=True)
@@ -68,8 +79,7 @@ CHATS: tuple[_Chat, ...] = (
         (
             (
                 "c",
-                "Добрий день! Вчора нас затопили сусіди зверху, маю поліс «Папая Страхування» "
-                "на квартиру. Що робити?",
+                "Добрий день! Вчора нас затопили сусіди зверху, маю поліс «Папая Страхування» на квартиру. Що робити?",
             ),
             (
                 "o",
@@ -94,8 +104,7 @@ CHATS: tuple[_Chat, ...] = (
         (
             (
                 "c",
-                "Здравствуйте. Я ФОП 3 группы в «Балансе». "
-                "До какого числа нужно подать декларацию за квартал?",
+                "Здравствуйте. Я ФОП 3 группы в «Балансе». До какого числа нужно подать декларацию за квартал?",
             ),
             (
                 "o",
@@ -106,8 +115,7 @@ CHATS: tuple[_Chat, ...] = (
             ("c", "А если ключ КЭП просрочен?"),
             (
                 "o",
-                "Новый ключ можно бесплатно получить в АЦСК, затем загрузить его "
-                "в Настройки → Электронная подпись.",
+                "Новый ключ можно бесплатно получить в АЦСК, затем загрузить его в Настройки → Электронная подпись.",
             ),
             ("c", "Спасибо, разобрался."),
         ),
@@ -433,7 +441,7 @@ def seed_demo(db_url: str) -> DemoAccounts:
                     messages.append(("operator", assignee, text, at))
                 else:
                     messages.append(("customer", None, text, at))
-            store.import_conversation(
+            conv_id = store.import_conversation(
                 channel="web",
                 external_id_hash=key,
                 name=chat.name,
@@ -443,7 +451,23 @@ def seed_demo(db_url: str) -> DemoAccounts:
                 assignee_id=assignee,
                 messages=messages,
             )
+            if chat.name in DEMO_VIP:
+                store.set_vip(store.conversation(conv_id).customer.id)
             made_chats += 1
+        _seed_queues(store)
         return DemoAccounts(DEMO_PASSWORD, DEMO_OPERATORS, made_ops, made_chats)
     finally:
         engine.dispose()
+
+
+def _seed_queues(store: Store) -> None:
+    """The demo lines (first line and three second lines) with their members."""
+    existing = {q.name for q in store.queues()}
+    for name, kind, strategy, members, hours in DEMO_QUEUES:
+        if name in existing:
+            continue
+        store.create_queue(
+            name, kind=kind, strategy=strategy, timezone="Europe/Kyiv", hours=json.dumps(hours) if hours else ""
+        )
+        for username in members:
+            store.add_queue_member(name, username)

@@ -504,6 +504,7 @@ class Hub:
             "seq": state.seq,
             "conversations": to_builtins(state.conversations),
             "operators": to_builtins(state.operators),
+            "queues": to_builtins(state.queues),
         }
 
     async def _history(self, conn: Conn, f: History) -> dict[str, Any]:

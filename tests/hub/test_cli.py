@@ -48,16 +48,12 @@ def test_user_add_and_duplicate(tmp_path: Path) -> None:
     assert "olena" in ok.stdout
     assert "s3cret-pass" not in ok.stdout + ok.stderr
 
-    dup = run_cli(
-        "user", "add", "olena", "--role", "operator", "--password-stdin", "--db", db, stdin="x-other\n"
-    )
+    dup = run_cli("user", "add", "olena", "--role", "operator", "--password-stdin", "--db", db, stdin="x-other\n")
     assert dup.returncode == 2
     assert "already exists" in dup.stderr
     assert "Traceback" not in dup.stderr
 
-    bad_role = run_cli(
-        "user", "add", "petro", "--role", "boss", "--password-stdin", "--db", db, stdin="pw-pw\n"
-    )
+    bad_role = run_cli("user", "add", "petro", "--role", "boss", "--password-stdin", "--db", db, stdin="pw-pw\n")
     assert bad_role.returncode == 2
     assert "invalid choice" in bad_role.stderr and "Traceback" not in bad_role.stderr
 
@@ -150,3 +146,31 @@ def test_demo_seed_twice(tmp_path: Path) -> None:
     assert "4 operators and 20 conversations added" in first.stdout
     second = run_cli("demo-seed", "--db", db)
     assert "0 operators and 0 conversations added" in second.stdout
+
+
+def test_queue_add_member_and_list(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'hub.db'}"
+    assert (
+        run_cli(
+            "user", "add", "olena", "--role", "operator", "--password-stdin", "--db", db, stdin="pw-123456789\n"
+        ).returncode
+        == 0
+    )
+    ok = run_cli("queue", "add", "First", "--first", "--strategy", "least_loaded", "--offer-timeout", "15", "--db", db)
+    assert ok.returncode == 0, ok.stderr
+    assert "first line 'first' (least_loaded)" in ok.stdout
+    hours = '{"mon": ["09:00-18:00"]}'
+    assert run_cli("queue", "add", "billing", "--timezone", "Europe/Kyiv", "--hours", hours, "--db", db).returncode == 0
+    assert run_cli("queue", "member", "add", "billing", "olena", "--db", db).returncode == 0
+    listed = run_cli("queue", "list", "--db", db)
+    assert listed.returncode == 0, listed.stderr
+    billing = [line for line in listed.stdout.splitlines() if "\tbilling\t" in line]
+    assert len(billing) == 1 and "olena" in billing[0] and "Europe/Kyiv" in billing[0]
+    # bad input: a clear error, nothing changed
+    second_first = run_cli("queue", "add", "other", "--first", "--db", db)
+    assert second_first.returncode == 2 and "already is a first line" in second_first.stderr
+    bad_tz = run_cli("queue", "add", "x", "--timezone", "Mars/Base", "--hours", hours, "--db", db)
+    assert bad_tz.returncode == 2 and "unknown time zone" in bad_tz.stderr
+    nobody = run_cli("queue", "member", "add", "billing", "ghost", "--db", db)
+    assert nobody.returncode == 2 and "no user named 'ghost'" in nobody.stderr
+    assert len(run_cli("queue", "list", "--db", db).stdout.splitlines()) == 2
