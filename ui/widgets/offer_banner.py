@@ -87,7 +87,7 @@ class OfferBanner(QWidget):
         self._tick.timeout.connect(self._update_countdown)
         self.accept_button.clicked.connect(self._accept)
         self.decline_button.clicked.connect(self._decline)
-        self.notice_close.clicked.connect(self.notice.hide)
+        self.notice_close.clicked.connect(self.dismiss_notice)
         self.frame.hide()
         self.notice.hide()
         self.retranslate()
@@ -123,6 +123,10 @@ class OfferBanner(QWidget):
     def show_notice(self, text: str) -> None:
         self.notice_text.setText(text)
         self.notice.show()
+        self._update_visibility()
+
+    def dismiss_notice(self) -> None:
+        self.notice.hide()
         self._update_visibility()
 
     def _show_offer(self) -> None:
