@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from PySide6.QtCore import QByteArray, QEvent, QItemSelection, Qt, QTimer, Signal
+from PySide6.QtCore import QByteArray, QCoreApplication, QEvent, QItemSelection, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent
 from PySide6.QtWidgets import (
     QComboBox,
@@ -42,8 +42,12 @@ def since_text(since: datetime | None, now: datetime | None = None) -> str:
         return ""
     minutes = max(0, int(((now or datetime.now(UTC)) - since).total_seconds() // 60))
     if minutes < 60:
-        return f"{minutes} min"
-    return f"{minutes // 60} h {minutes % 60} min"
+        return QCoreApplication.translate("MainWindow", "%1 min").replace("%1", str(minutes))
+    return (
+        QCoreApplication.translate("MainWindow", "%1 h %2 min")
+        .replace("%1", str(minutes // 60))
+        .replace("%2", str(minutes % 60))
+    )
 
 
 class MainWindow(QMainWindow):
