@@ -116,6 +116,8 @@ def apply(app: QApplication, theme: str) -> None:
         + f"""
         QFrame#offerBanner {{ background: {c.offer_bg.name()}; border: 2px solid {c.badge_web.name()};
                               border-radius: 8px; }}
+        QFrame#offerBanner QProgressBar {{ border: none; background: palette(mid); border-radius: 3px; }}
+        QFrame#offerBanner QProgressBar::chunk {{ background: {c.badge_web.name()}; border-radius: 3px; }}
         QFrame#noticeBanner {{ background: {c.note_bubble.name()}; border: 1px solid {c.note_border.name()};
                                border-radius: 6px; }}
         QFrame#noticeBanner QLabel {{ color: {c.note_text.name()}; }}

@@ -37,6 +37,10 @@ DEMO_QUEUES: tuple[tuple[str, str, str, tuple[str, ...], dict[str, list[str]]], 
     ("technical", "second", "round_robin", ("taras", "olena"), {}),
 )
 DEMO_VIP = ("Anna Schmidt",)
+# internal notes (operators only) in some demo conversations
+DEMO_NOTES = {
+    "Michael Brown": "Courier says it was left at the door. Ask for a photo before we refund.",
+}
 
 
 @dataclass(frozen=True)
@@ -453,6 +457,9 @@ def seed_demo(db_url: str) -> DemoAccounts:
             )
             if chat.name in DEMO_VIP:
                 store.set_vip(store.conversation(conv_id).customer.id)
+            note = DEMO_NOTES.get(chat.name)
+            if note is not None and assignee is not None:
+                store.operator_send(assignee, conv_id, note, f"demo-note-{index}", internal=True)
             made_chats += 1
         _seed_queues(store)
         return DemoAccounts(DEMO_PASSWORD, DEMO_OPERATORS, made_ops, made_chats)

@@ -179,11 +179,11 @@ New customer chats appear there as they arrive; the ones assigned to you are und
     <name>Inbox</name>
     <message>
         <source>%1 left</source>
-        <translation>осталось %1</translation>
+        <translation>ещё %1</translation>
     </message>
     <message>
         <source>%1 over</source>
-        <translation>просрочено на %1</translation>
+        <translation>просрочка %1</translation>
     </message>
     <message>
         <source>Waiting for customer</source>
@@ -204,6 +204,10 @@ New customer chats appear there as they arrive; the ones assigned to you are und
     <message>
         <source>You: %1</source>
         <translation>Вы: %1</translation>
+    </message>
+    <message>
+        <source>Note: %1</source>
+        <translation>Заметка: %1</translation>
     </message>
 </context>
 <context>

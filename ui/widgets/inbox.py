@@ -144,6 +144,8 @@ class InboxDelegate(QStyledItemDelegate):
                 preview = f"{last.author_name}: {last.text}"
         else:
             preview = last.text
+        if last is not None and last.internal:
+            preview = QCoreApplication.translate("Inbox", "Note: %1").replace("%1", last.text)
         preview = " ".join(preview.split())
         state = state_text(conv)
         if state:
