@@ -54,7 +54,9 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
 
     def db_arg(sp: argparse.ArgumentParser) -> None:
-        sp.add_argument("--db", default=None, help=f"database URL (default: ${DB_ENV} or a file in the user data dir)")
+        sp.add_argument(
+            "--db", default=None, help=f"database URL (default: ${DB_ENV} or a file in the user data dir)"
+        )
 
     serve = sub.add_parser("serve", help="run the hub")
     db_arg(serve)
@@ -68,7 +70,9 @@ def _parser() -> argparse.ArgumentParser:
     add.add_argument("name")
     add.add_argument("--role", required=True, choices=ROLES)
     add.add_argument("--display-name", default="")
-    add.add_argument("--password-stdin", action="store_true", help="read the password from the first line of stdin")
+    add.add_argument(
+        "--password-stdin", action="store_true", help="read the password from the first line of stdin"
+    )
     db_arg(add)
 
     queue = sub.add_parser("queue", help="manage lines (queues) and their members")

@@ -12,6 +12,8 @@ import sys
 import threading
 from pathlib import Path
 
+import pytest
+
 from tests.helpers import OperatorClient
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -148,29 +150,38 @@ def test_demo_seed_twice(tmp_path: Path) -> None:
     assert "0 operators and 0 conversations added" in second.stdout
 
 
-def test_queue_add_member_and_list(tmp_path: Path) -> None:
+def test_queue_add_member_and_list(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """In-process (``cli.main``): the same parser and code as the installed command, without
+    paying a Python start-up per call."""
+    from app.hub.cli import main
+    from app.storage import Store, make_engine, upgrade
+
     db = f"sqlite:///{tmp_path / 'hub.db'}"
-    assert (
-        run_cli(
-            "user", "add", "olena", "--role", "operator", "--password-stdin", "--db", db, stdin="pw-123456789\n"
-        ).returncode
-        == 0
-    )
-    ok = run_cli("queue", "add", "First", "--first", "--strategy", "least_loaded", "--offer-timeout", "15", "--db", db)
-    assert ok.returncode == 0, ok.stderr
-    assert "first line 'first' (least_loaded)" in ok.stdout
+    engine = make_engine(db)
+    upgrade(engine)
+    Store(engine).create_operator("olena", "x", "operator", "Olena")
+    engine.dispose()
+
+    def cli(*args: str) -> tuple[int, str, str]:
+        code = main([*args, "--db", db])
+        out = capsys.readouterr()
+        return code, out.out, out.err
+
+    code, out, err = cli("queue", "add", "First", "--first", "--strategy", "least_loaded", "--offer-timeout", "15")
+    assert code == 0, err
+    assert "first line 'first' (least_loaded)" in out
     hours = '{"mon": ["09:00-18:00"]}'
-    assert run_cli("queue", "add", "billing", "--timezone", "Europe/Kyiv", "--hours", hours, "--db", db).returncode == 0
-    assert run_cli("queue", "member", "add", "billing", "olena", "--db", db).returncode == 0
-    listed = run_cli("queue", "list", "--db", db)
-    assert listed.returncode == 0, listed.stderr
-    billing = [line for line in listed.stdout.splitlines() if "\tbilling\t" in line]
+    assert cli("queue", "add", "billing", "--timezone", "Europe/Kyiv", "--hours", hours)[0] == 0
+    assert cli("queue", "member", "add", "billing", "olena")[0] == 0
+    code, out, err = cli("queue", "list")
+    assert code == 0, err
+    billing = [line for line in out.splitlines() if "\tbilling\t" in line]
     assert len(billing) == 1 and "olena" in billing[0] and "Europe/Kyiv" in billing[0]
     # bad input: a clear error, nothing changed
-    second_first = run_cli("queue", "add", "other", "--first", "--db", db)
-    assert second_first.returncode == 2 and "already is a first line" in second_first.stderr
-    bad_tz = run_cli("queue", "add", "x", "--timezone", "Mars/Base", "--hours", hours, "--db", db)
-    assert bad_tz.returncode == 2 and "unknown time zone" in bad_tz.stderr
-    nobody = run_cli("queue", "member", "add", "billing", "ghost", "--db", db)
-    assert nobody.returncode == 2 and "no user named 'ghost'" in nobody.stderr
-    assert len(run_cli("queue", "list", "--db", db).stdout.splitlines()) == 2
+    code, _out, err = cli("queue", "add", "other", "--first")
+    assert code == 2 and "already is a first line" in err
+    code, _out, err = cli("queue", "add", "x", "--timezone", "Mars/Base", "--hours", hours)
+    assert code == 2 and "unknown time zone" in err
+    code, _out, err = cli("queue", "member", "add", "billing", "ghost")
+    assert code == 2 and "no user named 'ghost'" in err
+    assert len(cli("queue", "list")[1].splitlines()) == 2
