@@ -361,6 +361,8 @@ class Store:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._sessions = sessionmaker(engine, expire_on_commit=False)
+        # SLA breaches already recorded (conversation, kind, due time): skips a lookup per tick
+        self._breaches_seen: set[tuple[int, str, datetime]] = set()
 
     # ------------------------------------------------------------------ meta
 
@@ -990,16 +992,27 @@ class Store:
         """Record each running SLA clock that is past due, once (unique per conversation,
         kind and due time), with an ``sla_breached`` event."""
         events: list[OperatorEvent] = []
+        recorded: list[tuple[int, str, datetime]] = []
         with self._sessions.begin() as s:
             load = _Loader(s)
+            # no clock can be due before waiting_since + the smallest target of any line
+            shortest = min(
+                [sla.DEFAULT_FIRST_RESPONSE_S, sla.DEFAULT_NEXT_RESPONSE_S]
+                + [min(a, b) for a, b in s.execute(select(Queue.first_response_s, Queue.next_response_s))]
+            )
             waiting = s.scalars(
                 select(Conversation).where(
-                    Conversation.status.in_(ACTIVE), Conversation.waiting_since.is_not(None)
+                    Conversation.status.in_(ACTIVE),
+                    Conversation.waiting_since.is_not(None),
+                    Conversation.waiting_since <= now - timedelta(seconds=shortest),
                 )
             )
             for c in waiting:
                 clock = sla_clock(load.queue(c.queue_id), c)
                 if clock is None or clock.due_at > now:
+                    continue
+                key = (c.id, clock.kind, clock.due_at)
+                if key in self._breaches_seen:
                     continue
                 seen = s.scalars(
                     select(SlaBreach.id).where(
@@ -1008,8 +1021,12 @@ class Store:
                         SlaBreach.due_at == clock.due_at,
                     )
                 ).first()
+                if len(self._breaches_seen) > 100_000:
+                    self._breaches_seen.clear()
                 if seen is not None:
+                    self._breaches_seen.add(key)
                     continue
+                recorded.append(key)
                 s.add(
                     SlaBreach(
                         conversation_id=c.id,
@@ -1028,6 +1045,7 @@ class Store:
                         seq=0, conversation_id=c.id, kind=clock.kind, due_at=clock.due_at, queue_id=c.queue_id
                     ),
                 )
+        self._breaches_seen.update(recorded)  # committed
         return Outcome(len(events), events)
 
     def sla_breaches(self) -> list[tuple[int, str, int, datetime]]:
