@@ -1119,6 +1119,11 @@ class Store:
                     return Outcome(load.conversation(c))  # a retry
             if c.status == "resolved":
                 raise Conflict("the conversation is resolved")
+            already = (to_operator is not None and c.status == "open" and c.assignee_id == to_operator) or (
+                to_queue is not None and c.status == "queued" and c.queue_id == to_queue
+            )
+            if already and not note:
+                return Outcome(load.conversation(c))  # a retry (or nothing to do)
             me = s.get(Operator, operator_id)
             if me is None:
                 raise NotFound(f"no operator {operator_id}")

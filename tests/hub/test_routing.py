@@ -257,11 +257,15 @@ def test_transfer_to_an_operator_with_a_note_the_customer_never_sees(rhub: Routi
         async with CustomerClient.connected(rhub.ws_url, name="Petro") as cust:
             conv_id = await _assigned(rhub, op_a, cust, "My invoice is wrong, order 77")
             await op_a.send_message(conv_id, "Let me pass you to billing")
-            await op_a.request(
-                Transfer(txn_id=txn(), conversation_id=conv_id, operator_id=b.id, note="Invoice 77 double-charged")
+            transfer = Transfer(
+                txn_id=txn(), conversation_id=conv_id, operator_id=b.id, note="Invoice 77 double-charged"
             )
+            await op_a.request(transfer)
             moved = await op_b.wait_conversation(lambda c: c.id == conv_id and c.assignee_id == b.id)
             assert moved.conversation.status == "open"
+            # a retry (same txn_id) answers the same and stores no second note
+            again = await op_a.request(transfer)
+            assert again["conversation"]["assignee_id"] == b.id
             hist = await op_b.history(conv_id)
             msgs = [convert(m, MessageInfo) for m in hist["messages"]]
             assert [(m.text, m.internal) for m in msgs] == [
