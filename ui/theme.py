@@ -105,7 +105,7 @@ def apply(app: QApplication, theme: str) -> None:
         """
         QSplitter::handle { background: palette(mid); }
         QSplitter::handle:horizontal { width: 1px; }
-        QTabBar::tab { padding: 6px 14px; }
+        QTabBar::tab { padding: 6px 10px; }
         QLabel#sectionTitle { font-weight: 600; font-size: 15px; }
         QLabel#cardName { font-weight: 600; font-size: 17px; }
         QLabel#muted { color: palette(placeholder-text); }

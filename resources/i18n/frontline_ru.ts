@@ -284,6 +284,14 @@ While you are Online, new chats are given to you automatically; you can also tak
         <translation>В очереди никто не ждёт.</translation>
     </message>
     <message>
+        <source>Team (%1)</source>
+        <translation>Команда (%1)</translation>
+    </message>
+    <message>
+        <source>Your team; %1 online now</source>
+        <translation>Ваша команда; сейчас в сети: %1</translation>
+    </message>
+    <message>
         <source>Online</source>
         <translation>В сети</translation>
     </message>
@@ -318,6 +326,10 @@ While you are Online, new chats are given to you automatically; you can also tak
     <message>
         <source>Queue (%1)</source>
         <translation>Очередь (%1)</translation>
+    </message>
+    <message>
+        <source>(%1 of %2 chats)</source>
+        <translation>(%1 из %2 чатов)</translation>
     </message>
     <message>
         <source>for %1</source>

@@ -206,3 +206,27 @@ def test_sla_time_left_text_and_colour() -> None:
     assert since_text(now - timedelta(minutes=125), now) == "2 h 5 min"
     msg = MessageInfo(id=1, conversation_id=1, author="operator", text="x", created_at=now, internal=True)
     assert bubble_kind(msg) == "note"
+
+
+def test_team_list_shows_status_and_time_since(hub: TestHub, run: Any, make_client: Any) -> None:
+    a, b = hub.accounts.operator, hub.accounts.operator2
+
+    async def scenario() -> None:
+        c = make_client()
+        w = await log_in(c, hub.ws_url, a.username, a.password)
+        assert w.tabs.tabText(2) == "Team (1)"
+
+        def row(name: str) -> str:
+            texts = [w.team_view.item(i).text() for i in range(w.team_view.count())]
+            return next((t for t in texts if name in t), "")
+
+        assert row(a.display_name).startswith(f"●  {a.display_name} — Online · 0 min")
+        assert row(b.display_name) == f"●  {b.display_name} — Offline"
+        async with OperatorClient.connected(hub.ws_url) as colleague:
+            await colleague.login(b.username, b.password)
+            await wait_until(lambda: w.tabs.tabText(2) == "Team (2)", message="colleague online")
+            await colleague.set_status("busy")
+            await wait_until(lambda: "Busy (in a call) · 0 min" in row(b.display_name), message="busy shown")
+            assert w.tabs.tabText(2) == "Team (1)"
+
+    run(scenario())

@@ -10,6 +10,8 @@ from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
     QLabel,
+    QListWidget,
+    QListWidgetItem,
     QMainWindow,
     QMenu,
     QSplitter,
@@ -103,6 +105,11 @@ class MainWindow(QMainWindow):
         self.queue_view.setModel(self.queue)
         self.tabs.addTab(self.mine_view, "")
         self.tabs.addTab(self.queue_view, "")
+        self.team_view = QListWidget(self.tabs)
+        self.team_view.setFrameShape(QListWidget.Shape.NoFrame)
+        self.team_view.setSelectionMode(QListWidget.SelectionMode.NoSelection)
+        self.team_view.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.tabs.addTab(self.team_view, "")
         self.pane = ConversationPane(self.messages, self)
         self.card = CustomerCard(self)
         self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
@@ -168,6 +175,7 @@ class MainWindow(QMainWindow):
         self._since_tick = QTimer(self)
         self._since_tick.setInterval(30_000)
         self._since_tick.timeout.connect(self._update_me)
+        self._since_tick.timeout.connect(self._update_team)
         self._since_tick.start()
         self._link_tick = QTimer(self)
         self._link_tick.setInterval(1000)
@@ -193,25 +201,51 @@ class MainWindow(QMainWindow):
         self.status_box.blockSignals(True)
         current = self.status_box.currentIndex()
         self.status_box.clear()
-        labels = {
-            "online": self.tr("Online"),
-            "away": self.tr("Away"),
-            "busy": self.tr("Busy (in a call)"),
-            "offline": self.tr("Offline"),
-        }
         for key in STATUSES:
-            self.status_box.addItem(labels[key], key)
+            self.status_box.addItem(self.status_label(key), key)
         self.status_box.setCurrentIndex(max(0, current))
         self.status_box.blockSignals(False)
         self.status_box.setToolTip(self.tr("Only Online operators are offered new conversations"))
         self.menu_button.setText(self.tr("Menu"))
         self.sign_out_action.setText(self.tr("Sign out"))
-        self._update_tab_titles()
+        self._update_team()
         self._update_me()
 
     def _update_tab_titles(self, *_args: object) -> None:
         self.tabs.setTabText(0, self.tr("Mine (%1)").replace("%1", str(self.mine.rowCount())))
         self.tabs.setTabText(1, self.tr("Queue (%1)").replace("%1", str(self.queue.rowCount())))
+        online = sum(1 for op in self.bridge.operators() if op.status == "online")
+        self.tabs.setTabText(2, self.tr("Team (%1)").replace("%1", str(online)))
+        self.tabs.setTabToolTip(2, self.tr("Your team; %1 online now").replace("%1", str(online)))
+
+    def status_label(self, status: str) -> str:
+        return {
+            "online": self.tr("Online"),
+            "away": self.tr("Away"),
+            "busy": self.tr("Busy (in a call)"),
+            "offline": self.tr("Offline"),
+        }.get(status, status)
+
+    def _update_team(self) -> None:
+        """The small team list: everyone with their status and how long they have had it."""
+        c = theme.colors()
+        colours = {"online": c.ok, "busy": c.bad, "away": c.warn, "offline": c.muted}
+        order = {"online": 0, "busy": 1, "away": 2, "offline": 3}
+        self.team_view.clear()
+        for op in sorted(self.bridge.operators(), key=lambda o: (order.get(o.status, 9), o.display_name)):
+            since = since_text(op.status_since)
+            text = f"●  {op.display_name} — {self.status_label(op.status)}"
+            if since and op.status != "offline":
+                text += " · " + since
+            if op.status in ("online", "busy"):
+                text += "  " + self.tr("(%1 of %2 chats)").replace("%1", str(op.active_chats)).replace(
+                    "%2", str(op.capacity)
+                )
+            item = QListWidgetItem(text)
+            item.setForeground(colours.get(op.status, c.muted))
+            item.setData(Qt.ItemDataRole.UserRole, op.id)
+            self.team_view.addItem(item)
+        self._update_tab_titles()
 
     def _update_me(self) -> None:
         me = self.bridge.me
@@ -236,6 +270,7 @@ class MainWindow(QMainWindow):
         self.pane.me_id = me.id if me else None
         self.inbox.reset(self.bridge.conversations())
         self._update_me()
+        self._update_team()
         self.on_offers_changed()
         if self.current_id is not None:
             conv = self.bridge.conversation(self.current_id)
@@ -256,6 +291,7 @@ class MainWindow(QMainWindow):
         self.messages.add(msg)
 
     def on_operator_changed(self, op: OperatorInfo) -> None:
+        self._update_team()
         me = self.bridge.me
         if me is not None and op.id == me.id:
             self._update_me()
