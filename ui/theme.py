@@ -19,6 +19,11 @@ class Colors:
     warn: QColor
     bad: QColor
     badge_web: QColor
+    note_bubble: QColor
+    note_border: QColor
+    note_text: QColor
+    offer_bg: QColor
+    vip: QColor
 
 
 LIGHT = Colors(
@@ -31,6 +36,11 @@ LIGHT = Colors(
     warn=QColor("#d98e04"),
     bad=QColor("#d64545"),
     badge_web=QColor("#5b6ee1"),
+    note_bubble=QColor("#fff3bf"),
+    note_border=QColor("#e0b000"),
+    note_text=QColor("#3d3200"),
+    offer_bg=QColor("#e7f0ff"),
+    vip=QColor("#b7791f"),
 )
 
 DARK = Colors(
@@ -43,6 +53,11 @@ DARK = Colors(
     warn=QColor("#f0b429"),
     bad=QColor("#ff6b6b"),
     badge_web=QColor("#7c8cf0"),
+    note_bubble=QColor("#4a3f12"),
+    note_border=QColor("#c9a227"),
+    note_text=QColor("#fff1c1"),
+    offer_bg=QColor("#243552"),
+    vip=QColor("#f0b429"),
 )
 
 _current = LIGHT
@@ -85,15 +100,29 @@ def apply(app: QApplication, theme: str) -> None:
         p.setColor(QPalette.ColorRole.HighlightedText, QColor("#111827"))
         p.setColor(QPalette.ColorRole.PlaceholderText, QColor("#8b929c"))
         app.setPalette(p)
+    c = _current
     app.setStyleSheet(
         """
         QSplitter::handle { background: palette(mid); }
         QSplitter::handle:horizontal { width: 1px; }
-        QTabBar::tab { padding: 6px 14px; }
+        QTabBar::tab { padding: 6px 10px; }
         QLabel#sectionTitle { font-weight: 600; font-size: 15px; }
         QLabel#cardName { font-weight: 600; font-size: 17px; }
         QLabel#muted { color: palette(placeholder-text); }
         QFrame#banner { background: palette(alternate-base); border-radius: 6px; }
         QLabel#linkState { padding: 2px 8px; border-radius: 9px; }
+        QLabel#typing { color: palette(placeholder-text); font-style: italic; }
+        """
+        + f"""
+        QFrame#offerBanner {{ background: {c.offer_bg.name()}; border: 2px solid {c.badge_web.name()};
+                              border-radius: 8px; }}
+        QFrame#offerBanner QProgressBar {{ border: none; background: palette(mid); border-radius: 3px; }}
+        QFrame#offerBanner QProgressBar::chunk {{ background: {c.badge_web.name()}; border-radius: 3px; }}
+        QFrame#noticeBanner {{ background: {c.note_bubble.name()}; border: 1px solid {c.note_border.name()};
+                               border-radius: 6px; }}
+        QFrame#noticeBanner QLabel {{ color: {c.note_text.name()}; }}
+        QLabel#collision {{ color: {c.warn.name()}; font-weight: 600; }}
+        QPlainTextEdit[noteMode="true"] {{ background: {c.note_bubble.name()}; color: {c.note_text.name()};
+                                           border: 1px solid {c.note_border.name()}; }}
         """
     )

@@ -157,6 +157,11 @@ class HubConnection:
         finally:
             self._pending.pop(txn_id, None)
 
+    async def send_ephemeral(self, frame: Any) -> None:
+        """Send a frame that has no answer (typing, viewing); a lost link just drops it."""
+        with contextlib.suppress(ConnectionClosed):
+            await self._ws.send(encode(frame))
+
     async def close(self, code: int = 1000) -> None:
         await self._ws.close(code)
         with contextlib.suppress(asyncio.CancelledError):

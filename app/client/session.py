@@ -28,21 +28,34 @@ from app.client.secrets import SecretStore
 from app.protocol import close_code_is_final, convert
 from app.protocol.errors import CloseCode
 from app.protocol.messages import (
+    AcceptOffer,
     Auth,
     ConversationInfo,
+    ConversationOffered,
+    ConversationState,
     ConversationUpdated,
+    DeclineOffer,
     History,
     MessageCreated,
     MessageInfo,
+    OfferExpired,
     OperatorInfo,
     OperatorStatus,
     OperatorUpdated,
+    QueueInfo,
+    QueuesUpdated,
     Resolve,
     SendMessage,
+    SetState,
     SetStatus,
     SignOut,
     Sync,
     Take,
+    Transfer,
+    Typing,
+    TypingEvent,
+    Viewing,
+    ViewingEvent,
 )
 
 log = logging.getLogger(__name__)
@@ -112,6 +125,7 @@ class _Data(msgspec.Struct):
     seq: int = 0
     conversations: list[ConversationInfo] = []
     operators: list[OperatorInfo] = []
+    queues: list[QueueInfo] = []
 
 
 def _data(raw: dict[str, object]) -> _Data:
@@ -148,6 +162,16 @@ class OperatorSession:
         self.message_added: Emitter[MessageInfo] = Emitter()
         self.operator_changed: Emitter[OperatorInfo] = Emitter()
         self.session_ended: Emitter[str] = Emitter()
+        # routing v1: lines, offers to me, typing and viewing (ephemeral)
+        self.queues: dict[int, QueueInfo] = {}
+        self.offers: dict[int, ConversationOffered] = {}
+        self.typing: dict[int, TypingEvent] = {}
+        self.viewers: dict[int, list[int]] = {}
+        self.offers_changed: Emitter[None] = Emitter()
+        self.offer_expired: Emitter[OfferExpired] = Emitter()
+        self.typing_changed: Emitter[TypingEvent] = Emitter()
+        self.viewers_changed: Emitter[ViewingEvent] = Emitter()
+        self.queues_changed: Emitter[None] = Emitter()
 
     # ------------------------------------------------------------------ login
 
@@ -226,8 +250,10 @@ class OperatorSession:
             raise ConnectionLost(None)
         return _data(await conn.request(command))
 
-    async def send_message(self, conversation_id: int, text: str) -> MessageInfo:
-        command = SendMessage(txn_id=new_txn_id(), conversation_id=conversation_id, text=text)
+    async def send_message(self, conversation_id: int, text: str, *, internal: bool = False) -> MessageInfo:
+        command = SendMessage(
+            txn_id=new_txn_id(), conversation_id=conversation_id, text=text, internal=internal
+        )
         data = await self._request(command)
         assert data.message is not None
         self._on_message(data.message)
@@ -250,6 +276,52 @@ class OperatorSession:
         assert data.operator is not None
         self._on_operator(data.operator)
         return data.operator
+
+    async def accept_offer(self, conversation_id: int) -> ConversationInfo:
+        data = await self._request(AcceptOffer(txn_id=new_txn_id(), conversation_id=conversation_id))
+        assert data.conversation is not None
+        self._on_conversation(data.conversation)
+        return data.conversation
+
+    async def decline_offer(self, conversation_id: int) -> ConversationInfo:
+        data = await self._request(DeclineOffer(txn_id=new_txn_id(), conversation_id=conversation_id))
+        assert data.conversation is not None
+        self._on_conversation(data.conversation)
+        return data.conversation
+
+    async def transfer(
+        self, conversation_id: int, *, operator_id: int | None = None, queue_id: int | None = None, note: str = ""
+    ) -> ConversationInfo:
+        command = Transfer(
+            txn_id=new_txn_id(),
+            conversation_id=conversation_id,
+            operator_id=operator_id,
+            queue_id=queue_id,
+            note=note,
+        )
+        data = await self._request(command)
+        assert data.conversation is not None
+        self._on_conversation(data.conversation)
+        return data.conversation
+
+    async def set_state(
+        self, conversation_id: int, state: ConversationState, snoozed_until: datetime | None = None
+    ) -> ConversationInfo:
+        command = SetState(
+            txn_id=new_txn_id(), conversation_id=conversation_id, state=state, snoozed_until=snoozed_until
+        )
+        data = await self._request(command)
+        assert data.conversation is not None
+        self._on_conversation(data.conversation)
+        return data.conversation
+
+    async def notify_typing(self, conversation_id: int, typing: bool) -> None:
+        if self._conn is not None and self._conn.is_open:
+            await self._conn.send_ephemeral(Typing(conversation_id=conversation_id, typing=typing))
+
+    async def notify_viewing(self, conversation_id: int | None) -> None:
+        if self._conn is not None and self._conn.is_open:
+            await self._conn.send_ephemeral(Viewing(conversation_id=conversation_id))
 
     async def load_history(self, conversation_id: int, *, older: bool = False) -> list[MessageInfo]:
         """Newest page first time; with ``older`` the page before what is loaded."""
@@ -279,6 +351,14 @@ class OperatorSession:
         conn.start(self._on_event, self._on_closed)
 
     def _on_event(self, frame: Any) -> None:
+        if isinstance(frame, TypingEvent):
+            self.typing[frame.conversation_id] = frame
+            self.typing_changed.emit(frame)
+            return
+        if isinstance(frame, ViewingEvent):
+            self.viewers[frame.conversation_id] = list(frame.operator_ids)
+            self.viewers_changed.emit(frame)
+            return
         seq = getattr(frame, "seq", 0)
         if seq and seq <= self.seq:
             return  # already contained in the last sync
@@ -290,8 +370,25 @@ class OperatorSession:
             self._on_message(frame.message)
         elif isinstance(frame, OperatorUpdated):
             self._on_operator(frame.operator)
+        elif isinstance(frame, ConversationOffered):
+            self._on_conversation(frame.conversation)
+            if self.me is not None and frame.operator_id == self.me.id:
+                self.offers[frame.conversation.id] = frame
+                self.offers_changed.emit(None)
+        elif isinstance(frame, OfferExpired):
+            if self.me is not None and frame.operator_id == self.me.id:
+                self.offers.pop(frame.conversation_id, None)
+                self.offers_changed.emit(None)
+                self.offer_expired.emit(frame)
+        elif isinstance(frame, QueuesUpdated):
+            self.queues = {q.id: q for q in frame.queues}
+            self.queues_changed.emit(None)
 
     def _on_conversation(self, conv: ConversationInfo) -> None:
+        offer = self.offers.get(conv.id)
+        if offer is not None and (conv.status != "queued" or conv.offered_to != offer.operator_id):
+            del self.offers[conv.id]  # accepted, taken, transferred or moved on
+            self.offers_changed.emit(None)
         if conv.status == "resolved":
             self.conversations.pop(conv.id, None)
         else:
@@ -321,12 +418,25 @@ class OperatorSession:
         self.seq = data.seq
         self.conversations = {c.id: c for c in data.conversations}
         self.operators = {o.id: o for o in data.operators}
+        self.queues = {q.id: q for q in data.queues}
+        self.typing.clear()
+        self.viewers.clear()
+        me_id = self.me.id if self.me is not None else None
+        self.offers = {
+            c.id: ConversationOffered(
+                seq=data.seq, operator_id=me_id, expires_at=c.offer_expires_at, conversation=c
+            )
+            for c in data.conversations
+            if me_id is not None and c.offered_to == me_id and c.offer_expires_at is not None
+        }
         if self.me is not None and self.me.id in self.operators:
             self.me = self.operators[self.me.id]
         # Histories loaded before a reconnect may have missed messages: drop them, they
         # reload on demand (replaying the gap is the resume protocol's job).
         self._histories.clear()
         self.synced.emit(None)
+        self.offers_changed.emit(None)
+        self.queues_changed.emit(None)
 
     def _on_closed(self, code: int | None) -> None:
         self._conn = None

@@ -3,6 +3,10 @@
     frontline-hub serve [--db URL] [--host H] [--port P]
     frontline-hub user add NAME --role operator|supervisor|admin [--display-name X] [--password-stdin]
     frontline-hub demo-seed [--db URL]
+    frontline-hub queue add NAME [--first] [--strategy round_robin|least_loaded|manual] [--offer-timeout S]
+                               [--first-response S] [--next-response S] [--timezone TZ] [--hours JSON]
+    frontline-hub queue list
+    frontline-hub queue member add QUEUE USERNAME
 
 ``--db`` defaults to $FRONTLINE_HUB_DB, else a SQLite file in the user data folder.
 """
@@ -71,6 +75,27 @@ def _parser() -> argparse.ArgumentParser:
     )
     db_arg(add)
 
+    queue = sub.add_parser("queue", help="manage lines (queues) and their members")
+    queue_sub = queue.add_subparsers(dest="queue_command", required=True)
+    qadd = queue_sub.add_parser("add", help="create a line")
+    qadd.add_argument("name")
+    qadd.add_argument("--first", action="store_true", help="the first line (new chats land here)")
+    qadd.add_argument("--strategy", default="round_robin", choices=["round_robin", "least_loaded", "manual"])
+    qadd.add_argument("--offer-timeout", type=float, default=20.0, help="seconds to accept an offer")
+    qadd.add_argument("--first-response", type=int, default=90, help="first-response target, seconds")
+    qadd.add_argument("--next-response", type=int, default=300, help="next-response target, seconds")
+    qadd.add_argument("--timezone", default="UTC")
+    qadd.add_argument("--hours", default="", help='business hours, e.g. \'{"mon": ["09:00-18:00"]}\'')
+    db_arg(qadd)
+    qlist = queue_sub.add_parser("list", help="show the lines")
+    db_arg(qlist)
+    qmember = queue_sub.add_parser("member", help="line members")
+    qmember_sub = qmember.add_subparsers(dest="member_command", required=True)
+    qmadd = qmember_sub.add_parser("add", help="add an operator to a line")
+    qmadd.add_argument("queue")
+    qmadd.add_argument("username")
+    db_arg(qmadd)
+
     seed = sub.add_parser("demo-seed", help="create demo operators (password 'demo') and conversations")
     db_arg(seed)
     return p
@@ -129,6 +154,44 @@ def _demo_seed(args: argparse.Namespace) -> int:
     return 0
 
 
+def _queue(args: argparse.Namespace) -> int:
+    from app.storage import Store, make_engine, upgrade
+
+    engine = make_engine(args.db)
+    try:
+        upgrade(engine)
+        store = Store(engine)
+        if args.queue_command == "add":
+            info = store.create_queue(
+                args.name,
+                kind="first" if args.first else "second",
+                strategy=args.strategy,
+                offer_timeout_s=args.offer_timeout,
+                first_response_s=args.first_response,
+                next_response_s=args.next_response,
+                timezone=args.timezone,
+                hours=args.hours,
+            ).value
+            print(f"created {info.kind} line {info.name!r} ({info.strategy}), id {info.id}")
+        elif args.queue_command == "member":
+            info = store.add_queue_member(args.queue, args.username).value
+            print(f"line {info.name!r} members: {', '.join(str(m) for m in info.members)}")
+        else:
+            names = {o.id: o.username for o in store.sync_state().operators}
+            for q in store.queues():
+                members = ", ".join(names.get(m, str(m)) for m in q.members) or "(no members)"
+                hours = "always open" if not q.hours else f"{q.timezone} {q.hours}"
+                print(
+                    f"{q.id}\t{q.name}\t{q.kind}\t{q.strategy}\toffer {q.offer_timeout_s:g}s\t"
+                    f"SLA {q.first_response_s}/{q.next_response_s}s\t{hours}\t{members}"
+                )
+    except ValueError as exc:
+        return _fail(str(exc))
+    finally:
+        engine.dispose()
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(
@@ -148,6 +211,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return _fail(f"cannot listen on {args.host}:{args.port}: {exc}")
         if args.command == "user":
             return _user_add(args)
+        if args.command == "queue":
+            return _queue(args)
         if args.command == "demo-seed":
             return _demo_seed(args)
     except KeyboardInterrupt:

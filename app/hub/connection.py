@@ -42,13 +42,22 @@ class Conn:
         self.token_sha256: str | None = None
         self.customer_id: int | None = None
         self.device_id = ""
+        # customer connections: the conversation they write in (typing indicators)
+        self.conversation_id: int | None = None
+        # operator connections: the conversation open on screen (collision indicator)
+        self.viewing: int | None = None
         self.close_after_result: tuple[int, str] | None = None
         self._queue: asyncio.Queue[str | _Close | object] = asyncio.Queue()
         self._writer = asyncio.create_task(self._write(), name=f"writer {label}")
         self._abort: asyncio.Task[None] | None = None
 
-    def send(self, frame: msgspec.Struct) -> None:
+    def send(self, frame: msgspec.Struct, sheddable: bool = False) -> None:
+        """Queue a frame. ``sheddable`` frames (typing, viewing: ephemeral, no seq) are
+        dropped instead when the queue is already half full, so they never push a
+        connection towards the slow-consumer close."""
         if self.closing:
+            return
+        if sheddable and self._queue.qsize() >= self.max_queue // 2:
             return
         if self._queue.qsize() >= self.max_queue:
             log.warning("%s: %d frames waiting, closing slow consumer", self.label, self._queue.qsize())

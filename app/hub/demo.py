@@ -10,6 +10,7 @@ online shop Torba («Торба»); the hotline is 0 800 30 40 50.
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -26,6 +27,20 @@ DEMO_OPERATORS: tuple[tuple[str, str, str], ...] = (
     ("dmytro", "Dmytro Shevchenko", "operator"),
     ("maria", "Maria Bondarenko", "supervisor"),
 )
+
+
+# name, kind, strategy, members, business hours ({} = always open)
+DEMO_QUEUES: tuple[tuple[str, str, str, tuple[str, ...], dict[str, list[str]]], ...] = (
+    ("first line", "first", "round_robin", ("olena", "taras", "dmytro"), {}),
+    ("billing", "second", "least_loaded", ("dmytro", "maria"), {}),
+    ("legal", "second", "manual", ("maria",), {d: ["09:00-18:00"] for d in ("mon", "tue", "wed", "thu", "fri")}),
+    ("technical", "second", "round_robin", ("taras", "olena"), {}),
+)
+DEMO_VIP = ("Anna Schmidt",)
+# internal notes (operators only) in some demo conversations
+DEMO_NOTES = {
+    "Michael Brown": "Courier says it was left at the door. Ask for a photo before we refund.",
+}
 
 
 @dataclass(frozen=True)
@@ -433,7 +448,7 @@ def seed_demo(db_url: str) -> DemoAccounts:
                     messages.append(("operator", assignee, text, at))
                 else:
                     messages.append(("customer", None, text, at))
-            store.import_conversation(
+            conv_id = store.import_conversation(
                 channel="web",
                 external_id_hash=key,
                 name=chat.name,
@@ -443,7 +458,26 @@ def seed_demo(db_url: str) -> DemoAccounts:
                 assignee_id=assignee,
                 messages=messages,
             )
+            if chat.name in DEMO_VIP:
+                store.set_vip(store.conversation(conv_id).customer.id)
+            note = DEMO_NOTES.get(chat.name)
+            if note is not None and assignee is not None:
+                store.operator_send(assignee, conv_id, note, f"demo-note-{index}", internal=True)
             made_chats += 1
+        _seed_queues(store)
         return DemoAccounts(DEMO_PASSWORD, DEMO_OPERATORS, made_ops, made_chats)
     finally:
         engine.dispose()
+
+
+def _seed_queues(store: Store) -> None:
+    """The demo lines (first line and three second lines) with their members."""
+    existing = {q.name for q in store.queues()}
+    for name, kind, strategy, members, hours in DEMO_QUEUES:
+        if name in existing:
+            continue
+        store.create_queue(
+            name, kind=kind, strategy=strategy, timezone="Europe/Kyiv", hours=json.dumps(hours) if hours else ""
+        )
+        for username in members:
+            store.add_queue_member(name, username)

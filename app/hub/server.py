@@ -18,7 +18,7 @@ from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
@@ -36,24 +36,34 @@ from app.protocol import MAX_FRAME_BYTES, PROTOCOL_VERSION, CloseCode, ErrorCode
 from app.protocol.codec import to_builtins
 from app.protocol.errors import BAD_FRAMES_BEFORE_CLOSE
 from app.protocol.messages import (
+    AcceptOffer,
     Auth,
     ConversationUpdated,
     CustomerHello,
     CustomerInbound,
     CustomerSend,
+    CustomerTyping,
     CustomerWelcome,
+    DeclineOffer,
     Error,
     Hello,
     History,
     MessageCreated,
     OperatorInbound,
+    OperatorTyping,
     Resolve,
     Result,
     SendMessage,
+    SetState,
     SetStatus,
     SignOut,
     Sync,
     Take,
+    Transfer,
+    Typing,
+    TypingEvent,
+    Viewing,
+    ViewingEvent,
     Welcome,
 )
 from app.storage import Outcome, Store, make_engine, upgrade
@@ -85,6 +95,10 @@ class HubConfig:
     ping_timeout_s: float = 20.0
     send_queue_max: int = 1000
     max_frame_bytes: int = MAX_FRAME_BYTES
+    # the time source of offers, snoozes and SLA clocks (tests inject a shifted clock)
+    clock: Callable[[], datetime] = utcnow
+    # how often offers, snoozes and SLA clocks are checked
+    tick_s: float = 0.5
 
 
 class HubError(DomainError):
@@ -121,6 +135,7 @@ class Hub:
         self._customers: defaultdict[int, set[Conn]] = defaultdict(set)
         self._tasks: set[asyncio.Task[Any]] = set()
         self._conn_counter = 0
+        self._conv_customer: dict[int, int] = {}
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -162,6 +177,8 @@ class Hub:
             await self._release()
             raise
         self.port = int(self._server.sockets[0].getsockname()[1])
+        self._spawn(self._ticker(), "ticker")
+        self._spawn(self._route(), "route at start")
         log.info("hub listening on %s (epoch %s)", self.ws_url, self.epoch)
 
     async def stop(self) -> None:
@@ -241,12 +258,37 @@ class Hub:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
+    async def route(self) -> None:
+        """One routing pass now (also run after every change that may free or need an operator)."""
+        await self._route()
+
     async def _route(self) -> None:
         if self._store is None:
             return
-        outcome = await self._tx(self.store.route_queued)
+        outcome = await self._tx(self.store.route_queued, self.config.clock())
         for conv_id, op_id in outcome.value:
             log.info("routed conversation %d to operator %d", conv_id, op_id)
+
+    async def tick(self) -> None:
+        """One round of timed work: expired offers (their operator goes away and the chat
+        is offered to the next one), snoozes that end, SLA breaches."""
+        if self._store is None:
+            return
+        outcome = await self._tx(self.store.tick, self.config.clock())
+        for conv_id, op_id in outcome.value.expired:
+            log.info("offer of conversation %d to operator %d ran out: operator set away", conv_id, op_id)
+        if outcome.value.expired:
+            await self._route()
+
+    async def _ticker(self) -> None:
+        while True:
+            await asyncio.sleep(self.config.tick_s)
+            try:
+                await self.tick()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("tick failed")
 
     # ------------------------------------------------------------------ connections
 
@@ -275,6 +317,9 @@ class Hub:
                 if not peers:
                     del self._customers[conn.customer_id]
         op_id = conn.operator_id
+        if op_id is not None and conn.viewing is not None:
+            old, conn.viewing = conn.viewing, None
+            self._broadcast_viewers(old)
         if op_id is not None and self._store is not None:
             presence = self._presence[op_id]
             async with presence.lock:
@@ -379,10 +424,18 @@ class Hub:
             Take: self._take,
             Resolve: self._resolve,
             SetStatus: self._set_status,
+            AcceptOffer: self._accept_offer,
+            DeclineOffer: self._decline_offer,
+            Transfer: self._transfer,
+            SetState: self._set_state,
         }
         async for frame in self._frames(conn, OperatorInbound):
             if isinstance(frame, Hello):
                 conn.send(Error(code=ErrorCode.INVALID_FRAME, text="hello was already received"))
+                continue
+            if isinstance(frame, Typing | Viewing):
+                if conn.operator_id is not None:  # ephemeral: no answer, ignored before auth
+                    await self._ephemeral(conn, frame)
                 continue
             if conn.operator_id is None and not isinstance(frame, Auth):
                 conn.send(
@@ -451,6 +504,7 @@ class Hub:
             "seq": state.seq,
             "conversations": to_builtins(state.conversations),
             "operators": to_builtins(state.operators),
+            "queues": to_builtins(state.queues),
         }
 
     async def _history(self, conn: Conn, f: History) -> dict[str, Any]:
@@ -461,9 +515,97 @@ class Hub:
         assert conn.operator_id is not None
         text = clean_text(f.text)
         outcome = await self._tx(
-            self.store.operator_send, conn.operator_id, f.conversation_id, text, f.txn_id
+            self.store.operator_send, conn.operator_id, f.conversation_id, text, f.txn_id, f.internal
         )
         return {"message": to_builtins(outcome.value.message)}
+
+    async def _accept_offer(self, conn: Conn, f: AcceptOffer) -> dict[str, Any]:
+        assert conn.operator_id is not None
+        outcome = await self._tx(self.store.accept_offer, conn.operator_id, f.conversation_id)
+        return {"conversation": to_builtins(outcome.value)}
+
+    async def _decline_offer(self, conn: Conn, f: DeclineOffer) -> dict[str, Any]:
+        assert conn.operator_id is not None
+        outcome = await self._tx(self.store.decline_offer, conn.operator_id, f.conversation_id)
+        if outcome.events:
+            self._spawn(self._route(), "route after decline")
+        return {"conversation": to_builtins(outcome.value)}
+
+    async def _transfer(self, conn: Conn, f: Transfer) -> dict[str, Any]:
+        assert conn.operator_id is not None
+        note = clean_text(f.note) if f.note.strip() else ""
+        try:
+            outcome = await self._tx(
+                self.store.transfer,
+                conn.operator_id,
+                f.conversation_id,
+                to_operator=f.operator_id,
+                to_queue=f.queue_id,
+                note=note,
+                txn_id=f.txn_id,
+            )
+        except ValueError as exc:
+            raise HubError(ErrorCode.INVALID_FRAME, str(exc)) from None
+        if outcome.value.status == "queued":
+            self._spawn(self._route(), "route after transfer")
+        return {"conversation": to_builtins(outcome.value)}
+
+    async def _set_state(self, conn: Conn, f: SetState) -> dict[str, Any]:
+        assert conn.operator_id is not None
+        try:
+            outcome = await self._tx(
+                self.store.set_state,
+                conn.operator_id,
+                f.conversation_id,
+                f.state,
+                f.snoozed_until,
+                self.config.clock(),
+            )
+        except ValueError as exc:
+            raise HubError(ErrorCode.INVALID_FRAME, str(exc)) from None
+        return {"conversation": to_builtins(outcome.value)}
+
+    # ------------------------------------------------------------------ ephemeral: typing, viewing
+
+    def _operator_conns(self) -> list[Conn]:
+        return [c for p in self._presence.values() for c in p.conns]
+
+    def _broadcast_viewers(self, conversation_id: int) -> None:
+        conns = self._operator_conns()
+        viewers = sorted({c.operator_id for c in conns if c.viewing == conversation_id and c.operator_id})
+        event = ViewingEvent(conversation_id=conversation_id, operator_ids=viewers)
+        for c in conns:
+            c.send(event, sheddable=True)
+
+    async def _customer_of(self, conversation_id: int) -> int | None:
+        customer = self._conv_customer.get(conversation_id)
+        if customer is None:
+            customer = await self._db(self.store.conversation_customer, conversation_id)
+            if customer is not None:
+                if len(self._conv_customer) > 10_000:
+                    self._conv_customer.clear()
+                self._conv_customer[conversation_id] = customer
+        return customer
+
+    async def _ephemeral(self, conn: Conn, frame: Typing | Viewing) -> None:
+        if isinstance(frame, Viewing):
+            old, conn.viewing = conn.viewing, frame.conversation_id
+            for conv_id in {old, frame.conversation_id} - {None}:
+                assert conv_id is not None
+                self._broadcast_viewers(conv_id)
+            return
+        event = TypingEvent(
+            conversation_id=frame.conversation_id,
+            who="operator",
+            typing=frame.typing,
+            operator_id=conn.operator_id,
+        )
+        for c in self._operator_conns():
+            if c.operator_id != conn.operator_id:
+                c.send(event, sheddable=True)
+        customer = await self._customer_of(frame.conversation_id)
+        for c in self._customers.get(customer or -1, ()):
+            c.send(OperatorTyping(typing=frame.typing), sheddable=True)
 
     async def _take(self, conn: Conn, f: Take) -> dict[str, Any]:
         assert conn.operator_id is not None
@@ -500,7 +642,9 @@ class Hub:
             state = await self._db(self.store.create_visitor, WEB, token_hash(token), name, hello.locale)
             log.info("%s: new visitor, customer %d", conn.label, state.customer.id)
         conn.customer_id = state.customer.id
+        conn.conversation_id = state.conversation_id
         self._customers[state.customer.id].add(conn)
+        team_open, back_at = await self._db(self.store.team_hours, self.config.clock())
         conn.send(
             CustomerWelcome(
                 protocol=PROTOCOL_VERSION,
@@ -508,11 +652,24 @@ class Hub:
                 customer_name=state.customer.name,
                 conversation_id=state.conversation_id,
                 messages=state.messages,
+                team_open=team_open,
+                back_at=back_at,
             )
         )
         async for frame in self._frames(conn, CustomerInbound):
             if isinstance(frame, CustomerHello):
                 conn.send(Error(code=ErrorCode.INVALID_FRAME, text="hello was already received"))
+                continue
+            if isinstance(frame, CustomerTyping):
+                if conn.conversation_id is not None:
+                    event = TypingEvent(
+                        conversation_id=conn.conversation_id,
+                        who="customer",
+                        typing=frame.typing,
+                        name=state.customer.name,
+                    )
+                    for c in self._operator_conns():
+                        c.send(event, sheddable=True)
                 continue
             await self._answer(conn, frame, self._customer_send)
 
@@ -520,6 +677,7 @@ class Hub:
         assert conn.customer_id is not None
         text = clean_text(f.text)
         outcome = await self._tx(self.store.customer_send, conn.customer_id, text, f.txn_id)
+        conn.conversation_id = outcome.value.message.conversation_id
         if any(
             isinstance(e, ConversationUpdated) and e.conversation.status == "queued" for e in outcome.events
         ):

@@ -16,10 +16,14 @@ import msgspec
 PROTOCOL_VERSION = 1
 
 OperatorRole = Literal["operator", "supervisor", "admin"]
-OperatorStatus = Literal["online", "away", "offline"]
+OperatorStatus = Literal["online", "away", "busy", "offline"]
 ConversationStatus = Literal["queued", "open", "resolved"]
 Author = Literal["customer", "operator", "system"]
 Channel = Literal["web"]
+ConversationState = Literal["open", "waiting", "snoozed"]
+QueueKind = Literal["first", "second"]
+QueueStrategy = Literal["round_robin", "least_loaded", "manual"]
+SlaKind = Literal["first", "next"]
 
 
 class _Frame(msgspec.Struct, tag_field="type", forbid_unknown_fields=False, omit_defaults=True):
@@ -46,6 +50,7 @@ class CustomerInfo(msgspec.Struct, omit_defaults=True):
     channel: Channel
     first_seen: datetime
     locale: str = ""
+    vip: bool = False
 
 
 class MessageInfo(msgspec.Struct, omit_defaults=True):
@@ -57,6 +62,8 @@ class MessageInfo(msgspec.Struct, omit_defaults=True):
     operator_id: int | None = None
     author_name: str = ""
     txn_id: str | None = None
+    # an internal note: shown to operators only, never sent to the customer
+    internal: bool = False
 
 
 class ConversationInfo(msgspec.Struct, omit_defaults=True):
@@ -70,6 +77,34 @@ class ConversationInfo(msgspec.Struct, omit_defaults=True):
     # message); None when the operator spoke last.
     waiting_since: datetime | None = None
     last_message: MessageInfo | None = None
+    # routing v1: the line it belongs to, the pending offer, the work state
+    queue_id: int | None = None
+    offered_to: int | None = None
+    offer_expires_at: datetime | None = None
+    state: ConversationState = "open"
+    snoozed_until: datetime | None = None
+    # the running SLA clock while the customer waits (business hours already counted in)
+    sla_kind: SlaKind | None = None
+    sla_target_s: int | None = None
+    sla_due_at: datetime | None = None
+
+
+class QueueInfo(msgspec.Struct, omit_defaults=True):
+    """A line: ``first`` (new chats land here) or a named ``second`` line."""
+
+    id: int
+    name: str
+    kind: QueueKind
+    strategy: QueueStrategy
+    members: list[int] = []
+    offer_timeout_s: float = 20.0
+    first_response_s: int = 90
+    next_response_s: int = 300
+    timezone: str = "UTC"
+    # {"mon": ["09:00-18:00"], ...}; empty: always open
+    hours: dict[str, list[str]] = {}
+    open_now: bool = True
+    next_open_at: datetime | None = None
 
 
 class ErrorInfo(msgspec.Struct):
@@ -142,9 +177,12 @@ class History(_Frame, tag="history"):
 
 
 class SendMessage(_Frame, tag="send_message"):
+    """A reply to the customer, or with ``internal`` an operator-only note."""
+
     txn_id: str
     conversation_id: int
     text: str
+    internal: bool = False
 
 
 class Take(_Frame, tag="take"):
@@ -160,6 +198,48 @@ class Resolve(_Frame, tag="resolve"):
 class SetStatus(_Frame, tag="set_status"):
     txn_id: str
     status: OperatorStatus
+
+
+class AcceptOffer(_Frame, tag="accept_offer"):
+    txn_id: str
+    conversation_id: int
+
+
+class DeclineOffer(_Frame, tag="decline_offer"):
+    txn_id: str
+    conversation_id: int
+
+
+class Transfer(_Frame, tag="transfer"):
+    """Hand a conversation to an operator or to a line, with an internal note."""
+
+    txn_id: str
+    conversation_id: int
+    operator_id: int | None = None
+    queue_id: int | None = None
+    note: str = ""
+
+
+class SetState(_Frame, tag="set_state"):
+    """open / waiting (for the customer) / snoozed (until ``snoozed_until``)."""
+
+    txn_id: str
+    conversation_id: int
+    state: ConversationState
+    snoozed_until: datetime | None = None
+
+
+class Typing(_Frame, tag="typing"):
+    """Ephemeral, no txn_id and no answer: the operator is typing in a conversation."""
+
+    conversation_id: int
+    typing: bool = True
+
+
+class Viewing(_Frame, tag="viewing"):
+    """Ephemeral, no txn_id and no answer: the conversation the operator has open (null: none)."""
+
+    conversation_id: int | None = None
 
 
 # --------------------------------------------------------------------------- operator events
@@ -178,6 +258,53 @@ class MessageCreated(_Frame, tag="message_created"):
 class OperatorUpdated(_Frame, tag="operator_updated"):
     seq: int
     operator: OperatorInfo
+
+
+class ConversationOffered(_Frame, tag="conversation_offered"):
+    """A conversation is offered to ``operator_id`` until ``expires_at`` (must-deliver)."""
+
+    seq: int
+    operator_id: int
+    expires_at: datetime
+    conversation: ConversationInfo
+
+
+class OfferExpired(_Frame, tag="offer_expired"):
+    """``operator_id`` let an offer run out and was set to ``away``."""
+
+    seq: int
+    operator_id: int
+    conversation_id: int
+
+
+class SlaBreached(_Frame, tag="sla_breached"):
+    seq: int
+    conversation_id: int
+    kind: SlaKind
+    due_at: datetime
+    queue_id: int | None = None
+
+
+class QueuesUpdated(_Frame, tag="queues_updated"):
+    seq: int
+    queues: list[QueueInfo]
+
+
+class TypingEvent(_Frame, tag="typing_event"):
+    """Ephemeral (no seq, may be shed): someone is typing in a conversation."""
+
+    conversation_id: int
+    who: Literal["customer", "operator"]
+    typing: bool
+    operator_id: int | None = None
+    name: str = ""
+
+
+class ViewingEvent(_Frame, tag="viewing_event"):
+    """Ephemeral (no seq, may be shed): the operators who have the conversation open."""
+
+    conversation_id: int
+    operator_ids: list[int] = []
 
 
 # --------------------------------------------------------------------------- customer (web chat)
@@ -199,6 +326,9 @@ class CustomerWelcome(_Frame, tag="customer_welcome"):
     customer_name: str
     conversation_id: int | None = None
     messages: list[MessageInfo] = []
+    # business hours of the first line: outside them the widget says when the team is back
+    team_open: bool = True
+    back_at: datetime | None = None
 
 
 class CustomerSend(_Frame, tag="customer_send"):
@@ -206,15 +336,49 @@ class CustomerSend(_Frame, tag="customer_send"):
     text: str
 
 
-OperatorCommand = Auth | SignOut | Sync | History | SendMessage | Take | Resolve | SetStatus
-OperatorEvent = ConversationUpdated | MessageCreated | OperatorUpdated
+class CustomerTyping(_Frame, tag="customer_typing"):
+    """Ephemeral, no txn_id and no answer: the visitor is (not) typing."""
+
+    typing: bool = True
+
+
+class OperatorTyping(_Frame, tag="operator_typing"):
+    """Ephemeral (to the customer): an operator is (not) typing; no operator identity."""
+
+    typing: bool
+
+
+OperatorCommand = (
+    Auth
+    | SignOut
+    | Sync
+    | History
+    | SendMessage
+    | Take
+    | Resolve
+    | SetStatus
+    | AcceptOffer
+    | DeclineOffer
+    | Transfer
+    | SetState
+)
+OperatorEphemeral = Typing | Viewing
+OperatorEvent = (
+    ConversationUpdated
+    | MessageCreated
+    | OperatorUpdated
+    | ConversationOffered
+    | OfferExpired
+    | SlaBreached
+    | QueuesUpdated
+)
 CustomerCommand = CustomerSend
 
 # What a hub reads on each endpoint, and what a client reads back.
-OperatorInbound = Hello | OperatorCommand
-OperatorOutbound = Welcome | Result | Error | OperatorEvent
-CustomerInbound = CustomerHello | CustomerSend
-CustomerOutbound = CustomerWelcome | Result | Error | MessageCreated
+OperatorInbound = Hello | OperatorCommand | OperatorEphemeral
+OperatorOutbound = Welcome | Result | Error | OperatorEvent | TypingEvent | ViewingEvent
+CustomerInbound = CustomerHello | CustomerSend | CustomerTyping
+CustomerOutbound = CustomerWelcome | Result | Error | MessageCreated | OperatorTyping
 
 MAX_TEXT_CHARS = 8000
 MAX_FRAME_BYTES = 128 * 1024

@@ -6,8 +6,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from sqlalchemy import (
+    Boolean,
     CheckConstraint,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -66,7 +68,7 @@ class Operator(Base):
     __tablename__ = "operators"
     __table_args__ = (
         CheckConstraint("role IN ('operator', 'supervisor', 'admin')", name="role"),
-        CheckConstraint("status IN ('online', 'away', 'offline')", name="status"),
+        CheckConstraint("status IN ('online', 'away', 'busy', 'offline')", name="status"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)
@@ -100,6 +102,7 @@ class Customer(Base):
     channel: Mapped[str] = mapped_column(String(16), default="web")
     locale: Mapped[str] = mapped_column(String(16), default="")
     first_seen: Mapped[datetime]
+    vip: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
 
 
 class CustomerIdentity(Base):
@@ -118,6 +121,7 @@ class Conversation(Base):
     __table_args__ = (
         CheckConstraint("status IN ('queued', 'open', 'resolved')", name="status"),
         Index("ix_conversations_status_created", "status", "created_at"),
+        CheckConstraint("state IN ('open', 'waiting', 'snoozed')", name="state"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
@@ -127,6 +131,16 @@ class Conversation(Base):
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     waiting_since: Mapped[datetime | None]
+    # routing v1 (see docs/hub.md): the queue it waits in / belongs to, the pending offer
+    queue_id: Mapped[int | None] = mapped_column(ForeignKey("queues.id"), index=True)
+    offered_to: Mapped[int | None] = mapped_column(ForeignKey("operators.id"))
+    offer_expires_at: Mapped[datetime | None]
+    declined_by: Mapped[str] = mapped_column(String(255), default="", server_default="")
+    # work state of an active conversation: open, waiting (for the customer), snoozed
+    state: Mapped[str] = mapped_column(String(16), default="open", server_default="open")
+    snoozed_until: Mapped[datetime | None]
+    # when an operator first answered (SLA: first-response target before, next-response after)
+    first_response_at: Mapped[datetime | None]
 
 
 class Message(Base):
@@ -147,6 +161,8 @@ class Message(Base):
     text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime]
     txn_id: Mapped[str | None] = mapped_column(String(64))
+    # an internal note: operators only, never sent to the customer
+    internal: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
 
 
 class Event(Base):
@@ -158,3 +174,50 @@ class Event(Base):
     kind: Mapped[str] = mapped_column(String(32))
     payload: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime]
+
+
+class Queue(Base):
+    """A line: the first line (kind ``first``, where new chats land) or a named second line."""
+
+    __tablename__ = "queues"
+    __table_args__ = (
+        CheckConstraint("kind IN ('first', 'second')", name="kind"),
+        CheckConstraint("strategy IN ('round_robin', 'least_loaded', 'manual')", name="strategy"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    kind: Mapped[str] = mapped_column(String(16), default="second")
+    strategy: Mapped[str] = mapped_column(String(16), default="round_robin")
+    offer_timeout_s: Mapped[float] = mapped_column(Float, default=20.0)
+    first_response_s: Mapped[int] = mapped_column(Integer, default=90)
+    next_response_s: Mapped[int] = mapped_column(Integer, default=300)
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    # JSON {"mon": ["09:00-18:00"], ...}; empty: always open
+    hours: Mapped[str] = mapped_column(Text, default="")
+    last_offered_id: Mapped[int | None] = mapped_column(ForeignKey("operators.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime]
+
+
+class QueueMember(Base):
+    __tablename__ = "queue_members"
+    queue_id: Mapped[int] = mapped_column(ForeignKey("queues.id", ondelete="CASCADE"), primary_key=True)
+    operator_id: Mapped[int] = mapped_column(ForeignKey("operators.id", ondelete="CASCADE"), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class SlaBreach(Base):
+    """One missed response target; (conversation, kind, due_at) is unique, so a breach is
+    recorded once however often the hub checks."""
+
+    __tablename__ = "sla_breaches"
+    __table_args__ = (
+        CheckConstraint("kind IN ('first', 'next')", name="kind"),
+        UniqueConstraint("conversation_id", "kind", "due_at"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"), index=True)
+    queue_id: Mapped[int | None] = mapped_column(ForeignKey("queues.id", ondelete="SET NULL"))
+    kind: Mapped[str] = mapped_column(String(8))
+    target_s: Mapped[int] = mapped_column(Integer)
+    due_at: Mapped[datetime]
+    recorded_at: Mapped[datetime]

@@ -19,18 +19,32 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import sessionmaker
 
+from app.domain import sla
 from app.domain.errors import Conflict, Forbidden, NotFound
-from app.domain.routing import OperatorLoad, RoutableConversation, choose_operator
+from app.domain.routing import (
+    STRATEGIES,
+    OperatorLoad,
+    QueuedItem,
+    RoutableConversation,
+    choose_operator,
+    pick_operator,
+    priority_order,
+)
 from app.domain.tokens import new_epoch
 from app.protocol.messages import (
     ConversationInfo,
+    ConversationOffered,
     ConversationUpdated,
     CustomerInfo,
     MessageCreated,
     MessageInfo,
+    OfferExpired,
     OperatorEvent,
     OperatorInfo,
     OperatorUpdated,
+    QueueInfo,
+    QueuesUpdated,
+    SlaBreached,
 )
 from app.storage.models import (
     Conversation,
@@ -40,13 +54,17 @@ from app.storage.models import (
     HubMeta,
     Message,
     Operator,
+    Queue,
+    QueueMember,
     Session,
+    SlaBreach,
 )
 
 T = TypeVar("T")
 
 ROLES = ("operator", "supervisor", "admin")
-STATUSES = ("online", "away", "offline")
+STATUSES = ("online", "away", "busy", "offline")
+STATES = ("open", "waiting", "snoozed")
 ACTIVE = ("queued", "open")
 HISTORY_MAX = 200
 
@@ -88,6 +106,7 @@ class SyncState:
     seq: int
     conversations: list[ConversationInfo]
     operators: list[OperatorInfo]
+    queues: list[QueueInfo] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -104,11 +123,37 @@ class VisitorState:
 
 
 @dataclass(frozen=True)
+class Offer:
+    conversation_id: int
+    operator_id: int
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class Tick:
+    """What one periodic check changed: expired offers, woken snoozes, new SLA breaches."""
+
+    expired: list[tuple[int, int]]
+    woken: list[int]
+    breaches: int
+
+
+@dataclass(frozen=True)
 class Sent:
     """A stored message; ``duplicate`` is True when it was stored by an earlier try."""
 
     message: MessageInfo
     duplicate: bool
+
+
+def _ids(text: str) -> frozenset[int]:
+    return frozenset(int(x) for x in text.split(",") if x)
+
+
+def _add_id(text: str, op_id: int) -> str:
+    ids = sorted(_ids(text) | {op_id})
+    out = ",".join(str(i) for i in ids)
+    return out if len(out) <= 255 else str(op_id)
 
 
 def customer_view(msg: MessageInfo) -> MessageInfo:
@@ -123,6 +168,14 @@ class _Loader:
         self.s = s
         self._op_names: dict[int, str] | None = None
         self._customers: dict[int, CustomerInfo] = {}
+        self._queues: dict[int, Queue | None] = {}
+
+    def queue(self, queue_id: int | None) -> Queue | None:
+        if queue_id is None:
+            return None
+        if queue_id not in self._queues:
+            self._queues[queue_id] = self.s.get(Queue, queue_id)
+        return self._queues[queue_id]
 
     def op_name(self, op_id: int | None) -> str:
         if self._op_names is None:
@@ -156,6 +209,7 @@ class _Loader:
             operator_id=m.operator_id,
             author_name=name,
             txn_id=m.txn_id,
+            internal=bool(m.internal),
         )
 
     def conversation(self, c: Conversation, last: Message | bool | None = True) -> ConversationInfo:
@@ -164,6 +218,7 @@ class _Loader:
                 select(Message).where(Message.conversation_id == c.id).order_by(Message.id.desc()).limit(1)
             ).first()
         last_info = self.message(last, c.customer_id) if isinstance(last, Message) else None
+        clock = sla_clock(self.queue(c.queue_id), c)
         return ConversationInfo(
             id=c.id,
             customer=self.customer(c.customer_id),
@@ -173,6 +228,14 @@ class _Loader:
             assignee_id=c.assignee_id,
             waiting_since=c.waiting_since,
             last_message=last_info,
+            queue_id=c.queue_id,
+            offered_to=c.offered_to,
+            offer_expires_at=c.offer_expires_at,
+            state=c.state,  # type: ignore[arg-type]
+            snoozed_until=c.snoozed_until,
+            sla_kind=clock.kind if clock else None,
+            sla_target_s=int(clock.target_s) if clock else None,
+            sla_due_at=clock.due_at if clock else None,
         )
 
     def operator(self, op: Operator, active: int | None = None) -> OperatorInfo:
@@ -197,6 +260,58 @@ def _customer_info(c: Customer) -> CustomerInfo:
         channel=c.channel,  # type: ignore[arg-type]
         first_seen=c.first_seen,
         locale=c.locale,
+        vip=bool(c.vip),
+    )
+
+
+def queue_schedule(q: Queue | None) -> sla.Schedule | None:
+    if q is None or not q.hours:
+        return None
+    try:
+        return sla.parse_schedule(q.timezone, q.hours)
+    except (sla.ScheduleError, ValueError):
+        return None
+
+
+def sla_clock(q: Queue | None, c: Conversation) -> sla.Clock | None:
+    """The running SLA clock of a conversation whose customer waits, else None."""
+    if c.waiting_since is None or c.status == "resolved":
+        return None
+    first = q.first_response_s if q else sla.DEFAULT_FIRST_RESPONSE_S
+    nxt = q.next_response_s if q else sla.DEFAULT_NEXT_RESPONSE_S
+    return sla.clock_for(
+        queue_schedule(q),
+        c.waiting_since,
+        answered_before=c.first_response_at is not None,
+        first_response_s=first,
+        next_response_s=nxt,
+    )
+
+
+def _queue_info(s: OrmSession, q: Queue, now: datetime | None = None) -> QueueInfo:
+    members = list(
+        s.scalars(
+            select(QueueMember.operator_id)
+            .where(QueueMember.queue_id == q.id)
+            .order_by(QueueMember.position, QueueMember.operator_id)
+        )
+    )
+    schedule = queue_schedule(q)
+    now = now or utcnow()
+    back = sla.next_open(schedule, now)
+    return QueueInfo(
+        id=q.id,
+        name=q.name,
+        kind=q.kind,  # type: ignore[arg-type]
+        strategy=q.strategy,  # type: ignore[arg-type]
+        members=members,
+        offer_timeout_s=q.offer_timeout_s,
+        first_response_s=q.first_response_s,
+        next_response_s=q.next_response_s,
+        timezone=q.timezone,
+        hours=msgspec.json.decode(q.hours) if q.hours else {},
+        open_now=back == now,
+        next_open_at=None if back == now else back,
     )
 
 
@@ -209,6 +324,17 @@ def _active_chats(s: OrmSession, op_id: int) -> int:
         )
         or 0
     )
+
+
+def _emit_frame(s: OrmSession, out: list[OperatorEvent], event: OperatorEvent) -> OperatorEvent:
+    """Log a whole event frame (its seq filled in) in the same transaction and append it."""
+    row = Event(kind=str(type(event).__struct_config__.tag), payload="{}", created_at=utcnow())
+    s.add(row)
+    s.flush()
+    event = msgspec.structs.replace(event, seq=row.seq)
+    row.payload = msgspec.json.encode(event).decode()
+    out.append(event)
+    return event
 
 
 def _emit(s: OrmSession, out: list[OperatorEvent], kind: str, payload: msgspec.Struct) -> None:
@@ -235,6 +361,8 @@ class Store:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._sessions = sessionmaker(engine, expire_on_commit=False)
+        # SLA breaches already recorded (conversation, kind, due time): skips a lookup per tick
+        self._breaches_seen: set[tuple[int, str, datetime]] = set()
 
     # ------------------------------------------------------------------ meta
 
@@ -410,7 +538,8 @@ class Store:
                 else {}
             )
             conversations = [load.conversation(c, msgs.get(last_ids.get(c.id, -1)) or False) for c in convs]
-            return SyncState(seq, conversations, operators)
+            queues = [_queue_info(s, q) for q in s.scalars(select(Queue).order_by(Queue.id))]
+            return SyncState(seq, conversations, operators, queues)
 
     def conversation(self, conversation_id: int) -> ConversationInfo:
         with self._sessions() as s:
@@ -443,6 +572,9 @@ class Store:
 
     def _assign(self, s: OrmSession, c: Conversation, op: Operator, now: datetime) -> None:
         c.status = "open"
+        c.state = "open"
+        c.offered_to = None
+        c.offer_expires_at = None
         c.assignee_id = op.id
         c.updated_at = now
         op.last_assigned_at = now
@@ -496,9 +628,15 @@ class Store:
                     _emit(s, events, "operator_updated", load.operator(prev_op))
         return Outcome(info, events)
 
-    def operator_send(self, operator_id: int, conversation_id: int, text: str, txn_id: str) -> Outcome[Sent]:
+    def operator_send(
+        self, operator_id: int, conversation_id: int, text: str, txn_id: str, internal: bool = False
+    ) -> Outcome[Sent]:
         """Store an operator's reply. Only the assignee writes; a queued conversation is
-        taken first. A retry with the same txn_id returns the stored message."""
+        taken first. A retry with the same txn_id returns the stored message.
+        ``internal``: an operator-only note (any operator may add one; nothing changes
+        for the customer, who never receives it)."""
+        if internal:
+            return self._add_note(operator_id, conversation_id, text, txn_id)
         sender = f"op:{operator_id}"
         events: list[OperatorEvent] = []
         pushes: list[tuple[int, MessageInfo]] = []
@@ -523,8 +661,12 @@ class Store:
             took = c.status == "queued"
             if took:
                 self._assign(s, c, op, now)
-            was_waiting = c.waiting_since is not None
+            was_waiting = c.waiting_since is not None or c.state != "waiting"
             c.waiting_since = None
+            c.state = "waiting"  # now the customer's turn
+            c.snoozed_until = None
+            if c.first_response_at is None:
+                c.first_response_at = now
             c.updated_at = now
             m = Message(
                 conversation_id=c.id,
@@ -585,7 +727,7 @@ class Store:
             rows = list(
                 s.scalars(
                     select(Message)
-                    .where(Message.conversation_id == conv.id)
+                    .where(Message.conversation_id == conv.id, Message.internal.is_(False))
                     .order_by(Message.id.desc())
                     .limit(HISTORY_MAX)
                 )
@@ -611,6 +753,7 @@ class Store:
             now = utcnow()
             c = self._open_conversation(s, customer_id)
             if c is None:
+                first = s.scalars(select(Queue.id).where(Queue.kind == "first").order_by(Queue.id)).first()
                 c = Conversation(
                     customer_id=customer_id,
                     channel=customer.channel,
@@ -618,14 +761,17 @@ class Store:
                     created_at=now,
                     updated_at=now,
                     waiting_since=now,
+                    queue_id=first,
                 )
                 s.add(c)
                 s.flush()
                 changed = True
             else:
-                changed = c.waiting_since is None
-                if changed:
+                changed = c.waiting_since is None or c.state != "open"
+                if c.waiting_since is None:
                     c.waiting_since = now
+                c.state = "open"  # a customer reply reopens a waiting or snoozed conversation
+                c.snoozed_until = None
                 c.updated_at = now
             m = Message(
                 conversation_id=c.id,
@@ -646,7 +792,17 @@ class Store:
 
     # ------------------------------------------------------------------ routing
 
-    def route_queued(self) -> Outcome[list[tuple[int, int]]]:
+    def route_queued(self, now: datetime | None = None) -> Outcome[list[tuple[int, int]]]:
+        """Routing: with a first line configured, offer queued conversations (v1, see
+        :meth:`offer_queued`); without any queue, assign them directly (v0)."""
+        with self._sessions() as s:
+            has_queues = s.scalars(select(Queue.id).limit(1)).first() is not None
+        if has_queues:
+            offered = self.offer_queued(now or utcnow())
+            return Outcome([(o.conversation_id, o.operator_id) for o in offered.value], offered.events)
+        return self._assign_queued_v0()
+
+    def _assign_queued_v0(self) -> Outcome[list[tuple[int, int]]]:
         """Assign queued conversations (oldest first) with routing v0 while someone is
         free. Returns the (conversation id, operator id) pairs."""
         events: list[OperatorEvent] = []
@@ -680,6 +836,450 @@ class Store:
                 _emit(s, events, "operator_updated", load.operator(op, active[chosen]))
                 assigned.append((c.id, chosen))
         return Outcome(assigned, events)
+
+    # ------------------------------------------------------------------ routing v1: lines and offers
+
+    def offer_queued(self, now: datetime) -> Outcome[list[Offer]]:
+        """Offer every queued conversation without a pending offer to one member of its
+        line (VIP first, then longest waiting), by the line's strategy. Pending offers
+        count against capacity. Manual-pick lines offer nothing."""
+        events: list[OperatorEvent] = []
+        offers: list[Offer] = []
+        with self._sessions.begin() as s:
+            queues = {q.id: q for q in s.scalars(select(Queue).order_by(Queue.id))}
+            first = next((q for q in queues.values() if q.kind == "first"), None)
+            queued = list(s.scalars(select(Conversation).where(Conversation.status == "queued")))
+            if not queued:
+                return Outcome(offers)
+            ops = {op.id: op for op in s.scalars(select(Operator))}
+            load: dict[int, int] = {op_id: _active_chats(s, op_id) for op_id in ops}
+            for c in queued:
+                if c.offered_to is not None and c.offered_to in load:
+                    load[c.offered_to] += 1
+            loader = _Loader(s)
+            vip = {
+                cid: bool(v)
+                for cid, v in s.execute(
+                    select(Customer.id, Customer.vip).where(Customer.id.in_({c.customer_id for c in queued}))
+                )
+            }
+            by_id = {c.id: c for c in queued}
+            waiting = [
+                QueuedItem(c.id, vip.get(c.customer_id, False), c.waiting_since, c.created_at)
+                for c in queued
+                if c.offered_to is None
+            ]
+            for item in priority_order(waiting):
+                c = by_id[item.id]
+                q = queues.get(c.queue_id) if c.queue_id is not None else first
+                if q is None:
+                    continue
+                member_ids = list(
+                    s.scalars(
+                        select(QueueMember.operator_id)
+                        .where(QueueMember.queue_id == q.id)
+                        .order_by(QueueMember.position, QueueMember.operator_id)
+                    )
+                )
+                members = [
+                    OperatorLoad(i, ops[i].status, load[i], ops[i].capacity, ops[i].last_assigned_at)
+                    for i in member_ids
+                    if i in ops
+                ]
+                chosen = pick_operator(
+                    q.strategy, members, last_offered_id=q.last_offered_id, exclude=_ids(c.declined_by)
+                )
+                if chosen is None:
+                    continue
+                expires = now + timedelta(seconds=q.offer_timeout_s)
+                c.offered_to = chosen
+                c.offer_expires_at = expires
+                c.queue_id = q.id
+                q.last_offered_id = chosen
+                load[chosen] += 1
+                s.flush()
+                info = loader.conversation(c)
+                _emit_frame(
+                    s,
+                    events,
+                    ConversationOffered(seq=0, operator_id=chosen, expires_at=expires, conversation=info),
+                )
+                offers.append(Offer(c.id, chosen, expires))
+        return Outcome(offers, events)
+
+    def accept_offer(self, operator_id: int, conversation_id: int) -> Outcome[ConversationInfo]:
+        events: list[OperatorEvent] = []
+        with self._sessions.begin() as s:
+            c = self._conv_for_update(s, conversation_id)
+            load = _Loader(s)
+            if c.status == "open" and c.assignee_id == operator_id:
+                return Outcome(load.conversation(c))  # a retry
+            if c.status != "queued" or c.offered_to != operator_id:
+                raise Conflict("this offer is no longer yours (it ran out or someone else took the chat)")
+            op = s.get(Operator, operator_id)
+            if op is None:
+                raise NotFound(f"no operator {operator_id}")
+            self._assign(s, c, op, utcnow())
+            s.flush()
+            info = load.conversation(c)
+            _emit(s, events, "conversation_updated", info)
+            _emit(s, events, "operator_updated", load.operator(op))
+        return Outcome(info, events)
+
+    def decline_offer(self, operator_id: int, conversation_id: int) -> Outcome[ConversationInfo]:
+        events: list[OperatorEvent] = []
+        with self._sessions.begin() as s:
+            c = self._conv_for_update(s, conversation_id)
+            load = _Loader(s)
+            if c.offered_to != operator_id:
+                return Outcome(load.conversation(c))  # a retry, or it already moved on
+            c.offered_to = None
+            c.offer_expires_at = None
+            c.declined_by = _add_id(c.declined_by, operator_id)
+            s.flush()
+            info = load.conversation(c)
+            _emit(s, events, "conversation_updated", info)
+        return Outcome(info, events)
+
+    def tick(self, now: datetime) -> Outcome[Tick]:
+        """Periodic work: offers that ran out go back to the queue and their operator
+        becomes ``away``; snoozed conversations whose time came reopen; SLA breaches are
+        recorded (once each)."""
+        events: list[OperatorEvent] = []
+        expired: list[tuple[int, int]] = []
+        woken: list[int] = []
+        with self._sessions.begin() as s:
+            load = _Loader(s)
+            for c in s.scalars(
+                select(Conversation).where(
+                    Conversation.status == "queued",
+                    Conversation.offered_to.is_not(None),
+                    Conversation.offer_expires_at <= now,
+                )
+            ):
+                op_id = c.offered_to
+                assert op_id is not None
+                c.offered_to = None
+                c.offer_expires_at = None
+                c.declined_by = _add_id(c.declined_by, op_id)
+                s.flush()
+                _emit_frame(s, events, OfferExpired(seq=0, operator_id=op_id, conversation_id=c.id))
+                op = s.get(Operator, op_id)
+                if op is not None and op.status == "online":
+                    op.status = "away"
+                    op.status_since = now
+                    s.flush()
+                    _emit(s, events, "operator_updated", load.operator(op))
+                _emit(s, events, "conversation_updated", load.conversation(c))
+                expired.append((c.id, op_id))
+            for c in s.scalars(
+                select(Conversation).where(
+                    Conversation.status == "open",
+                    Conversation.state == "snoozed",
+                    Conversation.snoozed_until <= now,
+                )
+            ):
+                c.state = "open"
+                c.snoozed_until = None
+                s.flush()
+                _emit(s, events, "conversation_updated", load.conversation(c))
+                woken.append(c.id)
+        breaches = self.record_breaches(now)
+        events.extend(breaches.events)
+        return Outcome(Tick(expired, woken, breaches.value), events)
+
+    def record_breaches(self, now: datetime) -> Outcome[int]:
+        """Record each running SLA clock that is past due, once (unique per conversation,
+        kind and due time), with an ``sla_breached`` event."""
+        events: list[OperatorEvent] = []
+        recorded: list[tuple[int, str, datetime]] = []
+        with self._sessions.begin() as s:
+            load = _Loader(s)
+            # no clock can be due before waiting_since + the smallest target of any line
+            shortest = min(
+                [sla.DEFAULT_FIRST_RESPONSE_S, sla.DEFAULT_NEXT_RESPONSE_S]
+                + [min(a, b) for a, b in s.execute(select(Queue.first_response_s, Queue.next_response_s))]
+            )
+            waiting = s.scalars(
+                select(Conversation).where(
+                    Conversation.status.in_(ACTIVE),
+                    Conversation.waiting_since.is_not(None),
+                    Conversation.waiting_since <= now - timedelta(seconds=shortest),
+                )
+            )
+            for c in waiting:
+                clock = sla_clock(load.queue(c.queue_id), c)
+                if clock is None or clock.due_at > now:
+                    continue
+                key = (c.id, clock.kind, clock.due_at)
+                if key in self._breaches_seen:
+                    continue
+                seen = s.scalars(
+                    select(SlaBreach.id).where(
+                        SlaBreach.conversation_id == c.id,
+                        SlaBreach.kind == clock.kind,
+                        SlaBreach.due_at == clock.due_at,
+                    )
+                ).first()
+                if len(self._breaches_seen) > 100_000:
+                    self._breaches_seen.clear()
+                if seen is not None:
+                    self._breaches_seen.add(key)
+                    continue
+                recorded.append(key)
+                s.add(
+                    SlaBreach(
+                        conversation_id=c.id,
+                        queue_id=c.queue_id,
+                        kind=clock.kind,
+                        target_s=int(clock.target_s),
+                        due_at=clock.due_at,
+                        recorded_at=now,
+                    )
+                )
+                s.flush()
+                _emit_frame(
+                    s,
+                    events,
+                    SlaBreached(
+                        seq=0, conversation_id=c.id, kind=clock.kind, due_at=clock.due_at, queue_id=c.queue_id
+                    ),
+                )
+        self._breaches_seen.update(recorded)  # committed
+        return Outcome(len(events), events)
+
+    def sla_breaches(self) -> list[tuple[int, str, int, datetime]]:
+        """(conversation id, kind, target seconds, due time) of every recorded breach."""
+        with self._sessions() as s:
+            rows = s.execute(
+                select(SlaBreach.conversation_id, SlaBreach.kind, SlaBreach.target_s, SlaBreach.due_at).order_by(
+                    SlaBreach.id
+                )
+            )
+            return [(cid, kind, target, due) for cid, kind, target, due in rows]
+
+    def _add_note(self, operator_id: int, conversation_id: int, text: str, txn_id: str) -> Outcome[Sent]:
+        sender = f"op:{operator_id}"
+        events: list[OperatorEvent] = []
+        with self._sessions.begin() as s:
+            load = _Loader(s)
+            old = s.scalars(
+                select(Message).where(Message.sender_key == sender, Message.txn_id == txn_id)
+            ).first()
+            if old is not None:
+                conv = s.get(Conversation, old.conversation_id)
+                assert conv is not None
+                return Outcome(Sent(load.message(old, conv.customer_id), duplicate=True))
+            c = self._conv_for_update(s, conversation_id)
+            m = self._note(s, c, operator_id, text, txn_id)
+            info = load.message(m, c.customer_id)
+            _emit(s, events, "message_created", info)
+        return Outcome(Sent(info, duplicate=False), events)
+
+    def _note(self, s: OrmSession, c: Conversation, operator_id: int, text: str, txn_id: str | None) -> Message:
+        m = Message(
+            conversation_id=c.id,
+            author="operator",
+            operator_id=operator_id,
+            sender_key=f"op:{operator_id}",
+            text=text,
+            created_at=utcnow(),
+            txn_id=txn_id,
+            internal=True,
+        )
+        s.add(m)
+        s.flush()
+        return m
+
+    def transfer(
+        self,
+        operator_id: int,
+        conversation_id: int,
+        *,
+        to_operator: int | None,
+        to_queue: int | None,
+        note: str,
+        txn_id: str,
+    ) -> Outcome[ConversationInfo]:
+        """Hand a conversation over with an internal note (kept in its history, never
+        shown to the customer). To an operator: assigned to them at once. To a line:
+        back to ``queued`` in that line, offered by its strategy."""
+        if (to_operator is None) == (to_queue is None):
+            raise ValueError("give exactly one of operator_id and queue_id")
+        events: list[OperatorEvent] = []
+        sender = f"op:{operator_id}"
+        with self._sessions.begin() as s:
+            load = _Loader(s)
+            c = self._conv_for_update(s, conversation_id)
+            if note:
+                old = s.scalars(
+                    select(Message).where(Message.sender_key == sender, Message.txn_id == txn_id)
+                ).first()
+                if old is not None:
+                    return Outcome(load.conversation(c))  # a retry
+            if c.status == "resolved":
+                raise Conflict("the conversation is resolved")
+            already = (to_operator is not None and c.status == "open" and c.assignee_id == to_operator) or (
+                to_queue is not None and c.status == "queued" and c.queue_id == to_queue
+            )
+            if already and not note:
+                return Outcome(load.conversation(c))  # a retry (or nothing to do)
+            me = s.get(Operator, operator_id)
+            if me is None:
+                raise NotFound(f"no operator {operator_id}")
+            if c.status == "open" and c.assignee_id != operator_id and me.role == "operator":
+                raise Forbidden("only the assignee or a supervisor may transfer this conversation")
+            previous = c.assignee_id if c.status == "open" else None
+            note_msg = self._note(s, c, operator_id, note, txn_id) if note else None
+            now = utcnow()
+            if to_operator is not None:
+                target = s.get(Operator, to_operator)
+                if target is None:
+                    raise NotFound(f"no operator {to_operator}")
+                self._assign(s, c, target, now)
+                c.declined_by = ""
+            else:
+                q = s.get(Queue, to_queue)
+                if q is None:
+                    raise NotFound(f"no line {to_queue}")
+                c.status = "queued"
+                c.assignee_id = None
+                c.queue_id = q.id
+                c.offered_to = None
+                c.offer_expires_at = None
+                c.declined_by = ""
+                c.state = "open"
+            c.updated_at = now
+            s.flush()
+            if note_msg is not None:
+                _emit(s, events, "message_created", load.message(note_msg, c.customer_id))
+            info = load.conversation(c)
+            _emit(s, events, "conversation_updated", info)
+            for op_id in {previous, to_operator} - {None}:
+                op = s.get(Operator, op_id)
+                if op is not None:
+                    _emit(s, events, "operator_updated", load.operator(op))
+        return Outcome(info, events)
+
+    def set_state(
+        self, operator_id: int, conversation_id: int, state: str, snoozed_until: datetime | None, now: datetime
+    ) -> Outcome[ConversationInfo]:
+        """open / waiting (for the customer) / snoozed until a future time; the assignee
+        or a supervisor."""
+        if state not in STATES:
+            raise ValueError(f"unknown state {state!r}; use one of {', '.join(STATES)}")
+        if state == "snoozed" and (snoozed_until is None or snoozed_until <= now):
+            raise ValueError("snoozing needs a time in the future (snoozed_until)")
+        events: list[OperatorEvent] = []
+        with self._sessions.begin() as s:
+            c = self._conv_for_update(s, conversation_id)
+            load = _Loader(s)
+            me = s.get(Operator, operator_id)
+            if me is None:
+                raise NotFound(f"no operator {operator_id}")
+            if c.status != "open":
+                raise Conflict("only an open (taken) conversation has a work state")
+            if c.assignee_id != operator_id and me.role == "operator":
+                raise Forbidden("only the assignee or a supervisor may change this conversation")
+            c.state = state
+            c.snoozed_until = snoozed_until if state == "snoozed" else None
+            c.updated_at = utcnow()
+            s.flush()
+            info = load.conversation(c)
+            _emit(s, events, "conversation_updated", info)
+        return Outcome(info, events)
+
+    def conversation_customer(self, conversation_id: int) -> int | None:
+        with self._sessions() as s:
+            return s.scalar(select(Conversation.customer_id).where(Conversation.id == conversation_id))
+
+    def team_hours(self, now: datetime) -> tuple[bool, datetime | None]:
+        """Is the first line open now; if not, when it opens again."""
+        with self._sessions() as s:
+            q = s.scalars(select(Queue).where(Queue.kind == "first").order_by(Queue.id)).first()
+            back = sla.next_open(queue_schedule(q), now)
+            return back == now, (None if back == now else back)
+
+    # ------------------------------------------------------------------ lines (admin)
+
+    def create_queue(
+        self,
+        name: str,
+        *,
+        kind: str = "second",
+        strategy: str = "round_robin",
+        offer_timeout_s: float = 20.0,
+        first_response_s: int = sla.DEFAULT_FIRST_RESPONSE_S,
+        next_response_s: int = sla.DEFAULT_NEXT_RESPONSE_S,
+        timezone: str = "UTC",
+        hours: str = "",
+    ) -> Outcome[QueueInfo]:
+        name = " ".join(name.split()).lower()
+        if not name or len(name) > 64:
+            raise ValueError("a line needs a name of 1 to 64 characters")
+        if kind not in ("first", "second"):
+            raise ValueError("kind must be 'first' or 'second'")
+        if strategy not in STRATEGIES:
+            raise ValueError(f"unknown strategy {strategy!r}; use one of {', '.join(STRATEGIES)}")
+        if not 0 < offer_timeout_s <= 3600:
+            raise ValueError("the offer timeout must be between 0 and 3600 seconds")
+        if first_response_s <= 0 or next_response_s <= 0:
+            raise ValueError("SLA targets must be positive numbers of seconds")
+        schedule = sla.parse_schedule(timezone, hours or None)  # ScheduleError is a ValueError
+        events: list[OperatorEvent] = []
+        try:
+            with self._sessions.begin() as s:
+                if kind == "first" and s.scalars(select(Queue.id).where(Queue.kind == "first")).first():
+                    raise ValueError("there already is a first line")
+                q = Queue(
+                    name=name,
+                    kind=kind,
+                    strategy=strategy,
+                    offer_timeout_s=offer_timeout_s,
+                    first_response_s=first_response_s,
+                    next_response_s=next_response_s,
+                    timezone=timezone,
+                    hours=schedule.to_json() if schedule else "",
+                    created_at=utcnow(),
+                )
+                s.add(q)
+                s.flush()
+                info = _queue_info(s, q)
+                self._emit_queues(s, events)
+        except IntegrityError:
+            raise ValueError(f"a line named {name!r} already exists") from None
+        return Outcome(info, events)
+
+    def _emit_queues(self, s: OrmSession, events: list[OperatorEvent]) -> None:
+        queues = [_queue_info(s, q) for q in s.scalars(select(Queue).order_by(Queue.id))]
+        _emit_frame(s, events, QueuesUpdated(seq=0, queues=queues))
+
+    def add_queue_member(self, queue_name: str, username: str) -> Outcome[QueueInfo]:
+        events: list[OperatorEvent] = []
+        with self._sessions.begin() as s:
+            q = s.scalars(select(Queue).where(Queue.name == queue_name.strip().lower())).first()
+            if q is None:
+                raise ValueError(f"no line named {queue_name!r}")
+            op = s.scalars(select(Operator).where(Operator.username == username.strip().lower())).first()
+            if op is None:
+                raise ValueError(f"no user named {username!r}")
+            if s.get(QueueMember, (q.id, op.id)) is None:
+                pos = int(s.scalar(select(func.count()).where(QueueMember.queue_id == q.id)) or 0)
+                s.add(QueueMember(queue_id=q.id, operator_id=op.id, position=pos))
+                s.flush()
+                self._emit_queues(s, events)
+            return Outcome(_queue_info(s, q), events)
+
+    def queues(self) -> list[QueueInfo]:
+        with self._sessions() as s:
+            return [_queue_info(s, q) for q in s.scalars(select(Queue).order_by(Queue.id))]
+
+    def set_vip(self, customer_id: int, vip: bool = True) -> None:
+        with self._sessions.begin() as s:
+            c = s.get(Customer, customer_id)
+            if c is None:
+                raise NotFound(f"no customer {customer_id}")
+            c.vip = vip
 
     # ------------------------------------------------------------------ seeding support
 

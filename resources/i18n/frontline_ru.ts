@@ -40,12 +40,60 @@ New customer chats appear there as they arrive; the ones assigned to you are und
         <translation>ждёт в очереди</translation>
     </message>
     <message>
+        <source>Transfer…</source>
+        <translation>Передать…</translation>
+    </message>
+    <message>
+        <source>Hand this conversation to a colleague or a line, with a note</source>
+        <translation>Передать разговор коллеге или на линию, с заметкой</translation>
+    </message>
+    <message>
+        <source>State</source>
+        <translation>Состояние</translation>
+    </message>
+    <message>
+        <source>Waiting for the customer</source>
+        <translation>Ждём ответа клиента</translation>
+    </message>
+    <message>
+        <source>Snooze for 1 hour</source>
+        <translation>Отложить на 1 час</translation>
+    </message>
+    <message>
+        <source>Snooze until tomorrow 09:00</source>
+        <translation>Отложить до завтра, 09:00</translation>
+    </message>
+    <message>
+        <source>Reopen</source>
+        <translation>Открыть снова</translation>
+    </message>
+    <message>
+        <source>Reply</source>
+        <translation>Ответ</translation>
+    </message>
+    <message>
+        <source>Internal note</source>
+        <translation>Внутренняя заметка</translation>
+    </message>
+    <message>
+        <source>A note is shown to operators only, never to the customer</source>
+        <translation>Заметку видят только операторы, клиент — никогда</translation>
+    </message>
+    <message>
         <source>open</source>
         <translation>открыт</translation>
     </message>
     <message>
         <source>resolved</source>
         <translation>решён</translation>
+    </message>
+    <message>
+        <source>waiting for the customer</source>
+        <translation>ждём ответа клиента</translation>
+    </message>
+    <message>
+        <source>snoozed until %1</source>
+        <translation>отложен до %1</translation>
     </message>
     <message>
         <source>Web chat · %1 · #%2</source>
@@ -66,6 +114,26 @@ New customer chats appear there as they arrive; the ones assigned to you are und
     <message>
         <source>Ctrl+Enter sends · Enter starts a new line</source>
         <translation>Ctrl+Enter — отправить · Enter — новая строка</translation>
+    </message>
+    <message>
+        <source>Internal note: only operators see it…</source>
+        <translation>Внутренняя заметка: её видят только операторы…</translation>
+    </message>
+    <message>
+        <source>Add note</source>
+        <translation>Добавить заметку</translation>
+    </message>
+    <message>
+        <source>%1 is typing…</source>
+        <translation>%1 печатает…</translation>
+    </message>
+    <message>
+        <source>⚠ %1 is typing in this conversation</source>
+        <translation>⚠ %1 печатает в этом разговоре</translation>
+    </message>
+    <message>
+        <source>⚠ Also viewing: %1</source>
+        <translation>⚠ Также смотрит: %1</translation>
     </message>
 </context>
 <context>
@@ -110,6 +178,22 @@ New customer chats appear there as they arrive; the ones assigned to you are und
 <context>
     <name>Inbox</name>
     <message>
+        <source>%1 left</source>
+        <translation>ещё %1</translation>
+    </message>
+    <message>
+        <source>%1 over</source>
+        <translation>просрочка %1</translation>
+    </message>
+    <message>
+        <source>Waiting for customer</source>
+        <translation>Ждём клиента</translation>
+    </message>
+    <message>
+        <source>Snoozed until %1</source>
+        <translation>Отложен до %1</translation>
+    </message>
+    <message>
         <source>Web chat</source>
         <translation>Веб-чат</translation>
     </message>
@@ -120,6 +204,10 @@ New customer chats appear there as they arrive; the ones assigned to you are und
     <message>
         <source>You: %1</source>
         <translation>Вы: %1</translation>
+    </message>
+    <message>
+        <source>Note: %1</source>
+        <translation>Заметка: %1</translation>
     </message>
 </context>
 <context>
@@ -172,6 +260,14 @@ New customer chats appear there as they arrive; the ones assigned to you are und
 <context>
     <name>MainWindow</name>
     <message>
+        <source>%1 min</source>
+        <translation>%1 мин</translation>
+    </message>
+    <message>
+        <source>%1 h %2 min</source>
+        <translation>%1 ч %2 мин</translation>
+    </message>
+    <message>
         <source>Frontline</source>
         <translation>Frontline</translation>
     </message>
@@ -188,6 +284,14 @@ While you are Online, new chats are given to you automatically; you can also tak
         <translation>В очереди никто не ждёт.</translation>
     </message>
     <message>
+        <source>Team (%1)</source>
+        <translation>Команда (%1)</translation>
+    </message>
+    <message>
+        <source>Your team; %1 online now</source>
+        <translation>Ваша команда; сейчас в сети: %1</translation>
+    </message>
+    <message>
         <source>Online</source>
         <translation>В сети</translation>
     </message>
@@ -196,12 +300,16 @@ While you are Online, new chats are given to you automatically; you can also tak
         <translation>Отошёл</translation>
     </message>
     <message>
+        <source>Busy (in a call)</source>
+        <translation>Занят (звонок)</translation>
+    </message>
+    <message>
         <source>Offline</source>
         <translation>Не в сети</translation>
     </message>
     <message>
-        <source>Only Online operators receive new conversations</source>
-        <translation>Новые диалоги получают только операторы в статусе «В сети»</translation>
+        <source>Only Online operators are offered new conversations</source>
+        <translation>Новые разговоры предлагаются только операторам в сети</translation>
     </message>
     <message>
         <source>Menu</source>
@@ -218,6 +326,18 @@ While you are Online, new chats are given to you automatically; you can also tak
     <message>
         <source>Queue (%1)</source>
         <translation>Очередь (%1)</translation>
+    </message>
+    <message>
+        <source>(%1 of %2 chats)</source>
+        <translation>(%1 из %2 чатов)</translation>
+    </message>
+    <message>
+        <source>for %1</source>
+        <translation>уже %1</translation>
+    </message>
+    <message>
+        <source>Since %1</source>
+        <translation>С %1</translation>
     </message>
     <message>
         <source>● Connected</source>
@@ -239,6 +359,10 @@ While you are Online, new chats are given to you automatically; you can also tak
         <source>● Signed out</source>
         <translation>● Выполнен выход</translation>
     </message>
+    <message>
+        <source>You did not accept the chat with %1 in time, so it went to a colleague and your status is now Away. Choose Online to get new chats.</source>
+        <translation>Вы не приняли чат с %1 вовремя: он ушёл коллеге, а ваш статус теперь «Отошёл». Выберите «В сети», чтобы получать новые чаты.</translation>
+    </message>
 </context>
 <context>
     <name>MessageDelegate</name>
@@ -249,6 +373,37 @@ While you are Online, new chats are given to you automatically; you can also tak
     <message>
         <source>Operator</source>
         <translation>Оператор</translation>
+    </message>
+    <message>
+        <source>Note (operators only)</source>
+        <translation>Заметка (только операторам)</translation>
+    </message>
+</context>
+<context>
+    <name>OfferBanner</name>
+    <message>
+        <source>Accept</source>
+        <translation>Принять</translation>
+    </message>
+    <message>
+        <source>Take this chat (Enter)</source>
+        <translation>Взять этот чат (Enter)</translation>
+    </message>
+    <message>
+        <source>Decline</source>
+        <translation>Отклонить</translation>
+    </message>
+    <message>
+        <source>Dismiss</source>
+        <translation>Закрыть</translation>
+    </message>
+    <message>
+        <source>New chat for you: %1</source>
+        <translation>Новый чат для вас: %1</translation>
+    </message>
+    <message>
+        <source>%1 s to accept</source>
+        <translation>%1 с, чтобы принять</translation>
     </message>
 </context>
 <context>
@@ -272,6 +427,26 @@ While you are Online, new chats are given to you automatically; you can also tak
     <message>
         <source>The message was not sent</source>
         <translation>Сообщение не отправлено</translation>
+    </message>
+    <message>
+        <source>The note was not saved</source>
+        <translation>Заметка не сохранена</translation>
+    </message>
+    <message>
+        <source>Could not accept the chat</source>
+        <translation>Не удалось принять чат</translation>
+    </message>
+    <message>
+        <source>Could not decline the chat</source>
+        <translation>Не удалось отклонить чат</translation>
+    </message>
+    <message>
+        <source>Could not transfer the conversation</source>
+        <translation>Не удалось передать разговор</translation>
+    </message>
+    <message>
+        <source>Could not change the conversation state</source>
+        <translation>Не удалось изменить состояние разговора</translation>
     </message>
     <message>
         <source>Could not take the conversation</source>
@@ -336,6 +511,65 @@ While you are Online, new chats are given to you automatically; you can also tak
     <message>
         <source>the message is too long (at most 8000 characters)</source>
         <translation>сообщение слишком длинное (не более 8000 символов)</translation>
+    </message>
+</context>
+<context>
+    <name>TransferDialog</name>
+    <message>
+        <source>Transfer %1</source>
+        <translation>Передать: %1</translation>
+    </message>
+    <message>
+        <source>Transfer to</source>
+        <translation>Кому передать</translation>
+    </message>
+    <message>
+        <source>online</source>
+        <translation>в сети</translation>
+    </message>
+    <message>
+        <source>away</source>
+        <translation>отошёл</translation>
+    </message>
+    <message>
+        <source>busy</source>
+        <translation>занят</translation>
+    </message>
+    <message>
+        <source>offline</source>
+        <translation>не в сети</translation>
+    </message>
+    <message>
+        <source>first line</source>
+        <translation>первая линия</translation>
+    </message>
+    <message>
+        <source>line</source>
+        <translation>линия</translation>
+    </message>
+    <message>
+        <source>Internal note (the customer never sees it)</source>
+        <translation>Внутренняя заметка (клиент её не увидит)</translation>
+    </message>
+    <message>
+        <source>What has been done, what is left — so nobody asks the customer again</source>
+        <translation>Что сделано и что осталось — чтобы клиента не расспрашивали заново</translation>
+    </message>
+    <message>
+        <source>Transfer</source>
+        <translation>Передать</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>Отмена</translation>
+    </message>
+    <message>
+        <source>There is nobody to transfer to.</source>
+        <translation>Передать некому.</translation>
+    </message>
+    <message>
+        <source>The note is too long.</source>
+        <translation>Заметка слишком длинная.</translation>
     </message>
 </context>
 </TS>

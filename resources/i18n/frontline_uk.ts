@@ -40,12 +40,60 @@ New customer chats appear there as they arrive; the ones assigned to you are und
         <translation>чекає в черзі</translation>
     </message>
     <message>
+        <source>Transfer…</source>
+        <translation>Передати…</translation>
+    </message>
+    <message>
+        <source>Hand this conversation to a colleague or a line, with a note</source>
+        <translation>Передати розмову колезі або на лінію, з нотаткою</translation>
+    </message>
+    <message>
+        <source>State</source>
+        <translation>Стан</translation>
+    </message>
+    <message>
+        <source>Waiting for the customer</source>
+        <translation>Чекаємо на відповідь клієнта</translation>
+    </message>
+    <message>
+        <source>Snooze for 1 hour</source>
+        <translation>Відкласти на 1 годину</translation>
+    </message>
+    <message>
+        <source>Snooze until tomorrow 09:00</source>
+        <translation>Відкласти до завтра, 09:00</translation>
+    </message>
+    <message>
+        <source>Reopen</source>
+        <translation>Відкрити знову</translation>
+    </message>
+    <message>
+        <source>Reply</source>
+        <translation>Відповідь</translation>
+    </message>
+    <message>
+        <source>Internal note</source>
+        <translation>Внутрішня нотатка</translation>
+    </message>
+    <message>
+        <source>A note is shown to operators only, never to the customer</source>
+        <translation>Нотатку бачать лише оператори, клієнт — ніколи</translation>
+    </message>
+    <message>
         <source>open</source>
         <translation>відкрита</translation>
     </message>
     <message>
         <source>resolved</source>
         <translation>вирішена</translation>
+    </message>
+    <message>
+        <source>waiting for the customer</source>
+        <translation>чекаємо на відповідь клієнта</translation>
+    </message>
+    <message>
+        <source>snoozed until %1</source>
+        <translation>відкладено до %1</translation>
     </message>
     <message>
         <source>Web chat · %1 · #%2</source>
@@ -66,6 +114,26 @@ New customer chats appear there as they arrive; the ones assigned to you are und
     <message>
         <source>Ctrl+Enter sends · Enter starts a new line</source>
         <translation>Ctrl+Enter — надіслати · Enter — новий рядок</translation>
+    </message>
+    <message>
+        <source>Internal note: only operators see it…</source>
+        <translation>Внутрішня нотатка: її бачать лише оператори…</translation>
+    </message>
+    <message>
+        <source>Add note</source>
+        <translation>Додати нотатку</translation>
+    </message>
+    <message>
+        <source>%1 is typing…</source>
+        <translation>%1 друкує…</translation>
+    </message>
+    <message>
+        <source>⚠ %1 is typing in this conversation</source>
+        <translation>⚠ %1 друкує в цій розмові</translation>
+    </message>
+    <message>
+        <source>⚠ Also viewing: %1</source>
+        <translation>⚠ Також переглядає: %1</translation>
     </message>
 </context>
 <context>
@@ -110,6 +178,22 @@ New customer chats appear there as they arrive; the ones assigned to you are und
 <context>
     <name>Inbox</name>
     <message>
+        <source>%1 left</source>
+        <translation>ще %1</translation>
+    </message>
+    <message>
+        <source>%1 over</source>
+        <translation>прострочка %1</translation>
+    </message>
+    <message>
+        <source>Waiting for customer</source>
+        <translation>Чекаємо на клієнта</translation>
+    </message>
+    <message>
+        <source>Snoozed until %1</source>
+        <translation>Відкладено до %1</translation>
+    </message>
+    <message>
         <source>Web chat</source>
         <translation>Вебчат</translation>
     </message>
@@ -120,6 +204,10 @@ New customer chats appear there as they arrive; the ones assigned to you are und
     <message>
         <source>You: %1</source>
         <translation>Ви: %1</translation>
+    </message>
+    <message>
+        <source>Note: %1</source>
+        <translation>Нотатка: %1</translation>
     </message>
 </context>
 <context>
@@ -172,6 +260,14 @@ New customer chats appear there as they arrive; the ones assigned to you are und
 <context>
     <name>MainWindow</name>
     <message>
+        <source>%1 min</source>
+        <translation>%1 хв</translation>
+    </message>
+    <message>
+        <source>%1 h %2 min</source>
+        <translation>%1 год %2 хв</translation>
+    </message>
+    <message>
         <source>Frontline</source>
         <translation>Frontline</translation>
     </message>
@@ -188,6 +284,14 @@ While you are Online, new chats are given to you automatically; you can also tak
         <translation>У черзі ніхто не чекає.</translation>
     </message>
     <message>
+        <source>Team (%1)</source>
+        <translation>Команда (%1)</translation>
+    </message>
+    <message>
+        <source>Your team; %1 online now</source>
+        <translation>Ваша команда; зараз у мережі: %1</translation>
+    </message>
+    <message>
         <source>Online</source>
         <translation>У мережі</translation>
     </message>
@@ -196,12 +300,16 @@ While you are Online, new chats are given to you automatically; you can also tak
         <translation>Відійшов</translation>
     </message>
     <message>
+        <source>Busy (in a call)</source>
+        <translation>Зайнятий (дзвінок)</translation>
+    </message>
+    <message>
         <source>Offline</source>
         <translation>Не в мережі</translation>
     </message>
     <message>
-        <source>Only Online operators receive new conversations</source>
-        <translation>Нові розмови отримують лише оператори в статусі «У мережі»</translation>
+        <source>Only Online operators are offered new conversations</source>
+        <translation>Нові розмови пропонуються лише операторам у мережі</translation>
     </message>
     <message>
         <source>Menu</source>
@@ -218,6 +326,18 @@ While you are Online, new chats are given to you automatically; you can also tak
     <message>
         <source>Queue (%1)</source>
         <translation>Черга (%1)</translation>
+    </message>
+    <message>
+        <source>(%1 of %2 chats)</source>
+        <translation>(%1 з %2 чатів)</translation>
+    </message>
+    <message>
+        <source>for %1</source>
+        <translation>вже %1</translation>
+    </message>
+    <message>
+        <source>Since %1</source>
+        <translation>З %1</translation>
     </message>
     <message>
         <source>● Connected</source>
@@ -239,6 +359,10 @@ While you are Online, new chats are given to you automatically; you can also tak
         <source>● Signed out</source>
         <translation>● Ви вийшли</translation>
     </message>
+    <message>
+        <source>You did not accept the chat with %1 in time, so it went to a colleague and your status is now Away. Choose Online to get new chats.</source>
+        <translation>Ви не прийняли чат із %1 вчасно: він пішов колезі, а ваш статус тепер «Відійшов». Оберіть «У мережі», щоб отримувати нові чати.</translation>
+    </message>
 </context>
 <context>
     <name>MessageDelegate</name>
@@ -249,6 +373,37 @@ While you are Online, new chats are given to you automatically; you can also tak
     <message>
         <source>Operator</source>
         <translation>Оператор</translation>
+    </message>
+    <message>
+        <source>Note (operators only)</source>
+        <translation>Нотатка (лише операторам)</translation>
+    </message>
+</context>
+<context>
+    <name>OfferBanner</name>
+    <message>
+        <source>Accept</source>
+        <translation>Прийняти</translation>
+    </message>
+    <message>
+        <source>Take this chat (Enter)</source>
+        <translation>Взяти цей чат (Enter)</translation>
+    </message>
+    <message>
+        <source>Decline</source>
+        <translation>Відхилити</translation>
+    </message>
+    <message>
+        <source>Dismiss</source>
+        <translation>Закрити</translation>
+    </message>
+    <message>
+        <source>New chat for you: %1</source>
+        <translation>Новий чат для вас: %1</translation>
+    </message>
+    <message>
+        <source>%1 s to accept</source>
+        <translation>%1 с, щоб прийняти</translation>
     </message>
 </context>
 <context>
@@ -272,6 +427,26 @@ While you are Online, new chats are given to you automatically; you can also tak
     <message>
         <source>The message was not sent</source>
         <translation>Повідомлення не надіслано</translation>
+    </message>
+    <message>
+        <source>The note was not saved</source>
+        <translation>Нотатку не збережено</translation>
+    </message>
+    <message>
+        <source>Could not accept the chat</source>
+        <translation>Не вдалося прийняти чат</translation>
+    </message>
+    <message>
+        <source>Could not decline the chat</source>
+        <translation>Не вдалося відхилити чат</translation>
+    </message>
+    <message>
+        <source>Could not transfer the conversation</source>
+        <translation>Не вдалося передати розмову</translation>
+    </message>
+    <message>
+        <source>Could not change the conversation state</source>
+        <translation>Не вдалося змінити стан розмови</translation>
     </message>
     <message>
         <source>Could not take the conversation</source>
@@ -336,6 +511,65 @@ While you are Online, new chats are given to you automatically; you can also tak
     <message>
         <source>the message is too long (at most 8000 characters)</source>
         <translation>повідомлення задовге (не більше 8000 символів)</translation>
+    </message>
+</context>
+<context>
+    <name>TransferDialog</name>
+    <message>
+        <source>Transfer %1</source>
+        <translation>Передати: %1</translation>
+    </message>
+    <message>
+        <source>Transfer to</source>
+        <translation>Кому передати</translation>
+    </message>
+    <message>
+        <source>online</source>
+        <translation>у мережі</translation>
+    </message>
+    <message>
+        <source>away</source>
+        <translation>відійшов</translation>
+    </message>
+    <message>
+        <source>busy</source>
+        <translation>зайнятий</translation>
+    </message>
+    <message>
+        <source>offline</source>
+        <translation>не в мережі</translation>
+    </message>
+    <message>
+        <source>first line</source>
+        <translation>перша лінія</translation>
+    </message>
+    <message>
+        <source>line</source>
+        <translation>лінія</translation>
+    </message>
+    <message>
+        <source>Internal note (the customer never sees it)</source>
+        <translation>Внутрішня нотатка (клієнт її не побачить)</translation>
+    </message>
+    <message>
+        <source>What has been done, what is left — so nobody asks the customer again</source>
+        <translation>Що зроблено і що лишилося — щоб клієнта не розпитували знову</translation>
+    </message>
+    <message>
+        <source>Transfer</source>
+        <translation>Передати</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>Скасувати</translation>
+    </message>
+    <message>
+        <source>There is nobody to transfer to.</source>
+        <translation>Передати нікому.</translation>
+    </message>
+    <message>
+        <source>The note is too long.</source>
+        <translation>Нотатка задовга.</translation>
     </message>
 </context>
 </TS>

@@ -19,6 +19,9 @@
   var BACKOFF_BASE_MS = 400;
   var BACKOFF_MAX_MS = 10000;
   var HELLO_TIMEOUT_MS = 10000;
+  var TYPING_REPEAT_MS = 3000;   // send "typing" at most this often while keys are pressed
+  var TYPING_IDLE_MS = 4000;     // then "not typing" after this long without a key
+  var TYPING_SHOWN_MS = 6000;    // hide "Operator is typing…" if no update comes
 
   var STRINGS = {
     en: {
@@ -34,7 +37,9 @@
       sending: "sending…",
       failed: "Not sent — tap to retry",
       support: "Support",
-      you: "You"
+      you: "You",
+      typing: "Operator is typing…",
+      away: "We are away right now and will be back {when}. Leave a message: we will answer then."
     },
     ru: {
       title: "Чат с поддержкой",
@@ -49,7 +54,9 @@
       sending: "отправка…",
       failed: "Не отправлено — нажмите, чтобы повторить",
       support: "Поддержка",
-      you: "Вы"
+      you: "Вы",
+      typing: "Оператор печатает…",
+      away: "Сейчас нас нет на месте, вернёмся {when}. Оставьте сообщение — мы ответим."
     },
     uk: {
       title: "Чат з підтримкою",
@@ -64,7 +71,9 @@
       sending: "надсилання…",
       failed: "Не надіслано — натисніть, щоб повторити",
       support: "Підтримка",
-      you: "Ви"
+      you: "Ви",
+      typing: "Оператор друкує…",
+      away: "Зараз нас немає на місці, повернемося {when}. Залиште повідомлення — ми відповімо."
     }
   };
 
@@ -375,10 +384,62 @@
     connect();
   }
 
+  // ------------------------------------------------------------------ typing, business hours
+
+  var typingSentAt = 0;
+  var typingIdleTimer = null;
+  var typingShownTimer = null;
+
+  function sendTyping(on) {
+    if (!ws || !ready || ws.readyState !== WebSocket.OPEN) return;
+    ws.send(JSON.stringify({ type: "customer_typing", typing: on }));   // ephemeral: no answer
+  }
+
+  function onComposerInput() {
+    var has = /\S/.test(els.composer.value);
+    clearTimeout(typingIdleTimer);
+    if (!has) { stopTyping(); return; }
+    var now = Date.now();
+    if (now - typingSentAt >= TYPING_REPEAT_MS) {
+      typingSentAt = now;
+      sendTyping(true);
+    }
+    typingIdleTimer = setTimeout(stopTyping, TYPING_IDLE_MS);
+  }
+
+  function stopTyping() {
+    clearTimeout(typingIdleTimer);
+    if (typingSentAt) sendTyping(false);
+    typingSentAt = 0;
+  }
+
+  function showOperatorTyping(on) {
+    clearTimeout(typingShownTimer);
+    els.typing.hidden = !on;
+    if (on) typingShownTimer = setTimeout(function () { els.typing.hidden = true; }, TYPING_SHOWN_MS);
+  }
+
+  function showHours(teamOpen, backAt) {
+    if (teamOpen !== false || !backAt) {
+      els.hours.hidden = true;
+      return;
+    }
+    var when = new Date(backAt);
+    var text = isNaN(when.getTime()) ? backAt : when.toLocaleString(document.documentElement.lang || undefined, {
+      weekday: "long", hour: "2-digit", minute: "2-digit"
+    });
+    els.hours.textContent = T.away.replace("{when}", text);   // text, never HTML
+    els.hours.hidden = false;
+  }
+
   function handleFrame(f) {
     switch (f.type) {
+      case "operator_typing":
+        showOperatorTyping(f.typing === true);
+        break;
       case "customer_welcome":
         clearTimeout(helloTimer);
+        showHours(f.team_open, f.back_at);
         ready = true;
         everConnected = true;
         attempt = 0;
@@ -398,6 +459,7 @@
         break;
       }
       case "message_created":
+        if (f.message && f.message.author === "operator") showOperatorTyping(false);
         showMessage(f.message);
         break;
       default:
@@ -418,6 +480,7 @@
     if (text.length > MAX_TEXT_CHARS) text = text.slice(0, MAX_TEXT_CHARS);
     els.composer.value = "";
     autosize();
+    stopTyping();
     enqueue(text, uuid4());
     els.composer.focus();
   }
@@ -448,6 +511,8 @@
     els.composer = document.getElementById("composer");
     els.send = document.getElementById("send");
     els.form = document.getElementById("composer-form");
+    els.typing = document.getElementById("typing");
+    els.hours = document.getElementById("hours");
     applyStrings();
     restoreOutbox();
 
@@ -462,6 +527,7 @@
       }
     });
     els.composer.addEventListener("input", autosize);
+    els.composer.addEventListener("input", onComposerInput);
     window.addEventListener("online", reconnectNow);
     // Phones freeze timers of background tabs: try at once when the page is looked at again.
     document.addEventListener("visibilitychange", function () {

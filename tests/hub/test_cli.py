@@ -12,6 +12,8 @@ import sys
 import threading
 from pathlib import Path
 
+import pytest
+
 from tests.helpers import OperatorClient
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -48,16 +50,12 @@ def test_user_add_and_duplicate(tmp_path: Path) -> None:
     assert "olena" in ok.stdout
     assert "s3cret-pass" not in ok.stdout + ok.stderr
 
-    dup = run_cli(
-        "user", "add", "olena", "--role", "operator", "--password-stdin", "--db", db, stdin="x-other\n"
-    )
+    dup = run_cli("user", "add", "olena", "--role", "operator", "--password-stdin", "--db", db, stdin="x-other\n")
     assert dup.returncode == 2
     assert "already exists" in dup.stderr
     assert "Traceback" not in dup.stderr
 
-    bad_role = run_cli(
-        "user", "add", "petro", "--role", "boss", "--password-stdin", "--db", db, stdin="pw-pw\n"
-    )
+    bad_role = run_cli("user", "add", "petro", "--role", "boss", "--password-stdin", "--db", db, stdin="pw-pw\n")
     assert bad_role.returncode == 2
     assert "invalid choice" in bad_role.stderr and "Traceback" not in bad_role.stderr
 
@@ -150,3 +148,40 @@ def test_demo_seed_twice(tmp_path: Path) -> None:
     assert "4 operators and 20 conversations added" in first.stdout
     second = run_cli("demo-seed", "--db", db)
     assert "0 operators and 0 conversations added" in second.stdout
+
+
+def test_queue_add_member_and_list(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """In-process (``cli.main``): the same parser and code as the installed command, without
+    paying a Python start-up per call."""
+    from app.hub.cli import main
+    from app.storage import Store, make_engine, upgrade
+
+    db = f"sqlite:///{tmp_path / 'hub.db'}"
+    engine = make_engine(db)
+    upgrade(engine)
+    Store(engine).create_operator("olena", "x", "operator", "Olena")
+    engine.dispose()
+
+    def cli(*args: str) -> tuple[int, str, str]:
+        code = main([*args, "--db", db])
+        out = capsys.readouterr()
+        return code, out.out, out.err
+
+    code, out, err = cli("queue", "add", "First", "--first", "--strategy", "least_loaded", "--offer-timeout", "15")
+    assert code == 0, err
+    assert "first line 'first' (least_loaded)" in out
+    hours = '{"mon": ["09:00-18:00"]}'
+    assert cli("queue", "add", "billing", "--timezone", "Europe/Kyiv", "--hours", hours)[0] == 0
+    assert cli("queue", "member", "add", "billing", "olena")[0] == 0
+    code, out, err = cli("queue", "list")
+    assert code == 0, err
+    billing = [line for line in out.splitlines() if "\tbilling\t" in line]
+    assert len(billing) == 1 and "olena" in billing[0] and "Europe/Kyiv" in billing[0]
+    # bad input: a clear error, nothing changed
+    code, _out, err = cli("queue", "add", "other", "--first")
+    assert code == 2 and "already is a first line" in err
+    code, _out, err = cli("queue", "add", "x", "--timezone", "Mars/Base", "--hours", hours)
+    assert code == 2 and "unknown time zone" in err
+    code, _out, err = cli("queue", "member", "add", "billing", "ghost")
+    assert code == 2 and "no user named 'ghost'" in err
+    assert len(cli("queue", "list")[1].splitlines()) == 2

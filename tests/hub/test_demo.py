@@ -8,7 +8,7 @@ from pathlib import Path
 from app.hub.demo import DEMO_PASSWORD, seed_demo
 from app.hub.embedded import EmbeddedHub
 from app.hub.simulator import CustomerSimulator
-from app.protocol.messages import ConversationUpdated
+from app.protocol.messages import ConversationOffered, ConversationUpdated
 from tests.conftest import TestHub
 from tests.helpers import OperatorClient, wait_until
 
@@ -27,13 +27,21 @@ def test_demo_seed_is_idempotent_and_usable(tmp_path: Path) -> None:
             async with OperatorClient.connected(hub.ws_url) as op:
                 me = await op.login("olena", DEMO_PASSWORD)
                 assert me["operator"]["display_name"] == "Olena Koval"
-                # olena had two open chats; coming online she gets one from the queue (capacity 3)
-                await op.wait_operator(lambda o: o.username == "olena" and o.active_chats == 3)
+                # olena had two open chats; coming online she is offered one chat from the
+                # first line (capacity 3): the VIP customer's, though others waited longer
+                offer = await op.wait_frame(ConversationOffered, lambda e: e.operator_id == op.operator_id)
+                assert offer.conversation.customer.name == "Anna Schmidt"
+                assert offer.conversation.customer.vip is True
                 state = await op.sync()
                 convs = state["conversations"]
                 mine = [c for c in convs if c.get("assignee_id") == op.operator_id]
                 queued = [c for c in convs if c["status"] == "queued"]
-                assert len(mine) == 3 and len(queued) == 2
+                assert len(mine) == 2 and len(queued) == 3
+                assert len(op.frames(ConversationOffered)) == 1  # pending offers count against capacity
+                lines = {q["name"]: q for q in state["queues"]}
+                assert set(lines) == {"first line", "billing", "legal", "technical"}
+                assert lines["first line"]["kind"] == "first"
+                assert lines["legal"]["strategy"] == "manual" and lines["legal"]["timezone"] == "Europe/Kyiv"
                 assert {c["customer"]["locale"] for c in convs} == {"ru", "uk", "en"}
                 assert all(c["last_message"]["text"] for c in convs)
                 roles = {o["username"]: o["role"] for o in state["operators"]}

@@ -8,13 +8,20 @@ socket directly.
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
 from PySide6.QtCore import QObject, Signal
 from qasync import asyncSlot
 
 from app.client.connection import CommandFailed, ConnectionLost, HubUnreachable
 from app.client.session import LinkChange, OperatorSession
-from app.protocol.messages import ConversationInfo, MessageInfo, OperatorInfo
+from app.protocol.messages import (
+    ConversationInfo,
+    ConversationOffered,
+    MessageInfo,
+    OperatorInfo,
+    QueueInfo,
+)
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +39,12 @@ class SessionBridge(QObject):
     message_sent = Signal(object)  # MessageInfo
     command_failed = Signal(str)  # human text
     signed_out = Signal()
+    offers_changed = Signal()
+    offer_accepted = Signal(int)
+    offer_expired = Signal(object)  # OfferExpired
+    typing_changed = Signal(object)  # TypingEvent
+    viewers_changed = Signal(object)  # ViewingEvent
+    queues_changed = Signal()
 
     def __init__(self, session: OperatorSession, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -42,6 +55,11 @@ class SessionBridge(QObject):
         session.message_added.connect(self.message_added.emit)
         session.operator_changed.connect(self.operator_changed.emit)
         session.session_ended.connect(self.session_ended.emit)
+        session.offers_changed.connect(lambda _v: self.offers_changed.emit())
+        session.offer_expired.connect(self.offer_expired.emit)
+        session.typing_changed.connect(self.typing_changed.emit)
+        session.viewers_changed.connect(self.viewers_changed.emit)
+        session.queues_changed.connect(lambda _v: self.queues_changed.emit())
 
     # ------------------------------------------------------------------ queries (no I/O)
 
@@ -104,6 +122,67 @@ class SessionBridge(QObject):
         else:
             self.message_sent.emit(msg)
 
+    @asyncSlot(int, str)
+    async def send_note(self, conversation_id: int, text: str) -> None:
+        try:
+            msg = await self.session.send_message(conversation_id, text, internal=True)
+        except (CommandFailed, ConnectionLost) as exc:
+            self.command_failed.emit(self._failure_text(exc, self.tr("The note was not saved")))
+        else:
+            self.message_sent.emit(msg)
+
+    @asyncSlot(int)
+    async def accept_offer(self, conversation_id: int) -> None:
+        try:
+            await self.session.accept_offer(conversation_id)
+        except (CommandFailed, ConnectionLost) as exc:
+            self.command_failed.emit(self._failure_text(exc, self.tr("Could not accept the chat")))
+        else:
+            self.offer_accepted.emit(conversation_id)
+
+    @asyncSlot(int)
+    async def decline_offer(self, conversation_id: int) -> None:
+        try:
+            await self.session.decline_offer(conversation_id)
+        except (CommandFailed, ConnectionLost) as exc:
+            self.command_failed.emit(self._failure_text(exc, self.tr("Could not decline the chat")))
+
+    @asyncSlot(int, str, int, str)
+    async def transfer(self, conversation_id: int, kind: str, target_id: int, note: str) -> None:
+        try:
+            if kind == "queue":
+                await self.session.transfer(conversation_id, queue_id=target_id, note=note)
+            else:
+                await self.session.transfer(conversation_id, operator_id=target_id, note=note)
+        except (CommandFailed, ConnectionLost) as exc:
+            self.command_failed.emit(self._failure_text(exc, self.tr("Could not transfer the conversation")))
+
+    @asyncSlot(int, str, object)
+    async def set_state(self, conversation_id: int, state: str, snoozed_until: datetime | None) -> None:
+        if state not in ("open", "waiting", "snoozed"):
+            return
+        try:
+            await self.session.set_state(conversation_id, state, snoozed_until)  # type: ignore[arg-type]
+        except (CommandFailed, ConnectionLost) as exc:
+            self.command_failed.emit(self._failure_text(exc, self.tr("Could not change the conversation state")))
+
+    @asyncSlot(int, bool)
+    async def typing(self, conversation_id: int, typing: bool) -> None:
+        await self.session.notify_typing(conversation_id, typing)
+
+    @asyncSlot(object)
+    async def viewing(self, conversation_id: int | None) -> None:
+        await self.session.notify_viewing(conversation_id)
+
+    def offers(self) -> list[ConversationOffered]:
+        return list(self.session.offers.values())
+
+    def queues(self) -> list[QueueInfo]:
+        return sorted(self.session.queues.values(), key=lambda q: (q.kind != "first", q.name))
+
+    def operators(self) -> list[OperatorInfo]:
+        return list(self.session.operators.values())
+
     @asyncSlot(int)
     async def take(self, conversation_id: int) -> None:
         try:
@@ -120,7 +199,7 @@ class SessionBridge(QObject):
 
     @asyncSlot(str)
     async def set_status(self, status: str) -> None:
-        if status not in ("online", "away", "offline"):
+        if status not in ("online", "away", "busy", "offline"):
             return
         try:
             await self.session.set_status(status)  # type: ignore[arg-type]

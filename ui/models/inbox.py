@@ -13,6 +13,7 @@ from PySide6.QtCore import (
     Qt,
 )
 
+from app.domain.sla import Level, level
 from app.protocol.messages import ConversationInfo
 
 ConversationRole = Qt.ItemDataRole.UserRole + 1
@@ -41,11 +42,14 @@ class InboxModel(QAbstractListModel):
         if role == ConversationRole:
             return conv
         if role == SortKeyRole:
-            # Longest-waiting first; conversations nobody waits on after them, newest activity first.
+            # Least SLA time left first (VIP first among equals), then longest waiting;
+            # conversations nobody waits on after them, newest activity first.
+            if conv.sla_due_at is not None:
+                return (0, conv.sla_due_at.timestamp(), not conv.customer.vip)
             if conv.waiting_since is not None:
-                return (0, conv.waiting_since.timestamp())
+                return (0, conv.waiting_since.timestamp(), not conv.customer.vip)
             last = conv.last_message.created_at if conv.last_message else conv.created_at
-            return (1, -last.timestamp())
+            return (1, -last.timestamp(), False)
         if role == Qt.ItemDataRole.ToolTipRole and conv.last_message is not None:
             return conv.last_message.text[:500]
         return None
@@ -120,3 +124,11 @@ def waited_seconds(conv: ConversationInfo, now: datetime | None = None) -> float
         return None
     now = now or datetime.now(UTC)
     return max(0.0, (now - conv.waiting_since).total_seconds())
+
+
+def sla_left(conv: ConversationInfo, now: datetime | None = None) -> tuple[float, Level] | None:
+    """Seconds left on the running SLA clock (negative after a breach) and its colour level."""
+    if conv.sla_due_at is None or conv.sla_target_s is None:
+        return None
+    left = (conv.sla_due_at - (now or datetime.now(UTC))).total_seconds()
+    return left, level(left, conv.sla_target_s)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QModelIndex, QPersistentModelIndex, QRectF, QSize, Qt, Signal
+import time
+from datetime import UTC, datetime, timedelta
+
+from PySide6.QtCore import QEvent, QModelIndex, QPersistentModelIndex, QRectF, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QAbstractTextDocumentLayout,
     QFont,
@@ -14,15 +17,18 @@ from PySide6.QtGui import (
     QTextOption,
 )
 from PySide6.QtWidgets import (
+    QButtonGroup,
     QFrame,
     QHBoxLayout,
     QLabel,
     QListView,
+    QMenu,
     QPlainTextEdit,
     QPushButton,
     QStackedWidget,
     QStyledItemDelegate,
     QStyleOptionViewItem,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -89,6 +95,8 @@ class MessageDelegate(QStyledItemDelegate):
 
         who = msg.author_name or (self.tr("Customer") if msg.author == "customer" else self.tr("Operator"))
         meta = f"{who} · {msg.created_at.astimezone().strftime('%H:%M')}"
+        if msg.internal:
+            meta = self.tr("Note (operators only)") + f" · {meta}"
         bubble_w = max(text_w + 2 * PAD, mfm.horizontalAdvance(meta) + 2)
         bubble_h = doc.size().height() + 2 * PAD
         top = rect.top() + GAP
@@ -109,13 +117,18 @@ class MessageDelegate(QStyledItemDelegate):
         btop = top + mfm.height() + META_GAP
         bubble = QRectF(left, btop, bubble_w, bubble_h)
         painter.setPen(Qt.PenStyle.NoPen)
-        if msg.author == "system":
+        if msg.internal:
+            painter.setPen(c.note_border)
+            painter.setBrush(c.note_bubble)
+        elif msg.author == "system":
             painter.setBrush(Qt.BrushStyle.NoBrush)
         else:
             painter.setBrush(c.operator_bubble if mine else c.customer_bubble)
-        painter.drawRoundedRect(bubble, 10, 10)
+        painter.drawRoundedRect(bubble, 4 if msg.internal else 10, 4 if msg.internal else 10)
         painter.translate(left + PAD, btop + PAD)
         color = c.operator_text if mine else (c.system_text if msg.author == "system" else pal.text().color())
+        if msg.internal:
+            color = c.note_text
         ctx = QAbstractTextDocumentLayout.PaintContext()
         ctx.palette.setColor(QPalette.ColorRole.Text, color)
         doc.documentLayout().draw(painter, ctx)
@@ -136,10 +149,23 @@ class Composer(QPlainTextEdit):
         super().keyPressEvent(event)
 
 
+TYPING_REPEAT_S = 3.0
+TYPING_IDLE_MS = 4000
+
+
+def bubble_kind(msg: MessageInfo) -> str:
+    """How a message is drawn: ``note`` (yellow, operators only), ``operator``, ``customer``, ``system``."""
+    return "note" if msg.internal else msg.author
+
+
 class ConversationPane(QWidget):
     send_requested = Signal(int, str)
+    note_requested = Signal(int, str)
     take_requested = Signal(int)
     resolve_requested = Signal(int)
+    transfer_requested = Signal(int)
+    state_requested = Signal(int, str, object)  # id, state, snoozed_until (datetime | None)
+    typing_changed = Signal(int, bool)
 
     def __init__(self, model: MessagesModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -177,10 +203,25 @@ class ConversationPane(QWidget):
         titles.addWidget(self.subtitle)
         head.addLayout(titles, 1)
         self.take_button = QPushButton(page)
+        self.state_button = QToolButton(page)
+        self.state_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.state_menu = QMenu(self.state_button)
+        self.waiting_action = self.state_menu.addAction("")
+        self.snooze_hour_action = self.state_menu.addAction("")
+        self.snooze_morning_action = self.state_menu.addAction("")
+        self.reopen_action = self.state_menu.addAction("")
+        self.state_button.setMenu(self.state_menu)
+        self.transfer_button = QPushButton(page)
         self.resolve_button = QPushButton(page)
         head.addWidget(self.take_button)
+        head.addWidget(self.state_button)
+        head.addWidget(self.transfer_button)
         head.addWidget(self.resolve_button)
         lay.addLayout(head)
+        self.collision = QLabel(page)
+        self.collision.setObjectName("collision")
+        self.collision.hide()
+        lay.addWidget(self.collision)
 
         self.banner = QFrame(page)
         self.banner.setObjectName("banner")
@@ -201,6 +242,24 @@ class ConversationPane(QWidget):
         self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.list.setWordWrap(True)
         lay.addWidget(self.list, 1)
+        self.typing_label = QLabel(page)
+        self.typing_label.setObjectName("typing")
+        self.typing_label.setText(" ")
+        lay.addWidget(self.typing_label)
+
+        modes = QHBoxLayout()
+        modes.setSpacing(4)
+        self.reply_mode = QPushButton(page)
+        self.note_mode = QPushButton(page)
+        self.mode_group = QButtonGroup(self)
+        for b in (self.reply_mode, self.note_mode):
+            b.setCheckable(True)
+            b.setFlat(True)
+            self.mode_group.addButton(b)
+            modes.addWidget(b)
+        self.reply_mode.setChecked(True)
+        modes.addStretch(1)
+        lay.addLayout(modes)
 
         row = QHBoxLayout()
         self.composer = Composer(page)
@@ -221,6 +280,23 @@ class ConversationPane(QWidget):
         self.take_button.clicked.connect(self._take)
         self.resolve_button.clicked.connect(self._resolve)
         self.composer.textChanged.connect(self._update_hint)
+        self.composer.textChanged.connect(self._composer_changed)
+        self.transfer_button.clicked.connect(self._transfer)
+        self.reply_mode.toggled.connect(lambda _on: self._mode_changed())
+        self.waiting_action.triggered.connect(lambda: self._state("waiting"))
+        self.snooze_hour_action.triggered.connect(
+            lambda: self._state("snoozed", datetime.now(UTC) + timedelta(hours=1))
+        )
+        self.snooze_morning_action.triggered.connect(lambda: self._state("snoozed", tomorrow_morning()))
+        self.reopen_action.triggered.connect(lambda: self._state("open"))
+        self._typing_sent_at = 0.0
+        self._typing_idle = QTimer(self)
+        self._typing_idle.setSingleShot(True)
+        self._typing_idle.setInterval(TYPING_IDLE_MS)
+        self._typing_idle.timeout.connect(self._stop_typing)
+        self.customer_typing = False
+        self.other_viewers: list[str] = []
+        self.other_typing: str = ""
         model.rowsInserted.connect(lambda *_: self.list.scrollToBottom())
         model.modelReset.connect(lambda: self.list.scrollToBottom())
         self.retranslate()
@@ -240,7 +316,18 @@ class ConversationPane(QWidget):
         self.resolve_button.setText(self.tr("Resolve"))
         self.resolve_button.setToolTip(self.tr("Mark the customer's question as answered"))
         self.send_button.setText(self.tr("Send"))
-        self.composer.setPlaceholderText(self.tr("Type your reply…"))
+        self.transfer_button.setText(self.tr("Transfer…"))
+        self.transfer_button.setToolTip(self.tr("Hand this conversation to a colleague or a line, with a note"))
+        self.state_button.setText(self.tr("State"))
+        self.waiting_action.setText(self.tr("Waiting for the customer"))
+        self.snooze_hour_action.setText(self.tr("Snooze for 1 hour"))
+        self.snooze_morning_action.setText(self.tr("Snooze until tomorrow 09:00"))
+        self.reopen_action.setText(self.tr("Reopen"))
+        self.reply_mode.setText(self.tr("Reply"))
+        self.note_mode.setText(self.tr("Internal note"))
+        self.note_mode.setToolTip(self.tr("A note is shown to operators only, never to the customer"))
+        self._mode_changed()
+        self._update_typing()
         self._update_header()
         self._update_hint()
 
@@ -249,7 +336,13 @@ class ConversationPane(QWidget):
         self.conversation = conv
         self.stack.setCurrentIndex(0 if conv is None else 1)
         if switched:
+            self._stop_typing()
             self.composer.clear()
+            self.reply_mode.setChecked(True)
+            self.customer_typing = False
+            self.other_viewers = []
+            self.other_typing = ""
+            self._update_typing()
         self._update_header()
 
     def _update_header(self) -> None:
@@ -262,10 +355,22 @@ class ConversationPane(QWidget):
             "open": self.tr("open"),
             "resolved": self.tr("resolved"),
         }[conv.status]
+        if conv.status == "open" and conv.state == "waiting":
+            status = self.tr("waiting for the customer")
+        elif conv.status == "open" and conv.state == "snoozed" and conv.snoozed_until is not None:
+            status = self.tr("snoozed until %1").replace(
+                "%1", conv.snoozed_until.astimezone().strftime("%d.%m %H:%M")
+            )
         self.subtitle.setText(self.tr("Web chat · %1 · #%2").replace("%1", status).replace("%2", str(conv.id)))
+        if conv.customer.vip:
+            self.title.setText(f"★ {conv.customer.name} · VIP")
         mine = conv.assignee_id is not None and conv.assignee_id == self.me_id
         self.take_button.setVisible(conv.status == "queued")
         self.resolve_button.setVisible(mine and conv.status == "open")
+        self.state_button.setVisible(mine and conv.status == "open")
+        self.transfer_button.setVisible(conv.status != "resolved")
+        self.waiting_action.setEnabled(conv.state != "waiting")
+        self.reopen_action.setEnabled(conv.state != "open")
         if conv.status == "queued":
             self.banner_text.setText(self.tr(
                 "This customer is waiting in the queue. Take the conversation or just reply: "
@@ -276,7 +381,7 @@ class ConversationPane(QWidget):
             self.banner.show()
         else:
             self.banner.hide()
-        can_write = conv.status == "queued" or mine
+        can_write = conv.status == "queued" or mine or self.note_mode.isChecked()
         self.composer.setEnabled(can_write)
         self.send_button.setEnabled(can_write)
 
@@ -293,7 +398,82 @@ class ConversationPane(QWidget):
         text = self.composer.toPlainText().strip()
         if conv is None or not text or len(text) > MAX_TEXT_CHARS or not self.composer.isEnabled():
             return
+        if self.note_mode.isChecked():
+            self.note_requested.emit(conv.id, text)
+            return
+        self._stop_typing()
         self.send_requested.emit(conv.id, text)
+
+    # ------------------------------------------------------------------ notes, typing, collisions
+
+    @property
+    def note_mode_on(self) -> bool:
+        return self.note_mode.isChecked()
+
+    def _mode_changed(self) -> None:
+        note = self.note_mode.isChecked()
+        self.composer.setProperty("noteMode", "true" if note else "false")
+        self.composer.style().unpolish(self.composer)
+        self.composer.style().polish(self.composer)
+        self.composer.setPlaceholderText(
+            self.tr("Internal note: only operators see it…") if note else self.tr("Type your reply…")
+        )
+        self.send_button.setText(self.tr("Add note") if note else self.tr("Send"))
+        if note:
+            self._stop_typing()
+        self._update_header()
+
+    def _composer_changed(self) -> None:
+        conv = self.conversation
+        if conv is None or self.note_mode.isChecked() or not self.composer.toPlainText().strip():
+            self._stop_typing()
+            return
+        now = time.monotonic()
+        if now - self._typing_sent_at >= TYPING_REPEAT_S:
+            self._typing_sent_at = now
+            self.typing_changed.emit(conv.id, True)
+        self._typing_idle.start()
+
+    def _stop_typing(self) -> None:
+        self._typing_idle.stop()
+        if self._typing_sent_at and self.conversation is not None:
+            self.typing_changed.emit(self.conversation.id, False)
+        self._typing_sent_at = 0.0
+
+    def set_customer_typing(self, typing: bool) -> None:
+        self.customer_typing = typing
+        self._update_typing()
+
+    def set_collision(self, viewers: list[str], typing: str) -> None:
+        """Other operators who have this conversation open, and the one typing in it."""
+        self.other_viewers = viewers
+        self.other_typing = typing
+        self._update_typing()
+
+    def _update_typing(self) -> None:
+        conv = self.conversation
+        if conv is not None and self.customer_typing:
+            self.typing_label.setText(self.tr("%1 is typing…").replace("%1", conv.customer.name))
+        else:
+            self.typing_label.setText(" ")
+        if self.other_typing:
+            self.collision.setText(self.tr("⚠ %1 is typing in this conversation").replace("%1", self.other_typing))
+            self.collision.show()
+        elif self.other_viewers:
+            self.collision.setText(
+                self.tr("⚠ Also viewing: %1").replace("%1", ", ".join(self.other_viewers))
+            )
+            self.collision.show()
+        else:
+            self.collision.hide()
+
+    def _transfer(self) -> None:
+        if self.conversation is not None:
+            self.transfer_requested.emit(self.conversation.id)
+
+    def _state(self, state: str, until: datetime | None = None) -> None:
+        if self.conversation is not None:
+            self.state_requested.emit(self.conversation.id, state, until)
 
     def message_sent(self, msg: MessageInfo) -> None:
         """The hub took the message: clear the composer (only if it still holds that text)."""
@@ -308,3 +488,10 @@ class ConversationPane(QWidget):
     def _resolve(self) -> None:
         if self.conversation is not None:
             self.resolve_requested.emit(self.conversation.id)
+
+
+def tomorrow_morning(now: datetime | None = None) -> datetime:
+    """09:00 local time tomorrow, in UTC."""
+    local = (now or datetime.now(UTC)).astimezone()
+    morning = (local + timedelta(days=1)).replace(hour=9, minute=0, second=0, microsecond=0)
+    return morning.astimezone(UTC)

@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QListView, QStyle, QStyledItemDelegate, QStyleOpti
 
 from app.protocol.messages import ConversationInfo
 from ui import theme
-from ui.models.inbox import ConversationRole, waited_seconds
+from ui.models.inbox import ConversationRole, sla_left, waited_seconds
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -31,6 +31,30 @@ def wait_color(seconds: float) -> QColor:
     if seconds >= FIRST_RESPONSE_TARGET_S * 2 / 3:
         return c.warn
     return c.ok
+
+
+def level_color(lvl: str) -> QColor:
+    c = theme.colors()
+    return {"red": c.bad, "amber": c.warn}.get(lvl, c.ok)
+
+
+def sla_text(left_s: float) -> str:
+    """ "1:12 left" while time remains, "0:20 over" after the breach."""
+    if left_s > 0:
+        return QCoreApplication.translate("Inbox", "%1 left").replace("%1", format_wait(left_s))
+    return QCoreApplication.translate("Inbox", "%1 over").replace("%1", format_wait(-left_s))
+
+
+def state_text(conv: ConversationInfo) -> str:
+    if conv.status != "open":
+        return ""
+    if conv.state == "waiting":
+        return QCoreApplication.translate("Inbox", "Waiting for customer")
+    if conv.state == "snoozed" and conv.snoozed_until is not None:
+        return QCoreApplication.translate("Inbox", "Snoozed until %1").replace(
+            "%1", conv.snoozed_until.astimezone().strftime("%H:%M")
+        )
+    return ""
 
 
 def channel_label(channel: str) -> str:
@@ -80,13 +104,19 @@ class InboxDelegate(QStyledItemDelegate):
         name_font = QFont(option.font)  # type: ignore[attr-defined]
         name_font.setBold(True)
         fm = QFontMetrics(name_font)
-        waited = waited_seconds(conv, datetime.now(UTC))
+        now = datetime.now(UTC)
+        clock = sla_left(conv, now)
+        waited = waited_seconds(conv, now)
         wait_w = 0
-        if waited is not None:
-            wait_text = format_wait(waited)
+        wait_text = ""
+        if clock is not None:
+            wait_text, wait_pen = sla_text(clock[0]), level_color(clock[1])
+        elif waited is not None:
+            wait_text, wait_pen = format_wait(waited), wait_color(waited)
+        if wait_text:
             painter.setFont(name_font)
             wait_w = fm.horizontalAdvance(wait_text) + 4
-            painter.setPen(wait_color(waited))
+            painter.setPen(wait_pen)
             painter.drawText(QRect(rect.right() - 12 - wait_w, y, wait_w, fm.height()),
                              Qt.AlignmentFlag.AlignRight, wait_text)
 
@@ -95,8 +125,11 @@ class InboxDelegate(QStyledItemDelegate):
         painter.setPen(text_color)
         name_x = x + bw + 8
         name_w = max(10, rect.right() - 12 - wait_w - 8 - name_x)
+        name = f"★ {conv.customer.name}" if conv.customer.vip else conv.customer.name
+        if conv.customer.vip and not selected:
+            painter.setPen(c.vip)
         painter.drawText(QRect(name_x, y, name_w, fm.height()), Qt.AlignmentFlag.AlignLeft,
-                         fm.elidedText(conv.customer.name, Qt.TextElideMode.ElideRight, name_w))
+                         fm.elidedText(name, Qt.TextElideMode.ElideRight, name_w))
 
         # last message
         body_font = QFont(option.font)  # type: ignore[attr-defined]
@@ -111,7 +144,12 @@ class InboxDelegate(QStyledItemDelegate):
                 preview = f"{last.author_name}: {last.text}"
         else:
             preview = last.text
+        if last is not None and last.internal:
+            preview = QCoreApplication.translate("Inbox", "Note: %1").replace("%1", last.text)
         preview = " ".join(preview.split())
+        state = state_text(conv)
+        if state:
+            preview = f"{state} · {preview}"
         painter.setPen(text_color if selected else c.muted)
         painter.drawText(QRect(x, y + fm.height() + 6, w, bfm2.height()), Qt.AlignmentFlag.AlignLeft,
                          bfm2.elidedText(preview, Qt.TextElideMode.ElideRight, w))

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QByteArray, QEvent, QItemSelection, Qt, QTimer, Signal
+from datetime import UTC, datetime
+
+from PySide6.QtCore import QByteArray, QCoreApplication, QEvent, QItemSelection, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
     QLabel,
+    QListWidget,
+    QListWidgetItem,
     QMainWindow,
     QMenu,
     QSplitter,
@@ -19,16 +23,33 @@ from PySide6.QtWidgets import (
 
 from app.client.session import LinkChange
 from app.client.settings import Settings
-from app.protocol.messages import ConversationInfo, MessageInfo, OperatorInfo
+from app.protocol.messages import ConversationInfo, MessageInfo, OfferExpired, OperatorInfo, TypingEvent, ViewingEvent
 from ui import theme
 from ui.bridge.session_bridge import SessionBridge
+from ui.dialogs.transfer import TransferDialog
 from ui.models.inbox import ConversationRole, InboxFilter, InboxModel
 from ui.models.messages import MessagesModel
 from ui.widgets.conversation import ConversationPane
 from ui.widgets.customer_card import CustomerCard
 from ui.widgets.inbox import InboxView
+from ui.widgets.offer_banner import OfferBanner
 
-STATUSES = ("online", "away", "offline")
+STATUSES = ("online", "away", "busy", "offline")
+TYPING_SHOWN_MS = 6000
+
+
+def since_text(since: datetime | None, now: datetime | None = None) -> str:
+    """How long a status has lasted, short: "5 min", "2 h 10 min", "" when unknown."""
+    if since is None:
+        return ""
+    minutes = max(0, int(((now or datetime.now(UTC)) - since).total_seconds() // 60))
+    if minutes < 60:
+        return QCoreApplication.translate("MainWindow", "%1 min").replace("%1", str(minutes))
+    return (
+        QCoreApplication.translate("MainWindow", "%1 h %2 min")
+        .replace("%1", str(minutes // 60))
+        .replace("%2", str(minutes % 60))
+    )
 
 
 class MainWindow(QMainWindow):
@@ -64,6 +85,9 @@ class MainWindow(QMainWindow):
         tl.addWidget(self.me_label)
         self.status_box = QComboBox(top)
         tl.addWidget(self.status_box)
+        self.since_label = QLabel(top)
+        self.since_label.setObjectName("muted")
+        tl.addWidget(self.since_label)
         self.menu_button = QToolButton(top)
         self.menu_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         self.menu = QMenu(self.menu_button)
@@ -81,6 +105,11 @@ class MainWindow(QMainWindow):
         self.queue_view.setModel(self.queue)
         self.tabs.addTab(self.mine_view, "")
         self.tabs.addTab(self.queue_view, "")
+        self.team_view = QListWidget(self.tabs)
+        self.team_view.setFrameShape(QListWidget.Shape.NoFrame)
+        self.team_view.setSelectionMode(QListWidget.SelectionMode.NoSelection)
+        self.team_view.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.tabs.addTab(self.team_view, "")
         self.pane = ConversationPane(self.messages, self)
         self.card = CustomerCard(self)
         self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
@@ -99,6 +128,8 @@ class MainWindow(QMainWindow):
         cl.setContentsMargins(0, 0, 0, 0)
         cl.setSpacing(0)
         cl.addWidget(top)
+        self.offer_banner = OfferBanner(central)
+        cl.addWidget(self.offer_banner)
         cl.addWidget(self.splitter, 1)
         self.setCentralWidget(central)
 
@@ -111,6 +142,17 @@ class MainWindow(QMainWindow):
         bridge.history_loaded.connect(self.on_history_loaded)
         bridge.message_sent.connect(self.pane.message_sent)
         bridge.command_failed.connect(self.on_command_failed)
+        bridge.offers_changed.connect(self.on_offers_changed)
+        bridge.offer_expired.connect(self.on_offer_expired)
+        bridge.offer_accepted.connect(self.open_conversation)
+        bridge.typing_changed.connect(self.on_typing)
+        bridge.viewers_changed.connect(self.on_viewers)
+        self.offer_banner.accepted.connect(bridge.accept_offer)
+        self.offer_banner.declined.connect(bridge.decline_offer)
+        self.pane.note_requested.connect(bridge.send_note)
+        self.pane.transfer_requested.connect(self.open_transfer)
+        self.pane.state_requested.connect(bridge.set_state)
+        self.pane.typing_changed.connect(bridge.typing)
         # ---- wiring: view -> bridge
         self.pane.send_requested.connect(bridge.send_message)
         self.pane.take_requested.connect(bridge.take)
@@ -125,6 +167,16 @@ class MainWindow(QMainWindow):
             proxy.modelReset.connect(self._update_tab_titles)
             proxy.layoutChanged.connect(self._update_tab_titles)
 
+        self._customer_typing_off = QTimer(self)
+        self._customer_typing_off.setSingleShot(True)
+        self._customer_typing_off.setInterval(TYPING_SHOWN_MS)
+        self._customer_typing_off.timeout.connect(lambda: self.pane.set_customer_typing(False))
+        self._operator_typing: dict[int, str] = {}
+        self._since_tick = QTimer(self)
+        self._since_tick.setInterval(30_000)
+        self._since_tick.timeout.connect(self._update_me)
+        self._since_tick.timeout.connect(self._update_team)
+        self._since_tick.start()
         self._link_tick = QTimer(self)
         self._link_tick.setInterval(1000)
         self._link_tick.timeout.connect(lambda: self.on_link_changed(self.bridge.link))
@@ -149,20 +201,51 @@ class MainWindow(QMainWindow):
         self.status_box.blockSignals(True)
         current = self.status_box.currentIndex()
         self.status_box.clear()
-        labels = {"online": self.tr("Online"), "away": self.tr("Away"), "offline": self.tr("Offline")}
         for key in STATUSES:
-            self.status_box.addItem(labels[key], key)
+            self.status_box.addItem(self.status_label(key), key)
         self.status_box.setCurrentIndex(max(0, current))
         self.status_box.blockSignals(False)
-        self.status_box.setToolTip(self.tr("Only Online operators receive new conversations"))
+        self.status_box.setToolTip(self.tr("Only Online operators are offered new conversations"))
         self.menu_button.setText(self.tr("Menu"))
         self.sign_out_action.setText(self.tr("Sign out"))
-        self._update_tab_titles()
+        self._update_team()
         self._update_me()
 
     def _update_tab_titles(self, *_args: object) -> None:
         self.tabs.setTabText(0, self.tr("Mine (%1)").replace("%1", str(self.mine.rowCount())))
         self.tabs.setTabText(1, self.tr("Queue (%1)").replace("%1", str(self.queue.rowCount())))
+        online = sum(1 for op in self.bridge.operators() if op.status == "online")
+        self.tabs.setTabText(2, self.tr("Team (%1)").replace("%1", str(online)))
+        self.tabs.setTabToolTip(2, self.tr("Your team; %1 online now").replace("%1", str(online)))
+
+    def status_label(self, status: str) -> str:
+        return {
+            "online": self.tr("Online"),
+            "away": self.tr("Away"),
+            "busy": self.tr("Busy (in a call)"),
+            "offline": self.tr("Offline"),
+        }.get(status, status)
+
+    def _update_team(self) -> None:
+        """The small team list: everyone with their status and how long they have had it."""
+        c = theme.colors()
+        colours = {"online": c.ok, "busy": c.bad, "away": c.warn, "offline": c.muted}
+        order = {"online": 0, "busy": 1, "away": 2, "offline": 3}
+        self.team_view.clear()
+        for op in sorted(self.bridge.operators(), key=lambda o: (order.get(o.status, 9), o.display_name)):
+            since = since_text(op.status_since)
+            text = f"●  {op.display_name} — {self.status_label(op.status)}"
+            if since and op.status != "offline":
+                text += " · " + since
+            if op.status in ("online", "busy"):
+                text += "  " + self.tr("(%1 of %2 chats)").replace("%1", str(op.active_chats)).replace(
+                    "%2", str(op.capacity)
+                )
+            item = QListWidgetItem(text)
+            item.setForeground(colours.get(op.status, c.muted))
+            item.setData(Qt.ItemDataRole.UserRole, op.id)
+            self.team_view.addItem(item)
+        self._update_tab_titles()
 
     def _update_me(self) -> None:
         me = self.bridge.me
@@ -171,6 +254,12 @@ class MainWindow(QMainWindow):
             self.status_box.blockSignals(True)
             self.status_box.setCurrentIndex(STATUSES.index(me.status))
             self.status_box.blockSignals(False)
+            since = since_text(me.status_since)
+            self.since_label.setText(self.tr("for %1").replace("%1", since) if since else "")
+            if me.status_since is not None:
+                self.since_label.setToolTip(
+                    self.tr("Since %1").replace("%1", me.status_since.astimezone().strftime("%H:%M"))
+                )
 
     # ------------------------------------------------------------------ events from the hub
 
@@ -181,6 +270,8 @@ class MainWindow(QMainWindow):
         self.pane.me_id = me.id if me else None
         self.inbox.reset(self.bridge.conversations())
         self._update_me()
+        self._update_team()
+        self.on_offers_changed()
         if self.current_id is not None:
             conv = self.bridge.conversation(self.current_id)
             self._show(conv)
@@ -200,6 +291,7 @@ class MainWindow(QMainWindow):
         self.messages.add(msg)
 
     def on_operator_changed(self, op: OperatorInfo) -> None:
+        self._update_team()
         me = self.bridge.me
         if me is not None and op.id == me.id:
             self._update_me()
@@ -229,6 +321,73 @@ class MainWindow(QMainWindow):
         if link.detail and link.state == "ended":
             self.link_label.setToolTip(link.detail)
 
+    def on_offers_changed(self) -> None:
+        offers = self.bridge.offers()
+        timeout = None
+        if offers:
+            q = {q.id: q for q in self.bridge.queues()}.get(offers[0].conversation.queue_id or -1)
+            timeout = q.offer_timeout_s if q else None
+        self.offer_banner.show_offers(offers, timeout)
+
+    def on_offer_expired(self, ev: OfferExpired) -> None:
+        conv = self.bridge.conversation(ev.conversation_id)
+        name = conv.customer.name if conv else f"#{ev.conversation_id}"
+        self.offer_banner.show_notice(
+            self.tr(
+                "You did not accept the chat with %1 in time, so it went to a colleague and your status "
+                "is now Away. Choose Online to get new chats."
+            ).replace("%1", name)
+        )
+
+    def on_typing(self, ev: TypingEvent) -> None:
+        if ev.who == "customer":
+            if ev.conversation_id == self.current_id:
+                self.pane.set_customer_typing(ev.typing)
+                if ev.typing:
+                    self._customer_typing_off.start()
+            return
+        if ev.operator_id is None:
+            return
+        op = self.bridge.operator(ev.operator_id)
+        if ev.typing and ev.conversation_id == self.current_id:
+            self._operator_typing[ev.operator_id] = op.display_name if op else f"#{ev.operator_id}"
+        else:
+            self._operator_typing.pop(ev.operator_id, None)
+        self._update_collision()
+
+    def on_viewers(self, ev: ViewingEvent) -> None:
+        if ev.conversation_id == self.current_id:
+            self._viewers = list(ev.operator_ids)
+            self._update_collision()
+
+    def _update_collision(self) -> None:
+        me = self.bridge.me
+        others = [i for i in getattr(self, "_viewers", []) if me is None or i != me.id]
+        names = []
+        for op_id in others:
+            op = self.bridge.operator(op_id)
+            names.append(op.display_name if op else f"#{op_id}")
+        typing = ", ".join(self._operator_typing.values())
+        self.pane.set_collision(names, typing)
+
+    def open_transfer(self, conversation_id: int) -> TransferDialog | None:
+        conv = self.bridge.conversation(conversation_id)
+        if conv is None:
+            return None
+        me = self.bridge.me
+        dialog = TransferDialog(conv.customer.name, self.bridge.operators(), self.bridge.queues(),
+                                me.id if me else None, self)
+        self.transfer_dialog = dialog
+
+        def done(result: int) -> None:
+            target = dialog.target()
+            if result == TransferDialog.DialogCode.Accepted and target is not None:
+                self.bridge.transfer(conversation_id, target[0], target[1], dialog.note())
+
+        dialog.finished.connect(done)
+        dialog.open()
+        return dialog
+
     def on_command_failed(self, text: str) -> None:
         self.statusBar().showMessage(text, 8000)
 
@@ -251,6 +410,10 @@ class MainWindow(QMainWindow):
         conv = self.bridge.conversation(conversation_id)
         if conv is None:
             return
+        if conversation_id != self.current_id:
+            self._viewers = []
+            self._operator_typing.clear()
+            self.bridge.viewing(conversation_id)
         self.current_id = conversation_id
         self._show(conv)
         cached = self.bridge.messages(conversation_id)
