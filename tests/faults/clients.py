@@ -141,19 +141,23 @@ class Resilient:
 
     async def wait_connected(self) -> None:
         """Until connected; the supervisor's error if it gave up (e.g. the hub never came back)."""
-        assert self._supervisor is not None
-        waiter = asyncio.ensure_future(self.connected.wait())
-        try:
-            await asyncio.wait(
-                {waiter, self._supervisor}, timeout=self.reconnect_deadline, return_when=asyncio.FIRST_COMPLETED
-            )
-        finally:
-            waiter.cancel()
-        if self._supervisor.done():
-            self._supervisor.result()
-            raise AssertionError("the connection supervisor stopped")
-        if not self.connected.is_set():
-            raise AssertionError(f"not connected within {self.reconnect_deadline} s")
+        supervisor = self._supervisor
+        assert supervisor is not None
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.reconnect_deadline
+        # a loop: the link may drop again between the wake-up and the check
+        while not self.connected.is_set():
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                raise AssertionError(f"not connected within {self.reconnect_deadline} s")
+            waiter = asyncio.ensure_future(self.connected.wait())
+            try:
+                await asyncio.wait({waiter, supervisor}, timeout=remaining, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                waiter.cancel()
+            if supervisor.done():
+                supervisor.result()
+                raise AssertionError("the connection supervisor stopped")
 
     async def stop(self) -> None:
         if self._supervisor is not None:

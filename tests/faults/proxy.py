@@ -192,7 +192,10 @@ class FaultProxy:
                 w.transport.abort()
             else:
                 w.close()
-        current = asyncio.current_task()
+        try:
+            current = asyncio.current_task()
+        except RuntimeError:  # called from outside the loop
+            current = None
         for t in pipe.tasks:
             if t is not current:
                 t.cancel()
