@@ -72,6 +72,7 @@ class HubContract(RuleBasedStateMachine):
             if task is not None:
                 task.result()
             task = self.flushes[id(client)] = self.loop.create_task(client.flush())
+
         def attempts() -> int:
             return sum(o.attempts for o in client.outbox)
 
