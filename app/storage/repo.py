@@ -166,7 +166,7 @@ class _Loader:
 
     def __init__(self, s: OrmSession) -> None:
         self.s = s
-        self._op_names: dict[int, str] | None = None
+        self._op_names: dict[int, str] = {}
         self._customers: dict[int, CustomerInfo] = {}
         self._queues: dict[int, Queue | None] = {}
 
@@ -178,11 +178,14 @@ class _Loader:
         return self._queues[queue_id]
 
     def op_name(self, op_id: int | None) -> str:
-        if self._op_names is None:
-            self._op_names = dict(
-                (i, n) for i, n in self.s.execute(select(Operator.id, Operator.display_name))
-            )
-        return self._op_names.get(op_id or -1, "")
+        if op_id is None:
+            return ""
+        name = self._op_names.get(op_id)
+        if name is None:
+            # the identity map first: the sender is usually loaded already (no query)
+            op = self.s.get(Operator, op_id)
+            name = self._op_names[op_id] = op.display_name if op is not None else ""
+        return name
 
     def customer(self, customer_id: int) -> CustomerInfo:
         info = self._customers.get(customer_id)

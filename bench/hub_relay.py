@@ -1,0 +1,506 @@
+"""Hub relay benchmark: the real hub against a bare websockets relay, same load, same run.
+
+    python -m bench.hub_relay [--quick] [--conversations 200] [--operators 4]
+
+Simulated customers and operators on loopback. Each target runs in its own process
+(the load generator is this process):
+
+- ``hub``:   ``python -m app.hub.cli serve`` on a SQLite file (every message persisted,
+             with its event row, before anyone hears of it);
+- ``relay``: a websockets server with no logic: a customer's frame goes to every
+             operator connection (the hub also sends every event to every operator),
+             an operator's frame goes to the customer it names.
+
+Both get the same clients, frames of the same shape and the same websockets settings.
+Two phases per target, on the same connections:
+
+1. throughput (closed loop): every conversation keeps one exchange in flight: the customer
+   writes, the assigned operator answers at once, the customer writes again on the answer.
+   Messages relayed per second (customer messages + answers).
+2. latency (open loop): every conversation writes at a fixed rate (``--rate``, default 0.2
+   per second: a message every 5 s in each of the 200 conversations, each answered, so
+   80 messages/s in all, a busy contact centre), random phase; p50/p99 of customer →
+   operator (the customer's send to the assigned operator reading the event).
+
+The last line is one JSON object (see DESIGN.md, benchmark conventions).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import math
+import os
+import random
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import msgspec
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.asyncio.server import ServerConnection, serve
+from websockets.exceptions import ConnectionClosed
+
+ROOT = Path(__file__).resolve().parents[1]
+PASSWORD = "bench-password"  # a throwaway account in a temporary database
+TARGET_RATIO = 0.5
+TARGET_P99_MS = 25.0
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+# ---------------------------------------------------------------------- the bare relay
+
+
+class _Routed(msgspec.Struct):
+    conversation_id: int
+
+
+async def _relay_main(port: int) -> None:
+    customers: dict[int, ServerConnection] = {}
+    operators: list[ServerConnection] = []
+    routed = msgspec.json.Decoder(_Routed)
+
+    async def handler(ws: ServerConnection) -> None:
+        assert ws.request is not None
+        kind, _, idx = ws.request.path.strip("/").partition("/")
+        try:
+            if kind == "c":
+                customers[int(idx)] = ws
+                async for raw in ws:
+                    for op in operators:
+                        await op.send(raw)
+            else:
+                operators.append(ws)
+                async for raw in ws:
+                    peer = customers.get(routed.decode(raw).conversation_id)
+                    if peer is not None:
+                        await peer.send(raw)
+        except ConnectionClosed:
+            pass
+
+    async with serve(handler, "127.0.0.1", port):
+        print("relay listening", file=sys.stderr, flush=True)
+        await asyncio.Future()
+
+
+# ---------------------------------------------------------------------- the load
+
+
+@dataclass
+class Stats:
+    latencies: list[float] = field(default_factory=list)  # customer → operator, seconds
+    relayed: int = 0  # messages that reached the other side
+    measuring: bool = False
+
+
+class Target:
+    """How clients talk to one target: URLs and frames."""
+
+    name = ""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+
+    def customer_url(self, i: int) -> str:
+        raise NotImplementedError
+
+    def operator_url(self, j: int) -> str:
+        raise NotImplementedError
+
+
+class HubTarget(Target):
+    name = "hub"
+
+    def customer_url(self, i: int) -> str:
+        return f"ws://127.0.0.1:{self.port}/ws/customer"
+
+    def operator_url(self, j: int) -> str:
+        return f"ws://127.0.0.1:{self.port}/ws/operator"
+
+
+class RelayTarget(Target):
+    name = "relay"
+
+    def customer_url(self, i: int) -> str:
+        return f"ws://127.0.0.1:{self.port}/c/{i}"
+
+    def operator_url(self, j: int) -> str:
+        return f"ws://127.0.0.1:{self.port}/o/{j}"
+
+
+def _txn() -> str:
+    return str(uuid.uuid4())
+
+
+def _dumps(obj: dict[str, Any]) -> str:
+    return msgspec.json.encode(obj).decode()
+
+
+class Customer:
+    def __init__(self, i: int, target: Target, stats: Stats) -> None:
+        self.i = i
+        self.target = target
+        self.stats = stats
+        self.ws: ClientConnection | None = None
+        self.conversation_id: int = i  # the relay names conversations by customer index
+        self.answers: asyncio.Queue[None] = asyncio.Queue()
+        self.reader: asyncio.Task[None] | None = None
+
+    async def open(self) -> None:
+        self.ws = await connect(self.target.customer_url(self.i), open_timeout=30)
+        if isinstance(self.target, HubTarget):
+            await self.ws.send(_dumps({"type": "customer_hello", "protocol": 1, "name": f"Bench {self.i}"}))
+            json.loads(await self.ws.recv())  # customer_welcome
+            await self.ws.send(_dumps({"type": "customer_send", "txn_id": _txn(), "text": "hello"}))
+            result = json.loads(await self.ws.recv())
+            assert result["type"] == "result", result
+            self.conversation_id = int(result["data"]["message"]["conversation_id"])
+        self.reader = asyncio.create_task(self._read())
+
+    async def _read(self) -> None:
+        assert self.ws is not None
+        with contextlib.suppress(ConnectionClosed):
+            async for raw in self.ws:
+                # hub: message_created (an operator's answer) or result (our own send);
+                # relay: the operator's frame itself
+                if '"author":"operator"' in raw or '"send_message"' in raw:
+                    if self.stats.measuring:
+                        self.stats.relayed += 1
+                    self.answers.put_nowait(None)
+
+    async def say(self, k: int) -> None:
+        assert self.ws is not None
+        text = f"t={time.perf_counter():.9f} c={self.i} k={k} my order has not arrived yet, please check"
+        frame: dict[str, Any] = {"type": "customer_send", "txn_id": _txn(), "text": text}
+        if isinstance(self.target, RelayTarget):
+            frame["conversation_id"] = self.i
+        await self.ws.send(_dumps(frame))
+
+    async def closed_loop(self, stop: asyncio.Event) -> None:
+        k = 0
+        while not stop.is_set():
+            await self.say(k)
+            k += 1
+            await self.answers.get()
+
+    async def open_loop(self, stop: asyncio.Event, rate: float) -> None:
+        period = 1.0 / rate
+        await asyncio.sleep(random.uniform(0, period))
+        loop = asyncio.get_running_loop()
+        next_at = loop.time()
+        k = 0
+        while not stop.is_set():
+            await self.say(k)
+            k += 1
+            next_at += period
+            await asyncio.sleep(max(0.0, next_at - loop.time()))
+
+    async def close(self) -> None:
+        if self.ws is not None:
+            await self.ws.close()
+
+
+class Operator:
+    def __init__(self, j: int, n_ops: int, target: Target, stats: Stats, username: str) -> None:
+        self.j = j
+        self.n_ops = n_ops
+        self.target = target
+        self.stats = stats
+        self.username = username
+        self.ws: ClientConnection | None = None
+        self.id = -1
+        self.mine: set[int] = set()  # conversation ids assigned to this operator
+        self.reader: asyncio.Task[None] | None = None
+
+    async def open(self) -> None:
+        self.ws = await connect(self.target.operator_url(self.j), open_timeout=30, max_queue=None)
+        if isinstance(self.target, HubTarget):
+            await self.ws.send(_dumps({"type": "hello", "protocol": 1, "client": "bench", "device_id": f"b{self.j}"}))
+            json.loads(await self.ws.recv())  # welcome
+            auth = {"type": "auth", "txn_id": _txn(), "username": self.username, "password": PASSWORD}
+            await self.ws.send(_dumps(auth))
+            while True:
+                frame = json.loads(await self.ws.recv())
+                if frame.get("txn_id") == auth["txn_id"]:
+                    assert frame["type"] == "result", frame
+                    self.id = int(frame["data"]["operator"]["id"])
+                    break
+        self.reader = asyncio.create_task(self._read())
+
+    def owns(self, conversation_id: int) -> bool:
+        if isinstance(self.target, RelayTarget):
+            return conversation_id % self.n_ops == self.j
+        return conversation_id in self.mine
+
+    async def _read(self) -> None:
+        assert self.ws is not None
+        hub = isinstance(self.target, HubTarget)
+        with contextlib.suppress(ConnectionClosed):
+            async for raw in self.ws:
+                now = time.perf_counter()
+                assert isinstance(raw, str)
+                if hub:
+                    if raw.startswith('{"type":"conversation_updated"'):
+                        conv = json.loads(raw)["conversation"]
+                        if conv.get("assignee_id") == self.id:
+                            self.mine.add(int(conv["id"]))
+                        continue
+                    if not raw.startswith('{"type":"message_created"') or '"author":"customer"' not in raw:
+                        continue
+                    msg = json.loads(raw)["message"]
+                    conv_id, text = int(msg["conversation_id"]), msg["text"]
+                else:
+                    frame = json.loads(raw)
+                    conv_id, text = int(frame["conversation_id"]), frame["text"]
+                if not self.owns(conv_id) or not text.startswith("t="):
+                    continue
+                if self.stats.measuring:
+                    self.stats.latencies.append(now - float(text[2 : text.index(" ")]))
+                    self.stats.relayed += 1
+                answer = {
+                    "type": "send_message",
+                    "txn_id": _txn(),
+                    "conversation_id": conv_id,
+                    "text": "thank you, I am checking it now",
+                }
+                await self.ws.send(_dumps(answer))
+
+    async def close(self) -> None:
+        if self.ws is not None:
+            await self.ws.close()
+
+
+@dataclass
+class Figures:
+    throughput: float  # messages relayed per second, closed loop
+    sat_p50_ms: float
+    sat_p99_ms: float
+    p50_ms: float  # open loop at --rate
+    p99_ms: float
+    samples: int
+    persisted: int | None = None
+
+
+def _pct(values: list[float], q: float) -> float:
+    if not values:
+        return math.nan
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000.0
+
+
+async def _drive(target: Target, args: argparse.Namespace, usernames: list[str]) -> Figures:
+    stats = Stats()
+    operators = [Operator(j, args.operators, target, stats, usernames[j]) for j in range(args.operators)]
+    for op in operators:
+        await op.open()
+    customers = [Customer(i, target, stats) for i in range(args.conversations)]
+    for start in range(0, len(customers), 50):  # connect in slices: no SYN storm
+        await asyncio.gather(*(c.open() for c in customers[start : start + 50]))
+    if isinstance(target, HubTarget):  # wait until routing assigned every conversation
+        deadline = time.monotonic() + 30
+        wanted = {c.conversation_id for c in customers}
+        while set().union(*(op.mine for op in operators)) < wanted:
+            if time.monotonic() > deadline:
+                raise RuntimeError("the hub did not assign every conversation (operator capacity?)")
+            await asyncio.sleep(0.05)
+
+    # phase 1: throughput, closed loop (a short warm-up first)
+    stop = asyncio.Event()
+    loops = [asyncio.create_task(c.closed_loop(stop)) for c in customers]
+    await asyncio.sleep(args.warmup)
+    stats.measuring, stats.relayed, stats.latencies = True, 0, []
+    t0 = time.perf_counter()
+    await asyncio.sleep(args.seconds)
+    stats.measuring = False
+    elapsed = time.perf_counter() - t0
+    relayed, sat = stats.relayed, list(stats.latencies)
+    stop.set()
+    for c in customers:  # release the loops waiting for an answer
+        c.answers.put_nowait(None)
+    await asyncio.gather(*loops)
+
+    # phase 2: latency, open loop at a fixed rate
+    stop = asyncio.Event()
+    loops = [asyncio.create_task(c.open_loop(stop, args.rate)) for c in customers]
+    await asyncio.sleep(args.warmup)
+    stats.measuring, stats.latencies = True, []
+    await asyncio.sleep(args.seconds)
+    stats.measuring = False
+    lat = list(stats.latencies)
+    stop.set()
+    await asyncio.gather(*loops)
+    await asyncio.sleep(0.5)  # let the last answers land before closing
+    for c in customers:
+        await c.close()
+    for op in operators:
+        await op.close()
+    return Figures(
+        throughput=relayed / elapsed,
+        sat_p50_ms=_pct(sat, 0.50),
+        sat_p99_ms=_pct(sat, 0.99),
+        p50_ms=_pct(lat, 0.50),
+        p99_ms=_pct(lat, 0.99),
+        samples=len(lat),
+    )
+
+
+# ---------------------------------------------------------------------- processes
+
+
+async def _wait_port(port: int, proc: subprocess.Popen[bytes], timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        if proc.poll() is not None:
+            raise RuntimeError(f"the server exited with {proc.returncode}")
+        try:
+            _r, w = await asyncio.open_connection("127.0.0.1", port)
+            w.close()
+            return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            await asyncio.sleep(0.05)
+
+
+async def _serve_and_drive(
+    port: int, proc: subprocess.Popen[bytes], target: Target, args: argparse.Namespace, usernames: list[str]
+) -> Figures:
+    await _wait_port(port, proc)
+    return await _drive(target, args, usernames)
+
+
+def _prepare_hub_db(db_path: Path, operators: int, capacity: int) -> list[str]:
+    from app.hub.accounts import hash_password
+    from app.storage import Store, make_engine, upgrade
+
+    engine = make_engine(f"sqlite:///{db_path}")
+    try:
+        upgrade(engine)
+        store = Store(engine)
+        pw_hash = hash_password(PASSWORD)
+        names = [f"bench{j}" for j in range(operators)]
+        for name in names:
+            store.create_operator(name, pw_hash, "operator", f"Bench operator {name}", capacity=capacity)
+        return names
+    finally:
+        engine.dispose()
+
+
+def _run_target(kind: str, args: argparse.Namespace, workdir: Path) -> Figures:
+    port = _free_port()
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    usernames = [f"bench{j}" for j in range(args.operators)]
+    db_path = workdir / "hub.db"
+    if kind == "hub":
+        capacity = math.ceil(args.conversations / args.operators) + 1
+        usernames = _prepare_hub_db(db_path, args.operators, capacity)
+        cmd = [sys.executable, "-m", "app.hub.cli", "--log-level", "warning", "serve"]
+        cmd += ["--db", f"sqlite:///{db_path}", "--port", str(port)]
+        target: Target = HubTarget(port)
+    else:
+        cmd = [sys.executable, "-m", "bench.hub_relay", "--serve-relay", str(port)]
+        target = RelayTarget(port)
+    log = (workdir / f"{kind}.log").open("wb")
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=log)
+    try:
+        figures = asyncio.run(_serve_and_drive(port, proc, target, args, usernames))
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+    if kind == "hub":
+        with contextlib.closing(sqlite3.connect(db_path)) as db:
+            figures.persisted = int(db.execute("SELECT count(*) FROM messages").fetchone()[0])
+    return figures
+
+
+def _report(name: str, f: Figures) -> str:
+    return (
+        f"{name:6s} throughput {f.throughput:8.0f} msg/s (closed loop: p50 {f.sat_p50_ms:6.2f} ms, "
+        f"p99 {f.sat_p99_ms:6.2f} ms) | at the fixed rate: p50 {f.p50_ms:6.2f} ms, p99 {f.p99_ms:6.2f} ms "
+        f"({f.samples} samples)"
+    )
+
+
+def _main(args: argparse.Namespace) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="bench-hub-relay-") as tmp:
+        workdir = Path(tmp)
+        relay = _run_target("relay", args, workdir)
+        print(_report("relay", relay), flush=True)
+        hub = _run_target("hub", args, workdir)
+        print(_report("hub", hub), flush=True)
+        log_errors = sum(" ERROR " in line for line in (workdir / "hub.log").read_text().splitlines())
+    ratio = hub.throughput / relay.throughput if relay.throughput else 0.0
+    print(
+        f"hub/relay throughput ratio {ratio:.2f} (target >= {TARGET_RATIO}); hub p99 customer->operator "
+        f"{hub.p99_ms:.2f} ms at {args.rate:g} msg/s per conversation x {args.conversations} "
+        f"(target < {TARGET_P99_MS} ms); messages stored: {hub.persisted}",
+        flush=True,
+    )
+    return {
+        "bench": "hub_relay",
+        "quick": args.quick,
+        "conversations": args.conversations,
+        "operators": args.operators,
+        "rate_per_conversation": args.rate,
+        "seconds": args.seconds,
+        "throughput_ratio": round(ratio, 3),
+        "hub_msgs_per_s": round(hub.throughput, 1),
+        "relay_msgs_per_s": round(relay.throughput, 1),
+        "p50_ms": round(hub.p50_ms, 2),
+        "p99_ms": round(hub.p99_ms, 2),
+        "relay_p50_ms": round(relay.p50_ms, 2),
+        "relay_p99_ms": round(relay.p99_ms, 2),
+        "hub_closed_loop_p99_ms": round(hub.sat_p99_ms, 2),
+        "relay_closed_loop_p99_ms": round(relay.sat_p99_ms, 2),
+        "hub_messages_stored": hub.persisted,
+        "hub_log_errors": log_errors,
+        "targets_met": ratio >= TARGET_RATIO and hub.p99_ms < TARGET_P99_MS,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m bench.hub_relay", description=__doc__.split("\n\n")[0])
+    p.add_argument("--quick", action="store_true", help="a run under a minute")
+    p.add_argument("--conversations", type=int, default=200)
+    p.add_argument("--operators", type=int, default=4)
+    p.add_argument(
+        "--rate",
+        type=float,
+        default=0.2,
+        help="latency phase: messages per second per conversation, each answered (default 0.2: one every 5 s)",
+    )
+    p.add_argument("--seconds", type=float, default=None, help="length of each measured phase")
+    p.add_argument("--serve-relay", type=int, default=None, help=argparse.SUPPRESS)
+    args = p.parse_args(argv)
+    if args.serve_relay is not None:
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(_relay_main(args.serve_relay))
+        return 0
+    if args.seconds is None:
+        args.seconds = 4.0 if args.quick else 15.0
+    args.warmup = 1.0 if args.quick else 3.0
+    summary = _main(args)
+    print(json.dumps(summary))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
