@@ -128,10 +128,20 @@ class SignOut(_Frame, tag="sign_out"):
 
 
 class Sync(_Frame, tag="sync"):
-    """Ask for the current state: open conversations (mine + queue) and the team."""
+    """Ask for the current state: open conversations (mine + queue) and the team.
+    With ``last_seq`` and the ``epoch`` it belongs to, the hub may answer with the
+    missed events instead (``recovered: true``, docs/protocol.md "Resume")."""
 
     txn_id: str
     last_seq: int | None = None
+    epoch: str = ""
+
+
+class Ack(_Frame, tag="ack"):
+    """Cumulative acknowledgement of must-deliver events: "I have applied every event
+    sent to me up to ``seq``". No txn_id and no answer: it is idempotent."""
+
+    seq: int
 
 
 class History(_Frame, tag="history"):
@@ -168,16 +178,20 @@ class SetStatus(_Frame, tag="set_status"):
 class ConversationUpdated(_Frame, tag="conversation_updated"):
     seq: int
     conversation: ConversationInfo
+    # True on a must-deliver event for this recipient: answer with ``ack``.
+    must_ack: bool = False
 
 
 class MessageCreated(_Frame, tag="message_created"):
     seq: int
     message: MessageInfo
+    must_ack: bool = False
 
 
 class OperatorUpdated(_Frame, tag="operator_updated"):
     seq: int
     operator: OperatorInfo
+    must_ack: bool = False
 
 
 # --------------------------------------------------------------------------- customer (web chat)
@@ -207,11 +221,13 @@ class CustomerSend(_Frame, tag="customer_send"):
 
 
 OperatorCommand = Auth | SignOut | Sync | History | SendMessage | Take | Resolve | SetStatus
+# Frames an operator sends that are not commands (no txn_id, no answer).
+OperatorNotice = Ack
 OperatorEvent = ConversationUpdated | MessageCreated | OperatorUpdated
 CustomerCommand = CustomerSend
 
 # What a hub reads on each endpoint, and what a client reads back.
-OperatorInbound = Hello | OperatorCommand
+OperatorInbound = Hello | OperatorCommand | OperatorNotice
 OperatorOutbound = Welcome | Result | Error | OperatorEvent
 CustomerInbound = CustomerHello | CustomerSend
 CustomerOutbound = CustomerWelcome | Result | Error | MessageCreated
