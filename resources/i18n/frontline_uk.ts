@@ -67,6 +67,10 @@ New customer chats appear there as they arrive; the ones assigned to you are und
         <source>Ctrl+Enter sends · Enter starts a new line</source>
         <translation>Ctrl+Enter — надіслати · Enter — новий рядок</translation>
     </message>
+    <message>
+        <source>Click to send it again</source>
+        <translation>Натисніть, щоб надіслати ще раз</translation>
+    </message>
 </context>
 <context>
     <name>CustomerCard</name>
@@ -112,6 +116,14 @@ New customer chats appear there as they arrive; the ones assigned to you are und
     <message>
         <source>Web chat</source>
         <translation>Вебчат</translation>
+    </message>
+    <message>
+        <source>Not sent: %1</source>
+        <translation>Не надіслано: %1</translation>
+    </message>
+    <message>
+        <source>Sending: %1</source>
+        <translation>Надсилається: %1</translation>
     </message>
     <message>
         <source>No messages yet</source>
@@ -228,6 +240,14 @@ While you are Online, new chats are given to you automatically; you can also tak
         <translation>● Немає підключення</translation>
     </message>
     <message>
+        <source>● Offline since %1 · 1 message waiting</source>
+        <translation>● Немає зв’язку з %1 · чекає на надсилання: 1</translation>
+    </message>
+    <message>
+        <source>● Offline since %1 · %2 messages waiting</source>
+        <translation>● Немає зв’язку з %1 · чекають на надсилання: %2</translation>
+    </message>
+    <message>
         <source>● Offline since %1, reconnecting…</source>
         <translation>● Немає зв&apos;язку з %1, перепідключення…</translation>
     </message>
@@ -242,6 +262,14 @@ While you are Online, new chats are given to you automatically; you can also tak
 </context>
 <context>
     <name>MessageDelegate</name>
+    <message>
+        <source>Not sent — resend</source>
+        <translation>Не надіслано — надіслати знову</translation>
+    </message>
+    <message>
+        <source>Sending…</source>
+        <translation>Надсилається…</translation>
+    </message>
     <message>
         <source>Customer</source>
         <translation>Клієнт</translation>

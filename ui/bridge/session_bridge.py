@@ -13,6 +13,7 @@ from PySide6.QtCore import QObject, Signal
 from qasync import asyncSlot
 
 from app.client.connection import CommandFailed, ConnectionLost, HubUnreachable
+from app.client.outbox import OutboxItem
 from app.client.session import LinkChange, OperatorSession
 from app.protocol.messages import ConversationInfo, MessageInfo, OperatorInfo
 
@@ -29,7 +30,8 @@ class SessionBridge(QObject):
     logged_in = Signal(object)  # OperatorInfo
     login_failed = Signal(str, str)  # kind: "auth" | "unreachable", human text
     history_loaded = Signal(int)  # conversation id
-    message_sent = Signal(object)  # MessageInfo
+    message_sent = Signal(object)  # OutboxItem: the reply is queued (shown as pending)
+    outbox_changed = Signal(object)  # OutboxItem: pending -> sent / failed (not sent)
     command_failed = Signal(str)  # human text
     signed_out = Signal()
 
@@ -42,6 +44,7 @@ class SessionBridge(QObject):
         session.message_added.connect(self.message_added.emit)
         session.operator_changed.connect(self.operator_changed.emit)
         session.session_ended.connect(self.session_ended.emit)
+        session.outbox_changed.connect(self.outbox_changed.emit)
 
     # ------------------------------------------------------------------ queries (no I/O)
 
@@ -64,6 +67,13 @@ class SessionBridge(QObject):
     @property
     def link(self) -> LinkChange:
         return self.session.link
+
+    def outbox_of(self, conversation_id: int) -> list[OutboxItem]:
+        return self.session.outbox_of(conversation_id)
+
+    @property
+    def waiting_count(self) -> int:
+        return self.session.waiting_count
 
     # ------------------------------------------------------------------ intents
 
@@ -95,14 +105,19 @@ class SessionBridge(QObject):
         self.logged_in.emit(me)
         return True
 
-    @asyncSlot(int, str)
-    async def send_message(self, conversation_id: int, text: str) -> None:
+    def send_message(self, conversation_id: int, text: str) -> None:
+        """Queue the reply in the outbox: it shows at once as pending and is sent when
+        the link is up (also when it is down right now)."""
         try:
-            msg = await self.session.send_message(conversation_id, text)
-        except (CommandFailed, ConnectionLost) as exc:
+            item = self.session.send(conversation_id, text)
+        except CommandFailed as exc:
             self.command_failed.emit(self._failure_text(exc, self.tr("The message was not sent")))
         else:
-            self.message_sent.emit(msg)
+            self.message_sent.emit(item)
+
+    def resend(self, txn_id: str) -> None:
+        """A "not sent" reply: try again (same txn_id, so it is never stored twice)."""
+        self.session.resend(txn_id)
 
     @asyncSlot(int)
     async def take(self, conversation_id: int) -> None:
