@@ -536,11 +536,9 @@ class Hub:
     async def _queue_redeliveries(self, conn: Conn, op_id: int, after_seq: int) -> None:
         """Unacknowledged must-deliver events up to ``after_seq`` (later ones are in the
         replay or arrive live) go out right after the sync result."""
-        due = await self._db(self.store.due_deliveries, [op_id])
+        due = await self._db(self.store.due_deliveries, [op_id], None, after_seq)
         conn.after_result.extend(
-            msgspec.structs.replace(ev, must_ack=True)
-            for _op, ev in due
-            if ev.seq <= after_seq and self.visible_to(conn, ev)
+            msgspec.structs.replace(ev, must_ack=True) for _op, ev in due if self.visible_to(conn, ev)
         )
 
     async def _ack(self, conn: Conn, f: Ack) -> None:

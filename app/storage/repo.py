@@ -321,16 +321,19 @@ class Store:
             return Replay(seq, [decode_event(q, k, p) for q, k, p in rows], pending)
 
     def due_deliveries(
-        self, operator_ids: Sequence[int], sent_before: datetime | None = None
+        self, operator_ids: Sequence[int], sent_before: datetime | None = None, max_seq: int | None = None
     ) -> list[tuple[int, OperatorEvent]]:
         """Unacknowledged must-deliver events of these operators (last sent before
-        ``sent_before``, or all), oldest first, as (operator id, event); marks them sent now."""
+        ``sent_before``, up to ``max_seq``; else all), oldest first, as (operator id,
+        event); marks them sent now."""
         if not operator_ids:
             return []
         with self._sessions.begin() as s:
             q = select(Delivery).where(Delivery.operator_id.in_(list(operator_ids)))
             if sent_before is not None:
                 q = q.where(Delivery.last_sent_at < sent_before)
+            if max_seq is not None:
+                q = q.where(Delivery.seq <= max_seq)
             rows = list(s.scalars(q.order_by(Delivery.seq)))
             if not rows:
                 return []
