@@ -233,3 +233,31 @@ async def test_hub_drops_a_half_open_operator_within_the_keepalive(tmp_path: Pat
             mute.ws.transport.abort()
     finally:
         h.stop()
+
+
+def test_one_filter_decides_live_events_and_replays(hub, monkeypatch) -> None:
+    """Hub.visible_to is the single per-recipient filter: what it hides is neither sent
+    live nor replayed on resume."""
+    from app.hub.server import Hub
+    from app.protocol.messages import OperatorUpdated
+
+    monkeypatch.setattr(Hub, "visible_to", staticmethod(lambda conn, ev: not isinstance(ev, OperatorUpdated)))
+
+    @scenario
+    async def body() -> None:
+        acc = hub.accounts.operator
+        async with OperatorClient.connected(hub.ws_url) as op:
+            await op.login(acc.username, acc.password)
+            first = await op.sync()
+            async with CustomerClient.connected(hub.ws_url) as cust:
+                await cust.send("filtered?")
+            await op.wait_message(lambda m: m.text == "filtered?")
+            await op.set_status("away")  # an operator_updated event, hidden
+            again = await op.sync(last_seq=first["seq"], epoch=first["epoch"])
+            assert again["recovered"] is True
+            kinds = {e["type"] for e in again["events"]}
+            assert kinds == {"conversation_updated", "message_created"}
+            assert not op.frames(OperatorUpdated)
+            assert len(again["events"]) < len(db_events_after(hub.db_url, first["seq"]))
+
+    body()
