@@ -37,6 +37,7 @@ OutboxState = Literal["pending", "failed", "sent"]
 Clock = Callable[[], datetime]
 
 FAIL_AFTER = timedelta(minutes=5)
+TIMED_OUT = "timeout"  # ``error`` of an item not sent within FAIL_AFTER; else the hub's error code
 DB_NAME = "client.sqlite3"
 
 
@@ -76,7 +77,7 @@ class OutboxItem:
     text: str
     state: OutboxState
     queued_at: datetime
-    error: str = ""
+    error: str = ""  # why it is "not sent": TIMED_OUT or the hub's error code
     message_id: int | None = None  # set when sent
 
 
@@ -195,7 +196,7 @@ class Outbox:
             )
             for row in rows:
                 row.state = "failed"
-                row.error = "not sent within 5 minutes"
+                row.error = TIMED_OUT
             return [_item(r) for r in rows]
 
 

@@ -431,7 +431,7 @@ class OperatorSession:
             except CommandFailed as exc:
                 if exc.code == "internal":
                     return  # a hub bug: keep it pending, the 5-minute rule decides
-                failed = self._open_outbox().mark_failed(item.txn_id, exc.text)
+                failed = self._open_outbox().mark_failed(item.txn_id, exc.code)
                 if failed is not None:
                     self._outbox_items[item.txn_id] = failed
                     self.outbox_changed.emit(failed)

@@ -302,6 +302,10 @@ While you are Online, new chats are given to you automatically; you can also tak
         <translation>Сообщение не отправлено</translation>
     </message>
     <message>
+        <source>the hub could not be reached for 5 minutes</source>
+        <translation>хаб был недоступен 5 минут</translation>
+    </message>
+    <message>
         <source>Could not take the conversation</source>
         <translation>Не удалось взять диалог</translation>
     </message>

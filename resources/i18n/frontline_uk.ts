@@ -302,6 +302,10 @@ While you are Online, new chats are given to you automatically; you can also tak
         <translation>Повідомлення не надіслано</translation>
     </message>
     <message>
+        <source>the hub could not be reached for 5 minutes</source>
+        <translation>хаб був недоступний 5 хвилин</translation>
+    </message>
+    <message>
         <source>Could not take the conversation</source>
         <translation>Не вдалося взяти розмову</translation>
     </message>

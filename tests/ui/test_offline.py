@@ -68,6 +68,9 @@ def test_replies_typed_offline_are_pending_counted_and_delivered_once(hub, run, 
         clock.now += timedelta(minutes=5, seconds=1)
         c.session.check_outbox()
         assert w.messages.outbox_states() == ["failed", "failed", "failed"]
+        assert w.statusBar().currentMessage() == (
+            "The message was not sent: the hub could not be reached for 5 minutes"
+        )
         delegate = w.pane.list.itemDelegate()
         last = w.messages.index(3, 0)
         assert delegate.state_text(last.data(w.messages.OutboxRole)) == "Not sent — resend"

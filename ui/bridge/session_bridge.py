@@ -13,7 +13,7 @@ from PySide6.QtCore import QObject, Signal
 from qasync import asyncSlot
 
 from app.client.connection import CommandFailed, ConnectionLost, HubUnreachable
-from app.client.outbox import OutboxItem
+from app.client.outbox import TIMED_OUT, OutboxItem
 from app.client.session import LinkChange, OperatorSession
 from app.protocol.messages import ConversationInfo, MessageInfo, OperatorInfo
 
@@ -45,6 +45,7 @@ class SessionBridge(QObject):
         session.operator_changed.connect(self.operator_changed.emit)
         session.session_ended.connect(self.session_ended.emit)
         session.outbox_changed.connect(self.outbox_changed.emit)
+        session.outbox_changed.connect(self._on_outbox_changed)
 
     # ------------------------------------------------------------------ queries (no I/O)
 
@@ -114,6 +115,17 @@ class SessionBridge(QObject):
             self.command_failed.emit(self._failure_text(exc, self.tr("The message was not sent")))
         else:
             self.message_sent.emit(item)
+
+    def _on_outbox_changed(self, item: OutboxItem) -> None:
+        if item.state == "failed":
+            self.command_failed.emit(self.not_sent_text(item))
+
+    def not_sent_text(self, item: OutboxItem) -> str:
+        """Why a reply is "not sent", for the status bar and the bubble's tooltip."""
+        if item.error == TIMED_OUT:
+            why = self.tr("the hub could not be reached for 5 minutes")
+            return f"{self.tr('The message was not sent')}: {why}"
+        return self._failure_text(CommandFailed(item.error, item.error), self.tr("The message was not sent"))
 
     def resend(self, txn_id: str) -> None:
         """A "not sent" reply: try again (same txn_id, so it is never stored twice)."""
