@@ -23,6 +23,7 @@ from websockets.exceptions import ConnectionClosed
 
 from app.protocol import PROTOCOL_VERSION, convert, decode, encode
 from app.protocol.messages import (
+    Ack,
     Auth,
     ConversationInfo,
     ConversationUpdated,
@@ -216,8 +217,16 @@ class OperatorClient(ProtoClient):
     def operator_id(self) -> int:
         return int(self.operator["id"])
 
-    async def sync(self) -> dict[str, Any]:
-        return await self.request(Sync(txn_id=txn()))
+    async def sync(self, last_seq: int | None = None, epoch: str = "") -> dict[str, Any]:
+        return await self.request(Sync(txn_id=txn(), last_seq=last_seq, epoch=epoch))
+
+    async def ack(self, seq: int) -> None:
+        await self.send_frame(Ack(seq=seq))
+
+    @property
+    def max_seq(self) -> int:
+        """The highest seq among the events received so far (0 if none)."""
+        return max((e.seq for e in self.events), default=0)
 
     async def history(
         self, conversation_id: int, before_id: int | None = None, limit: int = 50

@@ -61,7 +61,7 @@ class Client:
     def __init__(self, tmp: Path, *, keyring: bool = True, store: MemorySecretStore | None = None) -> None:
         self.settings = Settings(config_dir=tmp, policy=tmp / "no-policy.json")
         self.secrets = store or MemorySecretStore(available=keyring)
-        self.session = OperatorSession(self.secrets, self.settings.device_id())
+        self.session = OperatorSession(self.secrets, self.settings.device_id(), data_dir=tmp / "data")
         self.bridge = SessionBridge(self.session)
         self.controller = AppController(self.bridge, self.settings)
 

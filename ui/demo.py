@@ -60,7 +60,9 @@ class Demo:
 
     async def run(self, settings: Settings, *, screenshot: str | None, timeout: float) -> int:
         url = await self.start_hub()
-        self.session = OperatorSession(MemorySecretStore(available=False), settings.device_id())
+        self.session = OperatorSession(
+            MemorySecretStore(available=False), settings.device_id(), data_dir=self.data_dir / "client"
+        )
         bridge = SessionBridge(self.session)
         controller = AppController(bridge, settings)
         arrived: list[MessageInfo] = []

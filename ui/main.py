@@ -72,6 +72,7 @@ def secret_store() -> SecretStore:
 
 
 async def run_client(args: argparse.Namespace, settings: Settings) -> int:
+    # cache and outbox in the user data folder (platformdirs; $FRONTLINE_DATA_DIR overrides)
     session = OperatorSession(secret_store(), settings.device_id())
     bridge = SessionBridge(session)
     if args.hub:

@@ -89,13 +89,25 @@ class HubConnection:
         self._on_close: CloseHandler | None = None
         self._early_events: list[Any] = []
         self._closed = False
+        self._notifies: set[asyncio.Task[None]] = set()
         self.close_code: int | None = None
         # Reading starts at once so command results arrive; events that come before
         # start() are kept and handed over by it, in order.
         self._reader = asyncio.get_running_loop().create_task(self._read_loop())
 
     @classmethod
-    async def open(cls, url: str, *, device_id: str, timeout: float = 8.0) -> HubConnection:
+    async def open(
+        cls,
+        url: str,
+        *,
+        device_id: str,
+        timeout: float = 8.0,
+        ping_interval: float = 10.0,
+        ping_timeout: float = 10.0,
+        close_timeout: float = 5.0,
+    ) -> HubConnection:
+        """Connect and greet. Keepalive: a ping every ``ping_interval`` s; no pong within
+        ``ping_timeout`` s fails the connection (docs/protocol.md "Keepalive")."""
         endpoint = operator_endpoint(url)
         try:
             ws = await asyncio.wait_for(
@@ -103,8 +115,9 @@ class HubConnection:
                     endpoint,
                     open_timeout=timeout,
                     max_size=MAX_FRAME_BYTES,
-                    ping_interval=20,
-                    ping_timeout=20,
+                    ping_interval=ping_interval,
+                    ping_timeout=ping_timeout,
+                    close_timeout=close_timeout,
                 ),
                 timeout,
             )
@@ -161,6 +174,16 @@ class HubConnection:
         """Send a frame that has no answer (typing, viewing); a lost link just drops it."""
         with contextlib.suppress(ConnectionClosed):
             await self._ws.send(encode(frame))
+    def notify(self, frame: Any) -> None:
+        """Send a frame that gets no answer (``ack``); a failure is the reader's business."""
+
+        async def send() -> None:
+            with contextlib.suppress(ConnectionClosed):
+                await self._ws.send(encode(frame))
+
+        task = asyncio.get_running_loop().create_task(send())
+        self._notifies.add(task)
+        task.add_done_callback(self._notifies.discard)
 
     async def close(self, code: int = 1000) -> None:
         await self._ws.close(code)

@@ -10,9 +10,10 @@ import asyncio
 import contextlib
 import logging
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, Generic, Literal, TypeVar
 
 import msgspec
@@ -24,11 +25,14 @@ from app.client.connection import (
     HubUnreachable,
     new_txn_id,
 )
+from app.client.outbox import DB_NAME, Clock, Outbox, OutboxItem, user_data_dir, utc_now
 from app.client.secrets import SecretStore
 from app.protocol import close_code_is_final, convert
 from app.protocol.errors import CloseCode
 from app.protocol.messages import (
+    MAX_TEXT_CHARS,
     AcceptOffer,
+    Ack,
     Auth,
     ConversationInfo,
     ConversationOffered,
@@ -39,6 +43,7 @@ from app.protocol.messages import (
     MessageCreated,
     MessageInfo,
     OfferExpired,
+    OperatorEvent,
     OperatorInfo,
     OperatorStatus,
     OperatorUpdated,
@@ -126,6 +131,8 @@ class _Data(msgspec.Struct):
     conversations: list[ConversationInfo] = []
     operators: list[OperatorInfo] = []
     queues: list[QueueInfo] = []
+    recovered: bool = False
+    events: list[OperatorEvent] = []
 
 
 def _data(raw: dict[str, object]) -> _Data:
@@ -136,12 +143,57 @@ def _secret_key(hub_url: str) -> str:
     return f"session:{hub_url.strip().rstrip('/')}"
 
 
+def backoff_delays(
+    first: float = 0.5, cap: float = 15.0, rng: Callable[[], float] = random.random
+) -> Iterator[float]:
+    """Reconnect waits: doubling from ``first`` up to ``cap``, each with +-50 % jitter
+    (so a hub restart is not met by every client in the same millisecond)."""
+    delay = first
+    while True:
+        yield delay * (0.5 + rng())
+        delay = min(delay * 2, cap)
+
+
+# Keepalive of the desktop client (docs/protocol.md "Keepalive"): a ping every 10 s, the
+# connection is failed when its pong is not back within 10 s, and dropped at most 5 s
+# later, so a half-open link is noticed within 25 s and the reconnect starts.
+PING_INTERVAL_S = 10.0
+PING_TIMEOUT_S = 10.0
+CLOSE_TIMEOUT_S = 5.0
+OUTBOX_CHECK_S = 5.0
+
+
 class OperatorSession:
     """Everything the operator's window knows about the hub, kept current."""
 
-    def __init__(self, secrets: SecretStore, device_id: str) -> None:
+    def __init__(
+        self,
+        secrets: SecretStore,
+        device_id: str,
+        *,
+        data_dir: Path | None = None,
+        clock: Clock = utc_now,
+    ) -> None:
         self.secrets = secrets
         self.device_id = device_id
+        # the outbox file is opened at the first login (nothing is written before)
+        self.data_dir = data_dir
+        self.clock = clock
+        self._outbox: Outbox | None = None
+        self._outbox_items: dict[str, OutboxItem] = {}  # txn_id -> pending/failed item
+        self._waiters: dict[str, asyncio.Future[MessageInfo]] = {}
+        self._wake_pending = False
+        self._wake_fut: asyncio.Future[None] | None = None
+        self._flush_task: asyncio.Task[None] | None = None
+        self._flush_stop = False
+        self._sync_buffer: list[Any] | None = None
+        # how the last sync went: the gap was replayed, or the state was reloaded
+        self.last_sync: Literal["", "recovered", "reloaded"] = ""
+        self.ping_interval = PING_INTERVAL_S
+        self.ping_timeout = PING_TIMEOUT_S
+        self.close_timeout = CLOSE_TIMEOUT_S
+        self.outbox_check_s = OUTBOX_CHECK_S
+        self.reconnect_first_delay = 0.5
         self.hub_url = ""
         self.me: OperatorInfo | None = None
         self.epoch = ""
@@ -172,6 +224,7 @@ class OperatorSession:
         self.typing_changed: Emitter[TypingEvent] = Emitter()
         self.viewers_changed: Emitter[ViewingEvent] = Emitter()
         self.queues_changed: Emitter[None] = Emitter()
+        self.outbox_changed: Emitter[OutboxItem] = Emitter()
 
     # ------------------------------------------------------------------ login
 
@@ -198,7 +251,7 @@ class OperatorSession:
     async def _login(self, url: str, auth: Auth, remember: bool) -> OperatorInfo:
         self._set_link("connecting")
         try:
-            conn = await HubConnection.open(url, device_id=self.device_id, timeout=self.connect_timeout)
+            conn = await self._open(url, self.connect_timeout)
         except HubUnreachable:
             self._set_link("disconnected")
             raise
@@ -209,16 +262,31 @@ class OperatorSession:
             self._set_link("disconnected")
             raise
         assert data.operator is not None
+        if self.hub_url != url or (self.me is not None and self.me.id != data.operator.id):
+            self.epoch, self.seq = "", 0  # another hub or operator: nothing to resume
+            self._histories.clear()
         self.hub_url = url
         self._token = data.token
         self.me = data.operator
         self._closing = False
         if remember and self.secrets.available:
             self.secrets.set(_secret_key(url), data.token)
+        self._load_outbox()
         self._attach(conn)
         await self._sync()
         self._set_link("online")
+        self._start_flusher()
         return data.operator
+
+    async def _open(self, url: str, timeout: float) -> HubConnection:
+        return await HubConnection.open(
+            url,
+            device_id=self.device_id,
+            timeout=timeout,
+            ping_interval=self.ping_interval,
+            ping_timeout=self.ping_timeout,
+            close_timeout=self.close_timeout,
+        )
 
     async def sign_out(self) -> None:
         """Revoke the token on the hub, forget it locally, close the link."""
@@ -232,15 +300,21 @@ class OperatorSession:
             await conn.close()
         self._conn = None
         self._token = ""
+        await self._stop_flusher()
         self._set_link("ended", "signed out")
 
     async def close(self) -> None:
-        """Leave without signing out (the app is quitting)."""
+        """Leave without signing out (the app is quitting). Unsent messages stay in the
+        outbox file for the next start."""
         self._closing = True
         self._cancel_reconnect()
+        await self._stop_flusher()
         if self._conn is not None:
             await self._conn.close()
             self._conn = None
+        if self._outbox is not None:
+            self._outbox.close()
+            self._outbox = None
 
     # ------------------------------------------------------------------ commands
 
@@ -250,14 +324,174 @@ class OperatorSession:
             raise ConnectionLost(None)
         return _data(await conn.request(command))
 
+    def send(self, conversation_id: int, text: str) -> OutboxItem:
+        """Queue a reply in the durable outbox and return at once (online or not); it is
+        sent in order as soon as the link is up. Raises CommandFailed (``empty_text``,
+        ``text_too_long``) for text the hub would refuse, before anything is stored."""
+        text = text.strip()
+        if not text:
+            raise CommandFailed("empty_text", "the message is empty")
+        if len(text) > MAX_TEXT_CHARS:
+            raise CommandFailed("text_too_long", f"at most {MAX_TEXT_CHARS} characters")
+        assert self.me is not None, "log in first"
+        item = self._open_outbox().add(self.hub_url, self.me.id, conversation_id, text)
+        self._outbox_items[item.txn_id] = item
+        self.outbox_changed.emit(item)
+        self._wake_flusher()
+        return item
+
     async def send_message(self, conversation_id: int, text: str, *, internal: bool = False) -> MessageInfo:
-        command = SendMessage(
-            txn_id=new_txn_id(), conversation_id=conversation_id, text=text, internal=internal
+        """``send`` and wait until the hub stored it; CommandFailed if it was refused.
+        Internal notes go straight to the hub (not through the outbox): a note that could
+        not be stored says so at once and stays in the composer."""
+        if internal:
+            command = SendMessage(
+                txn_id=new_txn_id(), conversation_id=conversation_id, text=text, internal=True
+            )
+            data = await self._request(command)
+            assert data.message is not None
+            self._on_message(data.message)
+            return data.message
+        item = self.send(conversation_id, text)
+        fut: asyncio.Future[MessageInfo] = asyncio.get_running_loop().create_future()
+        self._waiters[item.txn_id] = fut
+        return await fut
+
+    def resend(self, txn_id: str) -> OutboxItem | None:
+        """Try a "not sent" message again (same txn_id, so never twice on the hub)."""
+        item = self._open_outbox().retry(txn_id)
+        if item is None:
+            return None
+        self._outbox_items[txn_id] = item
+        self.outbox_changed.emit(item)
+        self._wake_flusher()
+        return item
+
+    def outbox_of(self, conversation_id: int) -> list[OutboxItem]:
+        """Unsent (pending or failed) replies of a conversation, in typing order."""
+        return sorted(
+            (i for i in self._outbox_items.values() if i.conversation_id == conversation_id),
+            key=lambda i: i.local_id,
         )
-        data = await self._request(command)
-        assert data.message is not None
-        self._on_message(data.message)
-        return data.message
+
+    @property
+    def waiting_count(self) -> int:
+        """Messages waiting to be sent (not counting "not sent" ones)."""
+        return sum(1 for i in self._outbox_items.values() if i.state == "pending")
+
+    def check_outbox(self) -> list[OutboxItem]:
+        """Apply the 5-minute rule now: pending items that old become "not sent"."""
+        if self._outbox is None or self.me is None:
+            return []
+        expired = self._outbox.expire(self.hub_url, self.me.id)
+        for item in expired:
+            self._outbox_items[item.txn_id] = item
+            self._fail_waiter(item)
+            self.outbox_changed.emit(item)
+        return expired
+
+    # ------------------------------------------------------------------ outbox internals
+
+    def _open_outbox(self) -> Outbox:
+        if self._outbox is None:
+            folder = self.data_dir if self.data_dir is not None else user_data_dir()
+            self._outbox = Outbox(folder / DB_NAME, clock=self.clock)
+        return self._outbox
+
+    def _load_outbox(self) -> None:
+        assert self.me is not None
+        items = self._open_outbox().items(self.hub_url, self.me.id)
+        self._outbox_items = {i.txn_id: i for i in items}
+        self.check_outbox()
+
+    def _start_flusher(self) -> None:
+        self._flush_stop = False
+        if self._flush_task is None or self._flush_task.done():
+            self._flush_task = asyncio.get_running_loop().create_task(self._flush_loop())
+        self._wake_flusher()
+
+    async def _stop_flusher(self) -> None:
+        task, self._flush_task = self._flush_task, None
+        self._flush_stop = True
+        self._wake_flusher()
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    def _wake_flusher(self) -> None:
+        self._wake_pending = True
+        fut = self._wake_fut
+        if fut is not None and not fut.done():
+            fut.set_result(None)
+
+    async def _flush_loop(self) -> None:
+        """Send pending items oldest first while the link is up; wake on new items,
+        on reconnect, and every ``outbox_check_s`` for the 5-minute rule."""
+        loop = asyncio.get_running_loop()
+        while not self._flush_stop:
+            # A future and a timer from this loop, not asyncio.Event/wait_for/timeout:
+            # those can lose a cancel on 3.11 or check the running loop, which qasync
+            # does not always set.
+            if not self._wake_pending:
+                fut: asyncio.Future[None] = loop.create_future()
+                self._wake_fut = fut
+                tick = loop.call_later(self.outbox_check_s, self._wake_flusher)
+                try:
+                    await fut
+                finally:
+                    tick.cancel()
+                    self._wake_fut = None
+            self._wake_pending = False
+            if self._flush_stop:
+                return
+            self.check_outbox()
+            try:
+                await self._flush()
+            except Exception:
+                log.exception("outbox flush failed")
+
+    async def _flush(self) -> None:
+        while self.link.state == "online":
+            pending = [i for i in self._outbox_items.values() if i.state == "pending"]
+            if not pending:
+                return
+            item = min(pending, key=lambda i: i.local_id)
+            command = SendMessage(txn_id=item.txn_id, conversation_id=item.conversation_id, text=item.text)
+            try:
+                data = await self._request(command)
+            except (ConnectionLost, TimeoutError):
+                return  # stays pending; the reconnect wakes us
+            except CommandFailed as exc:
+                if exc.code == "internal":
+                    return  # a hub bug: keep it pending, the 5-minute rule decides
+                failed = self._open_outbox().mark_failed(item.txn_id, exc.code)
+                if failed is not None:
+                    self._outbox_items[item.txn_id] = failed
+                    self.outbox_changed.emit(failed)
+                waiter = self._waiters.pop(item.txn_id, None)
+                if waiter is not None and not waiter.done():
+                    waiter.set_exception(exc)
+                continue
+            assert data.message is not None
+            self._on_message(data.message)
+
+    def _outbox_delivered(self, msg: MessageInfo) -> None:
+        """The hub has this message (its result, or its event): the item is sent."""
+        if msg.txn_id is None or msg.txn_id not in self._outbox_items:
+            return
+        del self._outbox_items[msg.txn_id]
+        item = self._open_outbox().mark_sent(msg.txn_id, msg.id)
+        if item is not None:
+            self.outbox_changed.emit(item)
+        waiter = self._waiters.pop(msg.txn_id, None)
+        if waiter is not None and not waiter.done():
+            waiter.set_result(msg)
+
+    def _fail_waiter(self, item: OutboxItem) -> None:
+        waiter = self._waiters.pop(item.txn_id, None)
+        if waiter is not None and not waiter.done():
+            waiter.set_exception(CommandFailed("not_sent", item.error))
 
     async def take(self, conversation_id: int) -> ConversationInfo:
         data = await self._request(Take(txn_id=new_txn_id(), conversation_id=conversation_id))
@@ -359,9 +593,17 @@ class OperatorSession:
             self.viewers[frame.conversation_id] = list(frame.operator_ids)
             self.viewers_changed.emit(frame)
             return
+        if self._sync_buffer is not None:
+            self._sync_buffer.append(frame)  # applied after the sync result, in order
+            return
+        self._apply(frame)
+        if getattr(frame, "must_ack", False):
+            self._ack()
+
+    def _apply(self, frame: Any) -> None:
         seq = getattr(frame, "seq", 0)
         if seq and seq <= self.seq:
-            return  # already contained in the last sync
+            return  # already applied, or contained in the last sync: de-duplicated by seq
         if seq:
             self.seq = seq
         if isinstance(frame, ConversationUpdated):
@@ -384,6 +626,12 @@ class OperatorSession:
             self.queues = {q.id: q for q in frame.queues}
             self.queues_changed.emit(None)
 
+    def _ack(self) -> None:
+        """Acknowledge (cumulatively) everything applied so far."""
+        conn = self._conn
+        if conn is not None and conn.is_open and self.seq:
+            conn.notify(Ack(seq=self.seq))
+
     def _on_conversation(self, conv: ConversationInfo) -> None:
         offer = self.offers.get(conv.id)
         if offer is not None and (conv.status != "queued" or conv.offered_to != offer.operator_id):
@@ -396,6 +644,7 @@ class OperatorSession:
         self.conversation_changed.emit(conv)
 
     def _on_message(self, msg: MessageInfo) -> None:
+        self._outbox_delivered(msg)
         hist = self._histories.get(msg.conversation_id)
         added = hist.add(msg) if hist is not None else True
         conv = self.conversations.get(msg.conversation_id)
@@ -411,32 +660,75 @@ class OperatorSession:
         self.operator_changed.emit(op)
 
     async def _sync(self) -> None:
-        data = await self._request(Sync(txn_id=new_txn_id(), last_seq=self.seq or None))
-        if self.epoch and data.epoch != self.epoch:
-            self._histories.clear()
-        self.epoch = data.epoch
-        self.seq = data.seq
-        self.conversations = {c.id: c for c in data.conversations}
-        self.operators = {o.id: o for o in data.operators}
-        self.queues = {q.id: q for q in data.queues}
-        self.typing.clear()
-        self.viewers.clear()
-        me_id = self.me.id if self.me is not None else None
-        self.offers = {
-            c.id: ConversationOffered(
-                seq=data.seq, operator_id=me_id, expires_at=c.offer_expires_at, conversation=c
-            )
-            for c in data.conversations
-            if me_id is not None and c.offered_to == me_id and c.offer_expires_at is not None
-        }
-        if self.me is not None and self.me.id in self.operators:
-            self.me = self.operators[self.me.id]
-        # Histories loaded before a reconnect may have missed messages: drop them, they
-        # reload on demand (replaying the gap is the resume protocol's job).
-        self._histories.clear()
+        """Resume from ``seq`` when the hub still can (``recovered: true``: the missed
+        events are in the result and are applied in order), else take the full state
+        and reload the histories that were open by paging. Live events that arrive
+        meanwhile are held back and applied afterwards (duplicates dropped by seq)."""
+        command = Sync(txn_id=new_txn_id(), last_seq=self.seq or None, epoch=self.epoch)
+        self._sync_buffer = []
+        try:
+            data = await self._request(command)
+            must_ack = False
+            if data.recovered and data.epoch == self.epoch:
+                for event in data.events:
+                    self._apply(event)
+                    must_ack = must_ack or event.must_ack
+                self.seq = max(self.seq, data.seq)
+                self.last_sync = "recovered"
+            else:
+                self.last_sync = "reloaded"
+                reload = self._loaded_histories()
+                if data.epoch != self.epoch:  # another database: ids mean other things
+                    reload = dict.fromkeys(reload, 0)
+                self.epoch = data.epoch
+                self.seq = data.seq
+                self.conversations = {c.id: c for c in data.conversations}
+                self.operators = {o.id: o for o in data.operators}
+                self.queues = {q.id: q for q in data.queues}
+                self.typing.clear()
+                self.viewers.clear()
+                if self.me is not None and self.me.id in self.operators:
+                    self.me = self.operators[self.me.id]
+                me_id = self.me.id if self.me is not None else None
+                self.offers = {
+                    c.id: ConversationOffered(
+                        seq=data.seq, operator_id=me_id, expires_at=c.offer_expires_at, conversation=c
+                    )
+                    for c in data.conversations
+                    if me_id is not None and c.offered_to == me_id and c.offer_expires_at is not None
+                }
+                self._histories.clear()
+                for conv_id, newest in reload.items():
+                    if conv_id in self.conversations:
+                        await self._reload_history(conv_id, newest)
+        finally:
+            buffered, self._sync_buffer = self._sync_buffer or [], None
+        for frame in buffered:
+            self._apply(frame)
+            must_ack = must_ack or getattr(frame, "must_ack", False)
+        if must_ack:
+            self._ack()
         self.synced.emit(None)
         self.offers_changed.emit(None)
         self.queues_changed.emit(None)
+
+    def _loaded_histories(self) -> dict[int, int]:
+        """conversation id -> newest message id known, for histories loaded so far."""
+        return {cid: (h.messages[-1].id if h.messages else 0) for cid, h in self._histories.items()}
+
+    async def _reload_history(self, conversation_id: int, newest_known: int) -> None:
+        """Page back from the newest message until the page reaches what we had."""
+        hist = self._histories.setdefault(conversation_id, _History())
+        before: int | None = None
+        while True:
+            command = History(txn_id=new_txn_id(), conversation_id=conversation_id, before_id=before)
+            data = await self._request(command)
+            for m in data.messages:
+                hist.add(m)
+            hist.has_more = data.has_more
+            if not data.has_more or not data.messages or data.messages[0].id <= newest_known:
+                return
+            before = data.messages[0].id
 
     def _on_closed(self, code: int | None) -> None:
         self._conn = None
@@ -456,10 +748,10 @@ class OperatorSession:
         self._reconnect_task = asyncio.get_running_loop().create_task(self._reconnect())
 
     async def _reconnect(self) -> None:
-        delay = 0.5
+        delays = backoff_delays(self.reconnect_first_delay)
         while not self._closing:
             try:
-                conn = await HubConnection.open(self.hub_url, device_id=self.device_id, timeout=5)
+                conn = await self._open(self.hub_url, 5)
                 try:
                     data = _data(await conn.request(Auth(txn_id=new_txn_id(), token=self._token)))
                 except CommandFailed as exc:
@@ -473,11 +765,11 @@ class OperatorSession:
                 self._attach(conn)
                 await self._sync()
                 self._set_link("online")
+                self._wake_flusher()  # send what was typed meanwhile
                 return
             except (HubUnreachable, ConnectionLost, TimeoutError) as exc:
                 log.info("reconnect failed: %s", exc)
-            await asyncio.sleep(delay * (0.5 + random.random()))  # backoff with jitter
-            delay = min(delay * 2, 15.0)
+            await asyncio.sleep(next(delays))  # backoff with jitter
 
     def _cancel_reconnect(self) -> None:
         if self._reconnect_task is not None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections import deque
 from dataclasses import dataclass
 
 import msgspec
@@ -30,8 +31,13 @@ _STOP = object()
 
 
 class Conn:
-    """Outgoing frames of one connection. ``send`` never blocks; when more than
-    ``max_queue`` frames wait, the peer is too slow and is closed with 4001."""
+    """Outgoing frames of one connection. ``send`` never blocks.
+
+    The queue is bounded by ``max_queue`` frames. Sheddable frames (typing, ephemeral
+    presence: ``send(frame, sheddable=True)``) go first: one is dropped when the queue
+    is half full, and waiting ones are dropped to make room for a frame that must go.
+    When ``max_queue`` frames that must go are waiting, the peer is too slow and is
+    closed with 4001; other connections are not affected."""
 
     def __init__(self, ws: ServerConnection, max_queue: int, label: str) -> None:
         self.ws = ws
@@ -47,31 +53,56 @@ class Conn:
         # operator connections: the conversation open on screen (collision indicator)
         self.viewing: int | None = None
         self.close_after_result: tuple[int, str] | None = None
-        self._queue: asyncio.Queue[str | _Close | object] = asyncio.Queue()
+        # frames to send right after the result of the command being answered
+        self.after_result: list[msgspec.Struct] = []
+        self.shed = 0  # sheddable frames dropped so far
+        self._queue: deque[tuple[str | _Close | object, bool]] = deque()
+        self._ready = asyncio.Event()
         self._writer = asyncio.create_task(self._write(), name=f"writer {label}")
         self._abort: asyncio.Task[None] | None = None
 
-    def send(self, frame: msgspec.Struct, sheddable: bool = False) -> None:
-        """Queue a frame. ``sheddable`` frames (typing, viewing: ephemeral, no seq) are
-        dropped instead when the queue is already half full, so they never push a
-        connection towards the slow-consumer close."""
+    @property
+    def queued(self) -> int:
+        return len(self._queue)
+
+    def send(self, frame: msgspec.Struct, *, sheddable: bool = False) -> None:
         if self.closing:
             return
-        if sheddable and self._queue.qsize() >= self.max_queue // 2:
+        if sheddable and len(self._queue) * 2 >= self.max_queue:
+            self.shed += 1
             return
-        if self._queue.qsize() >= self.max_queue:
-            log.warning("%s: %d frames waiting, closing slow consumer", self.label, self._queue.qsize())
+        if len(self._queue) >= self.max_queue and not self._shed_one():
+            log.warning("%s: %d frames waiting, closing slow consumer", self.label, len(self._queue))
             self.closing = True
             self._abort = asyncio.create_task(self._close_now(CloseCode.SLOW_CONSUMER, "slow consumer"))
             return
-        self._queue.put_nowait(encode(frame))
+        self._put(encode(frame), sheddable)
+
+    def _shed_one(self) -> bool:
+        """Drop the oldest waiting sheddable frame; False if there is none."""
+        for i, (_item, sheddable) in enumerate(self._queue):
+            if sheddable:
+                del self._queue[i]
+                self.shed += 1
+                return True
+        return False
+
+    def _put(self, item: str | _Close | object, sheddable: bool = False) -> None:
+        self._queue.append((item, sheddable))
+        self._ready.set()
+
+    async def _get(self) -> str | _Close | object:
+        while not self._queue:
+            self._ready.clear()
+            await self._ready.wait()
+        return self._queue.popleft()[0]
 
     def close(self, code: int, reason: str = "") -> None:
         """Close after the frames already queued have been sent."""
         if self.closing:
             return
         self.closing = True
-        self._queue.put_nowait(_Close(code, reason))
+        self._put(_Close(code, reason))
 
     async def _close_now(self, code: int, reason: str) -> None:
         """Close a peer that does not read: it will not read the close frame either,
@@ -87,7 +118,7 @@ class Conn:
     async def _write(self) -> None:
         try:
             while True:
-                item = await self._queue.get()
+                item = await self._get()
                 if item is _STOP:
                     return
                 if isinstance(item, _Close):
@@ -100,7 +131,7 @@ class Conn:
 
     async def finish(self) -> None:
         """Let the writer send what is queued (bounded wait), then stop it."""
-        self._queue.put_nowait(_STOP)
+        self._put(_STOP)
         try:
             await asyncio.wait_for(asyncio.shield(self._writer), FLUSH_TIMEOUT_S)
         except TimeoutError:

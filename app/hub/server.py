@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
+import msgspec
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 
@@ -37,6 +38,7 @@ from app.protocol.codec import to_builtins
 from app.protocol.errors import BAD_FRAMES_BEFORE_CLOSE
 from app.protocol.messages import (
     AcceptOffer,
+    Ack,
     Auth,
     ConversationUpdated,
     CustomerHello,
@@ -49,6 +51,7 @@ from app.protocol.messages import (
     Hello,
     History,
     MessageCreated,
+    OperatorEvent,
     OperatorInbound,
     OperatorTyping,
     Resolve,
@@ -91,14 +94,22 @@ class HubConfig:
     widget_dir: Path | None = None
     token_ttl: timedelta = timedelta(days=30)
     hello_timeout_s: float = 10.0
-    ping_interval_s: float = 20.0
-    ping_timeout_s: float = 20.0
+    # Keepalive: a ping every 10 s; no pong within 10 s fails the connection, and the
+    # socket is dropped at most 5 s later (close handshake timeout): a half-open
+    # connection is gone within 25 s (docs/protocol.md, "Keepalive").
+    ping_interval_s: float = 10.0
+    ping_timeout_s: float = 10.0
+    close_timeout_s: float = 5.0
     send_queue_max: int = 1000
     max_frame_bytes: int = MAX_FRAME_BYTES
     # the time source of offers, snoozes and SLA clocks (tests inject a shifted clock)
     clock: Callable[[], datetime] = utcnow
     # how often offers, snoozes and SLA clocks are checked
     tick_s: float = 0.5
+    # Resume: at most this many missed events are replayed; more means recovered: false.
+    resume_cap: int = 1000
+    # Unacknowledged must-deliver events are re-sent to live connections this often.
+    redeliver_interval_s: float = 10.0
 
 
 class HubError(DomainError):
@@ -163,6 +174,7 @@ class Hub:
             self._store = Store(engine)
             self.epoch = await self._db(self._store.epoch)
             await self._tx(self._store.reset_presence)
+            self._spawn(self._redeliver_loop(), "redeliver")
             self._server = await serve(
                 self._handle,
                 self.config.host,
@@ -171,6 +183,7 @@ class Hub:
                 max_size=self.config.max_frame_bytes,
                 ping_interval=self.config.ping_interval_s,
                 ping_timeout=self.config.ping_timeout_s,
+                close_timeout=self.config.close_timeout_s,
                 logger=ws_log,
             )
         except BaseException:
@@ -228,11 +241,25 @@ class Hub:
         assert self._executor is not None
         return await loop.run_in_executor(self._executor, run)
 
+    @staticmethod
+    def visible_to(conn: Conn, event: OperatorEvent) -> bool:
+        """The per-recipient event filter, used for live events, replays and
+        redeliveries alike. Today every operator sees the whole team inbox (sync returns
+        it too), so every event is visible; narrower rules (lines, roles, private
+        notes) go here and nowhere else."""
+        return conn.operator_id is not None
+
     def _publish(self, outcome: Outcome[Any]) -> None:
         operator_conns = [c for p in self._presence.values() for c in p.conns]
+        must = set(outcome.deliveries)
         for event in outcome.events:
             for conn in operator_conns:
-                conn.send(event)
+                if not self.visible_to(conn, event):
+                    continue
+                if (conn.operator_id, event.seq) in must:
+                    conn.send(msgspec.structs.replace(event, must_ack=True))
+                else:
+                    conn.send(event)
         for customer_id, message in outcome.customer_messages:
             seq = next(
                 (
@@ -261,6 +288,24 @@ class Hub:
     async def route(self) -> None:
         """One routing pass now (also run after every change that may free or need an operator)."""
         await self._route()
+    async def _redeliver_loop(self) -> None:
+        """Re-send unacknowledged must-deliver events to live connections."""
+        interval = self.config.redeliver_interval_s
+        while True:
+            await asyncio.sleep(interval)
+            if self._store is None:
+                continue
+            online = [op_id for op_id, p in self._presence.items() if p.conns]
+            cutoff = utcnow() - timedelta(seconds=interval)
+            due = await self._db(self.store.due_deliveries, online, cutoff)
+            for op_id, event in due:
+                self._send_to_operator(op_id, event)
+
+    def _send_to_operator(self, op_id: int, event: OperatorEvent) -> None:
+        presence = self._presence.get(op_id)
+        for conn in list(presence.conns) if presence else ():
+            if self.visible_to(conn, event):
+                conn.send(msgspec.structs.replace(event, must_ack=True))
 
     async def _route(self) -> None:
         if self._store is None:
@@ -395,6 +440,9 @@ class Hub:
             conn.send(Error(code=ErrorCode.INTERNAL, text="internal hub error (logged)", txn_id=txn_id))
         else:
             conn.send(Result(txn_id=txn_id, data=data))
+            after, conn.after_result = conn.after_result, []
+            for extra in after:
+                conn.send(extra)
             if conn.close_after_result is not None:
                 conn.close(*conn.close_after_result)
 
@@ -439,8 +487,15 @@ class Hub:
                 continue
             if conn.operator_id is None and not isinstance(frame, Auth):
                 conn.send(
-                    Error(code=ErrorCode.NOT_AUTHENTICATED, text="sign in first (auth)", txn_id=frame.txn_id)
+                    Error(
+                        code=ErrorCode.NOT_AUTHENTICATED,
+                        text="sign in first (auth)",
+                        txn_id=getattr(frame, "txn_id", None),
+                    )
                 )
+                continue
+            if isinstance(frame, Ack):
+                await self._ack(conn, frame)
                 continue
             await self._answer(conn, frame, handlers[type(frame)])
             if conn.closing:
@@ -498,14 +553,54 @@ class Hub:
         return {}
 
     async def _sync(self, conn: Conn, f: Sync) -> dict[str, Any]:
+        """Resume (replay the gap) when the client's epoch matches and the gap is at most
+        ``resume_cap`` events; else the full state with ``recovered: false``. Either way
+        the operator's unacknowledged must-deliver events follow the result."""
+        op_id = conn.operator_id
+        assert op_id is not None
+        if f.last_seq is not None and f.last_seq >= 0 and f.epoch == self.epoch:
+            replay = await self._db(self.store.replay, op_id, f.last_seq, self.config.resume_cap)
+            if replay.events is not None:
+                events = []
+                for ev in replay.events:
+                    if not self.visible_to(conn, ev):
+                        continue
+                    if ev.seq in replay.pending:
+                        ev = msgspec.structs.replace(ev, must_ack=True)
+                    events.append(ev)
+                await self._queue_redeliveries(conn, op_id, after_seq=f.last_seq)
+                return {
+                    "epoch": self.epoch,
+                    "seq": replay.seq,
+                    "recovered": True,
+                    "events": to_builtins(events),
+                }
         state = await self._db(self.store.sync_state)
+        await self._queue_redeliveries(conn, op_id, after_seq=state.seq)
         return {
             "epoch": self.epoch,
             "seq": state.seq,
+            "recovered": False,
             "conversations": to_builtins(state.conversations),
             "operators": to_builtins(state.operators),
             "queues": to_builtins(state.queues),
         }
+
+    async def _queue_redeliveries(self, conn: Conn, op_id: int, after_seq: int) -> None:
+        """Unacknowledged must-deliver events up to ``after_seq`` (later ones are in the
+        replay or arrive live) go out right after the sync result."""
+        due = await self._db(self.store.due_deliveries, [op_id], None, after_seq)
+        conn.after_result.extend(
+            msgspec.structs.replace(ev, must_ack=True) for _op, ev in due if self.visible_to(conn, ev)
+        )
+
+    async def _ack(self, conn: Conn, f: Ack) -> None:
+        assert conn.operator_id is not None
+        last = await self._db(self.store.last_seq)
+        if f.seq < 0 or f.seq > last:
+            conn.send(Error(code=ErrorCode.INVALID_FRAME, text=f"ack seq {f.seq} is not an event of this hub"))
+            return
+        await self._db(self.store.ack, conn.operator_id, f.seq)
 
     async def _history(self, conn: Conn, f: History) -> dict[str, Any]:
         page = await self._db(self.store.history, f.conversation_id, f.before_id, f.limit)

@@ -163,10 +163,20 @@ class SignOut(_Frame, tag="sign_out"):
 
 
 class Sync(_Frame, tag="sync"):
-    """Ask for the current state: open conversations (mine + queue) and the team."""
+    """Ask for the current state: open conversations (mine + queue) and the team.
+    With ``last_seq`` and the ``epoch`` it belongs to, the hub may answer with the
+    missed events instead (``recovered: true``, docs/protocol.md "Resume")."""
 
     txn_id: str
     last_seq: int | None = None
+    epoch: str = ""
+
+
+class Ack(_Frame, tag="ack"):
+    """Cumulative acknowledgement of must-deliver events: "I have applied every event
+    sent to me up to ``seq``". No txn_id and no answer: it is idempotent."""
+
+    seq: int
 
 
 class History(_Frame, tag="history"):
@@ -248,16 +258,20 @@ class Viewing(_Frame, tag="viewing"):
 class ConversationUpdated(_Frame, tag="conversation_updated"):
     seq: int
     conversation: ConversationInfo
+    # True on a must-deliver event for this recipient: answer with ``ack``.
+    must_ack: bool = False
 
 
 class MessageCreated(_Frame, tag="message_created"):
     seq: int
     message: MessageInfo
+    must_ack: bool = False
 
 
 class OperatorUpdated(_Frame, tag="operator_updated"):
     seq: int
     operator: OperatorInfo
+    must_ack: bool = False
 
 
 class ConversationOffered(_Frame, tag="conversation_offered"):
@@ -267,6 +281,7 @@ class ConversationOffered(_Frame, tag="conversation_offered"):
     operator_id: int
     expires_at: datetime
     conversation: ConversationInfo
+    must_ack: bool = False
 
 
 class OfferExpired(_Frame, tag="offer_expired"):
@@ -275,6 +290,7 @@ class OfferExpired(_Frame, tag="offer_expired"):
     seq: int
     operator_id: int
     conversation_id: int
+    must_ack: bool = False
 
 
 class SlaBreached(_Frame, tag="sla_breached"):
@@ -283,11 +299,13 @@ class SlaBreached(_Frame, tag="sla_breached"):
     kind: SlaKind
     due_at: datetime
     queue_id: int | None = None
+    must_ack: bool = False
 
 
 class QueuesUpdated(_Frame, tag="queues_updated"):
     seq: int
     queues: list[QueueInfo]
+    must_ack: bool = False
 
 
 class TypingEvent(_Frame, tag="typing_event"):
@@ -362,7 +380,9 @@ OperatorCommand = (
     | Transfer
     | SetState
 )
-OperatorEphemeral = Typing | Viewing
+# Frames an operator sends that are not commands (no txn_id, no answer): the cumulative
+# ack of must-deliver events, and the ephemeral typing/viewing signals.
+OperatorNotice = Ack | Typing | Viewing
 OperatorEvent = (
     ConversationUpdated
     | MessageCreated
@@ -375,7 +395,7 @@ OperatorEvent = (
 CustomerCommand = CustomerSend
 
 # What a hub reads on each endpoint, and what a client reads back.
-OperatorInbound = Hello | OperatorCommand | OperatorEphemeral
+OperatorInbound = Hello | OperatorCommand | OperatorNotice
 OperatorOutbound = Welcome | Result | Error | OperatorEvent | TypingEvent | ViewingEvent
 CustomerInbound = CustomerHello | CustomerSend | CustomerTyping
 CustomerOutbound = CustomerWelcome | Result | Error | MessageCreated | OperatorTyping

@@ -221,3 +221,16 @@ class SlaBreach(Base):
     target_s: Mapped[int] = mapped_column(Integer)
     due_at: Mapped[datetime]
     recorded_at: Mapped[datetime]
+class Delivery(Base):
+    """A must-deliver event not yet acknowledged by its recipient (docs/protocol.md,
+    "Acknowledged deliveries"). The row is deleted when the operator's cumulative
+    ``ack`` reaches ``seq``; until then the hub re-sends the event."""
+
+    __tablename__ = "deliveries"
+    operator_id: Mapped[int] = mapped_column(
+        ForeignKey("operators.id", ondelete="CASCADE"), primary_key=True
+    )
+    seq: Mapped[int] = mapped_column(ForeignKey("events.seq", ondelete="CASCADE"), primary_key=True)
+    created_at: Mapped[datetime]
+    last_sent_at: Mapped[datetime]
+    attempts: Mapped[int] = mapped_column(Integer, default=1)

@@ -50,6 +50,7 @@ from app.storage.models import (
     Conversation,
     Customer,
     CustomerIdentity,
+    Delivery,
     Event,
     HubMeta,
     Message,
@@ -85,6 +86,8 @@ class Outcome(Generic[T]):
     value: T
     events: list[OperatorEvent] = field(default_factory=list)
     customer_messages: list[tuple[int, MessageInfo]] = field(default_factory=list)
+    # (operator id, seq): must-deliver events written to ``deliveries`` in this transaction
+    deliveries: list[tuple[int, int]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -107,6 +110,17 @@ class SyncState:
     conversations: list[ConversationInfo]
     operators: list[OperatorInfo]
     queues: list[QueueInfo] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Replay:
+    """What a resuming operator missed: the events after its ``last_seq`` (None when the
+    gap is larger than the cap), the log's current ``seq``, and the seqs of its
+    unacknowledged must-deliver events."""
+
+    seq: int
+    events: list[OperatorEvent] | None
+    pending: frozenset[int]
 
 
 @dataclass(frozen=True)
@@ -340,8 +354,9 @@ def _emit_frame(s: OrmSession, out: list[OperatorEvent], event: OperatorEvent) -
     return event
 
 
-def _emit(s: OrmSession, out: list[OperatorEvent], kind: str, payload: msgspec.Struct) -> None:
-    """Append one event to the log (same transaction as the change) and to ``out``."""
+def _emit(s: OrmSession, out: list[OperatorEvent], kind: str, payload: msgspec.Struct) -> int:
+    """Append one event to the log (same transaction as the change) and to ``out``;
+    its seq."""
     row = Event(kind=kind, payload=msgspec.json.encode(payload).decode(), created_at=utcnow())
     s.add(row)
     s.flush()
@@ -356,6 +371,47 @@ def _emit(s: OrmSession, out: list[OperatorEvent], kind: str, payload: msgspec.S
     else:  # pragma: no cover - programming error
         raise TypeError(f"no event for {type(payload).__name__}")
     out.append(event)
+    return seq
+
+
+def _must_deliver(s: OrmSession, out: list[tuple[int, int]], operator_id: int, seq: int) -> None:
+    """Mark event ``seq`` as must-deliver to ``operator_id`` (same transaction): the hub
+    sends it with ``must_ack`` and re-sends it until the operator acknowledges it.
+    Routing/transfer code calls this for every offer, assignment and transfer."""
+    now = utcnow()
+    s.add(Delivery(operator_id=operator_id, seq=seq, created_at=now, last_sent_at=now, attempts=1))
+    out.append((operator_id, seq))
+
+
+_EVENT_PAYLOADS: dict[str, type[msgspec.Struct]] = {
+    "conversation_updated": ConversationInfo,
+    "message_created": MessageInfo,
+    "operator_updated": OperatorInfo,
+}
+
+
+# Event kinds whose log row holds the whole frame (seq included), not just a payload.
+_WHOLE_FRAMES: dict[str, type[msgspec.Struct]] = {
+    "conversation_offered": ConversationOffered,
+    "offer_expired": OfferExpired,
+    "sla_breached": SlaBreached,
+    "queues_updated": QueuesUpdated,
+}
+
+
+def decode_event(seq: int, kind: str, payload: str) -> OperatorEvent:
+    """An event frame from its ``events`` row."""
+    frame_type = _WHOLE_FRAMES.get(kind)
+    if frame_type is not None:
+        frame: OperatorEvent = msgspec.json.decode(payload, type=frame_type)  # type: ignore[assignment]
+        return msgspec.structs.replace(frame, seq=seq)
+    value = msgspec.json.decode(payload, type=_EVENT_PAYLOADS[kind])
+    if isinstance(value, ConversationInfo):
+        return ConversationUpdated(seq=seq, conversation=value)
+    if isinstance(value, MessageInfo):
+        return MessageCreated(seq=seq, message=value)
+    assert isinstance(value, OperatorInfo)
+    return OperatorUpdated(seq=seq, operator=value)
 
 
 class Store:
@@ -392,6 +448,69 @@ class Store:
                 .limit(limit)
             )
             return [(seq_, kind, payload) for seq_, kind, payload in rows]
+
+    def replay(self, operator_id: int, last_seq: int, cap: int) -> Replay:
+        """The events after ``last_seq`` if there are at most ``cap`` of them, else None
+        (the client must reload). One read transaction, so ``seq`` matches the events."""
+        with self._sessions.begin() as s:
+            seq = int(s.scalar(select(func.max(Event.seq))) or 0)
+            pending = frozenset(
+                s.scalars(select(Delivery.seq).where(Delivery.operator_id == operator_id))
+            )
+            if last_seq > seq or seq - last_seq > cap:
+                return Replay(seq, None, pending)
+            rows = s.execute(
+                select(Event.seq, Event.kind, Event.payload).where(Event.seq > last_seq).order_by(Event.seq)
+            )
+            return Replay(seq, [decode_event(q, k, p) for q, k, p in rows], pending)
+
+    def due_deliveries(
+        self, operator_ids: Sequence[int], sent_before: datetime | None = None, max_seq: int | None = None
+    ) -> list[tuple[int, OperatorEvent]]:
+        """Unacknowledged must-deliver events of these operators (last sent before
+        ``sent_before``, up to ``max_seq``; else all), oldest first, as (operator id,
+        event); marks them sent now."""
+        if not operator_ids:
+            return []
+        with self._sessions.begin() as s:
+            q = select(Delivery).where(Delivery.operator_id.in_(list(operator_ids)))
+            if sent_before is not None:
+                q = q.where(Delivery.last_sent_at < sent_before)
+            if max_seq is not None:
+                q = q.where(Delivery.seq <= max_seq)
+            rows = list(s.scalars(q.order_by(Delivery.seq)))
+            if not rows:
+                return []
+            events = {
+                q_: decode_event(q_, k, p)
+                for q_, k, p in s.execute(
+                    select(Event.seq, Event.kind, Event.payload).where(Event.seq.in_({r.seq for r in rows}))
+                )
+            }
+            now = utcnow()
+            for r in rows:
+                r.last_sent_at = now
+                r.attempts += 1
+            return [(r.operator_id, events[r.seq]) for r in rows if r.seq in events]
+
+    def ack(self, operator_id: int, seq: int) -> int:
+        """Cumulative acknowledgement: forget this operator's deliveries up to ``seq``;
+        how many were forgotten."""
+        with self._sessions.begin() as s:
+            rows = list(
+                s.scalars(select(Delivery).where(Delivery.operator_id == operator_id, Delivery.seq <= seq))
+            )
+            for r in rows:
+                s.delete(r)
+            return len(rows)
+
+    def pending_deliveries(self, operator_id: int) -> list[int]:
+        with self._sessions() as s:
+            return list(
+                s.scalars(
+                    select(Delivery.seq).where(Delivery.operator_id == operator_id).order_by(Delivery.seq)
+                )
+            )
 
     # ------------------------------------------------------------------ operators and sessions
 
@@ -809,6 +928,7 @@ class Store:
         """Assign queued conversations (oldest first) with routing v0 while someone is
         free. Returns the (conversation id, operator id) pairs."""
         events: list[OperatorEvent] = []
+        deliveries: list[tuple[int, int]] = []
         assigned: list[tuple[int, int]] = []
         with self._sessions.begin() as s:
             queued = list(
@@ -835,10 +955,11 @@ class Store:
                 self._assign(s, c, op, utcnow())
                 active[chosen] += 1
                 s.flush()
-                _emit(s, events, "conversation_updated", load.conversation(c))
+                seq = _emit(s, events, "conversation_updated", load.conversation(c))
+                _must_deliver(s, deliveries, chosen, seq)
                 _emit(s, events, "operator_updated", load.operator(op, active[chosen]))
                 assigned.append((c.id, chosen))
-        return Outcome(assigned, events)
+        return Outcome(assigned, events, deliveries=deliveries)
 
     # ------------------------------------------------------------------ routing v1: lines and offers
 
@@ -847,6 +968,7 @@ class Store:
         line (VIP first, then longest waiting), by the line's strategy. Pending offers
         count against capacity. Manual-pick lines offer nothing."""
         events: list[OperatorEvent] = []
+        deliveries: list[tuple[int, int]] = []
         offers: list[Offer] = []
         with self._sessions.begin() as s:
             queues = {q.id: q for q in s.scalars(select(Queue).order_by(Queue.id))}
@@ -902,13 +1024,14 @@ class Store:
                 load[chosen] += 1
                 s.flush()
                 info = loader.conversation(c)
-                _emit_frame(
+                offered = _emit_frame(
                     s,
                     events,
                     ConversationOffered(seq=0, operator_id=chosen, expires_at=expires, conversation=info),
                 )
+                _must_deliver(s, deliveries, chosen, offered.seq)
                 offers.append(Offer(c.id, chosen, expires))
-        return Outcome(offers, events)
+        return Outcome(offers, events, deliveries=deliveries)
 
     def accept_offer(self, operator_id: int, conversation_id: int) -> Outcome[ConversationInfo]:
         events: list[OperatorEvent] = []
@@ -1110,6 +1233,7 @@ class Store:
         if (to_operator is None) == (to_queue is None):
             raise ValueError("give exactly one of operator_id and queue_id")
         events: list[OperatorEvent] = []
+        deliveries: list[tuple[int, int]] = []
         sender = f"op:{operator_id}"
         with self._sessions.begin() as s:
             load = _Loader(s)
@@ -1157,12 +1281,14 @@ class Store:
             if note_msg is not None:
                 _emit(s, events, "message_created", load.message(note_msg, c.customer_id))
             info = load.conversation(c)
-            _emit(s, events, "conversation_updated", info)
+            seq = _emit(s, events, "conversation_updated", info)
+            if to_operator is not None:
+                _must_deliver(s, deliveries, to_operator, seq)  # the receiver must not miss it
             for op_id in {previous, to_operator} - {None}:
                 op = s.get(Operator, op_id)
                 if op is not None:
                     _emit(s, events, "operator_updated", load.operator(op))
-        return Outcome(info, events)
+        return Outcome(info, events, deliveries=deliveries)
 
     def set_state(
         self, operator_id: int, conversation_id: int, state: str, snoozed_until: datetime | None, now: datetime

@@ -135,6 +135,10 @@ New customer chats appear there as they arrive; the ones assigned to you are und
         <source>⚠ Also viewing: %1</source>
         <translation>⚠ Также смотрит: %1</translation>
     </message>
+    <message>
+        <source>Click to send it again</source>
+        <translation>Нажмите, чтобы отправить ещё раз</translation>
+    </message>
 </context>
 <context>
     <name>CustomerCard</name>
@@ -196,6 +200,14 @@ New customer chats appear there as they arrive; the ones assigned to you are und
     <message>
         <source>Web chat</source>
         <translation>Веб-чат</translation>
+    </message>
+    <message>
+        <source>Not sent: %1</source>
+        <translation>Не отправлено: %1</translation>
+    </message>
+    <message>
+        <source>Sending: %1</source>
+        <translation>Отправляется: %1</translation>
     </message>
     <message>
         <source>No messages yet</source>
@@ -348,6 +360,14 @@ While you are Online, new chats are given to you automatically; you can also tak
         <translation>● Нет подключения</translation>
     </message>
     <message>
+        <source>● Offline since %1 · 1 message waiting</source>
+        <translation>● Нет связи с %1 · ждёт отправки: 1</translation>
+    </message>
+    <message>
+        <source>● Offline since %1 · %2 messages waiting</source>
+        <translation>● Нет связи с %1 · ждут отправки: %2</translation>
+    </message>
+    <message>
         <source>● Offline since %1, reconnecting…</source>
         <translation>● Нет связи с %1, переподключение…</translation>
     </message>
@@ -366,6 +386,14 @@ While you are Online, new chats are given to you automatically; you can also tak
 </context>
 <context>
     <name>MessageDelegate</name>
+    <message>
+        <source>Not sent — resend</source>
+        <translation>Не отправлено — отправить снова</translation>
+    </message>
+    <message>
+        <source>Sending…</source>
+        <translation>Отправляется…</translation>
+    </message>
     <message>
         <source>Customer</source>
         <translation>Клиент</translation>
@@ -427,6 +455,10 @@ While you are Online, new chats are given to you automatically; you can also tak
     <message>
         <source>The message was not sent</source>
         <translation>Сообщение не отправлено</translation>
+    </message>
+    <message>
+        <source>the hub could not be reached for 5 minutes</source>
+        <translation>хаб был недоступен 5 минут</translation>
     </message>
     <message>
         <source>The note was not saved</source>

@@ -135,6 +135,10 @@ New customer chats appear there as they arrive; the ones assigned to you are und
         <source>⚠ Also viewing: %1</source>
         <translation>⚠ Також переглядає: %1</translation>
     </message>
+    <message>
+        <source>Click to send it again</source>
+        <translation>Натисніть, щоб надіслати ще раз</translation>
+    </message>
 </context>
 <context>
     <name>CustomerCard</name>
@@ -196,6 +200,14 @@ New customer chats appear there as they arrive; the ones assigned to you are und
     <message>
         <source>Web chat</source>
         <translation>Вебчат</translation>
+    </message>
+    <message>
+        <source>Not sent: %1</source>
+        <translation>Не надіслано: %1</translation>
+    </message>
+    <message>
+        <source>Sending: %1</source>
+        <translation>Надсилається: %1</translation>
     </message>
     <message>
         <source>No messages yet</source>
@@ -348,6 +360,14 @@ While you are Online, new chats are given to you automatically; you can also tak
         <translation>● Немає підключення</translation>
     </message>
     <message>
+        <source>● Offline since %1 · 1 message waiting</source>
+        <translation>● Немає зв’язку з %1 · чекає на надсилання: 1</translation>
+    </message>
+    <message>
+        <source>● Offline since %1 · %2 messages waiting</source>
+        <translation>● Немає зв’язку з %1 · чекають на надсилання: %2</translation>
+    </message>
+    <message>
         <source>● Offline since %1, reconnecting…</source>
         <translation>● Немає зв&apos;язку з %1, перепідключення…</translation>
     </message>
@@ -366,6 +386,14 @@ While you are Online, new chats are given to you automatically; you can also tak
 </context>
 <context>
     <name>MessageDelegate</name>
+    <message>
+        <source>Not sent — resend</source>
+        <translation>Не надіслано — надіслати знову</translation>
+    </message>
+    <message>
+        <source>Sending…</source>
+        <translation>Надсилається…</translation>
+    </message>
     <message>
         <source>Customer</source>
         <translation>Клієнт</translation>
@@ -427,6 +455,10 @@ While you are Online, new chats are given to you automatically; you can also tak
     <message>
         <source>The message was not sent</source>
         <translation>Повідомлення не надіслано</translation>
+    </message>
+    <message>
+        <source>the hub could not be reached for 5 minutes</source>
+        <translation>хаб був недоступний 5 хвилин</translation>
     </message>
     <message>
         <source>The note was not saved</source>

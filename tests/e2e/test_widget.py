@@ -162,3 +162,49 @@ def test_phone_width_long_words_do_not_overflow(hub: Any, new_page: Any) -> None
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     box = page.locator("#send").bounding_box()
     assert box is not None and box["x"] + box["width"] <= 360
+
+
+def test_dropped_link_brings_missed_replies_once_and_sends_the_typed_message_once(
+    hub: Any, new_page: Any, operator: OperatorThread
+) -> None:
+    """The visitor's Wi-Fi drops (the hub stays up): replies written meanwhile arrive after
+    the reconnect, each once, next to what was already shown; a message typed meanwhile is
+    stored once."""
+    link = {"up": True}
+    live: list[Any] = []
+
+    def route(ws: Any) -> None:
+        if not link["up"]:
+            ws.close(code=4000, reason="no network")  # a retry code: the widget keeps trying
+            return
+        ws.connect_to_server()
+        live.append(ws)
+
+    bp = new_page()
+    page = bp.page
+    page.route_web_socket(re.compile(r"/ws/customer"), route)
+    page.goto(hub.http_url + "/")
+    expect(page.locator("#status")).to_have_attribute("data-state", "connected")
+    _send(page, "my parcel is late")
+    first = operator.wait_customer_message("my parcel is late")
+    operator.reply(first.conversation_id, "let me check")
+    expect(page.locator(".msg .text")).to_have_text(["my parcel is late", "let me check"])
+
+    link["up"] = False
+    for ws in live:
+        ws.close(code=4000, reason="no network")
+    expect(page.locator("#status")).to_have_attribute("data-state", "reconnecting")
+    operator.reply(first.conversation_id, "found it: it ships today")
+    operator.reply(first.conversation_id, "tracking number follows")
+    _send(page, "thanks, waiting")
+    expect(page.locator('.msg.pending[data-author="customer"]')).to_have_count(1)
+
+    link["up"] = True
+    expect(page.locator("#status")).to_have_attribute("data-state", "connected", timeout=30_000)
+    expect(page.locator(".msg.pending")).to_have_count(0)
+    expect(page.locator(".msg .text")).to_have_text(
+        ["my parcel is late", "let me check", "found it: it ships today", "tracking number follows",
+         "thanks, waiting"]
+    )
+    texts = [m["text"] for m in operator.history(first.conversation_id)]
+    assert texts.count("thanks, waiting") == 1, texts

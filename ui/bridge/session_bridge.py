@@ -14,6 +14,7 @@ from PySide6.QtCore import QObject, Signal
 from qasync import asyncSlot
 
 from app.client.connection import CommandFailed, ConnectionLost, HubUnreachable
+from app.client.outbox import TIMED_OUT, OutboxItem
 from app.client.session import LinkChange, OperatorSession
 from app.protocol.messages import (
     ConversationInfo,
@@ -36,7 +37,8 @@ class SessionBridge(QObject):
     logged_in = Signal(object)  # OperatorInfo
     login_failed = Signal(str, str)  # kind: "auth" | "unreachable", human text
     history_loaded = Signal(int)  # conversation id
-    message_sent = Signal(object)  # MessageInfo
+    message_sent = Signal(object)  # OutboxItem: the reply is queued (shown as pending)
+    outbox_changed = Signal(object)  # OutboxItem: pending -> sent / failed (not sent)
     command_failed = Signal(str)  # human text
     signed_out = Signal()
     offers_changed = Signal()
@@ -60,6 +62,8 @@ class SessionBridge(QObject):
         session.typing_changed.connect(self.typing_changed.emit)
         session.viewers_changed.connect(self.viewers_changed.emit)
         session.queues_changed.connect(lambda _v: self.queues_changed.emit())
+        session.outbox_changed.connect(self.outbox_changed.emit)
+        session.outbox_changed.connect(self._on_outbox_changed)
 
     # ------------------------------------------------------------------ queries (no I/O)
 
@@ -82,6 +86,13 @@ class SessionBridge(QObject):
     @property
     def link(self) -> LinkChange:
         return self.session.link
+
+    def outbox_of(self, conversation_id: int) -> list[OutboxItem]:
+        return self.session.outbox_of(conversation_id)
+
+    @property
+    def waiting_count(self) -> int:
+        return self.session.waiting_count
 
     # ------------------------------------------------------------------ intents
 
@@ -113,14 +124,30 @@ class SessionBridge(QObject):
         self.logged_in.emit(me)
         return True
 
-    @asyncSlot(int, str)
-    async def send_message(self, conversation_id: int, text: str) -> None:
+    def send_message(self, conversation_id: int, text: str) -> None:
+        """Queue the reply in the outbox: it shows at once as pending and is sent when
+        the link is up (also when it is down right now)."""
         try:
-            msg = await self.session.send_message(conversation_id, text)
-        except (CommandFailed, ConnectionLost) as exc:
+            item = self.session.send(conversation_id, text)
+        except CommandFailed as exc:
             self.command_failed.emit(self._failure_text(exc, self.tr("The message was not sent")))
         else:
-            self.message_sent.emit(msg)
+            self.message_sent.emit(item)
+
+    def _on_outbox_changed(self, item: OutboxItem) -> None:
+        if item.state == "failed":
+            self.command_failed.emit(self.not_sent_text(item))
+
+    def not_sent_text(self, item: OutboxItem) -> str:
+        """Why a reply is "not sent", for the status bar and the bubble's tooltip."""
+        if item.error == TIMED_OUT:
+            why = self.tr("the hub could not be reached for 5 minutes")
+            return f"{self.tr('The message was not sent')}: {why}"
+        return self._failure_text(CommandFailed(item.error, item.error), self.tr("The message was not sent"))
+
+    def resend(self, txn_id: str) -> None:
+        """A "not sent" reply: try again (same txn_id, so it is never stored twice)."""
+        self.session.resend(txn_id)
 
     @asyncSlot(int, str)
     async def send_note(self, conversation_id: int, text: str) -> None:

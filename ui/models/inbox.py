@@ -13,11 +13,13 @@ from PySide6.QtCore import (
     Qt,
 )
 
+from app.client.outbox import OutboxItem
 from app.domain.sla import Level, level
 from app.protocol.messages import ConversationInfo
 
 ConversationRole = Qt.ItemDataRole.UserRole + 1
 SortKeyRole = Qt.ItemDataRole.UserRole + 2
+UnsentRole = Qt.ItemDataRole.UserRole + 3  # OutboxItem: newest reply not sent yet, else None
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -29,6 +31,7 @@ class InboxModel(QAbstractListModel):
         super().__init__(parent)
         self._rows: list[ConversationInfo] = []
         self._row_of: dict[int, int] = {}
+        self._unsent: dict[int, OutboxItem] = {}  # conversation id -> newest unsent reply
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self._rows)
@@ -41,6 +44,8 @@ class InboxModel(QAbstractListModel):
             return conv.customer.name
         if role == ConversationRole:
             return conv
+        if role == UnsentRole:
+            return self._unsent.get(conv.id)
         if role == SortKeyRole:
             # Least SLA time left first (VIP first among equals), then longest waiting;
             # conversations nobody waits on after them, newest activity first.
@@ -77,6 +82,18 @@ class InboxModel(QAbstractListModel):
             self.endInsertRows()
         else:
             self._rows[row] = conv
+            idx = self.index(row)
+            self.dataChanged.emit(idx, idx)
+
+    def set_unsent(self, conversation_id: int, item: OutboxItem | None) -> None:
+        """The newest reply of the conversation still in the outbox (preview), or None."""
+        if item is None:
+            if self._unsent.pop(conversation_id, None) is None:
+                return
+        else:
+            self._unsent[conversation_id] = item
+        row = self._row_of.get(conversation_id)
+        if row is not None:
             idx = self.index(row)
             self.dataChanged.emit(idx, idx)
 

@@ -33,9 +33,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.client.outbox import OutboxItem
 from app.protocol.messages import MAX_TEXT_CHARS, ConversationInfo, MessageInfo
 from ui import theme
-from ui.models.messages import MessageRole, MessagesModel
+from ui.models.messages import MessageRole, MessagesModel, OutboxRole
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -78,7 +79,14 @@ class MessageDelegate(QStyledItemDelegate):
         doc = self.document_for(index)
         meta_h = QFontMetrics(self._meta_font()).height()
         h = doc.size().height() + 2 * PAD + meta_h + META_GAP + GAP * 2
+        if index.data(OutboxRole) is not None:
+            h += meta_h + META_GAP  # the state line under the bubble
         return QSize(self.view.viewport().width(), int(h))
+
+    def state_text(self, item: OutboxItem) -> str:
+        if item.state == "failed":
+            return self.tr("Not sent — resend")
+        return self.tr("Sending…")
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: Index) -> None:
         msg: MessageInfo | None = index.data(MessageRole)
@@ -117,6 +125,9 @@ class MessageDelegate(QStyledItemDelegate):
         btop = top + mfm.height() + META_GAP
         bubble = QRectF(left, btop, bubble_w, bubble_h)
         painter.setPen(Qt.PenStyle.NoPen)
+        item: OutboxItem | None = index.data(OutboxRole)
+        if item is not None:
+            painter.setOpacity(0.7)  # not on the hub yet: a paler bubble
         if msg.internal:
             painter.setPen(c.note_border)
             painter.setBrush(c.note_bubble)
@@ -125,6 +136,19 @@ class MessageDelegate(QStyledItemDelegate):
         else:
             painter.setBrush(c.operator_bubble if mine else c.customer_bubble)
         painter.drawRoundedRect(bubble, 4 if msg.internal else 10, 4 if msg.internal else 10)
+        if item is not None:
+            # an unsent reply: its state under the bubble, in red with the action when it failed
+            painter.setOpacity(1.0)
+            painter.setFont(meta_font)
+            painter.setPen(c.bad if item.state == "failed" else c.muted)
+            state = self.state_text(item)
+            sw = mfm.horizontalAdvance(state) + 2
+            painter.drawText(
+                QRectF(rect.right() - 16 - sw, btop + bubble_h + META_GAP, sw, mfm.height()),
+                Qt.AlignmentFlag.AlignRight,
+                state,
+            )
+            painter.setOpacity(0.85)
         painter.translate(left + PAD, btop + PAD)
         color = c.operator_text if mine else (c.system_text if msg.author == "system" else pal.text().color())
         if msg.internal:
@@ -161,6 +185,7 @@ def bubble_kind(msg: MessageInfo) -> str:
 class ConversationPane(QWidget):
     send_requested = Signal(int, str)
     note_requested = Signal(int, str)
+    resend_requested = Signal(str)  # txn_id of a "not sent" reply
     take_requested = Signal(int)
     resolve_requested = Signal(int)
     transfer_requested = Signal(int)
@@ -241,6 +266,9 @@ class ConversationPane(QWidget):
         self.list.setFrameShape(QFrame.Shape.NoFrame)
         self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.list.setWordWrap(True)
+        self.list.setMouseTracking(True)
+        self.list.clicked.connect(self._message_clicked)
+        self.list.entered.connect(self._message_hovered)
         lay.addWidget(self.list, 1)
         self.typing_label = QLabel(page)
         self.typing_label.setObjectName("typing")
@@ -475,8 +503,22 @@ class ConversationPane(QWidget):
         if self.conversation is not None:
             self.state_requested.emit(self.conversation.id, state, until)
 
-    def message_sent(self, msg: MessageInfo) -> None:
-        """The hub took the message: clear the composer (only if it still holds that text)."""
+    def _message_clicked(self, index: QModelIndex) -> None:
+        item: OutboxItem | None = index.data(OutboxRole)
+        if item is not None and item.state == "failed":
+            self.resend_requested.emit(item.txn_id)
+
+    def _message_hovered(self, index: QModelIndex) -> None:
+        item: OutboxItem | None = index.data(OutboxRole)
+        failed = item is not None and item.state == "failed"
+        self.list.viewport().setCursor(
+            Qt.CursorShape.PointingHandCursor if failed else Qt.CursorShape.ArrowCursor
+        )
+        self.list.setToolTip(self.tr("Click to send it again") if failed else "")
+
+    def message_sent(self, msg: MessageInfo | OutboxItem) -> None:
+        """The reply is queued (it shows as pending): clear the composer (only if it
+        still holds that text)."""
         if self.conversation is not None and msg.conversation_id == self.conversation.id:
             if self.composer.toPlainText().strip() == msg.text:
                 self.composer.clear()

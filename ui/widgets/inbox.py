@@ -8,9 +8,10 @@ from PySide6.QtCore import QCoreApplication, QModelIndex, QPersistentModelIndex,
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPaintEvent
 from PySide6.QtWidgets import QListView, QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
 
+from app.client.outbox import OutboxItem
 from app.protocol.messages import ConversationInfo
 from ui import theme
-from ui.models.inbox import ConversationRole, sla_left, waited_seconds
+from ui.models.inbox import ConversationRole, UnsentRole, sla_left, waited_seconds
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -136,7 +137,16 @@ class InboxDelegate(QStyledItemDelegate):
         painter.setFont(body_font)
         bfm2 = QFontMetrics(body_font)
         last = conv.last_message
-        if last is None:
+        unsent: OutboxItem | None = index.data(UnsentRole)
+        preview_color = text_color if selected else c.muted
+        if unsent is not None:
+            if unsent.state == "failed":
+                label = QCoreApplication.translate("Inbox", "Not sent: %1")
+                preview_color = text_color if selected else c.bad
+            else:
+                label = QCoreApplication.translate("Inbox", "Sending: %1")
+            preview = label.replace("%1", unsent.text)
+        elif last is None:
             preview = QCoreApplication.translate("Inbox", "No messages yet")
         elif last.author == "operator":
             preview = QCoreApplication.translate("Inbox", "You: %1").replace("%1", last.text)
@@ -144,13 +154,13 @@ class InboxDelegate(QStyledItemDelegate):
                 preview = f"{last.author_name}: {last.text}"
         else:
             preview = last.text
-        if last is not None and last.internal:
+        if unsent is None and last is not None and last.internal:
             preview = QCoreApplication.translate("Inbox", "Note: %1").replace("%1", last.text)
         preview = " ".join(preview.split())
         state = state_text(conv)
         if state:
             preview = f"{state} · {preview}"
-        painter.setPen(text_color if selected else c.muted)
+        painter.setPen(preview_color)
         painter.drawText(QRect(x, y + fm.height() + 6, w, bfm2.height()), Qt.AlignmentFlag.AlignLeft,
                          bfm2.elidedText(preview, Qt.TextElideMode.ElideRight, w))
         painter.restore()

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.client.outbox import OutboxItem
 from app.client.session import LinkChange
 from app.client.settings import Settings
 from app.protocol.messages import ConversationInfo, MessageInfo, OfferExpired, OperatorInfo, TypingEvent, ViewingEvent
@@ -141,6 +142,7 @@ class MainWindow(QMainWindow):
         bridge.link_changed.connect(self.on_link_changed)
         bridge.history_loaded.connect(self.on_history_loaded)
         bridge.message_sent.connect(self.pane.message_sent)
+        bridge.outbox_changed.connect(self.on_outbox_changed)
         bridge.command_failed.connect(self.on_command_failed)
         bridge.offers_changed.connect(self.on_offers_changed)
         bridge.offer_expired.connect(self.on_offer_expired)
@@ -155,6 +157,7 @@ class MainWindow(QMainWindow):
         self.pane.typing_changed.connect(bridge.typing)
         # ---- wiring: view -> bridge
         self.pane.send_requested.connect(bridge.send_message)
+        self.pane.resend_requested.connect(bridge.resend)
         self.pane.take_requested.connect(bridge.take)
         self.pane.resolve_requested.connect(bridge.resolve)
         self.status_box.activated.connect(self._status_chosen)
@@ -269,6 +272,9 @@ class MainWindow(QMainWindow):
             proxy.set_me(me.id if me else None)
         self.pane.me_id = me.id if me else None
         self.inbox.reset(self.bridge.conversations())
+        for conv in self.bridge.conversations():
+            unsent = self.bridge.outbox_of(conv.id)
+            self.inbox.set_unsent(conv.id, unsent[-1] if unsent else None)
         self._update_me()
         self._update_team()
         self.on_offers_changed()
@@ -298,7 +304,20 @@ class MainWindow(QMainWindow):
 
     def on_history_loaded(self, conversation_id: int) -> None:
         if conversation_id == self.current_id:
-            self.messages.show(conversation_id, self.bridge.messages(conversation_id))
+            self._show_messages(conversation_id)
+
+    def _show_messages(self, conversation_id: int) -> None:
+        me = self.bridge.me
+        self.messages.author_name = me.display_name if me else ""
+        self.messages.show(
+            conversation_id, self.bridge.messages(conversation_id), self.bridge.outbox_of(conversation_id)
+        )
+
+    def on_outbox_changed(self, item: OutboxItem) -> None:
+        self.messages.update_outbox(item)
+        unsent = self.bridge.outbox_of(item.conversation_id)
+        self.inbox.set_unsent(item.conversation_id, unsent[-1] if unsent else None)
+        self.on_link_changed(self.bridge.link)
 
     def on_link_changed(self, link: LinkChange) -> None:
         c = theme.colors()
@@ -309,8 +328,7 @@ class MainWindow(QMainWindow):
             text, color = self.tr("● Not connected"), c.muted
             self._link_tick.stop()
         elif link.state == "reconnecting":
-            since = link.since.astimezone().strftime("%H:%M") if link.since else ""
-            text, color = self.tr("● Offline since %1, reconnecting…").replace("%1", since), c.bad
+            text, color = self.offline_text(link), c.bad
             self._link_tick.start()
         elif link.state == "connecting":
             text, color = self.tr("● Connecting…"), c.warn
@@ -387,6 +405,19 @@ class MainWindow(QMainWindow):
         dialog.finished.connect(done)
         dialog.open()
         return dialog
+    def offline_text(self, link: LinkChange) -> str:
+        """"● Offline since 14:02 · 3 messages waiting" (the count only when there are some)."""
+        since = link.since.astimezone().strftime("%H:%M") if link.since else ""
+        waiting = self.bridge.waiting_count
+        if waiting == 1:
+            return self.tr("● Offline since %1 · 1 message waiting").replace("%1", since)
+        if waiting > 1:
+            return (
+                self.tr("● Offline since %1 · %2 messages waiting")
+                .replace("%1", since)
+                .replace("%2", str(waiting))
+            )
+        return self.tr("● Offline since %1, reconnecting…").replace("%1", since)
 
     def on_command_failed(self, text: str) -> None:
         self.statusBar().showMessage(text, 8000)
@@ -416,8 +447,7 @@ class MainWindow(QMainWindow):
             self.bridge.viewing(conversation_id)
         self.current_id = conversation_id
         self._show(conv)
-        cached = self.bridge.messages(conversation_id)
-        self.messages.show(conversation_id, cached)
+        self._show_messages(conversation_id)
         self.bridge.open_conversation(conversation_id)
         self.pane.composer.setFocus()
 

@@ -1,8 +1,8 @@
 """routing v1: queues (lines) and members, offers, conversation states, internal notes,
 VIP customers, SLA breaches, operator status "busy"
 
-Revision ID: 0002_routing
-Revises: 0001
+Revision ID: 0003_routing
+Revises: 0002
 Create Date: 2026-11-23 07:58:39.296054
 """
 
@@ -14,8 +14,8 @@ from alembic import op
 import app.storage.models
 
 
-revision: str = '0002_routing'
-down_revision: str | None = '0001'
+revision: str = '0003_routing'
+down_revision: str | None = '0002'
 branch_labels: str | None = None
 depends_on: str | None = None
 
