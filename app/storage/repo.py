@@ -823,6 +823,16 @@ class Store:
                 return None
             return self._visitor_state(s, ident.customer_id)
 
+    def visitor_customer(self, channel: str, external_id_hash: str) -> int | None:
+        """The customer id behind a visitor token (cheap: read before the state, so the
+        connection is registered for pushes before the state is read)."""
+        with self._sessions() as s:
+            return s.scalar(
+                select(CustomerIdentity.customer_id).where(
+                    CustomerIdentity.channel == channel, CustomerIdentity.external_id_hash == external_id_hash
+                )
+            )
+
     def create_visitor(self, channel: str, external_id_hash: str, name: str, locale: str) -> VisitorState:
         with self._sessions.begin() as s:
             c = Customer(name=name, channel=channel, locale=locale[:16], first_seen=utcnow())
