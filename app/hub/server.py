@@ -42,6 +42,7 @@ from app.protocol.messages import (
     Auth,
     ConversationUpdated,
     CustomerHello,
+    CustomerHistory,
     CustomerInbound,
     CustomerSend,
     CustomerTyping,
@@ -771,7 +772,10 @@ class Hub:
                     for c in self._operator_conns():
                         c.send(event, sheddable=True)
                 continue
-            await self._answer(conn, frame, self._customer_send)
+            if isinstance(frame, CustomerHistory):
+                await self._answer(conn, frame, self._customer_history)
+            else:
+                await self._answer(conn, frame, self._customer_send)
 
     def _register_customer(self, conn: Conn, customer_id: int) -> None:
         if conn.customer_id is not None and conn.customer_id != customer_id:
@@ -787,6 +791,15 @@ class Hub:
                 if not peers:
                     del self._customers[conn.customer_id]
             conn.customer_id = None
+
+    async def _customer_history(self, conn: Conn, f: CustomerHistory) -> dict[str, Any]:
+        assert conn.customer_id is not None
+        if conn.conversation_id is None:
+            return {"messages": [], "has_more": False}
+        page = await self._db(
+            self.store.customer_history, conn.customer_id, conn.conversation_id, f.before_id, f.limit
+        )
+        return {"messages": to_builtins(page.messages), "has_more": page.has_more}
 
     async def _customer_send(self, conn: Conn, f: CustomerSend) -> dict[str, Any]:
         assert conn.customer_id is not None
