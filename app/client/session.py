@@ -581,7 +581,11 @@ class OperatorSession:
     # ------------------------------------------------------------------ events
 
     def _attach(self, conn: HubConnection) -> None:
+        """Take a signed-in connection; a sync always follows. Events the hub pushed
+        since the sign-in are held for it: applied now, one would move ``seq`` past the
+        events missed meanwhile, and the resume would skip them."""
         self._conn = conn
+        self._sync_buffer = []
         conn.start(self._on_event, self._on_closed)
 
     def _on_event(self, frame: Any) -> None:
@@ -665,7 +669,8 @@ class OperatorSession:
         and reload the histories that were open by paging. Live events that arrive
         meanwhile are held back and applied afterwards (duplicates dropped by seq)."""
         command = Sync(txn_id=new_txn_id(), last_seq=self.seq or None, epoch=self.epoch)
-        self._sync_buffer = []
+        if self._sync_buffer is None:  # else events since the sign-in are already held
+            self._sync_buffer = []
         try:
             data = await self._request(command)
             must_ack = False

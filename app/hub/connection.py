@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import logging
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import msgspec
@@ -56,6 +57,8 @@ class Conn:
         # frames to send right after the result of the command being answered
         self.after_result: list[msgspec.Struct] = []
         self.shed = 0  # sheddable frames dropped so far
+        # while not None, frames are held here (see hold/release)
+        self._held: list[tuple[msgspec.Struct, bool]] | None = None
         self._queue: deque[tuple[str | _Close | object, bool]] = deque()
         self._ready = asyncio.Event()
         self._writer = asyncio.create_task(self._write(), name=f"writer {label}")
@@ -65,8 +68,27 @@ class Conn:
     def queued(self) -> int:
         return len(self._queue)
 
+    def hold(self) -> None:
+        """Hold every frame sent from now on until :meth:`release` (a customer connection
+        is registered for pushes before its state is read, and pushes must not overtake
+        the welcome built from that state)."""
+        if self._held is None:
+            self._held = []
+
+    def release(self, first: msgspec.Struct, drop: Callable[[msgspec.Struct], bool]) -> None:
+        """Send ``first``, then the held frames in order, except those ``drop`` rejects
+        (already contained in ``first``)."""
+        held, self._held = self._held or [], None
+        self.send(first)
+        for frame, sheddable in held:
+            if not drop(frame):
+                self.send(frame, sheddable=sheddable)
+
     def send(self, frame: msgspec.Struct, *, sheddable: bool = False) -> None:
         if self.closing:
+            return
+        if self._held is not None:
+            self._held.append((frame, sheddable))
             return
         if sheddable and len(self._queue) * 2 >= self.max_queue:
             self.shed += 1

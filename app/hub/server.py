@@ -42,6 +42,7 @@ from app.protocol.messages import (
     Auth,
     ConversationUpdated,
     CustomerHello,
+    CustomerHistory,
     CustomerInbound,
     CustomerSend,
     CustomerTyping,
@@ -355,12 +356,7 @@ class Hub:
                 await conn.finish()
 
     async def _forget(self, conn: Conn) -> None:
-        if conn.customer_id is not None:
-            peers = self._customers.get(conn.customer_id)
-            if peers is not None:
-                peers.discard(conn)
-                if not peers:
-                    del self._customers[conn.customer_id]
+        self._forget_customer(conn)
         op_id = conn.operator_id
         if op_id is not None and conn.viewing is not None:
             old, conn.viewing = conn.viewing, None
@@ -727,20 +723,29 @@ class Hub:
         hello = await self._first_frame(conn, CustomerInbound, CustomerHello)
         if hello is None:
             return
+        # Register for pushes BEFORE the state is read, holding them until the welcome is
+        # sent: a reply committed after the read is pushed (not lost), one committed
+        # before it is in the welcome (and its push is dropped by message id).
+        conn.hold()
         state = None
         token = hello.visitor_token
         if token:
-            state = await self._db(self.store.find_visitor, WEB, token_hash(token))
+            digest = token_hash(token)
+            customer_id = await self._db(self.store.visitor_customer, WEB, digest)
+            if customer_id is not None:
+                self._register_customer(conn, customer_id)
+                state = await self._db(self.store.find_visitor, WEB, digest)
         if state is None:
             token = new_token()
             name = " ".join(hello.name.split())[:80] or f"Visitor {random.randint(1000, 9999)}"
             state = await self._db(self.store.create_visitor, WEB, token_hash(token), name, hello.locale)
             log.info("%s: new visitor, customer %d", conn.label, state.customer.id)
-        conn.customer_id = state.customer.id
+        # a new visitor has no conversation yet: nothing can be pushed before this point
+        self._register_customer(conn, state.customer.id)
         conn.conversation_id = state.conversation_id
-        self._customers[state.customer.id].add(conn)
         team_open, back_at = await self._db(self.store.team_hours, self.config.clock())
-        conn.send(
+        in_welcome = {m.id for m in state.messages}
+        conn.release(
             CustomerWelcome(
                 protocol=PROTOCOL_VERSION,
                 visitor_token=token,
@@ -749,7 +754,8 @@ class Hub:
                 messages=state.messages,
                 team_open=team_open,
                 back_at=back_at,
-            )
+            ),
+            drop=lambda f: isinstance(f, MessageCreated) and f.message.id in in_welcome,
         )
         async for frame in self._frames(conn, CustomerInbound):
             if isinstance(frame, CustomerHello):
@@ -766,7 +772,34 @@ class Hub:
                     for c in self._operator_conns():
                         c.send(event, sheddable=True)
                 continue
-            await self._answer(conn, frame, self._customer_send)
+            if isinstance(frame, CustomerHistory):
+                await self._answer(conn, frame, self._customer_history)
+            else:
+                await self._answer(conn, frame, self._customer_send)
+
+    def _register_customer(self, conn: Conn, customer_id: int) -> None:
+        if conn.customer_id is not None and conn.customer_id != customer_id:
+            self._forget_customer(conn)
+        conn.customer_id = customer_id
+        self._customers[customer_id].add(conn)
+
+    def _forget_customer(self, conn: Conn) -> None:
+        if conn.customer_id is not None:
+            peers = self._customers.get(conn.customer_id)
+            if peers is not None:
+                peers.discard(conn)
+                if not peers:
+                    del self._customers[conn.customer_id]
+            conn.customer_id = None
+
+    async def _customer_history(self, conn: Conn, f: CustomerHistory) -> dict[str, Any]:
+        assert conn.customer_id is not None
+        if conn.conversation_id is None:
+            return {"messages": [], "has_more": False}
+        page = await self._db(
+            self.store.customer_history, conn.customer_id, conn.conversation_id, f.before_id, f.limit
+        )
+        return {"messages": to_builtins(page.messages), "has_more": page.has_more}
 
     async def _customer_send(self, conn: Conn, f: CustomerSend) -> dict[str, Any]:
         assert conn.customer_id is not None

@@ -354,6 +354,16 @@ class CustomerSend(_Frame, tag="customer_send"):
     text: str
 
 
+class CustomerHistory(_Frame, tag="customer_history"):
+    """Earlier messages of the visitor's conversation (the welcome holds the latest
+    200): the page before ``before_id``, oldest first. Changes nothing; the txn_id only
+    pairs the result."""
+
+    txn_id: str
+    before_id: int | None = None
+    limit: int = 50
+
+
 class CustomerTyping(_Frame, tag="customer_typing"):
     """Ephemeral, no txn_id and no answer: the visitor is (not) typing."""
 
@@ -392,12 +402,12 @@ OperatorEvent = (
     | SlaBreached
     | QueuesUpdated
 )
-CustomerCommand = CustomerSend
+CustomerCommand = CustomerSend | CustomerHistory
 
 # What a hub reads on each endpoint, and what a client reads back.
 OperatorInbound = Hello | OperatorCommand | OperatorNotice
 OperatorOutbound = Welcome | Result | Error | OperatorEvent | TypingEvent | ViewingEvent
-CustomerInbound = CustomerHello | CustomerSend | CustomerTyping
+CustomerInbound = CustomerHello | CustomerSend | CustomerHistory | CustomerTyping
 CustomerOutbound = CustomerWelcome | Result | Error | MessageCreated | OperatorTyping
 
 MAX_TEXT_CHARS = 8000

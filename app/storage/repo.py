@@ -823,6 +823,16 @@ class Store:
                 return None
             return self._visitor_state(s, ident.customer_id)
 
+    def visitor_customer(self, channel: str, external_id_hash: str) -> int | None:
+        """The customer id behind a visitor token (cheap: read before the state, so the
+        connection is registered for pushes before the state is read)."""
+        with self._sessions() as s:
+            return s.scalar(
+                select(CustomerIdentity.customer_id).where(
+                    CustomerIdentity.channel == channel, CustomerIdentity.external_id_hash == external_id_hash
+                )
+            )
+
     def create_visitor(self, channel: str, external_id_hash: str, name: str, locale: str) -> VisitorState:
         with self._sessions.begin() as s:
             c = Customer(name=name, channel=channel, locale=locale[:16], first_seen=utcnow())
@@ -856,6 +866,24 @@ class Store:
             )
             messages = [customer_view(load.message(m, customer_id)) for m in reversed(rows)]
         return VisitorState(customer, conv.id if conv else None, messages)
+
+    def customer_history(
+        self, customer_id: int, conversation_id: int, before_id: int | None, limit: int
+    ) -> HistoryPage:
+        """A page of the customer's own conversation as the customer sees it: no internal
+        notes, no operator ids. Another customer's conversation is not found."""
+        limit = max(1, min(HISTORY_MAX, limit))
+        with self._sessions() as s:
+            c = s.get(Conversation, conversation_id)
+            if c is None or c.customer_id != customer_id:
+                raise NotFound(f"no conversation {conversation_id}")
+            q = select(Message).where(Message.conversation_id == conversation_id, Message.internal.is_(False))
+            if before_id is not None:
+                q = q.where(Message.id < before_id)
+            rows = list(s.scalars(q.order_by(Message.id.desc()).limit(limit + 1)))
+            load = _Loader(s)
+            page = [customer_view(load.message(m, customer_id)) for m in reversed(rows[:limit])]
+            return HistoryPage(page, len(rows) > limit)
 
     def customer_send(self, customer_id: int, text: str, txn_id: str) -> Outcome[Sent]:
         """Store a customer's message; the first one opens a queued conversation.

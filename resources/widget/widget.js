@@ -8,6 +8,8 @@
  *   hub never stores it twice.
  * - Reconnects with exponential backoff and jitter, except after a final close (4100-4199).
  * - All message text is rendered with textContent: it is plain text, never HTML.
+ * - The welcome holds the latest 200 messages; scrolling to the top loads earlier ones
+ *   with customer_history (before_id = the oldest shown message), page by page.
  */
 (function () {
   "use strict";
@@ -22,6 +24,9 @@
   var TYPING_REPEAT_MS = 3000;   // send "typing" at most this often while keys are pressed
   var TYPING_IDLE_MS = 4000;     // then "not typing" after this long without a key
   var TYPING_SHOWN_MS = 6000;    // hide "Operator is typing…" if no update comes
+  var WELCOME_MAX = 200;         // a welcome with this many messages may have older ones
+  var OLDER_PAGE = 50;           // earlier messages loaded per scroll to the top
+  var TOP_SLACK_PX = 40;         // "at the top" when this close to it
 
   var STRINGS = {
     en: {
@@ -39,6 +44,7 @@
       support: "Support",
       you: "You",
       typing: "Operator is typing…",
+      older: "Loading earlier messages…",
       away: "We are away right now and will be back {when}. Leave a message: we will answer then."
     },
     ru: {
@@ -56,6 +62,7 @@
       support: "Поддержка",
       you: "Вы",
       typing: "Оператор печатает…",
+      older: "Загрузка предыдущих сообщений…",
       away: "Сейчас нас нет на месте, вернёмся {when}. Оставьте сообщение — мы ответим."
     },
     uk: {
@@ -73,6 +80,7 @@
       support: "Підтримка",
       you: "Ви",
       typing: "Оператор друкує…",
+      older: "Завантаження попередніх повідомлень…",
       away: "Зараз нас немає на місці, повернемося {when}. Залиште повідомлення — ми відповімо."
     }
   };
@@ -219,6 +227,60 @@
     scrollToEnd();
   }
 
+  // ------------------------------------------------------------------ earlier messages
+
+  var olderMore = false;      // the hub may have messages older than the oldest shown
+  var olderTxn = null;        // txn_id of the customer_history request in flight
+  var olderNode = null;       // "Loading earlier messages…" at the top while it runs
+
+  function oldestShownId() {
+    var oldest = null;
+    Object.keys(shownIds).forEach(function (k) {
+      var id = Number(k);
+      if (oldest === null || id < oldest) oldest = id;
+    });
+    return oldest;
+  }
+
+  function loadOlder() {
+    if (!olderMore || olderTxn || !ready || !ws || ws.readyState !== WebSocket.OPEN) return;
+    var before = oldestShownId();
+    if (before === null) return;
+    olderTxn = uuid4();
+    olderNode = el("div", "older", T.older);
+    els.messages.insertBefore(olderNode, els.messages.querySelector(".msg"));
+    ws.send(JSON.stringify({ type: "customer_history", txn_id: olderTxn, before_id: before, limit: OLDER_PAGE }));
+  }
+
+  function olderDone() {
+    olderTxn = null;
+    if (olderNode && olderNode.parentNode) olderNode.parentNode.removeChild(olderNode);
+    olderNode = null;
+  }
+
+  // A page of earlier messages goes on top; what the visitor is looking at stays put.
+  function showOlder(data) {
+    var box = els.messages;
+    var fromBottom = box.scrollHeight - box.scrollTop;
+    olderDone();
+    var messages = (data && Array.isArray(data.messages)) ? data.messages : [];
+    olderMore = !!(data && data.has_more);
+    var first = box.querySelector(".msg");
+    messages.forEach(function (m) {
+      if (!m || typeof m.id !== "number" || shownIds[m.id]) return;
+      var node = messageElement(m.author, m.text, m.author_name, m.created_at);
+      node.setAttribute("data-id", String(m.id));
+      shownIds[m.id] = node;
+      box.insertBefore(node, first);
+    });
+    box.scrollTop = box.scrollHeight - fromBottom;
+    updateEmpty();
+  }
+
+  function onMessagesScroll() {
+    if (els.messages.scrollTop <= TOP_SLACK_PX) loadOlder();
+  }
+
   // Confirmed messages go before the first still-pending one.
   function insertConfirmed(node) {
     var firstPending = els.messages.querySelector(".msg.pending, .msg.failed");
@@ -357,6 +419,7 @@
       clearTimeout(helloTimer);
       ready = false;
       ws = null;
+      olderDone();   // asked again after the next welcome, if the visitor scrolls up
       outbox.forEach(function (o) { setMeta(o.el, T.queued); });
       if (ev.code >= 4100 && ev.code <= 4199) {
         finalClose = true;
@@ -445,15 +508,25 @@
         attempt = 0;
         if (typeof f.visitor_token === "string" && f.visitor_token) save(TOKEN_KEY, f.visitor_token);
         (f.messages || []).forEach(showMessage);
+        if ((f.messages || []).length >= WELCOME_MAX) olderMore = true;
         setStatus("connected");
         flushOutbox();
         break;
       case "result": {
+        if (olderTxn && f.txn_id === olderTxn) {
+          showOlder(f.data);
+          break;
+        }
         var item = findPending(f.txn_id);
         if (item) confirm(item, f.data && f.data.message);
         break;
       }
       case "error": {
+        if (olderTxn && f.txn_id === olderTxn) {
+          olderDone();
+          olderMore = false;   // not asked again on this page; a reload tries afresh
+          break;
+        }
         var failed = f.txn_id ? findPending(f.txn_id) : null;
         if (failed) fail(failed, f.text);
         break;
@@ -527,6 +600,7 @@
       }
     });
     els.composer.addEventListener("input", autosize);
+    els.messages.addEventListener("scroll", onMessagesScroll);
     els.composer.addEventListener("input", onComposerInput);
     window.addEventListener("online", reconnectNow);
     // Phones freeze timers of background tabs: try at once when the page is looked at again.

@@ -208,3 +208,35 @@ def test_dropped_link_brings_missed_replies_once_and_sends_the_typed_message_onc
     )
     texts = [m["text"] for m in operator.history(first.conversation_id)]
     assert texts.count("thanks, waiting") == 1, texts
+
+
+def test_scrolling_to_the_top_loads_messages_older_than_the_welcome(
+    hub: Any, new_page: Any, operator: OperatorThread
+) -> None:
+    bp = _open_widget(new_page, hub)
+    page = bp.page
+    _send(page, "the very first")
+    msg = operator.wait_customer_message("the very first")
+    for i in range(205):
+        operator.reply(msg.conversation_id, f"reply {i}")
+    expect(page.locator(".msg")).to_have_count(206)
+
+    # the welcome of a reload holds the latest 200: the first six are not there
+    page.reload()
+    expect(page.locator("#status")).to_have_attribute("data-state", "connected")
+    texts = page.locator(".msg .text")
+    expect(texts).to_have_count(200)
+    expect(texts.first).to_have_text("reply 5")
+    expect(texts.last).to_have_text("reply 204")
+
+    page.locator("#messages").evaluate("box => { box.scrollTop = 0; }")
+    expect(texts).to_have_count(206)
+    expect(texts.first).to_have_text("the very first")
+    expect(texts.nth(6)).to_have_text("reply 5")
+    expect(page.locator(".older")).to_have_count(0)
+    # what was at the top stays in view (the page went above it, not over it)
+    assert page.locator("#messages").evaluate("box => box.scrollTop") > 0
+    # nothing older remains: going to the top again asks nothing and shows nothing twice
+    page.locator("#messages").evaluate("box => { box.scrollTop = 0; }")
+    expect(page.locator(".older")).to_have_count(0)
+    expect(texts).to_have_count(206)

@@ -18,7 +18,7 @@ from app.client.outbox import OutboxItem
 from app.client.secrets import MemorySecretStore
 from app.client.session import OperatorSession, backoff_delays
 from app.protocol import PROTOCOL_VERSION, encode
-from app.protocol.messages import MessageInfo, Welcome
+from app.protocol.messages import Auth, MessageCreated, MessageInfo, Welcome
 from app.storage import Store, make_engine
 from tests.conftest import TestHub, create_test_accounts
 from tests.helpers import CustomerClient, wait_until
@@ -117,6 +117,62 @@ async def test_resume_after_a_drop_applies_exactly_the_missed_events(hub, tmp_pa
         assert session.seq == store.last_seq()
     finally:
         store.engine.dispose()
+    await session.close()
+
+
+@scenario
+async def test_an_event_that_comes_right_after_sign_in_does_not_skip_the_missed_ones(hub, tmp_path) -> None:
+    """On reconnect the hub pushes live events as soon as the sign-in is answered, before
+    the client has asked to resume: such an event must not move the resume point past
+    the events missed while the link was down."""
+    acc = hub.accounts.operator
+    session = make_session(tmp_path)
+    gate = Gate(session)
+    added: list[MessageInfo] = []
+    session.message_added.connect(added.append)
+    race = asyncio.Event()
+    gated_open = session._open
+
+    async def open_with_a_live_event_after_auth(url: str, timeout: float) -> HubConnection:
+        conn = await gated_open(url, timeout)
+        if not race.is_set():
+            return conn
+        race.clear()
+        real_request = conn.request
+
+        async def request(command: Any, timeout: float = 15.0) -> dict[str, object]:
+            data = await real_request(command, timeout)
+            if isinstance(command, Auth):
+                # a customer writes just after the sign-in: the event is in before the resume
+                await cust.send("live after sign-in")
+                await wait_until(
+                    lambda: any(
+                        isinstance(f, MessageCreated) and f.message.text == "live after sign-in"
+                        for f in conn._early_events
+                    ),
+                    message="the live event arrived before the session took the connection",
+                )
+            return data
+
+        conn.request = request  # type: ignore[method-assign]
+        return conn
+
+    session._open = open_with_a_live_event_after_auth  # type: ignore[method-assign]
+    await session.login(hub.ws_url, acc.username, acc.password)
+    async with CustomerClient.connected(hub.ws_url) as cust:
+        conv_id = await answered_conversation(hub, session, cust)
+        gate.drop(session)
+        await wait_until(lambda: session.link.state == "reconnecting")
+        for text in ("missed 1", "missed 2"):
+            await cust.send(text)
+        race.set()
+        gate.open.set()
+        await wait_until(lambda: session.link.state == "online", message="reconnected")
+        assert not race.is_set(), "the reconnect went through the racing connection"
+    assert session.last_sync == "recovered"
+    later = [m.text for m in added if m.text.startswith(("missed", "live"))]
+    assert later == ["missed 1", "missed 2", "live after sign-in"], "each once, in order"
+    assert [m.text for m in session.messages_of(conv_id)] == hub_texts(hub, conv_id)
     await session.close()
 
 
