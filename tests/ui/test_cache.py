@@ -15,7 +15,7 @@ from app.client.cache import SessionCache, Snapshot
 from app.client.outbox import DB_NAME
 from app.hub.embedded import EmbeddedHub
 from tests.conftest import create_test_accounts
-from tests.helpers import CustomerClient, wait_until
+from tests.helpers import CustomerClient, OperatorClient, wait_until
 from tests.ui.test_offline import hub_texts
 from tests.ui.test_window import log_in
 from ui.models.inbox import ConversationRole
@@ -41,7 +41,7 @@ def texts(snapshot: Snapshot, conversation_id: int) -> list[str]:
     return [m.text for m in snapshot.histories[conversation_id].messages]
 
 
-async def first_run(c: Any, hub: Any, qtbot: Any, greeting: str) -> tuple[MainWindow, int, str]:
+async def first_run(c: Any, hub: Any, greeting: str) -> tuple[MainWindow, int, str]:
     """Log in (remembered), get a customer's message, open it; returns the window, the
     conversation id and the visitor's token."""
     op = hub.accounts.operator
@@ -63,12 +63,12 @@ def restart(make_client: Any, first: Any) -> Any:
     return again
 
 
-def test_cache_survives_a_restart_and_resumes_by_replay(hub, run, make_client, qtbot) -> None:
+def test_cache_survives_a_restart_and_resumes_by_replay(hub, run, make_client) -> None:
     op = hub.accounts.operator
 
     async def scenario() -> None:
         first = make_client()
-        w, conv_id, visitor = await first_run(first, hub, qtbot, "Where is my order?")
+        w, conv_id, visitor = await first_run(first, hub, "Where is my order?")
         epoch, seq = first.session.epoch, first.session.seq
         queues = sorted(q.id for q in first.session.queues.values())
         await first.session.close()
@@ -108,10 +108,10 @@ def test_cache_survives_a_restart_and_resumes_by_replay(hub, run, make_client, q
     run(scenario())
 
 
-def test_start_with_the_hub_down_shows_the_cache_and_sends_the_reply_once(hub, run, make_client, qtbot) -> None:
+def test_start_with_the_hub_down_shows_the_cache_and_sends_the_reply_once(hub, run, make_client) -> None:
     async def scenario() -> None:
         first = make_client()
-        w, conv_id, _visitor = await first_run(first, hub, qtbot, "Is anyone there?")
+        w, conv_id, _visitor = await first_run(first, hub, "Is anyone there?")
         await first.session.close()
         w.close()
         loop = asyncio.get_running_loop()
@@ -149,10 +149,10 @@ def test_start_with_the_hub_down_shows_the_cache_and_sends_the_reply_once(hub, r
     run(scenario())
 
 
-def test_an_unreachable_hub_without_a_remembered_session_shows_the_login(hub, run, make_client, qtbot) -> None:
+def test_an_unreachable_hub_without_a_remembered_session_shows_the_login(hub, run, make_client) -> None:
     async def scenario() -> None:
         first = make_client()
-        w, _conv_id, _visitor = await first_run(first, hub, qtbot, "hi")
+        w, _conv_id, _visitor = await first_run(first, hub, "hi")
         await first.session.close()
         w.close()
         first.secrets._data.clear()  # the token is gone (e.g. expired and forgotten)
@@ -166,12 +166,12 @@ def test_an_unreachable_hub_without_a_remembered_session_shows_the_login(hub, ru
     run(scenario())
 
 
-def test_sign_out_deletes_the_cache(hub, run, make_client, qtbot) -> None:
+def test_sign_out_deletes_the_cache(hub, run, make_client) -> None:
     op = hub.accounts.operator
 
     async def scenario() -> None:
         c = make_client()
-        w, conv_id, _visitor = await first_run(c, hub, qtbot, "private words")
+        w, conv_id, _visitor = await first_run(c, hub, "private words")
         await c.session.flush_cache()
         snap = cached(c, hub.ws_url, op.id)
         assert snap is not None and texts(snap, conv_id) == ["private words"]
@@ -189,12 +189,12 @@ def test_sign_out_deletes_the_cache(hub, run, make_client, qtbot) -> None:
     run(scenario())
 
 
-def test_another_epoch_drops_the_cache(hub, run, make_client, qtbot, tmp_path) -> None:
+def test_another_epoch_drops_the_cache(hub, run, make_client, tmp_path) -> None:
     op = hub.accounts.operator
 
     async def scenario() -> None:
         first = make_client()
-        w, conv_id, _visitor = await first_run(first, hub, qtbot, "from the old database")
+        w, conv_id, _visitor = await first_run(first, hub, "from the old database")
         old_epoch = first.session.epoch
         await first.session.close()
         w.close()
@@ -222,5 +222,30 @@ def test_another_epoch_drops_the_cache(hub, run, make_client, qtbot, tmp_path) -
         finally:
             await second.session.close()
             await loop.run_in_executor(None, new_hub.stop)
+
+    run(scenario())
+
+
+def test_offline_start_with_a_token_revoked_meanwhile_ends_at_the_login(hub, run, make_client) -> None:
+    async def scenario() -> None:
+        first = make_client()
+        w, _conv_id, _visitor = await first_run(first, hub, "hi")
+        await first.session.close()
+        w.close()
+        (token,) = first.secrets._data.values()
+        async with OperatorClient.connected(hub.ws_url) as other_device:
+            await other_device.resume(token)
+            await other_device.sign_out()  # e.g. signed out everywhere by a supervisor
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(None, hub.stop)
+
+        second = restart(make_client, first)
+        second.settings.set("hub_url", hub.ws_url)
+        await second.controller.start()
+        assert second.controller.window is not None and second.controller.dialog is None  # offline
+        await loop.run_in_executor(None, hub.start)
+        await wait_until(lambda: second.controller.dialog is not None, timeout=15, message="the login dialog")
+        assert second.controller.window is None
+        assert second.secrets._data == {}
 
     run(scenario())
