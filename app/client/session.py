@@ -202,8 +202,6 @@ class OperatorSession:
         self._cache_timer: asyncio.TimerHandle | None = None
         self._cache_writes: list[Any] = []  # concurrent futures of batches not yet applied
         self.cache_delay = CACHE_DELAY_S
-        # the window was opened from the cache while the hub could not be reached
-        self.started_offline = False
         self._outbox_items: dict[str, OutboxItem] = {}  # txn_id -> pending/failed item
         self._waiters: dict[str, asyncio.Future[MessageInfo]] = {}
         self._wake_pending = False
@@ -326,7 +324,11 @@ class OperatorSession:
         if not token:
             return None
         loop = asyncio.get_running_loop()
-        snapshot = await loop.run_in_executor(None, self._open_cache().load_for_token, url, token)
+        try:
+            snapshot = await loop.run_in_executor(None, self._open_cache().load_for_token, url, token)
+        except Exception:  # a broken file: no offline start, the login dialog instead
+            log.exception("could not read the local cache")
+            return None
         if snapshot is None:
             return None
         self.hub_url = url
@@ -335,7 +337,6 @@ class OperatorSession:
         self._restore(snapshot)
         self._load_outbox()
         self._cache_on = True
-        self.started_offline = True
         self._set_link("reconnecting", "started offline")
         self._reconnect_task = loop.create_task(self._reconnect())
         self._start_flusher()
@@ -651,8 +652,12 @@ class OperatorSession:
         return self._cache
 
     async def _read_cache(self, url: str, operator_id: int) -> Snapshot | None:
-        cache = self._open_cache()
-        return await asyncio.get_running_loop().run_in_executor(None, cache.load, url, operator_id)
+        try:
+            cache = self._open_cache()
+            return await asyncio.get_running_loop().run_in_executor(None, cache.load, url, operator_id)
+        except Exception:  # a broken file costs the replay, never the login
+            log.exception("could not read the local cache")
+            return None
 
     def _restore(self, snap: Snapshot) -> None:
         """Take the cached state as the session's (before a sync, or for an offline start)."""
