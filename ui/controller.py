@@ -36,8 +36,13 @@ class AppController(QObject):
 
     async def start(self, *, try_stored: bool = True) -> None:
         url = self.settings.get("hub_url")
-        if try_stored and await self.bridge.resume(url):
-            return
+        if try_stored:
+            outcome = await self.bridge.resume(url)
+            if outcome == "online":
+                return
+            # unreachable, but a remembered token and a local cache: work offline
+            if outcome == "unreachable" and await self.bridge.open_offline(url):
+                return
         self.show_login()
 
     def show_login(self, error: str = "") -> None:

@@ -18,6 +18,7 @@ from typing import Any, Generic, Literal, TypeVar
 
 import msgspec
 
+from app.client.cache import CacheBatch, SessionCache, Snapshot, token_hash
 from app.client.connection import (
     CommandFailed,
     ConnectionLost,
@@ -112,6 +113,17 @@ class _History:
         return True
 
 
+@dataclass
+class _Dirty:
+    """What changed since the last cache write (ids; the values are read at write time)."""
+
+    full: bool = False
+    conversations: set[int] = field(default_factory=set)
+    removed: set[int] = field(default_factory=set)
+    operators: set[int] = field(default_factory=set)
+    histories: dict[int, set[int] | None] = field(default_factory=dict)  # None: all messages
+
+
 class SessionEnded(Exception):
     """The hub ended this session for good (revoked, expired, signed out)."""
 
@@ -161,6 +173,9 @@ PING_INTERVAL_S = 10.0
 PING_TIMEOUT_S = 10.0
 CLOSE_TIMEOUT_S = 5.0
 OUTBOX_CHECK_S = 5.0
+# Cache writes are batched: the first change starts this timer, the batch then holds every
+# change made meanwhile (one small transaction in the cache's writer thread).
+CACHE_DELAY_S = 0.2
 
 
 class OperatorSession:
@@ -180,6 +195,13 @@ class OperatorSession:
         self.data_dir = data_dir
         self.clock = clock
         self._outbox: Outbox | None = None
+        # the local cache (same file): on while logged in (key: hub_url, me.id)
+        self._cache: SessionCache | None = None
+        self._cache_on = False
+        self._dirty = _Dirty()
+        self._cache_timer: asyncio.TimerHandle | None = None
+        self._cache_writes: list[Any] = []  # concurrent futures of batches not yet applied
+        self.cache_delay = CACHE_DELAY_S
         self._outbox_items: dict[str, OutboxItem] = {}  # txn_id -> pending/failed item
         self._waiters: dict[str, asyncio.Future[MessageInfo]] = {}
         self._wake_pending = False
@@ -267,11 +289,16 @@ class OperatorSession:
             self._histories.clear()
         self.hub_url = url
         self._token = data.token
-        self.me = data.operator
         self._closing = False
+        if not self.epoch:  # a fresh start: resume from the local cache when there is one
+            snapshot = await self._read_cache(url, data.operator.id)
+            if snapshot is not None:
+                self._restore(snapshot)
+        self.me = data.operator
         if remember and self.secrets.available:
             self.secrets.set(_secret_key(url), data.token)
         self._load_outbox()
+        self._cache_on = True
         self._attach(conn)
         await self._sync()
         self._set_link("online")
@@ -288,11 +315,41 @@ class OperatorSession:
             close_timeout=self.close_timeout,
         )
 
+    async def start_offline(self, url: str) -> OperatorInfo | None:
+        """Open the remembered session from the local cache while the hub cannot be
+        reached: the state is the cached one, the link is "reconnecting" (with the usual
+        backoff), replies go to the outbox. None without a remembered token or without a
+        cache seen with that token."""
+        token = self.secrets.get(_secret_key(url))
+        if not token:
+            return None
+        loop = asyncio.get_running_loop()
+        try:
+            snapshot = await loop.run_in_executor(None, self._open_cache().load_for_token, url, token)
+        except Exception:  # a broken file: no offline start, the login dialog instead
+            log.exception("could not read the local cache")
+            return None
+        if snapshot is None:
+            return None
+        self.hub_url = url
+        self._token = token
+        self._closing = False
+        self._restore(snapshot)
+        self._load_outbox()
+        self._cache_on = True
+        self._set_link("reconnecting", "started offline")
+        self._reconnect_task = loop.create_task(self._reconnect())
+        self._start_flusher()
+        assert self.me is not None
+        return self.me
+
     async def sign_out(self) -> None:
-        """Revoke the token on the hub, forget it locally, close the link."""
+        """Revoke the token on the hub, forget it locally, close the link. This
+        operator's local cache is deleted too (the outbox keeps unsent replies)."""
         self._closing = True
         self._cancel_reconnect()
         self.secrets.delete(_secret_key(self.hub_url))
+        await self._drop_cache()
         conn = self._conn
         if conn is not None and conn.is_open:
             with contextlib.suppress(CommandFailed, ConnectionLost, TimeoutError):
@@ -312,6 +369,13 @@ class OperatorSession:
         if self._conn is not None:
             await self._conn.close()
             self._conn = None
+        if self._cache_timer is not None or self._dirty != _Dirty():
+            self._write_cache()  # the last changes; close() waits for them (quitting: fine)
+        self._cache_on = False
+        if self._cache is not None:
+            self._cache.close()
+            self._cache = None
+        self._cache_writes.clear()
         if self._outbox is not None:
             self._outbox.close()
             self._outbox = None
@@ -568,6 +632,7 @@ class OperatorSession:
         for m in data.messages:
             hist.add(m)
         hist.has_more = data.has_more
+        self._dirty_history(conversation_id)
         return hist.messages
 
     def messages_of(self, conversation_id: int) -> list[MessageInfo]:
@@ -577,6 +642,143 @@ class OperatorSession:
     def has_more_history(self, conversation_id: int) -> bool:
         hist = self._histories.get(conversation_id)
         return hist.has_more if hist else True
+
+    # ------------------------------------------------------------------ local cache
+
+    def _open_cache(self) -> SessionCache:
+        if self._cache is None:
+            folder = self.data_dir if self.data_dir is not None else user_data_dir()
+            self._cache = SessionCache(folder / DB_NAME)
+        return self._cache
+
+    async def _read_cache(self, url: str, operator_id: int) -> Snapshot | None:
+        try:
+            cache = self._open_cache()
+            return await asyncio.get_running_loop().run_in_executor(None, cache.load, url, operator_id)
+        except Exception:  # a broken file costs the replay, never the login
+            log.exception("could not read the local cache")
+            return None
+
+    def _restore(self, snap: Snapshot) -> None:
+        """Take the cached state as the session's (before a sync, or for an offline start)."""
+        self.me = snap.me
+        self.epoch = snap.epoch
+        self.seq = snap.seq
+        self.conversations = {c.id: c for c in snap.conversations}
+        self.operators = {o.id: o for o in snap.operators}
+        self.queues = {q.id: q for q in snap.queues}
+        self._histories = {
+            cid: _History(messages=list(h.messages), ids={m.id for m in h.messages}, has_more=h.has_more)
+            for cid, h in snap.histories.items()
+        }
+        now = datetime.now(UTC)
+        self.offers = {
+            c.id: ConversationOffered(
+                seq=snap.seq, operator_id=snap.me.id, expires_at=c.offer_expires_at, conversation=c
+            )
+            for c in snap.conversations
+            if c.offered_to == snap.me.id and c.offer_expires_at is not None and c.offer_expires_at > now
+        }
+
+    def _touch_cache(self) -> None:
+        """Something cached changed: write it (with epoch and seq) after ``cache_delay``."""
+        if not self._cache_on or self._cache_timer is not None:
+            return
+        self._cache_timer = asyncio.get_running_loop().call_later(self.cache_delay, self._write_cache)
+
+    def _dirty_conversation(self, conv_id: int, removed: bool = False) -> None:
+        if removed:
+            self._dirty.conversations.discard(conv_id)
+            self._dirty.removed.add(conv_id)
+            self._dirty.histories.pop(conv_id, None)
+        else:
+            if conv_id in self._dirty.removed:  # back again: its history is written anew
+                self._dirty.removed.discard(conv_id)
+                if conv_id in self._histories:
+                    self._dirty.histories[conv_id] = None
+            self._dirty.conversations.add(conv_id)
+        self._touch_cache()
+
+    def _dirty_history(self, conv_id: int, msg_id: int | None = None) -> None:
+        ids = self._dirty.histories.get(conv_id, set())
+        if msg_id is None or ids is None:
+            self._dirty.histories[conv_id] = None
+        else:
+            ids.add(msg_id)
+            self._dirty.histories[conv_id] = ids
+        self._touch_cache()
+
+    def _write_cache(self) -> None:
+        """Encode what changed (on the loop: small) and hand it to the writer thread."""
+        if self._cache_timer is not None:
+            self._cache_timer.cancel()
+            self._cache_timer = None
+        dirty, self._dirty = self._dirty, _Dirty()
+        if not self._cache_on or self.me is None or not self.epoch:
+            return
+        enc = msgspec.json.encode
+        batch = CacheBatch(
+            hub_url=self.hub_url,
+            operator_id=self.me.id,
+            token_hash=token_hash(self._token) if self._token else "",
+            epoch=self.epoch,
+            seq=self.seq,
+            me=enc(self.me),
+            queues=enc(list(self.queues.values())),
+            full=dirty.full,
+        )
+        if dirty.full:
+            dirty.conversations = set(self.conversations)
+            dirty.operators = set(self.operators)
+            dirty.histories = dict.fromkeys(self._histories)
+        for cid in dirty.conversations:
+            conv = self.conversations.get(cid)
+            if conv is not None:
+                batch.conversations[cid] = enc(conv)
+            else:
+                batch.removed_conversations.add(cid)
+        batch.removed_conversations |= dirty.removed
+        for oid in dirty.operators:
+            op = self.operators.get(oid)
+            if op is not None:
+                batch.operators[oid] = enc(op)
+        for cid, ids in dirty.histories.items():
+            hist = self._histories.get(cid)
+            if hist is None or cid in batch.removed_conversations:
+                continue
+            batch.histories[cid] = hist.has_more
+            for m in hist.messages:
+                if ids is None or m.id in ids:
+                    batch.messages.append((cid, m.id, enc(m)))
+        fut = self._open_cache().write(batch)
+        self._cache_writes.append(fut)
+        fut.add_done_callback(self._cache_written)
+
+    def _cache_written(self, fut: Any) -> None:
+        with contextlib.suppress(ValueError):
+            self._cache_writes.remove(fut)
+
+    async def flush_cache(self) -> None:
+        """Write what is pending now and wait until the file holds it."""
+        if self._cache_timer is not None or self._dirty != _Dirty():
+            self._write_cache()
+        for fut in list(self._cache_writes):
+            with contextlib.suppress(Exception):
+                await asyncio.wrap_future(fut)
+
+    async def _drop_cache(self) -> None:
+        """Forget this operator's cache, on disk and in memory (sign-out)."""
+        self._cache_on = False
+        if self._cache_timer is not None:
+            self._cache_timer.cancel()
+            self._cache_timer = None
+        self._dirty = _Dirty()
+        if self.me is not None and self.hub_url:
+            await asyncio.wrap_future(self._open_cache().delete(self.hub_url, self.me.id))
+        self.epoch, self.seq = "", 0
+        self.conversations, self.operators, self.queues = {}, {}, {}
+        self._histories.clear()
+        self.offers.clear()
 
     # ------------------------------------------------------------------ events
 
@@ -610,6 +812,7 @@ class OperatorSession:
             return  # already applied, or contained in the last sync: de-duplicated by seq
         if seq:
             self.seq = seq
+            self._touch_cache()
         if isinstance(frame, ConversationUpdated):
             self._on_conversation(frame.conversation)
         elif isinstance(frame, MessageCreated):
@@ -628,6 +831,7 @@ class OperatorSession:
                 self.offer_expired.emit(frame)
         elif isinstance(frame, QueuesUpdated):
             self.queues = {q.id: q for q in frame.queues}
+            self._touch_cache()
             self.queues_changed.emit(None)
 
     def _ack(self) -> None:
@@ -643,8 +847,10 @@ class OperatorSession:
             self.offers_changed.emit(None)
         if conv.status == "resolved":
             self.conversations.pop(conv.id, None)
+            self._dirty_conversation(conv.id, removed=True)
         else:
             self.conversations[conv.id] = conv
+            self._dirty_conversation(conv.id)
         self.conversation_changed.emit(conv)
 
     def _on_message(self, msg: MessageInfo) -> None:
@@ -654,6 +860,9 @@ class OperatorSession:
         conv = self.conversations.get(msg.conversation_id)
         if conv is not None and (conv.last_message is None or conv.last_message.id <= msg.id):
             self.conversations[conv.id] = msgspec.structs.replace(conv, last_message=msg)
+            self._dirty_conversation(conv.id)
+        if added and hist is not None:
+            self._dirty_history(msg.conversation_id, msg.id)
         if added:
             self.message_added.emit(msg)
 
@@ -661,6 +870,8 @@ class OperatorSession:
         self.operators[op.id] = op
         if self.me is not None and op.id == self.me.id:
             self.me = op
+        self._dirty.operators.add(op.id)
+        self._touch_cache()
         self.operator_changed.emit(op)
 
     async def _sync(self) -> None:
@@ -680,6 +891,7 @@ class OperatorSession:
                     must_ack = must_ack or event.must_ack
                 self.seq = max(self.seq, data.seq)
                 self.last_sync = "recovered"
+                self._touch_cache()
             else:
                 self.last_sync = "reloaded"
                 reload = self._loaded_histories()
@@ -703,6 +915,8 @@ class OperatorSession:
                     if me_id is not None and c.offered_to == me_id and c.offer_expires_at is not None
                 }
                 self._histories.clear()
+                self._dirty = _Dirty(full=True)  # the cache is replaced (another epoch: dropped)
+                self._touch_cache()
                 for conv_id, newest in reload.items():
                     if conv_id in self.conversations:
                         await self._reload_history(conv_id, newest)
@@ -731,6 +945,7 @@ class OperatorSession:
             for m in data.messages:
                 hist.add(m)
             hist.has_more = data.has_more
+            self._dirty_history(conversation_id)
             if not data.has_more or not data.messages or data.messages[0].id <= newest_known:
                 return
             before = data.messages[0].id
@@ -766,6 +981,8 @@ class OperatorSession:
                     self.session_ended.emit(exc.text)
                     return
                 if data.operator is not None:
+                    if self.me is not None and self.me.id != data.operator.id:
+                        self.epoch, self.seq = "", 0  # not the cached operator: reload
                     self.me = data.operator
                 self._attach(conn)
                 await self._sync()

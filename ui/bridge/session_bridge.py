@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
+from typing import Literal
 
 from PySide6.QtCore import QObject, Signal
 from qasync import asyncSlot
@@ -113,12 +114,26 @@ class SessionBridge(QObject):
         else:
             self.logged_in.emit(me)
 
-    async def resume(self, url: str) -> bool:
-        """Log in with the token remembered for this hub. True when that worked."""
+    async def resume(self, url: str) -> Literal["online", "unreachable", "none"]:
+        """Log in with the token remembered for this hub: "online" when that worked,
+        "unreachable" when the hub could not be reached (the token may still be good),
+        "none" without a remembered session or when the hub refused it."""
         try:
             me = await self.session.login_with_stored_token(url)
-        except (HubUnreachable, ConnectionLost):
-            return False
+        except HubUnreachable as exc:
+            # a wrong address or a hub that refuses this client is not "offline"
+            return "none" if exc.kind in ("address", "refused_by_hub") else "unreachable"
+        except ConnectionLost:
+            return "unreachable"
+        if me is None:
+            return "none"
+        self.logged_in.emit(me)
+        return "online"
+
+    async def open_offline(self, url: str) -> bool:
+        """The hub is unreachable: open the remembered session from the local cache (the
+        window shows it offline and reconnects by itself). False without token or cache."""
+        me = await self.session.start_offline(url)
         if me is None:
             return False
         self.logged_in.emit(me)
