@@ -217,7 +217,9 @@ async def test_hub_drops_a_half_open_operator_within_the_keepalive(tmp_path: Pat
     by the hub's keepalive and goes offline for the team."""
     url = f"sqlite:///{tmp_path / 'ka.db'}"
     h = TestHub(
-        url, create_test_accounts(url), ping_interval_s=0.1, ping_timeout_s=0.2, close_timeout_s=0.2
+        # Short enough to see the drop quickly, long enough that the well-behaved watcher's
+        # pongs arrive in time on a loaded CI machine (0.2 s timeouts made it flaky there).
+        url, create_test_accounts(url), ping_interval_s=0.3, ping_timeout_s=1.0, close_timeout_s=0.5
     )
     h.start()
     try:
@@ -228,7 +230,7 @@ async def test_hub_drops_a_half_open_operator_within_the_keepalive(tmp_path: Pat
             await mute.login(acc.operator.username, acc.operator.password)
             mute.ws.transport.pause_reading()  # half-open: the hub's pings go unanswered
             await watcher.wait_operator(
-                lambda o: o.id == mute.operator_id and o.status == "offline", timeout=3
+                lambda o: o.id == mute.operator_id and o.status == "offline", timeout=6
             )
             mute.ws.transport.abort()
     finally:
