@@ -14,6 +14,7 @@ import contextlib
 import functools
 import logging
 import random
+import threading
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -33,7 +34,15 @@ from app.domain.tokens import new_token, token_hash
 from app.hub import accounts
 from app.hub.connection import Conn
 from app.hub.http import HttpRoutes
-from app.protocol import MAX_FRAME_BYTES, PROTOCOL_VERSION, CloseCode, ErrorCode, ProtocolError, decode
+from app.protocol import (
+    MAX_FRAME_BYTES,
+    PROTOCOL_VERSION,
+    CloseCode,
+    ErrorCode,
+    ProtocolError,
+    decode,
+    encode,
+)
 from app.protocol.codec import to_builtins
 from app.protocol.errors import BAD_FRAMES_BEFORE_CLOSE
 from app.protocol.messages import (
@@ -81,6 +90,7 @@ ws_log.setLevel(logging.INFO)
 HUB_VERSION = "0.1.0"
 WEB = "web"
 HELLO_REFUSED = 1008  # policy violation: the first frame was not a hello
+BATCH_MAX = 32  # writes per group-commit transaction
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -147,6 +157,11 @@ class Hub:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._conn_counter = 0
         self._conv_customer: dict[int, int] = {}
+        # group commit of the hot writes (_tx_batched): queued calls, and whether a
+        # drain job is queued or running on the database thread
+        self._batch_lock = threading.Lock()
+        self._batch: list[tuple[Callable[[], Outcome[Any]], asyncio.Future[Outcome[Any]]]] = []
+        self._draining = False
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -241,6 +256,69 @@ class Hub:
         assert self._executor is not None
         return await loop.run_in_executor(self._executor, run)
 
+    async def _tx_batched(
+        self, fn: Callable[P, Outcome[R]], *args: P.args, **kwargs: P.kwargs
+    ) -> Outcome[R]:
+        """``_tx`` for the hot writes (customer and operator messages): queued for the
+        database thread, which runs every write waiting at that moment in one
+        transaction (group commit, up to ``BATCH_MAX``), then hands all their outcomes
+        to the loop in one call, published in commit order."""
+        loop = self._loop
+        assert loop is not None and self._executor is not None
+        fut: asyncio.Future[Outcome[Any]] = loop.create_future()
+        with self._batch_lock:
+            self._batch.append((functools.partial(fn, *args, **kwargs), fut))
+            start = not self._draining
+            self._draining = True
+        if start:
+            self._executor.submit(self._drain)
+        return await fut
+
+    def _drain(self) -> None:
+        """On the database thread: run the queued writes in batches until none is left."""
+        loop = self._loop
+        assert loop is not None
+        while True:
+            with self._batch_lock:
+                items = self._batch[:BATCH_MAX]
+                del self._batch[:BATCH_MAX]
+                if not items:
+                    self._draining = False
+                    return
+            results = self._run_batch([call for call, _fut in items])
+            loop.call_soon_threadsafe(self._deliver, [fut for _call, fut in items], results)
+
+    def _run_batch(self, calls: list[Callable[[], Outcome[Any]]]) -> list[Outcome[Any] | BaseException]:
+        store = self._store  # None while stopping: then one by one
+        if len(calls) > 1 and store is not None:
+            try:
+                with store.batch():
+                    return [call() for call in calls]
+            except Exception:  # noqa: S110 - each is run (and fails) on its own below
+                pass
+        results: list[Outcome[Any] | BaseException] = []
+        for call in calls:
+            try:
+                results.append(call())
+            except Exception as exc:
+                results.append(exc)
+        return results
+
+    def _deliver(
+        self, futs: list[asyncio.Future[Outcome[Any]]], results: list[Outcome[Any] | BaseException]
+    ) -> None:
+        """On the loop: publish a batch's events in commit order, then answer the callers."""
+        for result in results:
+            if isinstance(result, Outcome) and (result.events or result.customer_messages):
+                self._publish(result)
+        for fut, result in zip(futs, results, strict=True):
+            if fut.done():
+                continue
+            if isinstance(result, BaseException):
+                fut.set_exception(result)
+            else:
+                fut.set_result(result)
+
     @staticmethod
     def visible_to(conn: Conn, event: OperatorEvent) -> bool:
         """The per-recipient event filter, used for live events, replays and
@@ -250,16 +328,21 @@ class Hub:
         return conn.operator_id is not None
 
     def _publish(self, outcome: Outcome[Any]) -> None:
+        """Send a committed write's events to the operators and its pushes to the
+        customers. Each frame is encoded once and the same text goes to every recipient."""
         operator_conns = [c for p in self._presence.values() for c in p.conns]
         must = set(outcome.deliveries)
         for event in outcome.events:
+            text: str | None = None
             for conn in operator_conns:
                 if not self.visible_to(conn, event):
                     continue
                 if (conn.operator_id, event.seq) in must:
                     conn.send(msgspec.structs.replace(event, must_ack=True))
                 else:
-                    conn.send(event)
+                    if text is None:
+                        text = encode(event)
+                    conn.send_text(text)
         for customer_id, message in outcome.customer_messages:
             seq = next(
                 (
@@ -269,8 +352,11 @@ class Hub:
                 ),
                 0,
             )
-            for conn in self._customers.get(customer_id, ()):
-                conn.send(MessageCreated(seq=seq, message=message))
+            conns = self._customers.get(customer_id, ())
+            if conns:
+                text = encode(MessageCreated(seq=seq, message=message))
+                for conn in conns:
+                    conn.send_text(text)
 
     def _spawn(self, coro: Awaitable[Any], name: str) -> None:
         async def guarded() -> None:
@@ -609,7 +695,7 @@ class Hub:
     async def _send_message(self, conn: Conn, f: SendMessage) -> dict[str, Any]:
         assert conn.operator_id is not None
         text = clean_text(f.text)
-        outcome = await self._tx(
+        outcome = await self._tx_batched(
             self.store.operator_send, conn.operator_id, f.conversation_id, text, f.txn_id, f.internal
         )
         return {"message": to_builtins(outcome.value.message)}
@@ -771,7 +857,7 @@ class Hub:
     async def _customer_send(self, conn: Conn, f: CustomerSend) -> dict[str, Any]:
         assert conn.customer_id is not None
         text = clean_text(f.text)
-        outcome = await self._tx(self.store.customer_send, conn.customer_id, text, f.txn_id)
+        outcome = await self._tx_batched(self.store.customer_send, conn.customer_id, text, f.txn_id)
         conn.conversation_id = outcome.value.message.conversation_id
         if any(
             isinstance(e, ConversationUpdated) and e.conversation.status == "queued" for e in outcome.events

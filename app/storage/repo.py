@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Generic, TypeVar, cast
 
 import msgspec
-from sqlalchemy import Connection, Engine, Table, func, insert, select, update
+from sqlalchemy import Connection, Engine, Table, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import sessionmaker
@@ -397,11 +397,37 @@ _QUEUES = cast(Table, Queue.__table__)
 _OPERATORS = cast(Table, Operator.__table__)
 
 
+# The fast paths' statements, built once (no per-call construction; bound parameters).
+_INSERT_EVENT = insert(_EVENTS)
+_INSERT_MESSAGE = insert(_MESSAGES)
+_SENT_BEFORE = select(_MESSAGES.c.id).where(
+    _MESSAGES.c.sender_key == bindparam("sender"), _MESSAGES.c.txn_id == bindparam("txn")
+)
+_CUSTOMER_ROW = select(
+    _CUSTOMERS.c.id,
+    _CUSTOMERS.c.name,
+    _CUSTOMERS.c.channel,
+    _CUSTOMERS.c.first_seen,
+    _CUSTOMERS.c.locale,
+    _CUSTOMERS.c.vip,
+).where(_CUSTOMERS.c.id == bindparam("customer"))
+_QUEUE_ROW = select(_QUEUES).where(_QUEUES.c.id == bindparam("queue"))
+_CONVERSATION_ROW = select(_CONVERSATIONS).where(_CONVERSATIONS.c.id == bindparam("conv"))
+_OPEN_CONVERSATION_ROW = (
+    select(_CONVERSATIONS)
+    .where(_CONVERSATIONS.c.customer_id == bindparam("customer"), _CONVERSATIONS.c.status.in_(ACTIVE))
+    .order_by(_CONVERSATIONS.c.id.desc())
+    .limit(1)
+)
+_OPERATOR_NAME = select(_OPERATORS.c.display_name).where(_OPERATORS.c.id == bindparam("op"))
+_UPDATE_CONVERSATION = update(_CONVERSATIONS).where(_CONVERSATIONS.c.id == bindparam("conv"))
+
+
 def _emit_core(conn: Connection, out: list[OperatorEvent], payload: ConversationInfo | MessageInfo) -> int:
     """:func:`_emit` without the ORM unit of work (one INSERT; the hot send paths)."""
     kind = "conversation_updated" if isinstance(payload, ConversationInfo) else "message_created"
     res = conn.execute(
-        insert(_EVENTS).values(kind=kind, payload=msgspec.json.encode(payload).decode(), created_at=utcnow())
+        _INSERT_EVENT, {"kind": kind, "payload": msgspec.json.encode(payload).decode(), "created_at": utcnow()}
     )
     seq = _new_id(res.inserted_primary_key)
     event: OperatorEvent
@@ -413,6 +439,19 @@ def _emit_core(conn: Connection, out: list[OperatorEvent], payload: Conversation
     return seq
 
 
+def _message_row(m: Message) -> dict[str, Any]:
+    return {
+        "conversation_id": m.conversation_id,
+        "author": m.author,
+        "operator_id": m.operator_id,
+        "sender_key": m.sender_key,
+        "text": m.text,
+        "created_at": m.created_at,
+        "txn_id": m.txn_id,
+        "internal": m.internal,
+    }
+
+
 def _new_id(pk: Any) -> int:
     """The primary key of the row just inserted (``inserted_primary_key``)."""
     assert pk is not None and pk[0] is not None
@@ -420,25 +459,11 @@ def _new_id(pk: Any) -> int:
 
 
 def _core_sent_before(conn: Connection, sender: str, txn_id: str) -> bool:
-    return (
-        conn.execute(
-            select(_MESSAGES.c.id).where(_MESSAGES.c.sender_key == sender, _MESSAGES.c.txn_id == txn_id)
-        ).first()
-        is not None
-    )
+    return conn.execute(_SENT_BEFORE, {"sender": sender, "txn": txn_id}).first() is not None
 
 
 def _core_customer(conn: Connection, customer_id: int) -> CustomerInfo | None:
-    row = conn.execute(
-        select(
-            _CUSTOMERS.c.id,
-            _CUSTOMERS.c.name,
-            _CUSTOMERS.c.channel,
-            _CUSTOMERS.c.first_seen,
-            _CUSTOMERS.c.locale,
-            _CUSTOMERS.c.vip,
-        ).where(_CUSTOMERS.c.id == customer_id)
-    ).first()
+    row = conn.execute(_CUSTOMER_ROW, {"customer": customer_id}).first()
     if row is None:
         return None
     return CustomerInfo(
@@ -455,7 +480,7 @@ def _core_queue(conn: Connection, queue_id: int | None) -> tuple[int, Queue | No
     """A queue row as a transient (never added) ORM object, for the SLA clock."""
     if queue_id is None:
         return None
-    row = conn.execute(select(_QUEUES).where(_QUEUES.c.id == queue_id)).first()
+    row = conn.execute(_QUEUE_ROW, {"queue": queue_id}).first()
     return queue_id, (Queue(**row._asdict()) if row is not None else None)
 
 
@@ -505,8 +530,19 @@ class Store:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._sessions = sessionmaker(engine, expire_on_commit=False)
+        self._batch_conn: Connection | None = None  # inside batch(): the shared transaction
         # SLA breaches already recorded (conversation, kind, due time): skips a lookup per tick
         self._breaches_seen: set[tuple[int, str, datetime]] = set()
+
+    @contextmanager
+    def _core(self) -> Iterator[Connection]:
+        """A connection in a transaction for Core statements: the group-commit one
+        inside :meth:`batch`, else a transaction of its own."""
+        if self._batch_conn is not None:
+            yield self._batch_conn
+            return
+        with self.engine.begin() as conn:
+            yield conn
 
     @contextmanager
     def batch(self) -> Iterator[None]:
@@ -519,6 +555,7 @@ class Store:
         with self.engine.connect() as conn:
             trans = conn.begin()
             self._sessions = sessionmaker(conn, expire_on_commit=False, join_transaction_mode="rollback_only")
+            self._batch_conn = conn
             try:
                 yield
             except BaseException:
@@ -529,6 +566,7 @@ class Store:
                 trans.commit()
             finally:
                 self._sessions = saved
+                self._batch_conn = None
 
     # ------------------------------------------------------------------ meta
 
@@ -880,16 +918,13 @@ class Store:
         handles: retries, queued conversations (take first), refusals."""
         sender = f"op:{operator_id}"
         events: list[OperatorEvent] = []
-        with self._sessions.begin() as s:
-            conn = s.connection()
+        with self._core() as conn:
             if _core_sent_before(conn, sender, txn_id):
                 return None
-            cv = conn.execute(select(_CONVERSATIONS).where(_CONVERSATIONS.c.id == conversation_id)).first()
+            cv = conn.execute(_CONVERSATION_ROW, {"conv": conversation_id}).first()
             if cv is None or cv.status != "open" or cv.assignee_id != operator_id:
                 return None
-            op_name = conn.execute(
-                select(_OPERATORS.c.display_name).where(_OPERATORS.c.id == operator_id)
-            ).scalar()
+            op_name = conn.execute(_OPERATOR_NAME, {"op": operator_id}).scalar()
             if op_name is None:
                 return None
             now = utcnow()
@@ -897,7 +932,7 @@ class Store:
             changes = {"waiting_since": None, "state": "waiting", "snoozed_until": None, "updated_at": now}
             if cv.first_response_at is None:
                 changes["first_response_at"] = now
-            conn.execute(update(_CONVERSATIONS).where(_CONVERSATIONS.c.id == conversation_id).values(**changes))
+            conn.execute(_UPDATE_CONVERSATION, {"conv": conversation_id, **changes})
             m = Message(
                 conversation_id=conversation_id,
                 author="operator",
@@ -909,20 +944,9 @@ class Store:
                 internal=False,
             )
             m.id = _new_id(
-                conn.execute(
-                    insert(_MESSAGES).values(
-                        conversation_id=conversation_id,
-                        author="operator",
-                        operator_id=operator_id,
-                        sender_key=sender,
-                        text=text,
-                        created_at=now,
-                        txn_id=txn_id,
-                        internal=False,
-                    )
-                ).inserted_primary_key
+                conn.execute(_INSERT_MESSAGE, _message_row(m)).inserted_primary_key
             )
-            load = _Loader(s)
+            load = _Loader(OrmSession(conn))  # every lookup seeded: the session is never used
             load.seed(op=(operator_id, op_name))
             info = load.message(m, cv.customer_id)
             if was_waiting:
@@ -1047,19 +1071,13 @@ class Store:
         first message (a new conversation) and unknown customers (the ORM path)."""
         sender = f"cust:{customer_id}"
         events: list[OperatorEvent] = []
-        with self._sessions.begin() as s:
-            conn = s.connection()
+        with self._core() as conn:
             if _core_sent_before(conn, sender, txn_id):
                 return None
             customer = _core_customer(conn, customer_id)
             if customer is None:
                 return None
-            cv = conn.execute(
-                select(_CONVERSATIONS)
-                .where(_CONVERSATIONS.c.customer_id == customer_id, _CONVERSATIONS.c.status.in_(ACTIVE))
-                .order_by(_CONVERSATIONS.c.id.desc())
-                .limit(1)
-            ).first()
+            cv = conn.execute(_OPEN_CONVERSATION_ROW, {"customer": customer_id}).first()
             if cv is None:
                 return None
             now = utcnow()
@@ -1070,7 +1088,7 @@ class Store:
                 "snoozed_until": None,
                 "updated_at": now,
             }
-            conn.execute(update(_CONVERSATIONS).where(_CONVERSATIONS.c.id == cv.id).values(**changes))
+            conn.execute(_UPDATE_CONVERSATION, {"conv": cv.id, **changes})
             m = Message(
                 conversation_id=cv.id,
                 author="customer",
@@ -1082,20 +1100,9 @@ class Store:
                 internal=False,
             )
             m.id = _new_id(
-                conn.execute(
-                    insert(_MESSAGES).values(
-                        conversation_id=cv.id,
-                        author="customer",
-                        operator_id=None,
-                        sender_key=sender,
-                        text=text,
-                        created_at=now,
-                        txn_id=txn_id,
-                        internal=False,
-                    )
-                ).inserted_primary_key
+                conn.execute(_INSERT_MESSAGE, _message_row(m)).inserted_primary_key
             )
-            load = _Loader(s)
+            load = _Loader(OrmSession(conn))  # every lookup seeded: the session is never used
             load.seed(customer=customer)
             info = load.message(m, customer_id)
             if changed:
