@@ -8,6 +8,7 @@ These methods block: the hub calls them on its single database thread.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -524,22 +525,36 @@ def decode_event(seq: int, kind: str, payload: str) -> OperatorEvent:
     return OperatorUpdated(seq=seq, operator=value)
 
 
+@dataclass(frozen=True)
+class _Batch:
+    conn: Connection
+    sessions: sessionmaker[OrmSession]
+
+
 class Store:
     """All database access of the hub."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        self._sessions = sessionmaker(engine, expire_on_commit=False)
-        self._batch_conn: Connection | None = None  # inside batch(): the shared transaction
+        self._own_sessions = sessionmaker(engine, expire_on_commit=False)
+        # inside batch(), for the thread running it only: the shared transaction
+        self._local = threading.local()
         # SLA breaches already recorded (conversation, kind, due time): skips a lookup per tick
         self._breaches_seen: set[tuple[int, str, datetime]] = set()
+
+    @property
+    def _sessions(self) -> sessionmaker[OrmSession]:
+        """Sessions of their own transaction, or joining the batch of this thread."""
+        batch: _Batch | None = getattr(self._local, "batch", None)
+        return batch.sessions if batch is not None else self._own_sessions
 
     @contextmanager
     def _core(self) -> Iterator[Connection]:
         """A connection in a transaction for Core statements: the group-commit one
         inside :meth:`batch`, else a transaction of its own."""
-        if self._batch_conn is not None:
-            yield self._batch_conn
+        batch: _Batch | None = getattr(self._local, "batch", None)
+        if batch is not None:
+            yield batch.conn
             return
         with self.engine.begin() as conn:
             yield conn
@@ -549,13 +564,16 @@ class Store:
         """Group commit: every write method called inside runs in ONE transaction,
         committed when the block ends (one commit for many writes). An exception from
         any of them rolls back all of them and propagates: the caller then runs each one
-        on its own, so one bad command never fails the others. Not re-entrant; the
-        hub's database thread is the only caller."""
-        saved = self._sessions
+        on its own, so one bad command never fails the others. Only the calling
+        thread's calls join the batch (thread-local); other threads using this Store
+        meanwhile keep transactions of their own. Not re-entrant."""
+        if getattr(self._local, "batch", None) is not None:
+            raise RuntimeError("Store.batch() is not re-entrant")
         with self.engine.connect() as conn:
             trans = conn.begin()
-            self._sessions = sessionmaker(conn, expire_on_commit=False, join_transaction_mode="rollback_only")
-            self._batch_conn = conn
+            self._local.batch = _Batch(
+                conn, sessionmaker(conn, expire_on_commit=False, join_transaction_mode="rollback_only")
+            )
             try:
                 yield
             except BaseException:
@@ -565,8 +583,7 @@ class Store:
             else:
                 trans.commit()
             finally:
-                self._sessions = saved
-                self._batch_conn = None
+                self._local.batch = None
 
     # ------------------------------------------------------------------ meta
 

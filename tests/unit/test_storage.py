@@ -177,3 +177,35 @@ def test_sync_state_lists_the_team_inbox(store: Store) -> None:
     assert [(o.username, o.active_chats) for o in state.operators] == [("a", 1)]
     store.resolve(a.id, c1)
     assert [c.id for c in store.sync_state().conversations] == [c2]
+
+
+def test_batch_commits_together_and_only_the_calling_thread_joins_it(store: Store) -> None:
+    import threading
+
+    a = store.create_visitor("web", "hash-a", "Anna", "uk").customer.id
+    b = store.create_visitor("web", "hash-b", "Borys", "uk").customer.id
+    before = store.last_seq()
+    seen_elsewhere: list[int] = []
+    with store.batch():
+        first = store.customer_send(a, "one", "t1")
+        second = store.customer_send(b, "two", "t1")
+        again = store.customer_send(a, "one", "t1")  # a retry inside the batch sees the first
+        # another thread reads in a transaction of its own: nothing is committed yet
+        reader = threading.Thread(target=lambda: seen_elsewhere.append(store.last_seq()))
+        reader.start()
+        reader.join()
+    assert again.value.duplicate and again.value.message.id == first.value.message.id
+    assert seen_elsewhere == [before]
+    seqs = [e.seq for e in first.events + second.events]
+    assert seqs == list(range(before + 1, before + 1 + len(seqs)))
+    assert store.last_seq() == seqs[-1]  # committed at the end of the block
+
+
+def test_a_failing_batch_leaves_nothing(store: Store) -> None:
+    a = store.create_visitor("web", "hash-a", "Anna", "uk").customer.id
+    before = store.last_seq()
+    with pytest.raises(Conflict), store.batch():
+        store.customer_send(a, "one", "t1")
+        raise Conflict("a later command in the batch fails")
+    assert store.last_seq() == before
+    assert store.customer_send(a, "one", "t1").value.duplicate is False
