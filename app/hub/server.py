@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
 import msgspec
+from sqlalchemy import Engine
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 
@@ -79,6 +80,7 @@ from app.protocol.messages import (
     Welcome,
 )
 from app.storage import Outcome, Store, make_engine, upgrade
+from app.storage.engine import CHECKPOINT_INTERVAL_S, checkpoint, checkpoint_in_background
 from app.storage.repo import utcnow
 
 log = logging.getLogger("frontline.hub")
@@ -184,12 +186,15 @@ class Hub:
         self._loop = asyncio.get_running_loop()
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="frontline-db")
         engine = make_engine(self.config.db_url)
+        background_checkpoints = checkpoint_in_background(engine)
         try:
             await self._db(upgrade, engine)
             self._store = Store(engine)
             self.epoch = await self._db(self._store.epoch)
             await self._tx(self._store.reset_presence)
             self._spawn(self._redeliver_loop(), "redeliver")
+            if background_checkpoints:
+                self._spawn(self._checkpoint_loop(engine), "checkpoint")
             self._server = await serve(
                 self._handle,
                 self.config.host,
@@ -386,6 +391,20 @@ class Hub:
             due = await self._db(self.store.due_deliveries, online, cutoff)
             for op_id, event in due:
                 self._send_to_operator(op_id, event)
+
+    async def _checkpoint_loop(self, engine: Engine) -> None:
+        """SQLite WAL checkpoints on a thread of their own, so that no commit on the
+        database thread stalls for one (``checkpoint_in_background``)."""
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="frontline-checkpoint") as pool:
+            loop = asyncio.get_running_loop()
+            while True:
+                await asyncio.sleep(CHECKPOINT_INTERVAL_S)
+                try:
+                    await loop.run_in_executor(pool, checkpoint, engine)
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    log.exception("WAL checkpoint failed")
 
     def _send_to_operator(self, op_id: int, event: OperatorEvent) -> None:
         presence = self._presence.get(op_id)

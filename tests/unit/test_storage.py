@@ -209,3 +209,32 @@ def test_a_failing_batch_leaves_nothing(store: Store) -> None:
         raise Conflict("a later command in the batch fails")
     assert store.last_seq() == before
     assert store.customer_send(a, "one", "t1").value.duplicate is False
+
+
+def test_background_checkpoints_replace_commit_checkpoints(db_url: str, tmp_path: Path) -> None:
+    from sqlalchemy import text
+
+    from app.storage.engine import checkpoint, checkpoint_in_background
+
+    assert checkpoint_in_background(make_engine("sqlite://")) is False  # in memory: nothing to do
+    engine = make_engine(db_url)
+    assert checkpoint_in_background(engine) is True
+    upgrade(engine)
+    store = Store(engine)
+    with engine.connect() as conn:  # commits no longer checkpoint
+        assert conn.execute(text("PRAGMA wal_autocheckpoint")).scalar() == 0
+    visitor = store.create_visitor("web", "hash-a", "Anna", "uk").customer.id
+    for i in range(50):
+        store.customer_send(visitor, "x" * 2000, f"t{i}")
+    wal = tmp_path / "hub.db-wal"
+    with sqlite3.connect(tmp_path / "hub.db") as raw:  # every message is readable, WAL or not
+        assert raw.execute("SELECT count(*) FROM messages").fetchone()[0] == 50
+    checkpoint(engine)
+    grown = wal.stat().st_size
+    store.customer_send(visitor, "after", "t-after")
+    # the checkpoint copied everything, so the next write started the WAL over
+    assert wal.stat().st_size == grown
+    with sqlite3.connect(tmp_path / "hub.db") as raw:
+        _busy, frames, copied = raw.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        assert frames < 20 and copied == frames
+    engine.dispose()
