@@ -90,6 +90,13 @@ class Conn:
         if self._held is not None:
             self._held.append((frame, sheddable))
             return
+        self.send_text(encode(frame), sheddable=sheddable)
+
+    def send_text(self, text: str, *, sheddable: bool = False) -> None:
+        """``send`` of a frame already encoded (a broadcast encodes it once for all).
+        Only operator connections get broadcasts; held (customer) connections use send."""
+        if self.closing:
+            return
         if sheddable and len(self._queue) * 2 >= self.max_queue:
             self.shed += 1
             return
@@ -98,7 +105,7 @@ class Conn:
             self.closing = True
             self._abort = asyncio.create_task(self._close_now(CloseCode.SLOW_CONSUMER, "slow consumer"))
             return
-        self._put(encode(frame), sheddable)
+        self._put(text, sheddable)
 
     def _shed_one(self) -> bool:
         """Drop the oldest waiting sheddable frame; False if there is none."""

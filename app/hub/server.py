@@ -14,6 +14,7 @@ import contextlib
 import functools
 import logging
 import random
+import threading
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -23,6 +24,7 @@ from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
 import msgspec
+from sqlalchemy import Engine
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 
@@ -33,7 +35,15 @@ from app.domain.tokens import new_token, token_hash
 from app.hub import accounts
 from app.hub.connection import Conn
 from app.hub.http import HttpRoutes
-from app.protocol import MAX_FRAME_BYTES, PROTOCOL_VERSION, CloseCode, ErrorCode, ProtocolError, decode
+from app.protocol import (
+    MAX_FRAME_BYTES,
+    PROTOCOL_VERSION,
+    CloseCode,
+    ErrorCode,
+    ProtocolError,
+    decode,
+    encode,
+)
 from app.protocol.codec import to_builtins
 from app.protocol.errors import BAD_FRAMES_BEFORE_CLOSE
 from app.protocol.messages import (
@@ -71,6 +81,7 @@ from app.protocol.messages import (
     Welcome,
 )
 from app.storage import Outcome, Store, make_engine, upgrade
+from app.storage.engine import CHECKPOINT_INTERVAL_S, checkpoint, checkpoint_in_background
 from app.storage.repo import utcnow
 
 log = logging.getLogger("frontline.hub")
@@ -82,6 +93,7 @@ ws_log.setLevel(logging.INFO)
 HUB_VERSION = "0.1.0"
 WEB = "web"
 HELLO_REFUSED = 1008  # policy violation: the first frame was not a hello
+BATCH_MAX = 32  # writes per group-commit transaction
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -148,6 +160,11 @@ class Hub:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._conn_counter = 0
         self._conv_customer: dict[int, int] = {}
+        # group commit of the hot writes (_tx_batched): queued calls, and whether a
+        # drain job is queued or running on the database thread
+        self._batch_lock = threading.Lock()
+        self._batch: list[tuple[Callable[[], Outcome[Any]], asyncio.Future[Outcome[Any]]]] = []
+        self._draining = False
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -170,12 +187,15 @@ class Hub:
         self._loop = asyncio.get_running_loop()
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="frontline-db")
         engine = make_engine(self.config.db_url)
+        background_checkpoints = checkpoint_in_background(engine)
         try:
             await self._db(upgrade, engine)
             self._store = Store(engine)
             self.epoch = await self._db(self._store.epoch)
             await self._tx(self._store.reset_presence)
             self._spawn(self._redeliver_loop(), "redeliver")
+            if background_checkpoints:
+                self._spawn(self._checkpoint_loop(engine), "checkpoint")
             self._server = await serve(
                 self._handle,
                 self.config.host,
@@ -242,6 +262,69 @@ class Hub:
         assert self._executor is not None
         return await loop.run_in_executor(self._executor, run)
 
+    async def _tx_batched(
+        self, fn: Callable[P, Outcome[R]], *args: P.args, **kwargs: P.kwargs
+    ) -> Outcome[R]:
+        """``_tx`` for the hot writes (customer and operator messages): queued for the
+        database thread, which runs every write waiting at that moment in one
+        transaction (group commit, up to ``BATCH_MAX``), then hands all their outcomes
+        to the loop in one call, published in commit order."""
+        loop = self._loop
+        assert loop is not None and self._executor is not None
+        fut: asyncio.Future[Outcome[Any]] = loop.create_future()
+        with self._batch_lock:
+            self._batch.append((functools.partial(fn, *args, **kwargs), fut))
+            start = not self._draining
+            self._draining = True
+        if start:
+            self._executor.submit(self._drain)
+        return await fut
+
+    def _drain(self) -> None:
+        """On the database thread: run the queued writes in batches until none is left."""
+        loop = self._loop
+        assert loop is not None
+        while True:
+            with self._batch_lock:
+                items = self._batch[:BATCH_MAX]
+                del self._batch[:BATCH_MAX]
+                if not items:
+                    self._draining = False
+                    return
+            results = self._run_batch([call for call, _fut in items])
+            loop.call_soon_threadsafe(self._deliver, [fut for _call, fut in items], results)
+
+    def _run_batch(self, calls: list[Callable[[], Outcome[Any]]]) -> list[Outcome[Any] | BaseException]:
+        store = self._store  # None while stopping: then one by one
+        if len(calls) > 1 and store is not None:
+            try:
+                with store.batch():
+                    return [call() for call in calls]
+            except Exception:  # noqa: S110 - each is run (and fails) on its own below
+                pass
+        results: list[Outcome[Any] | BaseException] = []
+        for call in calls:
+            try:
+                results.append(call())
+            except Exception as exc:
+                results.append(exc)
+        return results
+
+    def _deliver(
+        self, futs: list[asyncio.Future[Outcome[Any]]], results: list[Outcome[Any] | BaseException]
+    ) -> None:
+        """On the loop: publish a batch's events in commit order, then answer the callers."""
+        for result in results:
+            if isinstance(result, Outcome) and (result.events or result.customer_messages):
+                self._publish(result)
+        for fut, result in zip(futs, results, strict=True):
+            if fut.done():
+                continue
+            if isinstance(result, BaseException):
+                fut.set_exception(result)
+            else:
+                fut.set_result(result)
+
     @staticmethod
     def visible_to(conn: Conn, event: OperatorEvent) -> bool:
         """The per-recipient event filter, used for live events, replays and
@@ -251,16 +334,21 @@ class Hub:
         return conn.operator_id is not None
 
     def _publish(self, outcome: Outcome[Any]) -> None:
+        """Send a committed write's events to the operators and its pushes to the
+        customers. Each frame is encoded once and the same text goes to every recipient."""
         operator_conns = [c for p in self._presence.values() for c in p.conns]
         must = set(outcome.deliveries)
         for event in outcome.events:
+            text: str | None = None
             for conn in operator_conns:
                 if not self.visible_to(conn, event):
                     continue
                 if (conn.operator_id, event.seq) in must:
                     conn.send(msgspec.structs.replace(event, must_ack=True))
                 else:
-                    conn.send(event)
+                    if text is None:
+                        text = encode(event)
+                    conn.send_text(text)
         for customer_id, message in outcome.customer_messages:
             seq = next(
                 (
@@ -270,8 +358,11 @@ class Hub:
                 ),
                 0,
             )
+            # send(), not send_text(): a reconnecting customer's connection holds pushes
+            # until its welcome is out (Conn.hold), and only send() honours that.
+            frame = MessageCreated(seq=seq, message=message)
             for conn in self._customers.get(customer_id, ()):
-                conn.send(MessageCreated(seq=seq, message=message))
+                conn.send(frame)
 
     def _spawn(self, coro: Awaitable[Any], name: str) -> None:
         async def guarded() -> None:
@@ -301,6 +392,20 @@ class Hub:
             due = await self._db(self.store.due_deliveries, online, cutoff)
             for op_id, event in due:
                 self._send_to_operator(op_id, event)
+
+    async def _checkpoint_loop(self, engine: Engine) -> None:
+        """SQLite WAL checkpoints on a thread of their own, so that no commit on the
+        database thread stalls for one (``checkpoint_in_background``)."""
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="frontline-checkpoint") as pool:
+            loop = asyncio.get_running_loop()
+            while True:
+                await asyncio.sleep(CHECKPOINT_INTERVAL_S)
+                try:
+                    await loop.run_in_executor(pool, checkpoint, engine)
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    log.exception("WAL checkpoint failed")
 
     def _send_to_operator(self, op_id: int, event: OperatorEvent) -> None:
         presence = self._presence.get(op_id)
@@ -605,7 +710,7 @@ class Hub:
     async def _send_message(self, conn: Conn, f: SendMessage) -> dict[str, Any]:
         assert conn.operator_id is not None
         text = clean_text(f.text)
-        outcome = await self._tx(
+        outcome = await self._tx_batched(
             self.store.operator_send, conn.operator_id, f.conversation_id, text, f.txn_id, f.internal
         )
         return {"message": to_builtins(outcome.value.message)}
@@ -804,7 +909,7 @@ class Hub:
     async def _customer_send(self, conn: Conn, f: CustomerSend) -> dict[str, Any]:
         assert conn.customer_id is not None
         text = clean_text(f.text)
-        outcome = await self._tx(self.store.customer_send, conn.customer_id, text, f.txn_id)
+        outcome = await self._tx_batched(self.store.customer_send, conn.customer_id, text, f.txn_id)
         conn.conversation_id = outcome.value.message.conversation_id
         if any(
             isinstance(e, ConversationUpdated) and e.conversation.status == "queued" for e in outcome.events

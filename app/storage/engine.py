@@ -34,5 +34,43 @@ def make_engine(db_url: str, **kwargs: Any) -> Engine:
     return engine
 
 
+def checkpoint_in_background(engine: Engine) -> bool:
+    """SQLite files: connections of ``engine`` opened from now on no longer checkpoint
+    the WAL inside the commit that crosses 1000 pages (``wal_autocheckpoint=0``): that
+    commit would stall its thread for the copy and an fsync, tens to hundreds of
+    milliseconds on a busy disk. The caller must then call :func:`checkpoint` regularly
+    from another thread (the hub does, every ``CHECKPOINT_INTERVAL_S``). Durability is
+    unchanged (the same ``synchronous=NORMAL`` WAL semantics); only who copies the WAL
+    into the database file changes. False (nothing changed) for anything else."""
+    if engine.dialect.name != "sqlite" or engine.url.database in (None, "", ":memory:"):
+        return False
+
+    def no_autocheckpoint(dbapi_conn: Any, _record: Any) -> None:
+        cur = dbapi_conn.cursor()
+        try:
+            cur.execute("PRAGMA wal_autocheckpoint=0")
+        finally:
+            cur.close()
+
+    event.listen(engine, "connect", no_autocheckpoint)
+    return True
+
+
+CHECKPOINT_INTERVAL_S = 0.5
+WAL_RESTART_PAGES = 4000  # about 16 MB of WAL
+
+
+def checkpoint(engine: Engine) -> None:
+    """A PASSIVE WAL checkpoint: copies what it can without holding writers back. Under
+    a steady stream of writes a passive checkpoint may never find the WAL fully copied
+    when a writer starts, and the WAL would never start over: past
+    ``WAL_RESTART_PAGES`` a RESTART checkpoint (which holds writers back briefly, with
+    little left to copy) rewinds it."""
+    with engine.connect() as conn:
+        row = conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)").first()
+        if row is not None and row[1] is not None and int(row[1]) > WAL_RESTART_PAGES:
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(RESTART)")
+
+
 def sqlite_url(path: str) -> str:
     return f"sqlite:///{path}"

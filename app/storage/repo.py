@@ -8,13 +8,15 @@ These methods block: the hub calls them on its single database thread.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 import msgspec
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import Connection, Engine, Table, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import sessionmaker
@@ -183,6 +185,20 @@ class _Loader:
         self._op_names: dict[int, str] = {}
         self._customers: dict[int, CustomerInfo] = {}
         self._queues: dict[int, Queue | None] = {}
+
+    def seed(
+        self,
+        customer: CustomerInfo | None = None,
+        op: tuple[int, str] | None = None,
+        queue: tuple[int, Queue | None] | None = None,
+    ) -> None:
+        """Prime the caches with rows read by the Core fast paths (no ORM query later)."""
+        if customer is not None:
+            self._customers[customer.id] = customer
+        if op is not None:
+            self._op_names[op[0]] = op[1]
+        if queue is not None:
+            self._queues[queue[0]] = queue[1]
 
     def queue(self, queue_id: int | None) -> Queue | None:
         if queue_id is None:
@@ -374,6 +390,101 @@ def _emit(s: OrmSession, out: list[OperatorEvent], kind: str, payload: msgspec.S
     return seq
 
 
+_EVENTS = cast(Table, Event.__table__)
+_MESSAGES = cast(Table, Message.__table__)
+_CONVERSATIONS = cast(Table, Conversation.__table__)
+_CUSTOMERS = cast(Table, Customer.__table__)
+_QUEUES = cast(Table, Queue.__table__)
+_OPERATORS = cast(Table, Operator.__table__)
+
+
+# The fast paths' statements, built once (no per-call construction; bound parameters).
+_INSERT_EVENT = insert(_EVENTS)
+_INSERT_MESSAGE = insert(_MESSAGES)
+_SENT_BEFORE = select(_MESSAGES.c.id).where(
+    _MESSAGES.c.sender_key == bindparam("sender"), _MESSAGES.c.txn_id == bindparam("txn")
+)
+_CUSTOMER_ROW = select(
+    _CUSTOMERS.c.id,
+    _CUSTOMERS.c.name,
+    _CUSTOMERS.c.channel,
+    _CUSTOMERS.c.first_seen,
+    _CUSTOMERS.c.locale,
+    _CUSTOMERS.c.vip,
+).where(_CUSTOMERS.c.id == bindparam("customer"))
+_QUEUE_ROW = select(_QUEUES).where(_QUEUES.c.id == bindparam("queue"))
+_CONVERSATION_ROW = select(_CONVERSATIONS).where(_CONVERSATIONS.c.id == bindparam("conv"))
+_OPEN_CONVERSATION_ROW = (
+    select(_CONVERSATIONS)
+    .where(_CONVERSATIONS.c.customer_id == bindparam("customer"), _CONVERSATIONS.c.status.in_(ACTIVE))
+    .order_by(_CONVERSATIONS.c.id.desc())
+    .limit(1)
+)
+_OPERATOR_NAME = select(_OPERATORS.c.display_name).where(_OPERATORS.c.id == bindparam("op"))
+_UPDATE_CONVERSATION = update(_CONVERSATIONS).where(_CONVERSATIONS.c.id == bindparam("conv"))
+
+
+def _emit_core(conn: Connection, out: list[OperatorEvent], payload: ConversationInfo | MessageInfo) -> int:
+    """:func:`_emit` without the ORM unit of work (one INSERT; the hot send paths)."""
+    kind = "conversation_updated" if isinstance(payload, ConversationInfo) else "message_created"
+    res = conn.execute(
+        _INSERT_EVENT, {"kind": kind, "payload": msgspec.json.encode(payload).decode(), "created_at": utcnow()}
+    )
+    seq = _new_id(res.inserted_primary_key)
+    event: OperatorEvent
+    if isinstance(payload, ConversationInfo):
+        event = ConversationUpdated(seq=seq, conversation=payload)
+    else:
+        event = MessageCreated(seq=seq, message=payload)
+    out.append(event)
+    return seq
+
+
+def _message_row(m: Message) -> dict[str, Any]:
+    return {
+        "conversation_id": m.conversation_id,
+        "author": m.author,
+        "operator_id": m.operator_id,
+        "sender_key": m.sender_key,
+        "text": m.text,
+        "created_at": m.created_at,
+        "txn_id": m.txn_id,
+        "internal": m.internal,
+    }
+
+
+def _new_id(pk: Any) -> int:
+    """The primary key of the row just inserted (``inserted_primary_key``)."""
+    assert pk is not None and pk[0] is not None
+    return int(pk[0])
+
+
+def _core_sent_before(conn: Connection, sender: str, txn_id: str) -> bool:
+    return conn.execute(_SENT_BEFORE, {"sender": sender, "txn": txn_id}).first() is not None
+
+
+def _core_customer(conn: Connection, customer_id: int) -> CustomerInfo | None:
+    row = conn.execute(_CUSTOMER_ROW, {"customer": customer_id}).first()
+    if row is None:
+        return None
+    return CustomerInfo(
+        id=row.id,
+        name=row.name,
+        channel=row.channel,
+        first_seen=row.first_seen,
+        locale=row.locale,
+        vip=bool(row.vip),
+    )
+
+
+def _core_queue(conn: Connection, queue_id: int | None) -> tuple[int, Queue | None] | None:
+    """A queue row as a transient (never added) ORM object, for the SLA clock."""
+    if queue_id is None:
+        return None
+    row = conn.execute(_QUEUE_ROW, {"queue": queue_id}).first()
+    return queue_id, (Queue(**row._asdict()) if row is not None else None)
+
+
 def _must_deliver(s: OrmSession, out: list[tuple[int, int]], operator_id: int, seq: int) -> None:
     """Mark event ``seq`` as must-deliver to ``operator_id`` (same transaction): the hub
     sends it with ``must_ack`` and re-sends it until the operator acknowledges it.
@@ -414,14 +525,65 @@ def decode_event(seq: int, kind: str, payload: str) -> OperatorEvent:
     return OperatorUpdated(seq=seq, operator=value)
 
 
+@dataclass(frozen=True)
+class _Batch:
+    conn: Connection
+    sessions: sessionmaker[OrmSession]
+
+
 class Store:
     """All database access of the hub."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        self._sessions = sessionmaker(engine, expire_on_commit=False)
+        self._own_sessions = sessionmaker(engine, expire_on_commit=False)
+        # inside batch(), for the thread running it only: the shared transaction
+        self._local = threading.local()
         # SLA breaches already recorded (conversation, kind, due time): skips a lookup per tick
         self._breaches_seen: set[tuple[int, str, datetime]] = set()
+
+    @property
+    def _sessions(self) -> sessionmaker[OrmSession]:
+        """Sessions of their own transaction, or joining the batch of this thread."""
+        batch: _Batch | None = getattr(self._local, "batch", None)
+        return batch.sessions if batch is not None else self._own_sessions
+
+    @contextmanager
+    def _core(self) -> Iterator[Connection]:
+        """A connection in a transaction for Core statements: the group-commit one
+        inside :meth:`batch`, else a transaction of its own."""
+        batch: _Batch | None = getattr(self._local, "batch", None)
+        if batch is not None:
+            yield batch.conn
+            return
+        with self.engine.begin() as conn:
+            yield conn
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Group commit: every write method called inside runs in ONE transaction,
+        committed when the block ends (one commit for many writes). An exception from
+        any of them rolls back all of them and propagates: the caller then runs each one
+        on its own, so one bad command never fails the others. Only the calling
+        thread's calls join the batch (thread-local); other threads using this Store
+        meanwhile keep transactions of their own. Not re-entrant."""
+        if getattr(self._local, "batch", None) is not None:
+            raise RuntimeError("Store.batch() is not re-entrant")
+        with self.engine.connect() as conn:
+            trans = conn.begin()
+            self._local.batch = _Batch(
+                conn, sessionmaker(conn, expire_on_commit=False, join_transaction_mode="rollback_only")
+            )
+            try:
+                yield
+            except BaseException:
+                if trans.is_active:
+                    trans.rollback()
+                raise
+            else:
+                trans.commit()
+            finally:
+                self._local.batch = None
 
     # ------------------------------------------------------------------ meta
 
@@ -759,6 +921,61 @@ class Store:
         for the customer, who never receives it)."""
         if internal:
             return self._add_note(operator_id, conversation_id, text, txn_id)
+        fast = self._operator_send_fast(operator_id, conversation_id, text, txn_id)
+        if fast is not None:
+            return fast
+        return self._operator_send_orm(operator_id, conversation_id, text, txn_id)
+
+    def _operator_send_fast(
+        self, operator_id: int, conversation_id: int, text: str, txn_id: str
+    ) -> Outcome[Sent] | None:
+        """The common case of :meth:`operator_send` (a new reply by the assignee of an
+        open conversation) in SQLAlchemy Core: no unit of work, no re-select of what was
+        just written. None (nothing written) for every other case, which the ORM path
+        handles: retries, queued conversations (take first), refusals."""
+        sender = f"op:{operator_id}"
+        events: list[OperatorEvent] = []
+        with self._core() as conn:
+            if _core_sent_before(conn, sender, txn_id):
+                return None
+            cv = conn.execute(_CONVERSATION_ROW, {"conv": conversation_id}).first()
+            if cv is None or cv.status != "open" or cv.assignee_id != operator_id:
+                return None
+            op_name = conn.execute(_OPERATOR_NAME, {"op": operator_id}).scalar()
+            if op_name is None:
+                return None
+            now = utcnow()
+            was_waiting = cv.waiting_since is not None or cv.state != "waiting"
+            changes = {"waiting_since": None, "state": "waiting", "snoozed_until": None, "updated_at": now}
+            if cv.first_response_at is None:
+                changes["first_response_at"] = now
+            conn.execute(_UPDATE_CONVERSATION, {"conv": conversation_id, **changes})
+            m = Message(
+                conversation_id=conversation_id,
+                author="operator",
+                operator_id=operator_id,
+                sender_key=sender,
+                text=text,
+                created_at=now,
+                txn_id=txn_id,
+                internal=False,
+            )
+            m.id = _new_id(
+                conn.execute(_INSERT_MESSAGE, _message_row(m)).inserted_primary_key
+            )
+            load = _Loader(OrmSession(conn))  # every lookup seeded: the session is never used
+            load.seed(op=(operator_id, op_name))
+            info = load.message(m, cv.customer_id)
+            if was_waiting:
+                c = Conversation(**{**cv._asdict(), **changes})
+                load.seed(customer=_core_customer(conn, cv.customer_id), queue=_core_queue(conn, cv.queue_id))
+                _emit_core(conn, events, load.conversation(c, m))
+            _emit_core(conn, events, info)
+        return Outcome(Sent(info, duplicate=False), events, [(cv.customer_id, customer_view(info))])
+
+    def _operator_send_orm(
+        self, operator_id: int, conversation_id: int, text: str, txn_id: str
+    ) -> Outcome[Sent]:
         sender = f"op:{operator_id}"
         events: list[OperatorEvent] = []
         pushes: list[tuple[int, MessageInfo]] = []
@@ -888,6 +1105,59 @@ class Store:
     def customer_send(self, customer_id: int, text: str, txn_id: str) -> Outcome[Sent]:
         """Store a customer's message; the first one opens a queued conversation.
         Idempotent per (customer, txn_id)."""
+        fast = self._customer_send_fast(customer_id, text, txn_id)
+        if fast is not None:
+            return fast
+        return self._customer_send_orm(customer_id, text, txn_id)
+
+    def _customer_send_fast(self, customer_id: int, text: str, txn_id: str) -> Outcome[Sent] | None:
+        """The common case of :meth:`customer_send` (a new message in the customer's
+        active conversation) in SQLAlchemy Core; None (nothing written) for retries, a
+        first message (a new conversation) and unknown customers (the ORM path)."""
+        sender = f"cust:{customer_id}"
+        events: list[OperatorEvent] = []
+        with self._core() as conn:
+            if _core_sent_before(conn, sender, txn_id):
+                return None
+            customer = _core_customer(conn, customer_id)
+            if customer is None:
+                return None
+            cv = conn.execute(_OPEN_CONVERSATION_ROW, {"customer": customer_id}).first()
+            if cv is None:
+                return None
+            now = utcnow()
+            changed = cv.waiting_since is None or cv.state != "open"
+            changes = {
+                "waiting_since": cv.waiting_since if cv.waiting_since is not None else now,
+                "state": "open",  # a customer reply reopens a waiting or snoozed conversation
+                "snoozed_until": None,
+                "updated_at": now,
+            }
+            conn.execute(_UPDATE_CONVERSATION, {"conv": cv.id, **changes})
+            m = Message(
+                conversation_id=cv.id,
+                author="customer",
+                operator_id=None,
+                sender_key=sender,
+                text=text,
+                created_at=now,
+                txn_id=txn_id,
+                internal=False,
+            )
+            m.id = _new_id(
+                conn.execute(_INSERT_MESSAGE, _message_row(m)).inserted_primary_key
+            )
+            load = _Loader(OrmSession(conn))  # every lookup seeded: the session is never used
+            load.seed(customer=customer)
+            info = load.message(m, customer_id)
+            if changed:
+                c = Conversation(**{**cv._asdict(), **changes})
+                load.seed(queue=_core_queue(conn, cv.queue_id))
+                _emit_core(conn, events, load.conversation(c, m))
+            _emit_core(conn, events, info)
+        return Outcome(Sent(customer_view(info), duplicate=False), events)
+
+    def _customer_send_orm(self, customer_id: int, text: str, txn_id: str) -> Outcome[Sent]:
         sender = f"cust:{customer_id}"
         events: list[OperatorEvent] = []
         with self._sessions.begin() as s:

@@ -177,3 +177,64 @@ def test_sync_state_lists_the_team_inbox(store: Store) -> None:
     assert [(o.username, o.active_chats) for o in state.operators] == [("a", 1)]
     store.resolve(a.id, c1)
     assert [c.id for c in store.sync_state().conversations] == [c2]
+
+
+def test_batch_commits_together_and_only_the_calling_thread_joins_it(store: Store) -> None:
+    import threading
+
+    a = store.create_visitor("web", "hash-a", "Anna", "uk").customer.id
+    b = store.create_visitor("web", "hash-b", "Borys", "uk").customer.id
+    before = store.last_seq()
+    seen_elsewhere: list[int] = []
+    with store.batch():
+        first = store.customer_send(a, "one", "t1")
+        second = store.customer_send(b, "two", "t1")
+        again = store.customer_send(a, "one", "t1")  # a retry inside the batch sees the first
+        # another thread reads in a transaction of its own: nothing is committed yet
+        reader = threading.Thread(target=lambda: seen_elsewhere.append(store.last_seq()))
+        reader.start()
+        reader.join()
+    assert again.value.duplicate and again.value.message.id == first.value.message.id
+    assert seen_elsewhere == [before]
+    seqs = [e.seq for e in first.events + second.events]
+    assert seqs == list(range(before + 1, before + 1 + len(seqs)))
+    assert store.last_seq() == seqs[-1]  # committed at the end of the block
+
+
+def test_a_failing_batch_leaves_nothing(store: Store) -> None:
+    a = store.create_visitor("web", "hash-a", "Anna", "uk").customer.id
+    before = store.last_seq()
+    with pytest.raises(Conflict), store.batch():
+        store.customer_send(a, "one", "t1")
+        raise Conflict("a later command in the batch fails")
+    assert store.last_seq() == before
+    assert store.customer_send(a, "one", "t1").value.duplicate is False
+
+
+def test_background_checkpoints_replace_commit_checkpoints(db_url: str, tmp_path: Path) -> None:
+    from sqlalchemy import text
+
+    from app.storage.engine import checkpoint, checkpoint_in_background
+
+    assert checkpoint_in_background(make_engine("sqlite://")) is False  # in memory: nothing to do
+    engine = make_engine(db_url)
+    assert checkpoint_in_background(engine) is True
+    upgrade(engine)
+    store = Store(engine)
+    with engine.connect() as conn:  # commits no longer checkpoint
+        assert conn.execute(text("PRAGMA wal_autocheckpoint")).scalar() == 0
+    visitor = store.create_visitor("web", "hash-a", "Anna", "uk").customer.id
+    for i in range(50):
+        store.customer_send(visitor, "x" * 2000, f"t{i}")
+    wal = tmp_path / "hub.db-wal"
+    with sqlite3.connect(tmp_path / "hub.db") as raw:  # every message is readable, WAL or not
+        assert raw.execute("SELECT count(*) FROM messages").fetchone()[0] == 50
+    checkpoint(engine)
+    grown = wal.stat().st_size
+    store.customer_send(visitor, "after", "t-after")
+    # the checkpoint copied everything, so the next write started the WAL over
+    assert wal.stat().st_size == grown
+    with sqlite3.connect(tmp_path / "hub.db") as raw:
+        _busy, frames, copied = raw.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        assert frames < 20 and copied == frames
+    engine.dispose()
