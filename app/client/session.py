@@ -557,17 +557,18 @@ class OperatorSession:
         if waiter is not None and not waiter.done():
             waiter.set_exception(CommandFailed("not_sent", item.error))
 
-    async def take(self, conversation_id: int) -> ConversationInfo:
-        data = await self._request(Take(txn_id=new_txn_id(), conversation_id=conversation_id))
+    async def _conversation_command(self, command: Any) -> ConversationInfo:
+        """Send a command whose result is a conversation, and apply that conversation."""
+        data = await self._request(command)
         assert data.conversation is not None
         self._on_conversation(data.conversation)
         return data.conversation
 
+    async def take(self, conversation_id: int) -> ConversationInfo:
+        return await self._conversation_command(Take(txn_id=new_txn_id(), conversation_id=conversation_id))
+
     async def resolve(self, conversation_id: int) -> ConversationInfo:
-        data = await self._request(Resolve(txn_id=new_txn_id(), conversation_id=conversation_id))
-        assert data.conversation is not None
-        self._on_conversation(data.conversation)
-        return data.conversation
+        return await self._conversation_command(Resolve(txn_id=new_txn_id(), conversation_id=conversation_id))
 
     async def set_status(self, status: OperatorStatus) -> OperatorInfo:
         data = await self._request(SetStatus(txn_id=new_txn_id(), status=status))
@@ -576,16 +577,10 @@ class OperatorSession:
         return data.operator
 
     async def accept_offer(self, conversation_id: int) -> ConversationInfo:
-        data = await self._request(AcceptOffer(txn_id=new_txn_id(), conversation_id=conversation_id))
-        assert data.conversation is not None
-        self._on_conversation(data.conversation)
-        return data.conversation
+        return await self._conversation_command(AcceptOffer(txn_id=new_txn_id(), conversation_id=conversation_id))
 
     async def decline_offer(self, conversation_id: int) -> ConversationInfo:
-        data = await self._request(DeclineOffer(txn_id=new_txn_id(), conversation_id=conversation_id))
-        assert data.conversation is not None
-        self._on_conversation(data.conversation)
-        return data.conversation
+        return await self._conversation_command(DeclineOffer(txn_id=new_txn_id(), conversation_id=conversation_id))
 
     async def transfer(
         self, conversation_id: int, *, operator_id: int | None = None, queue_id: int | None = None, note: str = ""
@@ -597,10 +592,7 @@ class OperatorSession:
             queue_id=queue_id,
             note=note,
         )
-        data = await self._request(command)
-        assert data.conversation is not None
-        self._on_conversation(data.conversation)
-        return data.conversation
+        return await self._conversation_command(command)
 
     async def set_state(
         self, conversation_id: int, state: ConversationState, snoozed_until: datetime | None = None
@@ -608,10 +600,7 @@ class OperatorSession:
         command = SetState(
             txn_id=new_txn_id(), conversation_id=conversation_id, state=state, snoozed_until=snoozed_until
         )
-        data = await self._request(command)
-        assert data.conversation is not None
-        self._on_conversation(data.conversation)
-        return data.conversation
+        return await self._conversation_command(command)
 
     async def notify_typing(self, conversation_id: int, typing: bool) -> None:
         if self._conn is not None and self._conn.is_open:

@@ -879,12 +879,19 @@ class Store:
             op = s.get(Operator, operator_id)
             if op is None:
                 raise NotFound(f"no operator {operator_id}")
-            self._assign(s, c, op, utcnow())
-            s.flush()
-            info = load.conversation(c)
-            _emit(s, events, "conversation_updated", info)
-            _emit(s, events, "operator_updated", load.operator(op))
+            info = self._assign_and_emit(s, c, op, load, events)
         return Outcome(info, events)
+
+    def _assign_and_emit(
+        self, s: OrmSession, c: Conversation, op: Operator, load: _Loader, events: list[OperatorEvent]
+    ) -> ConversationInfo:
+        """Give ``c`` to ``op`` now and log what the team sees change (take, accepted offer)."""
+        self._assign(s, c, op, utcnow())
+        s.flush()
+        info = load.conversation(c)
+        _emit(s, events, "conversation_updated", info)
+        _emit(s, events, "operator_updated", load.operator(op))
+        return info
 
     def resolve(self, operator_id: int, conversation_id: int) -> Outcome[ConversationInfo]:
         """The assignee (or a supervisor/admin, or anyone for a queued one) closes it."""
@@ -1343,11 +1350,7 @@ class Store:
             op = s.get(Operator, operator_id)
             if op is None:
                 raise NotFound(f"no operator {operator_id}")
-            self._assign(s, c, op, utcnow())
-            s.flush()
-            info = load.conversation(c)
-            _emit(s, events, "conversation_updated", info)
-            _emit(s, events, "operator_updated", load.operator(op))
+            info = self._assign_and_emit(s, c, op, load, events)
         return Outcome(info, events)
 
     def decline_offer(self, operator_id: int, conversation_id: int) -> Outcome[ConversationInfo]:
