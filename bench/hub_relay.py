@@ -104,6 +104,7 @@ async def _relay_main(port: int) -> None:
 class Stats:
     latencies: list[float] = field(default_factory=list)  # customer → operator, seconds
     relayed: int = 0  # messages that reached the other side
+    frames: int = 0  # frames the clients received while measuring (any kind)
     measuring: bool = False
 
 
@@ -175,6 +176,8 @@ class Customer:
         assert self.ws is not None
         with contextlib.suppress(ConnectionClosed):
             async for raw in self.ws:
+                if self.stats.measuring:
+                    self.stats.frames += 1
                 # hub: message_created (an operator's answer) or result (our own send);
                 # relay: the operator's frame itself
                 if '"author":"operator"' in raw or '"send_message"' in raw:
@@ -253,6 +256,8 @@ class Operator:
             async for raw in self.ws:
                 now = time.perf_counter()
                 assert isinstance(raw, str)
+                if self.stats.measuring:
+                    self.stats.frames += 1
                 if hub:
                     if raw.startswith('{"type":"conversation_updated"'):
                         conv = json.loads(raw)["conversation"]
@@ -292,6 +297,7 @@ class Figures:
     p50_ms: float  # open loop at --rate
     p99_ms: float
     samples: int
+    frames_per_message: float = math.nan  # frames the clients received per message relayed
     persisted: int | None = None
 
 
@@ -327,7 +333,7 @@ async def _drive(target: Target, args: argparse.Namespace, usernames: list[str])
     await asyncio.sleep(args.seconds)
     stats.measuring = False
     elapsed = time.perf_counter() - t0
-    relayed, sat = stats.relayed, list(stats.latencies)
+    relayed, sat, frames = stats.relayed, list(stats.latencies), stats.frames
     stop.set()
     for c in customers:  # release the loops waiting for an answer
         c.answers.put_nowait(None)
@@ -355,6 +361,7 @@ async def _drive(target: Target, args: argparse.Namespace, usernames: list[str])
         p50_ms=_pct(lat, 0.50),
         p99_ms=_pct(lat, 0.99),
         samples=len(lat),
+        frames_per_message=frames / relayed if relayed else math.nan,
     )
 
 
@@ -435,7 +442,7 @@ def _report(name: str, f: Figures) -> str:
     return (
         f"{name:6s} throughput {f.throughput:8.0f} msg/s (closed loop: p50 {f.sat_p50_ms:6.2f} ms, "
         f"p99 {f.sat_p99_ms:6.2f} ms) | at the fixed rate: p50 {f.p50_ms:6.2f} ms, p99 {f.p99_ms:6.2f} ms "
-        f"({f.samples} samples)"
+        f"({f.samples} samples); {f.frames_per_message:.2f} frames received per message"
     )
 
 
@@ -470,6 +477,8 @@ def _main(args: argparse.Namespace) -> dict[str, Any]:
         "relay_p99_ms": round(relay.p99_ms, 2),
         "hub_closed_loop_p99_ms": round(hub.sat_p99_ms, 2),
         "relay_closed_loop_p99_ms": round(relay.sat_p99_ms, 2),
+        "hub_frames_per_message": round(hub.frames_per_message, 2),
+        "relay_frames_per_message": round(relay.frames_per_message, 2),
         "hub_messages_stored": hub.persisted,
         "hub_log_errors": log_errors,
         "targets_met": ratio >= TARGET_RATIO and hub.p99_ms < TARGET_P99_MS,

@@ -263,8 +263,14 @@ class OperatorClient(ProtoClient):
 
     async def wait_conversation(
         self, pred: Callable[[ConversationInfo], bool], timeout: float = DEFAULT_TIMEOUT
-    ) -> ConversationUpdated:
-        return await self.wait_frame(ConversationUpdated, lambda e: pred(e.conversation), timeout)
+    ) -> ConversationUpdated | MessageCreated:
+        """A ``conversation_updated``, or a ``message_created`` carrying the conversation
+        the message changed (its turn: state, waiting clock), matching ``pred``."""
+        return await self.wait_frame(  # type: ignore[no-any-return]
+            (ConversationUpdated, MessageCreated),
+            lambda e: e.conversation is not None and pred(e.conversation),
+            timeout,
+        )
 
     async def wait_message(
         self, pred: Callable[[MessageInfo], bool], timeout: float = DEFAULT_TIMEOUT

@@ -612,7 +612,16 @@ class OperatorSession:
 
     async def load_history(self, conversation_id: int, *, older: bool = False) -> list[MessageInfo]:
         """Newest page first time; with ``older`` the page before what is loaded."""
-        hist = self._histories.setdefault(conversation_id, _History())
+        hist = self._histories.get(conversation_id)
+        online = self._conn is not None and self._conn.is_open
+        if hist is None or (online and not older and not self.follows(conversation_id)):
+            # Not followed: the hub sends its messages only while it is on screen, so
+            # what is kept may have gaps: start again from the newest page, saying
+            # first that it is on screen (same socket, so the hub registers the
+            # viewer before it reads the page: nothing falls between the two).
+            hist = self._histories[conversation_id] = _History()
+            if online and not self.follows(conversation_id):
+                await self.notify_viewing(conversation_id)
         if hist.messages and not older:
             return hist.messages
         before = hist.messages[0].id if (older and hist.messages) else None
@@ -623,6 +632,18 @@ class OperatorSession:
         hist.has_more = data.has_more
         self._dirty_history(conversation_id)
         return hist.messages
+
+    def follows(self, conversation_id: int) -> bool:
+        """Whether every message of the conversation reaches this client live: the hub
+        sends a plain operator only the messages of their own conversations and of the
+        queue (and of the one on screen); supervisors and admins get everything
+        (docs/protocol.md, "Who receives which event")."""
+        if self.me is None:
+            return False
+        if self.me.role != "operator":
+            return True
+        conv = self.conversations.get(conversation_id)
+        return conv is not None and (conv.status != "open" or conv.assignee_id == self.me.id)
 
     def messages_of(self, conversation_id: int) -> list[MessageInfo]:
         hist = self._histories.get(conversation_id)
@@ -805,6 +826,8 @@ class OperatorSession:
         if isinstance(frame, ConversationUpdated):
             self._on_conversation(frame.conversation)
         elif isinstance(frame, MessageCreated):
+            if frame.conversation is not None:  # the turn this message changed
+                self._on_conversation(msgspec.structs.replace(frame.conversation, last_message=frame.message))
             self._on_message(frame.message)
         elif isinstance(frame, OperatorUpdated):
             self._on_operator(frame.operator)

@@ -46,6 +46,7 @@ class Conn:
         self.max_queue = max_queue
         self.closing = False
         self.operator_id: int | None = None
+        self.role = ""  # the signed-in operator's role (operator, supervisor, admin)
         self.token_sha256: str | None = None
         self.customer_id: int | None = None
         self.device_id = ""

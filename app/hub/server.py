@@ -50,6 +50,8 @@ from app.protocol.messages import (
     AcceptOffer,
     Ack,
     Auth,
+    ConversationInfo,
+    ConversationOffered,
     ConversationUpdated,
     CustomerHello,
     CustomerHistory,
@@ -160,6 +162,8 @@ class Hub:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._conn_counter = 0
         self._conv_customer: dict[int, int] = {}
+        # active conversation -> (status, assignee): the per-recipient filter's facts
+        self._owners: dict[int, tuple[str, int | None]] = {}
         # group commit of the hot writes (_tx_batched): queued calls, and whether a
         # drain job is queued or running on the database thread
         self._batch_lock = threading.Lock()
@@ -325,13 +329,43 @@ class Hub:
             else:
                 fut.set_result(result)
 
-    @staticmethod
-    def visible_to(conn: Conn, event: OperatorEvent) -> bool:
+    def visible_to(self, conn: Conn, event: OperatorEvent) -> bool:
         """The per-recipient event filter, used for live events, replays and
-        redeliveries alike. Today every operator sees the whole team inbox (sync returns
-        it too), so every event is visible; narrower rules (lines, roles, private
-        notes) go here and nowhere else."""
-        return conn.operator_id is not None
+        redeliveries alike (docs/protocol.md, "Who receives which event").
+
+        Supervisors and admins receive everything. An operator receives every event
+        except the messages of a conversation another operator holds (status open,
+        someone else assigned) that is not on their screen (``viewing``): their inbox
+        shows their own conversations and the queue, and the rest would only cost
+        frames. Assignment and status changes (``conversation_updated``) reach every
+        operator, so everyone's queue view stays right."""
+        if conn.operator_id is None:
+            return False
+        if not isinstance(event, MessageCreated) or conn.role != "operator":
+            return True
+        conv_id = event.message.conversation_id
+        if conn.viewing == conv_id:
+            return True
+        owner = self._owners.get(conv_id)
+        if owner is None:  # not an active conversation the hub knows of: nobody is left out
+            return True
+        status, assignee = owner
+        return status != "open" or assignee == conn.operator_id
+
+    def _track(self, event: OperatorEvent) -> None:
+        """Keep ``_owners`` (active conversation -> status, assignee) in step with the
+        events, in commit order: what :meth:`visible_to` decides by."""
+        conv: ConversationInfo | None = None
+        if isinstance(event, ConversationUpdated | ConversationOffered):
+            conv = event.conversation
+        elif isinstance(event, MessageCreated):
+            conv = event.conversation
+        if conv is None:
+            return
+        if conv.status == "resolved":
+            self._owners.pop(conv.id, None)
+        else:
+            self._owners[conv.id] = (conv.status, conv.assignee_id)
 
     def _publish(self, outcome: Outcome[Any]) -> None:
         """Send a committed write's events to the operators and its pushes to the
@@ -339,6 +373,7 @@ class Hub:
         operator_conns = [c for p in self._presence.values() for c in p.conns]
         must = set(outcome.deliveries)
         for event in outcome.events:
+            self._track(event)
             text: str | None = None
             for conn in operator_conns:
                 if not self.visible_to(conn, event):
@@ -639,6 +674,7 @@ class Hub:
         async with presence.lock:
             outcome = await self._tx(self.store.set_status, op_id, "online")
             conn.operator_id = op_id
+            conn.role = outcome.value.role
             conn.token_sha256 = digest
             presence.conns.add(conn)
         log.info("%s: operator %d signed in", conn.label, op_id)

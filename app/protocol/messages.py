@@ -266,6 +266,12 @@ class MessageCreated(_Frame, tag="message_created"):
     seq: int
     message: MessageInfo
     must_ack: bool = False
+    # The conversation as this message left it, when the message changed its work state
+    # or waiting clock (a customer writing again, an operator answering): one event
+    # instead of a message and a conversation_updated. Its ``last_message`` is left out
+    # (it is ``message``). Assignment and status changes still come as
+    # conversation_updated, which every operator receives.
+    conversation: ConversationInfo | None = None
 
 
 class OperatorUpdated(_Frame, tag="operator_updated"):

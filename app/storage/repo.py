@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Generic, TypeVar, cast
 
 import msgspec
-from sqlalchemy import Connection, Engine, Table, bindparam, func, insert, select, update
+from sqlalchemy import Connection, Engine, Table, bindparam, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import sessionmaker
@@ -62,6 +62,7 @@ from app.storage.models import (
     Session,
     SlaBreach,
 )
+from app.storage.prepared import Prepared
 
 T = TypeVar("T")
 
@@ -69,6 +70,8 @@ ROLES = ("operator", "supervisor", "admin")
 STATUSES = ("online", "away", "busy", "offline")
 STATES = ("open", "waiting", "snoozed")
 ACTIVE = ("queued", "open")
+# the log kind of a message_created event that carries its conversation (message_event)
+MESSAGE_TURN = "message_turn"
 HISTORY_MAX = 200
 
 
@@ -180,8 +183,8 @@ def customer_view(msg: MessageInfo) -> MessageInfo:
 class _Loader:
     """Turns rows into protocol payloads inside one transaction, with small caches."""
 
-    def __init__(self, s: OrmSession) -> None:
-        self.s = s
+    def __init__(self, s: OrmSession | None) -> None:
+        self._session = s
         self._op_names: dict[int, str] = {}
         self._customers: dict[int, CustomerInfo] = {}
         self._queues: dict[int, Queue | None] = {}
@@ -199,6 +202,11 @@ class _Loader:
             self._op_names[op[0]] = op[1]
         if queue is not None:
             self._queues[queue[0]] = queue[1]
+
+    @property
+    def s(self) -> OrmSession:
+        assert self._session is not None, "a seeded _Loader looked something up"
+        return self._session
 
     def queue(self, queue_id: int | None) -> Queue | None:
         if queue_id is None:
@@ -370,6 +378,18 @@ def _emit_frame(s: OrmSession, out: list[OperatorEvent], event: OperatorEvent) -
     return event
 
 
+def _emit_message(
+    s: OrmSession, out: list[OperatorEvent], message: MessageInfo, conversation: ConversationInfo | None
+) -> int:
+    """:func:`_emit` of a message, with the conversation it changed (:func:`message_event`)."""
+    kind, payload, event = message_event(message, conversation)
+    row = Event(kind=kind, payload=payload, created_at=utcnow())
+    s.add(row)
+    s.flush()
+    out.append(msgspec.structs.replace(event, seq=row.seq))
+    return row.seq
+
+
 def _emit(s: OrmSession, out: list[OperatorEvent], kind: str, payload: msgspec.Struct) -> int:
     """Append one event to the log (same transaction as the change) and to ``out``;
     its seq."""
@@ -398,73 +418,77 @@ _QUEUES = cast(Table, Queue.__table__)
 _OPERATORS = cast(Table, Operator.__table__)
 
 
-# The fast paths' statements, built once (no per-call construction; bound parameters).
-_INSERT_EVENT = insert(_EVENTS)
-_INSERT_MESSAGE = insert(_MESSAGES)
-_SENT_BEFORE = select(_MESSAGES.c.id).where(
-    _MESSAGES.c.sender_key == bindparam("sender"), _MESSAGES.c.txn_id == bindparam("txn")
+# The fast paths' statements: Core, compiled once per dialect and run on the DBAPI
+# cursor (app/storage/prepared.py: no per-execution SQLAlchemy machinery).
+_MESSAGE_KEYS = ("conversation_id", "author", "operator_id", "sender_key", "text", "created_at", "txn_id", "internal")
+_INSERT_EVENT = Prepared(insert(_EVENTS).returning(_EVENTS.c.seq), keys=("kind", "payload", "created_at"))
+_INSERT_MESSAGE = Prepared(insert(_MESSAGES).returning(_MESSAGES.c.id), keys=_MESSAGE_KEYS)
+_SENT_BEFORE = Prepared(
+    select(_MESSAGES.c.id).where(
+        _MESSAGES.c.sender_key == bindparam("sender"), _MESSAGES.c.txn_id == bindparam("txn")
+    )
 )
-_CUSTOMER_ROW = select(
-    _CUSTOMERS.c.id,
-    _CUSTOMERS.c.name,
-    _CUSTOMERS.c.channel,
-    _CUSTOMERS.c.first_seen,
-    _CUSTOMERS.c.locale,
-    _CUSTOMERS.c.vip,
-).where(_CUSTOMERS.c.id == bindparam("customer"))
-_QUEUE_ROW = select(_QUEUES).where(_QUEUES.c.id == bindparam("queue"))
-_CONVERSATION_ROW = select(_CONVERSATIONS).where(_CONVERSATIONS.c.id == bindparam("conv"))
-_OPEN_CONVERSATION_ROW = (
+_CUSTOMER_ROW = Prepared(
+    select(
+        _CUSTOMERS.c.id,
+        _CUSTOMERS.c.name,
+        _CUSTOMERS.c.channel,
+        _CUSTOMERS.c.first_seen,
+        _CUSTOMERS.c.locale,
+        _CUSTOMERS.c.vip,
+    ).where(_CUSTOMERS.c.id == bindparam("customer"))
+)
+_QUEUE_ROW = Prepared(select(_QUEUES).where(_QUEUES.c.id == bindparam("queue")))
+_CONVERSATION_ROW = Prepared(select(_CONVERSATIONS).where(_CONVERSATIONS.c.id == bindparam("conv")))
+_OPEN_CONVERSATION_ROW = Prepared(
     select(_CONVERSATIONS)
-    .where(_CONVERSATIONS.c.customer_id == bindparam("customer"), _CONVERSATIONS.c.status.in_(ACTIVE))
+    .where(
+        _CONVERSATIONS.c.customer_id == bindparam("customer"),
+        or_(*(_CONVERSATIONS.c.status == status for status in ACTIVE)),
+    )
     .order_by(_CONVERSATIONS.c.id.desc())
     .limit(1)
 )
-_OPERATOR_NAME = select(_OPERATORS.c.display_name).where(_OPERATORS.c.id == bindparam("op"))
-_UPDATE_CONVERSATION = update(_CONVERSATIONS).where(_CONVERSATIONS.c.id == bindparam("conv"))
+_OPERATOR_NAME = Prepared(select(_OPERATORS.c.display_name).where(_OPERATORS.c.id == bindparam("op")))
+_TURN_KEYS = ("waiting_since", "state", "snoozed_until", "updated_at")
+_UPDATE_TURN = Prepared(update(_CONVERSATIONS).where(_CONVERSATIONS.c.id == bindparam("conv")), keys=_TURN_KEYS)
+_UPDATE_FIRST_ANSWER = Prepared(
+    update(_CONVERSATIONS).where(_CONVERSATIONS.c.id == bindparam("conv")),
+    keys=(*_TURN_KEYS, "first_response_at"),
+)
 
 
-def _emit_core(conn: Connection, out: list[OperatorEvent], payload: ConversationInfo | MessageInfo) -> int:
-    """:func:`_emit` without the ORM unit of work (one INSERT; the hot send paths)."""
-    kind = "conversation_updated" if isinstance(payload, ConversationInfo) else "message_created"
-    res = conn.execute(
-        _INSERT_EVENT, {"kind": kind, "payload": msgspec.json.encode(payload).decode(), "created_at": utcnow()}
-    )
-    seq = _new_id(res.inserted_primary_key)
-    event: OperatorEvent
-    if isinstance(payload, ConversationInfo):
-        event = ConversationUpdated(seq=seq, conversation=payload)
-    else:
-        event = MessageCreated(seq=seq, message=payload)
+def _emit_message_core(
+    conn: Connection, out: list[OperatorEvent], message: MessageInfo, conversation: ConversationInfo | None
+) -> int:
+    """Log a message event (one INSERT, no unit of work; the hot send paths), with the
+    conversation it changed when there is one (:func:`message_event`)."""
+    kind, payload, event = message_event(message, conversation)
+    seq = int(_INSERT_EVENT.scalar(conn, {"kind": kind, "payload": payload, "created_at": utcnow()}))
+    event = msgspec.structs.replace(event, seq=seq)
     out.append(event)
     return seq
 
 
+def message_event(message: MessageInfo, conversation: ConversationInfo | None) -> tuple[str, str, MessageCreated]:
+    """A message event's log kind and payload, and the frame (its seq still 0). A message
+    that changed its conversation's turn (state, waiting clock, SLA) is ONE
+    ``message_created`` frame carrying that conversation (without ``last_message``,
+    which is the message), logged whole as kind ``message_turn``; a plain one logs
+    just the message (kind ``message_created``)."""
+    if conversation is None:
+        return "message_created", msgspec.json.encode(message).decode(), MessageCreated(seq=0, message=message)
+    conversation = msgspec.structs.replace(conversation, last_message=None)
+    frame = MessageCreated(seq=0, message=message, conversation=conversation)
+    return MESSAGE_TURN, msgspec.json.encode(frame).decode(), frame
+
+
 def _message_row(m: Message) -> dict[str, Any]:
-    return {
-        "conversation_id": m.conversation_id,
-        "author": m.author,
-        "operator_id": m.operator_id,
-        "sender_key": m.sender_key,
-        "text": m.text,
-        "created_at": m.created_at,
-        "txn_id": m.txn_id,
-        "internal": m.internal,
-    }
-
-
-def _new_id(pk: Any) -> int:
-    """The primary key of the row just inserted (``inserted_primary_key``)."""
-    assert pk is not None and pk[0] is not None
-    return int(pk[0])
-
-
-def _core_sent_before(conn: Connection, sender: str, txn_id: str) -> bool:
-    return conn.execute(_SENT_BEFORE, {"sender": sender, "txn": txn_id}).first() is not None
+    return {key: getattr(m, key) for key in _MESSAGE_KEYS}
 
 
 def _core_customer(conn: Connection, customer_id: int) -> CustomerInfo | None:
-    row = conn.execute(_CUSTOMER_ROW, {"customer": customer_id}).first()
+    row = _CUSTOMER_ROW.first(conn, {"customer": customer_id})
     if row is None:
         return None
     return CustomerInfo(
@@ -481,7 +505,7 @@ def _core_queue(conn: Connection, queue_id: int | None) -> tuple[int, Queue | No
     """A queue row as a transient (never added) ORM object, for the SLA clock."""
     if queue_id is None:
         return None
-    row = conn.execute(_QUEUE_ROW, {"queue": queue_id}).first()
+    row = _QUEUE_ROW.first(conn, {"queue": queue_id})
     return queue_id, (Queue(**row._asdict()) if row is not None else None)
 
 
@@ -503,6 +527,7 @@ _EVENT_PAYLOADS: dict[str, type[msgspec.Struct]] = {
 
 # Event kinds whose log row holds the whole frame (seq included), not just a payload.
 _WHOLE_FRAMES: dict[str, type[msgspec.Struct]] = {
+    MESSAGE_TURN: MessageCreated,
     "conversation_offered": ConversationOffered,
     "offer_expired": OfferExpired,
     "sla_breached": SlaBreached,
@@ -825,6 +850,16 @@ class Store:
             queues = [_queue_info(s, q) for q in s.scalars(select(Queue).order_by(Queue.id))]
             return SyncState(seq, conversations, operators, queues)
 
+    def conversation_owners(self) -> dict[int, tuple[str, int | None]]:
+        """Every active conversation's status and assignee (the hub's event filter)."""
+        with self._sessions() as s:
+            rows = s.execute(
+                select(Conversation.id, Conversation.status, Conversation.assignee_id).where(
+                    Conversation.status.in_(ACTIVE)
+                )
+            )
+            return {cid: (status, assignee) for cid, status, assignee in rows}
+
     def conversation(self, conversation_id: int) -> ConversationInfo:
         with self._sessions() as s:
             c = s.get(Conversation, conversation_id)
@@ -937,26 +972,29 @@ class Store:
         self, operator_id: int, conversation_id: int, text: str, txn_id: str
     ) -> Outcome[Sent] | None:
         """The common case of :meth:`operator_send` (a new reply by the assignee of an
-        open conversation) in SQLAlchemy Core: no unit of work, no re-select of what was
-        just written. None (nothing written) for every other case, which the ORM path
-        handles: retries, queued conversations (take first), refusals."""
+        open conversation) as prepared statements on the DBAPI cursor: no unit of work,
+        no re-select of what was just written. None (nothing written) for every other
+        case, which the ORM path handles: retries, queued conversations (take first),
+        refusals."""
         sender = f"op:{operator_id}"
         events: list[OperatorEvent] = []
         with self._core() as conn:
-            if _core_sent_before(conn, sender, txn_id):
+            if _SENT_BEFORE.first(conn, {"sender": sender, "txn": txn_id}) is not None:
                 return None
-            cv = conn.execute(_CONVERSATION_ROW, {"conv": conversation_id}).first()
+            cv = _CONVERSATION_ROW.first(conn, {"conv": conversation_id})
             if cv is None or cv.status != "open" or cv.assignee_id != operator_id:
                 return None
-            op_name = conn.execute(_OPERATOR_NAME, {"op": operator_id}).scalar()
+            op_name = _OPERATOR_NAME.scalar(conn, {"op": operator_id})
             if op_name is None:
                 return None
             now = utcnow()
-            was_waiting = cv.waiting_since is not None or cv.state != "waiting"
+            turned = cv.waiting_since is not None or cv.state != "waiting"
             changes = {"waiting_since": None, "state": "waiting", "snoozed_until": None, "updated_at": now}
             if cv.first_response_at is None:
                 changes["first_response_at"] = now
-            conn.execute(_UPDATE_CONVERSATION, {"conv": conversation_id, **changes})
+                _UPDATE_FIRST_ANSWER.run(conn, {"conv": conversation_id, **changes})
+            else:
+                _UPDATE_TURN.run(conn, {"conv": conversation_id, **changes})
             m = Message(
                 conversation_id=conversation_id,
                 author="operator",
@@ -967,17 +1005,16 @@ class Store:
                 txn_id=txn_id,
                 internal=False,
             )
-            m.id = _new_id(
-                conn.execute(_INSERT_MESSAGE, _message_row(m)).inserted_primary_key
-            )
-            load = _Loader(OrmSession(conn))  # every lookup seeded: the session is never used
+            m.id = int(_INSERT_MESSAGE.scalar(conn, _message_row(m)))
+            load = _Loader(None)  # every lookup seeded: no session needed
             load.seed(op=(operator_id, op_name))
             info = load.message(m, cv.customer_id)
-            if was_waiting:
+            conv_info = None
+            if turned:
                 c = Conversation(**{**cv._asdict(), **changes})
                 load.seed(customer=_core_customer(conn, cv.customer_id), queue=_core_queue(conn, cv.queue_id))
-                _emit_core(conn, events, load.conversation(c, m))
-            _emit_core(conn, events, info)
+                conv_info = load.conversation(c, m)
+            _emit_message_core(conn, events, info, conv_info)
         return Outcome(Sent(info, duplicate=False), events, [(cv.customer_id, customer_view(info))])
 
     def _operator_send_orm(
@@ -1026,11 +1063,12 @@ class Store:
             s.add(m)
             s.flush()
             info = load.message(m, c.customer_id)
-            if took or was_waiting:
+            if took:  # an assignment: every operator hears of it
                 _emit(s, events, "conversation_updated", load.conversation(c, m))
-            if took:
                 _emit(s, events, "operator_updated", load.operator(op))
-            _emit(s, events, "message_created", info)
+                _emit_message(s, events, info, None)
+            else:
+                _emit_message(s, events, info, load.conversation(c, m) if was_waiting else None)
             pushes.append((c.customer_id, customer_view(info)))
         return Outcome(Sent(info, duplicate=False), events, pushes)
 
@@ -1119,28 +1157,29 @@ class Store:
 
     def _customer_send_fast(self, customer_id: int, text: str, txn_id: str) -> Outcome[Sent] | None:
         """The common case of :meth:`customer_send` (a new message in the customer's
-        active conversation) in SQLAlchemy Core; None (nothing written) for retries, a
-        first message (a new conversation) and unknown customers (the ORM path)."""
+        active conversation) as prepared statements on the DBAPI cursor; None (nothing
+        written) for retries, a first message (a new conversation) and unknown
+        customers (the ORM path)."""
         sender = f"cust:{customer_id}"
         events: list[OperatorEvent] = []
         with self._core() as conn:
-            if _core_sent_before(conn, sender, txn_id):
+            if _SENT_BEFORE.first(conn, {"sender": sender, "txn": txn_id}) is not None:
                 return None
             customer = _core_customer(conn, customer_id)
             if customer is None:
                 return None
-            cv = conn.execute(_OPEN_CONVERSATION_ROW, {"customer": customer_id}).first()
+            cv = _OPEN_CONVERSATION_ROW.first(conn, {"customer": customer_id})
             if cv is None:
                 return None
             now = utcnow()
-            changed = cv.waiting_since is None or cv.state != "open"
+            turned = cv.waiting_since is None or cv.state != "open"
             changes = {
                 "waiting_since": cv.waiting_since if cv.waiting_since is not None else now,
                 "state": "open",  # a customer reply reopens a waiting or snoozed conversation
                 "snoozed_until": None,
                 "updated_at": now,
             }
-            conn.execute(_UPDATE_CONVERSATION, {"conv": cv.id, **changes})
+            _UPDATE_TURN.run(conn, {"conv": cv.id, **changes})
             m = Message(
                 conversation_id=cv.id,
                 author="customer",
@@ -1151,17 +1190,16 @@ class Store:
                 txn_id=txn_id,
                 internal=False,
             )
-            m.id = _new_id(
-                conn.execute(_INSERT_MESSAGE, _message_row(m)).inserted_primary_key
-            )
-            load = _Loader(OrmSession(conn))  # every lookup seeded: the session is never used
+            m.id = int(_INSERT_MESSAGE.scalar(conn, _message_row(m)))
+            load = _Loader(None)  # every lookup seeded: no session needed
             load.seed(customer=customer)
             info = load.message(m, customer_id)
-            if changed:
+            conv_info = None
+            if turned:
                 c = Conversation(**{**cv._asdict(), **changes})
                 load.seed(queue=_core_queue(conn, cv.queue_id))
-                _emit_core(conn, events, load.conversation(c, m))
-            _emit_core(conn, events, info)
+                conv_info = load.conversation(c, m)
+            _emit_message_core(conn, events, info, conv_info)
         return Outcome(Sent(customer_view(info), duplicate=False), events)
 
     def _customer_send_orm(self, customer_id: int, text: str, txn_id: str) -> Outcome[Sent]:
@@ -1192,8 +1230,9 @@ class Store:
                 )
                 s.add(c)
                 s.flush()
-                changed = True
+                new = changed = True
             else:
+                new = False
                 changed = c.waiting_since is None or c.state != "open"
                 if c.waiting_since is None:
                     c.waiting_since = now
@@ -1212,9 +1251,11 @@ class Store:
             s.add(m)
             s.flush()
             info = load.message(m, customer_id)
-            if changed:
+            if new:  # a new conversation: every operator hears of it
                 _emit(s, events, "conversation_updated", load.conversation(c, m))
-            _emit(s, events, "message_created", info)
+                _emit_message(s, events, info, None)
+            else:
+                _emit_message(s, events, info, load.conversation(c, m) if changed else None)
         return Outcome(Sent(customer_view(info), duplicate=False), events)
 
     # ------------------------------------------------------------------ routing

@@ -177,7 +177,8 @@ def test_client_that_never_reads_is_dropped_others_unaffected(tmp_path: Path) ->
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
             sock.connect(("127.0.0.1", hub.port))
             slow = await OperatorClient.connect(hub.ws_url, max_queue=1, sock=sock, compression=None)
-            await slow.login(accounts.operator2.username, accounts.operator2.password)
+            # a supervisor: receives every message, also of the conversation `good` holds
+            await slow.login(accounts.supervisor.username, accounts.supervisor.password)
             slow_id = slow.operator_id
             slow._reader.cancel()  # and the application never reads again
             dropped = False

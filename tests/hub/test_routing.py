@@ -20,6 +20,7 @@ from app.protocol.messages import (
     AcceptOffer,
     ConversationInfo,
     ConversationOffered,
+    ConversationUpdated,
     CustomerTyping,
     DeclineOffer,
     MessageInfo,
@@ -400,7 +401,7 @@ def test_snooze_then_customer_reply_reopens_and_snooze_ends_by_clock(rhub: Routi
             n = len(op_a.frames())
             rhub.clock.offset = timedelta(minutes=6)
             await op_a.wait_frame(
-                type(reopened),
+                ConversationUpdated,  # from the clock, not from a message
                 lambda e: (
                     e.conversation.id == conv_id and e.conversation.state == "open" and op_a.received.index(e) >= n
                 ),

@@ -243,7 +243,7 @@ def test_one_filter_decides_live_events_and_replays(hub, monkeypatch) -> None:
     from app.hub.server import Hub
     from app.protocol.messages import OperatorUpdated
 
-    monkeypatch.setattr(Hub, "visible_to", staticmethod(lambda conn, ev: not isinstance(ev, OperatorUpdated)))
+    monkeypatch.setattr(Hub, "visible_to", lambda self, conn, ev: not isinstance(ev, OperatorUpdated))
 
     @scenario
     async def body() -> None:
