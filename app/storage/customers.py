@@ -64,6 +64,12 @@ from app.storage.repo import Outcome, Store, _emit_frame, utcnow
 
 SEARCH_LIMIT_MAX = 50
 SEARCH_QUERY_MAX = 200
+# A card travels whole in customer_updated events and results, and a frame is at most
+# 128 KiB (MAX_FRAME_BYTES, enforced by the clients too): a card is kept under this size.
+PROFILE_MAX_BYTES = 48 * 1024
+# Search results stop before their JSON passes this (fewer results rather than a frame
+# the client would refuse); they leave the notes out (customer_get has them).
+SEARCH_MAX_BYTES = 96 * 1024
 
 
 @dataclass(frozen=True)
@@ -231,7 +237,8 @@ class CustomerStore:
         Rank 1: a name (or a word of it) starting with the query, or a phone number ending in its digits
         (the last 10 at most, so country codes and trunk prefixes do not matter). Rank 2:
         the query anywhere in a name, an e-mail address or a custom field value. Within a
-        rank by name, then id."""
+        rank by name, then id. The results leave ``notes`` out, and stop short of ``limit``
+        rather than pass ``SEARCH_MAX_BYTES`` of JSON."""
         q = fold(query[:SEARCH_QUERY_MAX])
         if not q:
             return []
@@ -315,7 +322,15 @@ class CustomerStore:
             )
             profiles = _load_profiles(s, rank)
         ordered = sorted(profiles.values(), key=lambda p: (rank[p.id], fold(p.name), p.id))
-        return ordered[:limit]
+        out: list[CustomerProfile] = []
+        size = 0
+        for p in ordered[:limit]:
+            p = msgspec.structs.replace(p, notes="")
+            size += len(msgspec.json.encode(p)) + 1
+            if size > SEARCH_MAX_BYTES:
+                break
+            out.append(p)
+        return out
 
     @staticmethod
     def _fold_sql(s: OrmSession) -> Any:
@@ -411,6 +426,12 @@ class CustomerStore:
                     row.value = value
             s.flush()
             after = _load_profiles(s, [customer_id])[customer_id]
+            size = len(msgspec.json.encode(after))
+            if size > PROFILE_MAX_BYTES:
+                raise InvalidValue(
+                    f"the card would be too big ({size // 1024} KiB, at most {PROFILE_MAX_BYTES // 1024} KiB): "
+                    "shorten the notes or the field values"
+                )
             s.add(
                 CustomerChange(
                     customer_id=customer_id,

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
+import msgspec
 import pytest
 
 from app.domain.errors import Conflict, InvalidEmail, InvalidField, InvalidPhone, InvalidValue, NotFound
@@ -104,6 +105,27 @@ def test_a_bad_value_changes_nothing(store: Store) -> None:
     assert store.customers.changes_of(cid) == []
     with pytest.raises(NotFound):
         store.customers.update(op.id, 999, CustomerChanges(vip=True), "nobody")
+
+
+def test_a_card_stays_small_enough_for_one_frame(store: Store) -> None:
+    op = store.create_operator("olena", "h", "operator", "Olena")
+    cid = visitor(store, "Iryna")
+    for i in range(30):
+        store.customers.add_field(f"f{i}", f"Field {i}", "text")
+    long = {f"f{i}": "ж" * 1000 for i in range(30)}  # 60 KB of UTF-8
+    with pytest.raises(InvalidValue, match="too big"):
+        store.customers.update(op.id, cid, CustomerChanges(fields=long), "big")
+    assert store.customers.profile(cid).fields == {}
+    # notes at their limit fit; search results leave them out and stay within one frame
+    notes = "Довгі нотатки. " * 500
+    store.customers.update(op.id, cid, CustomerChanges(notes=notes[:8000]), "notes")
+    for n in range(60):
+        other = visitor(store, f"Iryna {n}", n=n + 1)
+        half = {f"f{i}": "ж" * 1000 for i in range(15)}
+        store.customers.update(op.id, other, CustomerChanges(fields=half), f"half{n}")
+    found = store.customers.search("iryna", limit=50)
+    assert 0 < len(found) < 50 and all(p.notes == "" for p in found)
+    assert sum(len(msgspec.json.encode(p)) for p in found) <= 96 * 1024
 
 
 def test_retry_with_the_same_txn_id_changes_nothing_twice(store: Store) -> None:
