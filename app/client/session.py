@@ -39,6 +39,13 @@ from app.protocol.messages import (
     ConversationOffered,
     ConversationState,
     ConversationUpdated,
+    CustomerChanges,
+    CustomerGet,
+    CustomerProfile,
+    CustomerSearch,
+    CustomerUpdate,
+    CustomerUpdated,
+    CustomFieldDef,
     DeclineOffer,
     History,
     MessageCreated,
@@ -145,6 +152,9 @@ class _Data(msgspec.Struct):
     queues: list[QueueInfo] = []
     recovered: bool = False
     events: list[OperatorEvent] = []
+    customer: CustomerProfile | None = None
+    customers: list[CustomerProfile] = []
+    fields: list[CustomFieldDef] = []
 
 
 def _data(raw: dict[str, object]) -> _Data:
@@ -247,6 +257,10 @@ class OperatorSession:
         self.viewers_changed: Emitter[ViewingEvent] = Emitter()
         self.queues_changed: Emitter[None] = Emitter()
         self.outbox_changed: Emitter[OutboxItem] = Emitter()
+        # the customer card: a card changed (customer_updated, or our own update); the
+        # custom field definitions as of the last customer() read
+        self.customer_changed: Emitter[CustomerProfile] = Emitter()
+        self.custom_fields: list[CustomFieldDef] = []
 
     # ------------------------------------------------------------------ login
 
@@ -653,6 +667,51 @@ class OperatorSession:
         hist = self._histories.get(conversation_id)
         return hist.has_more if hist else True
 
+    # ------------------------------------------------------------------ customer card
+
+    async def customer(self, customer_id: int) -> CustomerProfile:
+        """The customer card; also refreshes ``custom_fields`` (the admin's field
+        definitions). CommandFailed ``not_found`` for an unknown customer."""
+        data = await self._request(CustomerGet(txn_id=new_txn_id(), customer_id=customer_id))
+        assert data.customer is not None
+        self.custom_fields = list(data.fields)
+        return data.customer
+
+    async def update_customer(
+        self, customer_id: int, changes: CustomerChanges, *, region: str = "", txn_id: str | None = None
+    ) -> CustomerProfile:
+        """Change the card (partial: what ``changes`` leaves out stays). A refused value
+        raises CommandFailed (``invalid_phone``, ``invalid_email``, ``invalid_field``,
+        ``invalid_value``) and nothing is changed. ``region`` reads phone numbers written
+        without a country code (default: the customer's locale). Pass the same ``txn_id``
+        to retry an update whose answer was lost: it is applied once."""
+        command = CustomerUpdate(
+            txn_id=txn_id or new_txn_id(), customer_id=customer_id, changes=changes, region=region
+        )
+        data = await self._request(command)
+        assert data.customer is not None
+        self._on_customer(data.customer)
+        return data.customer
+
+    async def search_customers(self, query: str, *, limit: int = 20, region: str = "") -> list[CustomerProfile]:
+        """Customers by name, phone (any format), e-mail or custom field value; exact
+        matches first (docs/protocol.md "Customer card")."""
+        data = await self._request(CustomerSearch(txn_id=new_txn_id(), query=query, limit=limit, region=region))
+        return list(data.customers)
+
+    def _on_customer(self, profile: CustomerProfile) -> None:
+        """A card changed: conversations of that customer show its name and VIP flag."""
+        for conv in list(self.conversations.values()):
+            cust = conv.customer
+            if cust.id == profile.id and (cust.name, cust.vip) != (profile.name, profile.vip):
+                conv = msgspec.structs.replace(
+                    conv, customer=msgspec.structs.replace(cust, name=profile.name, vip=profile.vip)
+                )
+                self.conversations[conv.id] = conv
+                self._dirty_conversation(conv.id)
+                self.conversation_changed.emit(conv)
+        self.customer_changed.emit(profile)
+
     # ------------------------------------------------------------------ local cache
 
     def _open_cache(self) -> SessionCache:
@@ -845,6 +904,8 @@ class OperatorSession:
             self.queues = {q.id: q for q in frame.queues}
             self._touch_cache()
             self.queues_changed.emit(None)
+        elif isinstance(frame, CustomerUpdated):
+            self._on_customer(frame.customer)
 
     def _ack(self) -> None:
         """Acknowledge (cumulatively) everything applied so far."""

@@ -23,3 +23,24 @@ class Conflict(DomainError):
 
 class Forbidden(DomainError):
     code = ErrorCode.FORBIDDEN
+
+
+class InvalidValue(DomainError, ValueError):
+    """A value the customer card cannot store (a name too long, an empty tag...). Also a
+    ValueError, so code that only knows ValueError (the CLI) reports it as well."""
+
+    code = ErrorCode.INVALID_VALUE
+
+
+class InvalidPhone(InvalidValue):
+    code = ErrorCode.INVALID_PHONE
+
+
+class InvalidEmail(InvalidValue):
+    code = ErrorCode.INVALID_EMAIL
+
+
+class InvalidField(InvalidValue):
+    """An unknown custom field, or a value that does not fit its type."""
+
+    code = ErrorCode.INVALID_FIELD

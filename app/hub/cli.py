@@ -7,6 +7,8 @@
                                [--first-response S] [--next-response S] [--timezone TZ] [--hours JSON]
     frontline-hub queue list
     frontline-hub queue member add QUEUE USERNAME
+    frontline-hub field add KEY LABEL [--type text|number|date]
+    frontline-hub field list
 
 ``--db`` defaults to $FRONTLINE_HUB_DB, else a SQLite file in the user data folder.
 """
@@ -95,6 +97,16 @@ def _parser() -> argparse.ArgumentParser:
     qmadd.add_argument("queue")
     qmadd.add_argument("username")
     db_arg(qmadd)
+
+    field = sub.add_parser("field", help="custom fields of the customer card")
+    field_sub = field.add_subparsers(dest="field_command", required=True)
+    fadd = field_sub.add_parser("add", help="define a custom field (e.g. policy number, tax id)")
+    fadd.add_argument("key", help="stable key: a letter, then letters, digits or _ (e.g. policy_no)")
+    fadd.add_argument("label", help="what operators see (e.g. 'Policy number')")
+    fadd.add_argument("--type", default="text", choices=["text", "number", "date"], help="value type (default text)")
+    db_arg(fadd)
+    flist = field_sub.add_parser("list", help="show the custom fields")
+    db_arg(flist)
 
     seed = sub.add_parser("demo-seed", help="create demo operators (password 'demo') and conversations")
     db_arg(seed)
@@ -192,6 +204,26 @@ def _queue(args: argparse.Namespace) -> int:
     return 0
 
 
+def _field(args: argparse.Namespace) -> int:
+    from app.storage import Store, make_engine, upgrade
+
+    engine = make_engine(args.db)
+    try:
+        upgrade(engine)
+        cards = Store(engine).customers
+        if args.field_command == "add":
+            made = cards.add_field(args.key, args.label, args.type)
+            print(f"created {made.type} field {made.key!r} ({made.label})")
+        else:
+            for f in cards.fields():
+                print(f"{f.key}\t{f.type}\t{f.label}")
+    except ValueError as exc:
+        return _fail(str(exc))
+    finally:
+        engine.dispose()
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(
@@ -213,6 +245,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _user_add(args)
         if args.command == "queue":
             return _queue(args)
+        if args.command == "field":
+            return _field(args)
         if args.command == "demo-seed":
             return _demo_seed(args)
     except KeyboardInterrupt:

@@ -53,11 +53,14 @@ from app.protocol.messages import (
     ConversationInfo,
     ConversationOffered,
     ConversationUpdated,
+    CustomerGet,
     CustomerHello,
     CustomerHistory,
     CustomerInbound,
+    CustomerSearch,
     CustomerSend,
     CustomerTyping,
+    CustomerUpdate,
     CustomerWelcome,
     DeclineOffer,
     Error,
@@ -612,6 +615,9 @@ class Hub:
             DeclineOffer: self._decline_offer,
             Transfer: self._transfer,
             SetState: self._set_state,
+            CustomerGet: self._customer_get,
+            CustomerUpdate: self._customer_update,
+            CustomerSearch: self._customer_search,
         }
         async for frame in self._frames(conn, OperatorInbound):
             if isinstance(frame, Hello):
@@ -857,6 +863,26 @@ class Hub:
         if f.status == "online":
             self._spawn(self._route(), "route after status")
         return {"operator": to_builtins(outcome.value)}
+
+    # ------------------------------------------------------------------ customer card
+
+    async def _customer_get(self, conn: Conn, f: CustomerGet) -> dict[str, Any]:
+        """Any signed-in operator may read a card (with the custom field definitions)."""
+        profile, fields = await self._db(self.store.customers.card, f.customer_id)
+        return {"customer": to_builtins(profile), "fields": to_builtins(fields)}
+
+    async def _customer_update(self, conn: Conn, f: CustomerUpdate) -> dict[str, Any]:
+        """Any signed-in operator may edit a card; every value is checked by the store
+        (invalid_phone, invalid_email, invalid_field, invalid_value: nothing written)."""
+        assert conn.operator_id is not None
+        outcome = await self._tx(
+            self.store.customers.update, conn.operator_id, f.customer_id, f.changes, f.txn_id, f.region
+        )
+        return {"customer": to_builtins(outcome.value)}
+
+    async def _customer_search(self, conn: Conn, f: CustomerSearch) -> dict[str, Any]:
+        found = await self._db(self.store.customers.search, f.query, f.limit, f.region)
+        return {"customers": to_builtins(found)}
 
     # ------------------------------------------------------------------ customer endpoint
 

@@ -21,6 +21,11 @@ class ErrorCode(StrEnum):
     TEXT_TOO_LONG = "text_too_long"
     EMPTY_TEXT = "empty_text"
     INTERNAL = "internal"
+    # customer card (docs/protocol.md "Customer card")
+    INVALID_PHONE = "invalid_phone"
+    INVALID_EMAIL = "invalid_email"
+    INVALID_FIELD = "invalid_field"
+    INVALID_VALUE = "invalid_value"
 
 
 class CloseCode(IntEnum):

@@ -112,6 +112,67 @@ class ErrorInfo(msgspec.Struct):
     text: str
 
 
+CustomFieldType = Literal["text", "number", "date"]
+
+
+class IdentityInfo(msgspec.Struct, omit_defaults=True):
+    """One way a channel recognises a customer, as operators may see it: the channel and
+    a label (e.g. a Telegram @name); never the secret or hash the hub matches on.
+    ``channel`` is a plain string so that an older client reads channels added later."""
+
+    channel: str
+    label: str = ""
+
+
+class CustomFieldDef(msgspec.Struct, omit_defaults=True):
+    """An admin-defined field of the customer card (``frontline-hub field add``)."""
+
+    key: str
+    label: str
+    type: CustomFieldType = "text"
+
+
+class CustomerProfile(msgspec.Struct, omit_defaults=True):
+    """The customer card: everything the hub knows about one customer.
+
+    ``phones`` are E.164 (``+380671234567``), ``emails`` as stored (domain lower-cased),
+    ``fields`` maps custom field keys to values (``number``: ``1234.5``, ``date``:
+    ``2026-11-23``); only fields with a value are present."""
+
+    id: int
+    name: str
+    first_seen: datetime
+    first_name: str = ""
+    last_name: str = ""
+    locale: str = ""
+    phones: list[str] = []
+    emails: list[str] = []
+    identities: list[IdentityInfo] = []
+    tags: list[str] = []
+    vip: bool = False
+    notes: str = ""
+    fields: dict[str, str] = {}
+
+
+class CustomerChanges(msgspec.Struct, omit_defaults=True, forbid_unknown_fields=False):
+    """A partial update of a customer card: fields left out (null / empty) stay as they
+    are. Lists change by adding and removing values, so two operators editing the same
+    card at once do not undo each other. ``fields``: key -> new value, ``""`` removes it."""
+
+    name: str | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    vip: bool | None = None
+    notes: str | None = None
+    add_phones: list[str] = []
+    remove_phones: list[str] = []
+    add_emails: list[str] = []
+    remove_emails: list[str] = []
+    add_tags: list[str] = []
+    remove_tags: list[str] = []
+    fields: dict[str, str] = {}
+
+
 # --------------------------------------------------------------------------- both endpoints
 
 
@@ -252,6 +313,35 @@ class Viewing(_Frame, tag="viewing"):
     conversation_id: int | None = None
 
 
+class CustomerGet(_Frame, tag="customer_get"):
+    """Read a customer card; the result also lists the custom field definitions."""
+
+    txn_id: str
+    customer_id: int
+
+
+class CustomerUpdate(_Frame, tag="customer_update"):
+    """Change a customer card (partial). Every value is checked before anything is
+    written: one bad value refuses the whole update. ``region`` (ISO country code, e.g.
+    ``UA``) reads phone numbers written without a country code; by default the
+    customer's locale decides. A retry with the same txn_id changes nothing again."""
+
+    txn_id: str
+    customer_id: int
+    changes: CustomerChanges
+    region: str = ""
+
+
+class CustomerSearch(_Frame, tag="customer_search"):
+    """Find customers by name (substring, any case), phone (any format; also the
+    trailing digits), e-mail or custom field value; exact matches first."""
+
+    txn_id: str
+    query: str
+    limit: int = 20
+    region: str = ""
+
+
 # --------------------------------------------------------------------------- operator events
 
 
@@ -331,6 +421,14 @@ class ViewingEvent(_Frame, tag="viewing_event"):
     operator_ids: list[int] = []
 
 
+class CustomerUpdated(_Frame, tag="customer_updated"):
+    """A customer card changed (``customer_update``); the whole new card."""
+
+    seq: int
+    customer: CustomerProfile
+    must_ack: bool = False
+
+
 # --------------------------------------------------------------------------- customer (web chat)
 
 
@@ -395,6 +493,9 @@ OperatorCommand = (
     | DeclineOffer
     | Transfer
     | SetState
+    | CustomerGet
+    | CustomerUpdate
+    | CustomerSearch
 )
 # Frames an operator sends that are not commands (no txn_id, no answer): the cumulative
 # ack of must-deliver events, and the ephemeral typing/viewing signals.
@@ -407,6 +508,7 @@ OperatorEvent = (
     | OfferExpired
     | SlaBreached
     | QueuesUpdated
+    | CustomerUpdated
 )
 CustomerCommand = CustomerSend | CustomerHistory
 

@@ -7,10 +7,20 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
+from app.domain.contacts import fold
+
 BUSY_TIMEOUT_MS = 5000
+# SQL name of app.domain.contacts.fold on SQLite connections (SQLite's lower() folds
+# ASCII only; customer search must match "Тарас" with "тарас")
+FOLD_FUNCTION = "fl_fold"
+
+
+def _fold(value: Any) -> Any:
+    return fold(value) if isinstance(value, str) else value
 
 
 def _sqlite_on_connect(dbapi_conn: Any, _record: Any) -> None:
+    dbapi_conn.create_function(FOLD_FUNCTION, 1, _fold, deterministic=True)
     cur = dbapi_conn.cursor()
     try:
         cur.execute("PRAGMA journal_mode=WAL")
@@ -22,8 +32,8 @@ def _sqlite_on_connect(dbapi_conn: Any, _record: Any) -> None:
 
 
 def make_engine(db_url: str, **kwargs: Any) -> Engine:
-    """An engine for ``db_url``. SQLite gets WAL, synchronous=NORMAL, foreign keys and a
-    busy timeout on every connection."""
+    """An engine for ``db_url``. SQLite gets WAL, synchronous=NORMAL, foreign keys, a
+    busy timeout and the ``fl_fold`` search function on every connection."""
     url = make_url(db_url)
     is_sqlite = url.get_backend_name() == "sqlite"
     if is_sqlite:

@@ -103,6 +103,10 @@ class Customer(Base):
     locale: Mapped[str] = mapped_column(String(16), default="")
     first_seen: Mapped[datetime]
     vip: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    # the customer card (migration 0004); ``name`` above is the display name
+    first_name: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    last_name: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    notes: Mapped[str] = mapped_column(Text, default="", server_default="")
 
 
 class CustomerIdentity(Base):
@@ -114,6 +118,8 @@ class CustomerIdentity(Base):
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"), index=True)
     channel: Mapped[str] = mapped_column(String(16))
     external_id_hash: Mapped[str] = mapped_column(String(64))
+    # what operators see of it (e.g. a Telegram @name); never the secret behind the hash
+    label: Mapped[str] = mapped_column(String(200), default="", server_default="")
 
 
 class Conversation(Base):
@@ -234,3 +240,73 @@ class Delivery(Base):
     created_at: Mapped[datetime]
     last_sent_at: Mapped[datetime]
     attempts: Mapped[int] = mapped_column(Integer, default=1)
+
+
+# --------------------------------------------------------------------------- customer card (0004)
+
+
+class CustomerPhone(Base):
+    """A phone number of a customer, E.164 (``+380671234567``); once per customer (two
+    customers may share one: a household, or a merge still to be made)."""
+
+    __tablename__ = "customer_phones"
+    __table_args__ = (UniqueConstraint("customer_id", "e164"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
+    e164: Mapped[str] = mapped_column(String(16), index=True)
+    created_at: Mapped[datetime]
+
+
+class CustomerEmail(Base):
+    """An e-mail address of a customer (domain lower-cased); once per customer."""
+
+    __tablename__ = "customer_emails"
+    __table_args__ = (UniqueConstraint("customer_id", "address"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
+    address: Mapped[str] = mapped_column(String(254), index=True)
+    created_at: Mapped[datetime]
+
+
+class CustomerTag(Base):
+    __tablename__ = "customer_tags"
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"), primary_key=True)
+    tag: Mapped[str] = mapped_column(String(64), primary_key=True)
+
+
+class CustomField(Base):
+    """A field of the customer card defined by an admin (``frontline-hub field add``)."""
+
+    __tablename__ = "custom_fields"
+    __table_args__ = (CheckConstraint("type IN ('text', 'number', 'date')", name="type"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    label: Mapped[str] = mapped_column(String(128))
+    type: Mapped[str] = mapped_column(String(8), default="text")
+    created_at: Mapped[datetime]
+
+
+class CustomerFieldValue(Base):
+    """A customer's value of a custom field, normalised for its type (text as typed,
+    number ``1234.5``, date ``YYYY-MM-DD``); no row: no value."""
+
+    __tablename__ = "customer_field_values"
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"), primary_key=True)
+    field_id: Mapped[int] = mapped_column(ForeignKey("custom_fields.id", ondelete="CASCADE"), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+class CustomerChange(Base):
+    """One applied ``customer_update``: who, when, what was asked (``changes`` JSON) and
+    the card it produced (``result`` JSON). ``(operator_id, txn_id)`` is unique: a retried
+    command finds its row and gets the same answer, changing nothing again."""
+
+    __tablename__ = "customer_changes"
+    __table_args__ = (UniqueConstraint("operator_id", "txn_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"), index=True)
+    operator_id: Mapped[int] = mapped_column(ForeignKey("operators.id"))
+    txn_id: Mapped[str] = mapped_column(String(64))
+    changes: Mapped[str] = mapped_column(Text)
+    result: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]

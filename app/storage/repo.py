@@ -38,6 +38,7 @@ from app.protocol.messages import (
     ConversationOffered,
     ConversationUpdated,
     CustomerInfo,
+    CustomerUpdated,
     MessageCreated,
     MessageInfo,
     OfferExpired,
@@ -532,6 +533,7 @@ _WHOLE_FRAMES: dict[str, type[msgspec.Struct]] = {
     "offer_expired": OfferExpired,
     "sla_breached": SlaBreached,
     "queues_updated": QueuesUpdated,
+    "customer_updated": CustomerUpdated,
 }
 
 
@@ -566,6 +568,10 @@ class Store:
         self._local = threading.local()
         # SLA breaches already recorded (conversation, kind, due time): skips a lookup per tick
         self._breaches_seen: set[tuple[int, str, datetime]] = set()
+        # the customer card (app/storage/customers.py, which builds on this module)
+        from app.storage.customers import CustomerStore
+
+        self.customers = CustomerStore(self)
 
     @property
     def _sessions(self) -> sessionmaker[OrmSession]:
