@@ -298,7 +298,19 @@ class Figures:
     p99_ms: float
     samples: int
     frames_per_message: float = math.nan  # frames the clients received per message relayed
+    server_cpu_us: float = math.nan  # server process CPU time per message relayed (closed loop)
+    server_cpu_share: float = math.nan  # server CPU seconds per wall second (1.0: one core busy)
+    load_cpu_share: float = math.nan  # the same for this load-generating process
     persisted: int | None = None
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc; NaN elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return math.nan
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -308,7 +320,7 @@ def _pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000.0
 
 
-async def _drive(target: Target, args: argparse.Namespace, usernames: list[str]) -> Figures:
+async def _drive(target: Target, args: argparse.Namespace, usernames: list[str], server_pid: int) -> Figures:
     stats = Stats()
     operators = [Operator(j, args.operators, target, stats, usernames[j]) for j in range(args.operators)]
     for op in operators:
@@ -330,9 +342,11 @@ async def _drive(target: Target, args: argparse.Namespace, usernames: list[str])
     await asyncio.sleep(args.warmup)
     stats.measuring, stats.relayed, stats.latencies = True, 0, []
     t0 = time.perf_counter()
+    cpu0, own0 = _cpu_seconds(server_pid), time.process_time()
     await asyncio.sleep(args.seconds)
     stats.measuring = False
     elapsed = time.perf_counter() - t0
+    server_cpu, own_cpu = _cpu_seconds(server_pid) - cpu0, time.process_time() - own0
     relayed, sat, frames = stats.relayed, list(stats.latencies), stats.frames
     stop.set()
     for c in customers:  # release the loops waiting for an answer
@@ -362,6 +376,9 @@ async def _drive(target: Target, args: argparse.Namespace, usernames: list[str])
         p99_ms=_pct(lat, 0.99),
         samples=len(lat),
         frames_per_message=frames / relayed if relayed else math.nan,
+        server_cpu_us=server_cpu / relayed * 1e6 if relayed else math.nan,
+        server_cpu_share=server_cpu / elapsed,
+        load_cpu_share=own_cpu / elapsed,
     )
 
 
@@ -387,7 +404,7 @@ async def _serve_and_drive(
     port: int, proc: subprocess.Popen[bytes], target: Target, args: argparse.Namespace, usernames: list[str]
 ) -> Figures:
     await _wait_port(port, proc)
-    return await _drive(target, args, usernames)
+    return await _drive(target, args, usernames, proc.pid)
 
 
 def _prepare_hub_db(db_path: Path, operators: int, capacity: int) -> list[str]:
@@ -442,7 +459,9 @@ def _report(name: str, f: Figures) -> str:
     return (
         f"{name:6s} throughput {f.throughput:8.0f} msg/s (closed loop: p50 {f.sat_p50_ms:6.2f} ms, "
         f"p99 {f.sat_p99_ms:6.2f} ms) | at the fixed rate: p50 {f.p50_ms:6.2f} ms, p99 {f.p99_ms:6.2f} ms "
-        f"({f.samples} samples); {f.frames_per_message:.2f} frames received per message"
+        f"({f.samples} samples); {f.frames_per_message:.2f} frames received per message; "
+        f"closed loop CPU: server {f.server_cpu_us:.0f} us/message, {f.server_cpu_share:.2f} cores, "
+        f"load generator {f.load_cpu_share:.2f} cores"
     )
 
 
@@ -477,6 +496,11 @@ def _main(args: argparse.Namespace) -> dict[str, Any]:
         "relay_p99_ms": round(relay.p99_ms, 2),
         "hub_closed_loop_p99_ms": round(hub.sat_p99_ms, 2),
         "relay_closed_loop_p99_ms": round(relay.sat_p99_ms, 2),
+        "hub_cpu_us_per_message": round(hub.server_cpu_us, 1),
+        "relay_cpu_us_per_message": round(relay.server_cpu_us, 1),
+        "cpu_ratio": round(relay.server_cpu_us / hub.server_cpu_us, 3) if hub.server_cpu_us else None,
+        "hub_cpu_cores": round(hub.server_cpu_share, 2),
+        "relay_cpu_cores": round(relay.server_cpu_share, 2),
         "hub_frames_per_message": round(hub.frames_per_message, 2),
         "relay_frames_per_message": round(relay.frames_per_message, 2),
         "hub_messages_stored": hub.persisted,

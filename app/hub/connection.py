@@ -11,14 +11,18 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import msgspec
+from websockets.asyncio.connection import Connection
 from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
+from websockets.protocol import State
 
 from app.protocol import CloseCode, encode
 
 log = logging.getLogger("frontline.hub")
 
 FLUSH_TIMEOUT_S = 5.0
+WRITE_BATCH = 64  # frames written to the socket together at most
+DIRECT_WRITE_MAX = 64 * 1024  # bytes the transport may hold for a frame to skip the queue
 SLOW_CLOSE_GRACE_S = 1.0
 
 
@@ -61,6 +65,7 @@ class Conn:
         # while not None, frames are held here (see hold/release)
         self._held: list[tuple[msgspec.Struct, bool]] | None = None
         self._queue: deque[tuple[str | _Close | object, bool]] = deque()
+        self._sending = False  # the writer task holds frames it is writing
         self._ready = asyncio.Event()
         self._writer = asyncio.create_task(self._write(), name=f"writer {label}")
         self._abort: asyncio.Task[None] | None = None
@@ -106,7 +111,25 @@ class Conn:
             self.closing = True
             self._abort = asyncio.create_task(self._close_now(CloseCode.SLOW_CONSUMER, "slow consumer"))
             return
+        if not self._queue and not self._sending and self._write_now(text):
+            return
         self._put(text, sheddable)
+
+    def _write_now(self, text: str) -> bool:
+        """Hand a frame straight to the socket when nothing waits before it and the
+        socket takes data (what ``websockets``' own ``send`` does before it would have to
+        wait): no writer-task round trip for the common case. False (nothing done) when
+        the frame must queue: the peer's TCP window is full (the transport holds more
+        than ``DIRECT_WRITE_MAX`` bytes), the connection is not open, or a test double."""
+        ws = self.ws
+        if not isinstance(ws, Connection) or ws.protocol.state is not State.OPEN:
+            return False
+        transport = ws.transport
+        if transport.is_closing() or transport.get_write_buffer_size() > DIRECT_WRITE_MAX:
+            return False
+        ws.protocol.send_text(text.encode())
+        ws.send_data()
+        return True
 
     def _shed_one(self) -> bool:
         """Drop the oldest waiting sheddable frame; False if there is none."""
@@ -155,9 +178,42 @@ class Conn:
                     await self.ws.close(item.code, item.reason)
                     return
                 assert isinstance(item, str)
-                await self.ws.send(item)
+                texts = [item]
+                # what else is queued meanwhile goes out in the same write (frames stay
+                # whole and in order; one syscall instead of one per frame), at most
+                # WRITE_BATCH frames, so the send queue still bounds what is in flight
+                while len(texts) < WRITE_BATCH and self._queue and isinstance(self._queue[0][0], str):
+                    texts.append(self._queue.popleft()[0])  # type: ignore[arg-type]
+                self._sending = True
+                try:
+                    await self._send_texts(texts)
+                finally:
+                    self._sending = False
         except ConnectionClosed:
             return
+
+    async def _send_texts(self, texts: list[str]) -> None:
+        """Frame ``texts`` (one websocket message each) and write them to the socket
+        together, inside one websockets send context (which checks the state, writes,
+        and waits while the peer's TCP window is full). A lone frame takes the public
+        ``send``."""
+        ws = self.ws
+        if len(texts) == 1 or not isinstance(ws, Connection):  # (test doubles: one by one)
+            for text in texts:
+                await ws.send(text)
+            return
+        async with ws.send_context():
+            for text in texts:
+                ws.protocol.send_text(text.encode())
+            chunks = ws.protocol.data_to_send()
+            if all(chunks):  # no end-of-stream marker among them (closing): one write
+                ws.transport.write(b"".join(chunks))
+            else:  # pragma: no cover - a close in the middle
+                for chunk in chunks:
+                    if chunk:
+                        ws.transport.write(chunk)
+                    elif ws.transport.can_write_eof():
+                        ws.transport.write_eof()
 
     async def finish(self) -> None:
         """Let the writer send what is queued (bounded wait), then stop it."""

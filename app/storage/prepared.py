@@ -34,6 +34,7 @@ class _Compiled:
     binds: dict[str, Processor]  # name -> the column type's bind conversion
     row: type | None  # a namedtuple of the selected columns (SELECT / RETURNING)
     results: tuple[Processor | None, ...]  # per selected column: the type's result conversion
+    plan: tuple[tuple[str, Processor | None, Any], ...]  # positional: (name, bind conversion, constant)
 
 
 class Prepared:
@@ -51,10 +52,10 @@ class Prepared:
         compiled: Any = self.stmt.compile(dialect=dialect, column_keys=self.keys)
         if "POSTCOMPILE" in str(compiled):
             raise ValueError("Prepared takes no expanding IN (...): write the alternatives out with or_()")
-        constants = {
+        constants = {  # values bound inside the statement itself (IN lists, LIMIT ...)
             name: value
             for name, value in compiled.construct_params(_check=False).items()
-            if value is not None
+            if not compiled.binds[name].required
         }
         table = getattr(self.stmt, "table", None)
         if table is not None:  # INSERT / UPDATE: columns with a scalar Python default
@@ -77,6 +78,14 @@ class Prepared:
             binds=binds,
             row=row,
             results=results,
+            plan=tuple(
+                (
+                    name,
+                    binds.get(name),
+                    binds[name](constants[name]) if name in binds and name in constants else constants.get(name),
+                )
+                for name in (compiled.positiontup or ())
+            ),
         )
         self._by_dialect[dialect.name] = got
         return got
@@ -87,12 +96,15 @@ class Prepared:
         return [(str(c.key), c.type) for c in columns]
 
     def _params(self, c: _Compiled, params: Mapping[str, Any]) -> Any:
-        values = {**c.constants, **params} if c.constants else dict(params)
+        if c.positional:
+            return tuple(
+                (proc(params[name]) if proc is not None else params[name]) if name in params else const
+                for name, proc, const in c.plan
+            )
+        values = {**c.constants, **params}
         for name, proc in c.binds.items():
             if name in values:
                 values[name] = proc(values[name])
-        if c.positional:
-            return tuple(values[name] for name in c.order)
         return values
 
     def execute(self, conn: Connection, params: Mapping[str, Any]) -> Any:
@@ -114,8 +126,7 @@ class Prepared:
             return None
         assert c.row is not None, "first() of a statement that selects nothing"
         return c.row._make(  # type: ignore[attr-defined]
-            value if proc is None or value is None else proc(value)
-            for value, proc in zip(raw, c.results, strict=True)
+            value if proc is None or value is None else proc(value) for value, proc in zip(raw, c.results, strict=True)
         )
 
     def scalar(self, conn: Connection, params: Mapping[str, Any]) -> Any:

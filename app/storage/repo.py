@@ -13,10 +13,10 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, Generic, TypeVar, cast
+from typing import Any, Generic, NamedTuple, Protocol, TypeVar, cast
 
 import msgspec
-from sqlalchemy import Connection, Engine, Table, bindparam, func, insert, or_, select, update
+from sqlalchemy import Connection, Engine, Table, and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import sessionmaker
@@ -181,6 +181,85 @@ def customer_view(msg: MessageInfo) -> MessageInfo:
     return msgspec.structs.replace(msg, operator_id=None, txn_id=None)
 
 
+class MessageRow(Protocol):
+    """What payloads are built from: an ORM ``Message`` or a plain row of the fast paths."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def conversation_id(self) -> int: ...
+    @property
+    def author(self) -> str: ...
+    @property
+    def operator_id(self) -> int | None: ...
+    @property
+    def text(self) -> str: ...
+    @property
+    def created_at(self) -> datetime: ...
+    @property
+    def txn_id(self) -> str | None: ...
+    @property
+    def internal(self) -> bool: ...
+
+
+class ConversationRow(Protocol):
+    """An ORM ``Conversation`` or a row of the ``conversations`` table (fast paths)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def customer_id(self) -> int: ...
+    @property
+    def channel(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def created_at(self) -> datetime: ...
+    @property
+    def assignee_id(self) -> int | None: ...
+    @property
+    def waiting_since(self) -> datetime | None: ...
+    @property
+    def queue_id(self) -> int | None: ...
+    @property
+    def offered_to(self) -> int | None: ...
+    @property
+    def offer_expires_at(self) -> datetime | None: ...
+    @property
+    def state(self) -> str: ...
+    @property
+    def snoozed_until(self) -> datetime | None: ...
+    @property
+    def first_response_at(self) -> datetime | None: ...
+
+
+class QueueRow(Protocol):
+    """An ORM ``Queue`` or a row of the ``queues`` table (fast paths)."""
+
+    @property
+    def first_response_s(self) -> int: ...
+    @property
+    def next_response_s(self) -> int: ...
+    @property
+    def timezone(self) -> str: ...
+    @property
+    def hours(self) -> str: ...
+
+
+class _NewMessage(NamedTuple):
+    """A message row just inserted by a fast path."""
+
+    id: int
+    conversation_id: int
+    author: str
+    operator_id: int | None
+    sender_key: str
+    text: str
+    created_at: datetime
+    txn_id: str | None
+    internal: bool
+
+
 class _Loader:
     """Turns rows into protocol payloads inside one transaction, with small caches."""
 
@@ -188,13 +267,13 @@ class _Loader:
         self._session = s
         self._op_names: dict[int, str] = {}
         self._customers: dict[int, CustomerInfo] = {}
-        self._queues: dict[int, Queue | None] = {}
+        self._queues: dict[int, QueueRow | None] = {}
 
     def seed(
         self,
         customer: CustomerInfo | None = None,
         op: tuple[int, str] | None = None,
-        queue: tuple[int, Queue | None] | None = None,
+        queue: tuple[int, QueueRow | None] | None = None,
     ) -> None:
         """Prime the caches with rows read by the Core fast paths (no ORM query later)."""
         if customer is not None:
@@ -209,7 +288,7 @@ class _Loader:
         assert self._session is not None, "a seeded _Loader looked something up"
         return self._session
 
-    def queue(self, queue_id: int | None) -> Queue | None:
+    def queue(self, queue_id: int | None) -> QueueRow | None:
         if queue_id is None:
             return None
         if queue_id not in self._queues:
@@ -235,7 +314,7 @@ class _Loader:
             info = self._customers[customer_id] = _customer_info(c)
         return info
 
-    def message(self, m: Message, customer_id: int) -> MessageInfo:
+    def message(self, m: MessageRow, customer_id: int) -> MessageInfo:
         if m.author == "operator":
             name = self.op_name(m.operator_id)
         elif m.author == "customer":
@@ -254,12 +333,12 @@ class _Loader:
             internal=bool(m.internal),
         )
 
-    def conversation(self, c: Conversation, last: Message | bool | None = True) -> ConversationInfo:
+    def conversation(self, c: ConversationRow, last: MessageRow | bool | None = True) -> ConversationInfo:
         if last is True:
             last = self.s.scalars(
                 select(Message).where(Message.conversation_id == c.id).order_by(Message.id.desc()).limit(1)
             ).first()
-        last_info = self.message(last, c.customer_id) if isinstance(last, Message) else None
+        last_info = self.message(last, c.customer_id) if last is not None and not isinstance(last, bool) else None
         clock = sla_clock(self.queue(c.queue_id), c)
         return ConversationInfo(
             id=c.id,
@@ -306,7 +385,7 @@ def _customer_info(c: Customer) -> CustomerInfo:
     )
 
 
-def queue_schedule(q: Queue | None) -> sla.Schedule | None:
+def queue_schedule(q: QueueRow | None) -> sla.Schedule | None:
     if q is None or not q.hours:
         return None
     try:
@@ -315,7 +394,7 @@ def queue_schedule(q: Queue | None) -> sla.Schedule | None:
         return None
 
 
-def sla_clock(q: Queue | None, c: Conversation) -> sla.Clock | None:
+def sla_clock(q: QueueRow | None, c: ConversationRow) -> sla.Clock | None:
     """The running SLA clock of a conversation whose customer waits, else None."""
     if c.waiting_since is None or c.status == "resolved":
         return None
@@ -429,28 +508,85 @@ _SENT_BEFORE = Prepared(
         _MESSAGES.c.sender_key == bindparam("sender"), _MESSAGES.c.txn_id == bindparam("txn")
     )
 )
-_CUSTOMER_ROW = Prepared(
-    select(
-        _CUSTOMERS.c.id,
-        _CUSTOMERS.c.name,
-        _CUSTOMERS.c.channel,
-        _CUSTOMERS.c.first_seen,
-        _CUSTOMERS.c.locale,
-        _CUSTOMERS.c.vip,
-    ).where(_CUSTOMERS.c.id == bindparam("customer"))
+_CUSTOMER_COLUMNS = (
+    _CUSTOMERS.c.id.label("cu_id"),
+    _CUSTOMERS.c.name.label("cu_name"),
+    _CUSTOMERS.c.channel.label("cu_channel"),
+    _CUSTOMERS.c.first_seen.label("cu_first_seen"),
+    _CUSTOMERS.c.locale.label("cu_locale"),
+    _CUSTOMERS.c.vip.label("cu_vip"),
 )
-_QUEUE_ROW = Prepared(select(_QUEUES).where(_QUEUES.c.id == bindparam("queue")))
-_CONVERSATION_ROW = Prepared(select(_CONVERSATIONS).where(_CONVERSATIONS.c.id == bindparam("conv")))
-_OPEN_CONVERSATION_ROW = Prepared(
-    select(_CONVERSATIONS)
-    .where(
-        _CONVERSATIONS.c.customer_id == bindparam("customer"),
-        or_(*(_CONVERSATIONS.c.status == status for status in ACTIVE)),
+_QUEUE_COLUMNS = (
+    _QUEUES.c.id.label("q_id"),
+    _QUEUES.c.first_response_s.label("q_first_response_s"),
+    _QUEUES.c.next_response_s.label("q_next_response_s"),
+    _QUEUES.c.timezone.label("q_timezone"),
+    _QUEUES.c.hours.label("q_hours"),
+)
+# A customer's message: the customer, the active conversation and its line, in one read.
+_CUSTOMER_TURN = Prepared(
+    select(*_CONVERSATIONS.c, *_CUSTOMER_COLUMNS, *_QUEUE_COLUMNS)
+    .select_from(
+        _CUSTOMERS.outerjoin(
+            _CONVERSATIONS,
+            and_(
+                _CONVERSATIONS.c.customer_id == _CUSTOMERS.c.id,
+                or_(*(_CONVERSATIONS.c.status == status for status in ACTIVE)),
+            ),
+        ).outerjoin(_QUEUES, _QUEUES.c.id == _CONVERSATIONS.c.queue_id)
     )
+    .where(_CUSTOMERS.c.id == bindparam("customer"))
     .order_by(_CONVERSATIONS.c.id.desc())
     .limit(1)
 )
-_OPERATOR_NAME = Prepared(select(_OPERATORS.c.display_name).where(_OPERATORS.c.id == bindparam("op")))
+# An operator's reply: the conversation, its customer and line, and the sender's name.
+_OPERATOR_TURN = Prepared(
+    select(
+        *_CONVERSATIONS.c,
+        *_CUSTOMER_COLUMNS,
+        *_QUEUE_COLUMNS,
+        select(_OPERATORS.c.display_name)
+        .where(_OPERATORS.c.id == bindparam("op"))
+        .scalar_subquery()
+        .label("op_name"),
+    )
+    .select_from(
+        _CONVERSATIONS.join(_CUSTOMERS, _CUSTOMERS.c.id == _CONVERSATIONS.c.customer_id).outerjoin(
+            _QUEUES, _QUEUES.c.id == _CONVERSATIONS.c.queue_id
+        )
+    )
+    .where(_CONVERSATIONS.c.id == bindparam("conv"))
+)
+
+
+class _QueueFacts(NamedTuple):
+    """The SLA settings of a line, read with a turn (:data:`_CUSTOMER_TURN`)."""
+
+    first_response_s: int
+    next_response_s: int
+    timezone: str
+    hours: str
+
+
+def _turn_customer(row: Any) -> CustomerInfo:
+    return CustomerInfo(
+        id=row.cu_id,
+        name=row.cu_name,
+        channel=row.cu_channel,
+        first_seen=row.cu_first_seen,
+        locale=row.cu_locale,
+        vip=bool(row.cu_vip),
+    )
+
+
+def _turn_queue(row: Any) -> tuple[int, QueueRow | None] | None:
+    if row.queue_id is None:
+        return None
+    if row.q_id is None:
+        return row.queue_id, None
+    return row.q_id, _QueueFacts(row.q_first_response_s, row.q_next_response_s, row.q_timezone, row.q_hours)
+
+
 _TURN_KEYS = ("waiting_since", "state", "snoozed_until", "updated_at")
 _UPDATE_TURN = Prepared(update(_CONVERSATIONS).where(_CONVERSATIONS.c.id == bindparam("conv")), keys=_TURN_KEYS)
 _UPDATE_FIRST_ANSWER = Prepared(
@@ -482,32 +618,6 @@ def message_event(message: MessageInfo, conversation: ConversationInfo | None) -
     conversation = msgspec.structs.replace(conversation, last_message=None)
     frame = MessageCreated(seq=0, message=message, conversation=conversation)
     return MESSAGE_TURN, msgspec.json.encode(frame).decode(), frame
-
-
-def _message_row(m: Message) -> dict[str, Any]:
-    return {key: getattr(m, key) for key in _MESSAGE_KEYS}
-
-
-def _core_customer(conn: Connection, customer_id: int) -> CustomerInfo | None:
-    row = _CUSTOMER_ROW.first(conn, {"customer": customer_id})
-    if row is None:
-        return None
-    return CustomerInfo(
-        id=row.id,
-        name=row.name,
-        channel=row.channel,
-        first_seen=row.first_seen,
-        locale=row.locale,
-        vip=bool(row.vip),
-    )
-
-
-def _core_queue(conn: Connection, queue_id: int | None) -> tuple[int, Queue | None] | None:
-    """A queue row as a transient (never added) ORM object, for the SLA clock."""
-    if queue_id is None:
-        return None
-    row = _QUEUE_ROW.first(conn, {"queue": queue_id})
-    return queue_id, (Queue(**row._asdict()) if row is not None else None)
 
 
 def _must_deliver(s: OrmSession, out: list[tuple[int, int]], operator_id: int, seq: int) -> None:
@@ -552,10 +662,19 @@ def decode_event(seq: int, kind: str, payload: str) -> OperatorEvent:
     return OperatorUpdated(seq=seq, operator=value)
 
 
-@dataclass(frozen=True)
 class _Batch:
-    conn: Connection
-    sessions: sessionmaker[OrmSession]
+    """The group-commit transaction of one thread: its connection, and ORM sessions
+    joining it (made on first use: the fast send paths need none)."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self._sessions: sessionmaker[OrmSession] | None = None
+
+    @property
+    def sessions(self) -> sessionmaker[OrmSession]:
+        if self._sessions is None:
+            self._sessions = sessionmaker(self.conn, expire_on_commit=False, join_transaction_mode="rollback_only")
+        return self._sessions
 
 
 class Store:
@@ -590,6 +709,13 @@ class Store:
         with self.engine.begin() as conn:
             yield conn
 
+    def _in_batch(self) -> bool:
+        """Inside :meth:`batch` on this thread. The fast send paths then skip their
+        look-up of an earlier try with the same txn_id: the unique
+        ``(sender_key, txn_id)`` index refuses a second insert, the batch fails, and
+        every call runs again on its own, where the look-up answers the retry."""
+        return getattr(self._local, "batch", None) is not None
+
     @contextmanager
     def batch(self) -> Iterator[None]:
         """Group commit: every write method called inside runs in ONE transaction,
@@ -602,9 +728,7 @@ class Store:
             raise RuntimeError("Store.batch() is not re-entrant")
         with self.engine.connect() as conn:
             trans = conn.begin()
-            self._local.batch = _Batch(
-                conn, sessionmaker(conn, expire_on_commit=False, join_transaction_mode="rollback_only")
-            )
+            self._local.batch = _Batch(conn)
             try:
                 yield
             except BaseException:
@@ -985,14 +1109,12 @@ class Store:
         sender = f"op:{operator_id}"
         events: list[OperatorEvent] = []
         with self._core() as conn:
-            if _SENT_BEFORE.first(conn, {"sender": sender, "txn": txn_id}) is not None:
+            if not self._in_batch() and _SENT_BEFORE.first(conn, {"sender": sender, "txn": txn_id}) is not None:
                 return None
-            cv = _CONVERSATION_ROW.first(conn, {"conv": conversation_id})
-            if cv is None or cv.status != "open" or cv.assignee_id != operator_id:
+            cv = _OPERATOR_TURN.first(conn, {"conv": conversation_id, "op": operator_id})
+            if cv is None or cv.status != "open" or cv.assignee_id != operator_id or cv.op_name is None:
                 return None
-            op_name = _OPERATOR_NAME.scalar(conn, {"op": operator_id})
-            if op_name is None:
-                return None
+            op_name = cv.op_name
             now = utcnow()
             turned = cv.waiting_since is not None or cv.state != "waiting"
             changes = {"waiting_since": None, "state": "waiting", "snoozed_until": None, "updated_at": now}
@@ -1001,24 +1123,24 @@ class Store:
                 _UPDATE_FIRST_ANSWER.run(conn, {"conv": conversation_id, **changes})
             else:
                 _UPDATE_TURN.run(conn, {"conv": conversation_id, **changes})
-            m = Message(
-                conversation_id=conversation_id,
-                author="operator",
-                operator_id=operator_id,
-                sender_key=sender,
-                text=text,
-                created_at=now,
-                txn_id=txn_id,
-                internal=False,
-            )
-            m.id = int(_INSERT_MESSAGE.scalar(conn, _message_row(m)))
+            row: dict[str, Any] = {
+                "conversation_id": conversation_id,
+                "author": "operator",
+                "operator_id": operator_id,
+                "sender_key": sender,
+                "text": text,
+                "created_at": now,
+                "txn_id": txn_id,
+                "internal": False,
+            }
+            m = _NewMessage(id=int(_INSERT_MESSAGE.scalar(conn, row)), **row)
             load = _Loader(None)  # every lookup seeded: no session needed
             load.seed(op=(operator_id, op_name))
             info = load.message(m, cv.customer_id)
             conv_info = None
             if turned:
-                c = Conversation(**{**cv._asdict(), **changes})
-                load.seed(customer=_core_customer(conn, cv.customer_id), queue=_core_queue(conn, cv.queue_id))
+                c = cv._replace(**changes)
+                load.seed(customer=_turn_customer(cv), queue=_turn_queue(cv))
                 conv_info = load.conversation(c, m)
             _emit_message_core(conn, events, info, conv_info)
         return Outcome(Sent(info, duplicate=False), events, [(cv.customer_id, customer_view(info))])
@@ -1169,14 +1291,12 @@ class Store:
         sender = f"cust:{customer_id}"
         events: list[OperatorEvent] = []
         with self._core() as conn:
-            if _SENT_BEFORE.first(conn, {"sender": sender, "txn": txn_id}) is not None:
+            if not self._in_batch() and _SENT_BEFORE.first(conn, {"sender": sender, "txn": txn_id}) is not None:
                 return None
-            customer = _core_customer(conn, customer_id)
-            if customer is None:
+            cv = _CUSTOMER_TURN.first(conn, {"customer": customer_id})
+            if cv is None or cv.id is None:  # no such customer, or no active conversation
                 return None
-            cv = _OPEN_CONVERSATION_ROW.first(conn, {"customer": customer_id})
-            if cv is None:
-                return None
+            customer = _turn_customer(cv)
             now = utcnow()
             turned = cv.waiting_since is None or cv.state != "open"
             changes = {
@@ -1186,24 +1306,24 @@ class Store:
                 "updated_at": now,
             }
             _UPDATE_TURN.run(conn, {"conv": cv.id, **changes})
-            m = Message(
-                conversation_id=cv.id,
-                author="customer",
-                operator_id=None,
-                sender_key=sender,
-                text=text,
-                created_at=now,
-                txn_id=txn_id,
-                internal=False,
-            )
-            m.id = int(_INSERT_MESSAGE.scalar(conn, _message_row(m)))
+            row: dict[str, Any] = {
+                "conversation_id": cv.id,
+                "author": "customer",
+                "operator_id": None,
+                "sender_key": sender,
+                "text": text,
+                "created_at": now,
+                "txn_id": txn_id,
+                "internal": False,
+            }
+            m = _NewMessage(id=int(_INSERT_MESSAGE.scalar(conn, row)), **row)
             load = _Loader(None)  # every lookup seeded: no session needed
             load.seed(customer=customer)
             info = load.message(m, customer_id)
             conv_info = None
             if turned:
-                c = Conversation(**{**cv._asdict(), **changes})
-                load.seed(queue=_core_queue(conn, cv.queue_id))
+                c = cv._replace(**changes)
+                load.seed(queue=_turn_queue(cv))
                 conv_info = load.conversation(c, m)
             _emit_message_core(conn, events, info, conv_info)
         return Outcome(Sent(customer_view(info), duplicate=False), events)

@@ -1,6 +1,6 @@
 """Group commit: customer and operator messages that wait for the database thread at the
-same moment are stored in one transaction. Each still gets its own answer, and a refused
-command in the group fails alone."""
+same moment are stored in one transaction. Each still gets its own answer, a refused
+command in the group fails alone, and a retry in the same group is stored once."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import threading
 
 from app.protocol import ErrorCode
 from tests.conftest import TestHub
-from tests.helpers import CommandFailed, CustomerClient, OperatorClient, wait_until
+from tests.helpers import CommandFailed, CustomerClient, OperatorClient, txn, wait_until
 
 
 def test_writes_queued_together_are_each_stored_and_a_refused_one_fails_alone(hub: TestHub) -> None:
@@ -32,18 +32,27 @@ def test_writes_queued_together_are_each_stored_and_a_refused_one_fails_alone(hu
             await op_b.login(b.username, b.password)  # signs in after both went to op_a
             await op_b.sync()
 
+            # c1 in a second tab (or reconnected while a send waited): the same customer
+            c1_again = await CustomerClient.connect(hub.ws_url, visitor_token=c1.visitor_token)
             # hold the database thread so the next writes queue up together
             assert hub.hub._executor is not None
             hub.hub._executor.submit(gate.wait)
+            # the same command twice in one group (the widget retried on a new connection
+            # while the first try waited): stored once, both answered with it
+            retried = txn()
             sends = [
-                asyncio.ensure_future(c1.send("second from 1")),
+                asyncio.ensure_future(c1.send("second from 1", txn_id=retried)),
+                asyncio.ensure_future(c1_again.send("second from 1", txn_id=retried)),
                 asyncio.ensure_future(op_b.send_message(conv1, "not my chat")),
                 asyncio.ensure_future(c2.send("second from 2")),
                 asyncio.ensure_future(op_a.send_message(conv2, "answer to 2")),
             ]
-            await wait_until(lambda: len(hub.hub._batch) == 4, message="4 writes queued")
+            await wait_until(lambda: len(hub.hub._batch) == 5, message="5 writes queued")
             gate.set()
-            s1, refused, s2, answer = await asyncio.gather(*sends, return_exceptions=True)
+            s1, s1_again, refused, s2, answer = await asyncio.gather(*sends, return_exceptions=True)
+            assert not isinstance(s1_again, BaseException), s1_again
+            assert s1_again.id == s1.id  # type: ignore[union-attr]
+            await c1_again.close()
 
             assert isinstance(refused, CommandFailed)
             assert refused.code == ErrorCode.FORBIDDEN
