@@ -19,7 +19,11 @@ OperatorRole = Literal["operator", "supervisor", "admin"]
 OperatorStatus = Literal["online", "away", "busy", "offline"]
 ConversationStatus = Literal["queued", "open", "resolved"]
 Author = Literal["customer", "operator", "system"]
-Channel = Literal["web"]
+# Where a conversation came from and where its replies leave (docs/architecture.md,
+# "Channels"). ``whatsapp`` and ``email`` are reserved for the channels to come, so that a
+# client released today already reads their conversations.
+Channel = Literal["web", "telegram", "whatsapp", "email"]
+CHANNELS: tuple[Channel, ...] = ("web", "telegram", "whatsapp", "email")
 ConversationState = Literal["open", "waiting", "snoozed"]
 QueueKind = Literal["first", "second"]
 QueueStrategy = Literal["round_robin", "least_loaded", "manual"]

@@ -120,6 +120,9 @@ class CustomerIdentity(Base):
     external_id_hash: Mapped[str] = mapped_column(String(64))
     # what operators see of it (e.g. a Telegram @name); never the secret behind the hash
     label: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    # where the channel reaches this identity (0005): a Telegram chat id; later a WhatsApp
+    # number or an e-mail address. Empty for the web chat (its identity is a secret).
+    address: Mapped[str] = mapped_column(String(255), default="", server_default="")
 
 
 class Conversation(Base):
@@ -310,3 +313,97 @@ class CustomerChange(Base):
     changes: Mapped[str] = mapped_column(Text)
     result: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime]
+
+
+# --------------------------------------------------------------------------- channels (0005)
+
+
+CHANNEL_STATES = ("stopped", "starting", "up", "retrying", "down")
+
+
+class ChannelConfig(Base):
+    """A configured channel adapter (``frontline-hub channel add``) and its health as the
+    running hub last saw it. ``settings`` is JSON without secrets: a bot token is named
+    by the environment variable or file that holds it, never stored here."""
+
+    __tablename__ = "channels"
+    __table_args__ = (
+        CheckConstraint(
+            "state IN ('stopped', 'starting', 'up', 'retrying', 'down')", name="state"
+        ),
+    )
+    name: Mapped[str] = mapped_column(String(16), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    settings: Mapped[str] = mapped_column(Text, default="{}")
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")
+    state: Mapped[str] = mapped_column(String(16), default="stopped", server_default="stopped")
+    state_since: Mapped[datetime | None]
+    last_error: Mapped[str] = mapped_column(Text, default="", server_default="")
+    last_ok_at: Mapped[datetime | None]
+    # where receiving goes on after a restart (Telegram: the getUpdates offset)
+    cursor: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class ChannelConversation(Base):
+    """A conversation that came through a channel other than the web chat, and the
+    identity (and so the address) its replies go to."""
+
+    __tablename__ = "channel_conversations"
+    conversation_id: Mapped[int] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE"), primary_key=True
+    )
+    channel: Mapped[str] = mapped_column(String(16))
+    identity_id: Mapped[int] = mapped_column(ForeignKey("customer_identities.id", ondelete="CASCADE"), index=True)
+
+
+class OutboxItem(Base):
+    """An operator reply on its way out through a channel. Made from the stored message
+    (never instead of it); ``pending`` until the channel accepted it, then ``sent`` with
+    the channel's id for it, or ``failed`` with the reason when the channel refuses it for
+    good (the conversation then gets an internal note). Rows go out in ``id`` order."""
+
+    __tablename__ = "channel_outbox"
+    __table_args__ = (
+        CheckConstraint("state IN ('pending', 'sent', 'failed')", name="state"),
+        Index("ix_channel_outbox_channel_state_id", "channel", "state", "id"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"), index=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"), unique=True)
+    address: Mapped[str] = mapped_column(String(255))
+    text: Mapped[str] = mapped_column(Text)
+    # JSON list of file references to send with it (empty: text only)
+    files: Mapped[str] = mapped_column(Text, default="", server_default="")
+    state: Mapped[str] = mapped_column(String(16), default="pending", server_default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    last_error: Mapped[str] = mapped_column(Text, default="", server_default="")
+    external_id: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    created_at: Mapped[datetime]
+    last_attempt_at: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+
+
+class MessageFile(Base):
+    """A file that came with a message through a channel, by reference: the channel keeps
+    the bytes (Telegram: ``file_id``, fetched with getFile when needed). The message text
+    says what it was (``[photo]``, ``[document: name]``); hub-side attachment storage is
+    still to come."""
+
+    __tablename__ = "message_files"
+    __table_args__ = (
+        CheckConstraint("kind IN ('photo', 'document')", name="kind"),
+        UniqueConstraint("message_id", "position"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    channel: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[str] = mapped_column(String(16))
+    ref: Mapped[str] = mapped_column(String(255))
+    unique_ref: Mapped[str] = mapped_column(String(128), default="", server_default="")
+    name: Mapped[str] = mapped_column(String(255), default="", server_default="")
+    mime: Mapped[str] = mapped_column(String(128), default="", server_default="")
+    size: Mapped[int | None] = mapped_column(Integer)

@@ -1,0 +1,485 @@
+"""Channels on the hub's database: configured adapters and their health, customers and
+conversations that came through a channel, the outbox of replies, file references.
+
+Same rules as :mod:`app.storage.repo`: every public method is one transaction and returns
+plain values, a change and its events are written together, and the methods block (the
+hub calls them on its database thread). The hub makes one :class:`ChannelStore` over its
+:class:`Store`; the CLI makes its own.
+
+How a reply reaches the outbox: an operator reply is stored by ``Store.operator_send``
+exactly as for the web chat (the hot send paths know nothing of channels). Then
+:meth:`ChannelStore.enqueue_replies` copies every operator reply of a channel conversation
+that has no outbox row yet into ``channel_outbox``, in message order, past a watermark kept
+in ``hub_meta``. The hub runs it right after such a reply is published and every second as
+a backstop, and at start: a hub killed between the reply's commit and the copy still sends
+the reply after its restart.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session as OrmSession
+from sqlalchemy.orm import sessionmaker
+
+from app.domain.channels import FileRef, InboundMessage, OutboundMessage, identity_hash
+from app.domain.errors import NotFound
+from app.protocol.messages import MessageInfo, OperatorEvent
+from app.storage.models import (
+    ChannelConfig,
+    ChannelConversation,
+    Conversation,
+    Customer,
+    CustomerIdentity,
+    HubMeta,
+    Message,
+    MessageFile,
+    OutboxItem,
+)
+from app.storage.repo import ACTIVE, Outcome, Store, _emit, _Loader, utcnow
+
+SWEPT_KEY = "channel_outbox_swept"  # hub_meta: the highest message id enqueue_replies looked at
+SYSTEM_SENDER = "sys:channel"
+
+
+@dataclass(frozen=True)
+class ChannelRecord:
+    """A configured channel and the health the running hub last wrote."""
+
+    name: str
+    kind: str
+    settings: dict[str, Any]
+    enabled: bool
+    state: str
+    state_since: datetime | None
+    last_error: str
+    last_ok_at: datetime | None
+    cursor: str
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class ChannelStatus:
+    """What ``frontline-hub channel status`` shows: the record and its outbox."""
+
+    channel: ChannelRecord
+    pending: int
+    failed: int
+    sent: int
+    oldest_pending_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Received:
+    """Where an inbound channel message landed. ``duplicate``: it was stored before (same
+    channel key); nothing new was written."""
+
+    customer_id: int
+    conversation_id: int
+    message_id: int
+    duplicate: bool
+    new_customer: bool
+    new_conversation: bool
+
+
+def _record(row: ChannelConfig) -> ChannelRecord:
+    try:
+        settings = json.loads(row.settings or "{}")
+    except ValueError:
+        settings = {}
+    return ChannelRecord(
+        name=row.name,
+        kind=row.kind,
+        settings=settings if isinstance(settings, dict) else {},
+        enabled=bool(row.enabled),
+        state=row.state,
+        state_since=row.state_since,
+        last_error=row.last_error,
+        last_ok_at=row.last_ok_at,
+        cursor=row.cursor,
+        updated_at=row.updated_at,
+    )
+
+
+def _files(raw: str) -> tuple[FileRef, ...]:
+    if not raw:
+        return ()
+    return tuple(FileRef(**f) for f in json.loads(raw))
+
+
+class ChannelStore:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    @property
+    def _sessions(self) -> sessionmaker[OrmSession]:
+        return self.store._sessions  # the Store's own or its thread's batch (Store.batch)
+
+    # ------------------------------------------------------------------ configuration and health
+
+    def configure(
+        self, name: str, kind: str, settings: Mapping[str, Any], enabled: bool = True
+    ) -> tuple[ChannelRecord, bool]:
+        """Add a channel or replace its settings; (the record, True if it was new). The
+        running hub picks the change up within a few seconds."""
+        now = utcnow()
+        with self._sessions.begin() as s:
+            row = s.get(ChannelConfig, name)
+            created = row is None
+            if row is None:
+                row = ChannelConfig(name=name, kind=kind, created_at=now, state="stopped", state_since=now)
+                s.add(row)
+            elif row.kind != kind:
+                raise ValueError(f"channel {name!r} is a {row.kind} channel, not {kind}")
+            row.settings = json.dumps(dict(settings), sort_keys=True)
+            row.enabled = enabled
+            row.updated_at = now
+            s.flush()
+            return _record(row), created
+
+    def remove(self, name: str) -> bool:
+        """Forget a channel's configuration (its conversations, identities and outbox rows
+        stay; replies to it wait until it is added again)."""
+        with self._sessions.begin() as s:
+            row = s.get(ChannelConfig, name)
+            if row is None:
+                return False
+            s.delete(row)
+            return True
+
+    def records(self) -> list[ChannelRecord]:
+        with self._sessions() as s:
+            return [_record(r) for r in s.scalars(select(ChannelConfig).order_by(ChannelConfig.name))]
+
+    def set_health(
+        self, name: str, state: str, since: datetime, last_error: str, last_ok_at: datetime | None
+    ) -> None:
+        """Record what the running hub sees of a channel (for ``channel status``)."""
+        with self._sessions.begin() as s:
+            s.execute(
+                update(ChannelConfig)
+                .where(ChannelConfig.name == name)
+                .values(state=state, state_since=since, last_error=last_error[:2000], last_ok_at=last_ok_at)
+            )
+
+    def cursor(self, name: str) -> str:
+        with self._sessions() as s:
+            return s.scalar(select(ChannelConfig.cursor).where(ChannelConfig.name == name)) or ""
+
+    def set_cursor(self, name: str, cursor: str) -> None:
+        with self._sessions.begin() as s:
+            s.execute(update(ChannelConfig).where(ChannelConfig.name == name).values(cursor=cursor[:64]))
+
+    def status(self) -> list[ChannelStatus]:
+        with self._sessions() as s:
+            counts: dict[tuple[str, str], int] = {}
+            for channel, state, n in s.execute(
+                select(OutboxItem.channel, OutboxItem.state, func.count()).group_by(
+                    OutboxItem.channel, OutboxItem.state
+                )
+            ):
+                counts[(channel, state)] = int(n)
+            oldest: dict[str, Any] = {}
+            for channel, first in s.execute(
+                select(OutboxItem.channel, func.min(OutboxItem.created_at))
+                .where(OutboxItem.state == "pending")
+                .group_by(OutboxItem.channel)
+            ):
+                oldest[channel] = first
+            out = []
+            for row in s.scalars(select(ChannelConfig).order_by(ChannelConfig.name)):
+                rec = _record(row)
+                out.append(
+                    ChannelStatus(
+                        channel=rec,
+                        pending=counts.get((rec.name, "pending"), 0),
+                        failed=counts.get((rec.name, "failed"), 0),
+                        sent=counts.get((rec.name, "sent"), 0),
+                        oldest_pending_at=_aware(oldest.get(rec.name)),
+                    )
+                )
+            return out
+
+    # ------------------------------------------------------------------ inbound
+
+    def receive(self, msg: InboundMessage) -> Outcome[Received]:
+        """Store a customer message that came through a channel, in ONE transaction: the
+        customer and their identity (made on first contact: a returning sender lands on
+        the same customer), the message (as ``Store.customer_send`` stores a web chat
+        message: a new conversation when none is active), the conversation's link to the
+        identity its replies go to, and the file references. A message whose channel key
+        was stored before changes nothing (``duplicate``). Not to be called inside
+        ``Store.batch`` (it makes its own)."""
+        store = self.store
+        digest = identity_hash(msg.channel, msg.external_id)
+        with store.batch():
+            with self._sessions.begin() as s:
+                ident = s.scalars(
+                    select(CustomerIdentity).where(
+                        CustomerIdentity.channel == msg.channel, CustomerIdentity.external_id_hash == digest
+                    )
+                ).first()
+                new_customer = ident is None
+                if ident is None:
+                    customer = Customer(
+                        name=msg.name or f"{msg.channel.title()} {msg.external_id}",
+                        channel=msg.channel,
+                        locale=msg.locale[:16],
+                        first_seen=utcnow(),
+                    )
+                    s.add(customer)
+                    s.flush()
+                    ident = CustomerIdentity(
+                        customer_id=customer.id,
+                        channel=msg.channel,
+                        external_id_hash=digest,
+                        label=msg.label,
+                        address=msg.address,
+                    )
+                    s.add(ident)
+                    s.flush()
+                else:  # what the channel says of the identity may change (a new @username)
+                    if msg.label and ident.label != msg.label:
+                        ident.label = msg.label
+                    if msg.address and ident.address != msg.address:
+                        ident.address = msg.address
+                customer_id, identity_id = ident.customer_id, ident.id
+                old = s.execute(
+                    select(Message.id, Message.conversation_id).where(
+                        Message.sender_key == f"cust:{customer_id}", Message.txn_id == msg.key
+                    )
+                ).first()
+            if old is not None:
+                return Outcome(Received(customer_id, old.conversation_id, old.id, True, False, False))
+            sent = store.customer_send(customer_id, msg.text, msg.key)
+            message = sent.value.message
+            with self._sessions.begin() as s:
+                new_conversation = s.get(ChannelConversation, message.conversation_id) is None
+                if new_conversation:
+                    s.add(
+                        ChannelConversation(
+                            conversation_id=message.conversation_id, channel=msg.channel, identity_id=identity_id
+                        )
+                    )
+                for position, f in enumerate(msg.files):
+                    s.add(
+                        MessageFile(
+                            message_id=message.id,
+                            position=position,
+                            channel=msg.channel,
+                            kind=f.kind,
+                            ref=f.ref[:255],
+                            unique_ref=f.unique_ref[:128],
+                            name=f.name[:255],
+                            mime=f.mime[:128],
+                            size=f.size,
+                        )
+                    )
+        received = Received(customer_id, message.conversation_id, message.id, False, new_customer, new_conversation)
+        return Outcome(received, sent.events, sent.customer_messages, sent.deliveries)
+
+    def files(self, message_id: int) -> list[FileRef]:
+        with self._sessions() as s:
+            rows = s.scalars(
+                select(MessageFile).where(MessageFile.message_id == message_id).order_by(MessageFile.position)
+            )
+            return [
+                FileRef(kind=r.kind, ref=r.ref, unique_ref=r.unique_ref, name=r.name, mime=r.mime, size=r.size)  # type: ignore[arg-type]
+                for r in rows
+            ]
+
+    def conversation_channels(self) -> dict[int, str]:
+        """Active (queued or open) conversations that came through a channel: id -> channel."""
+        with self._sessions() as s:
+            rows = s.execute(
+                select(ChannelConversation.conversation_id, ChannelConversation.channel)
+                .join(Conversation, Conversation.id == ChannelConversation.conversation_id)
+                .where(Conversation.status.in_(ACTIVE))
+            )
+            return {int(cid): str(channel) for cid, channel in rows}
+
+    # ------------------------------------------------------------------ outbound
+
+    def enqueue_replies(self) -> int:
+        """Copy the operator replies (not internal notes) of channel conversations written
+        since the last call into the outbox, in message order; how many. Idempotent
+        (``message_id`` is unique in the outbox, and a watermark in ``hub_meta`` says how
+        far it has looked)."""
+        with self._sessions.begin() as s:
+            newest = int(s.scalar(select(func.max(Message.id))) or 0)
+            meta = s.get(HubMeta, SWEPT_KEY)
+            if meta is None:
+                # first run on this database: look from the first message of a channel conversation
+                first = s.scalar(
+                    select(func.min(Message.id)).join(
+                        ChannelConversation, ChannelConversation.conversation_id == Message.conversation_id
+                    )
+                )
+                meta = HubMeta(key=SWEPT_KEY, value=str((int(first) - 1) if first is not None else newest))
+                s.add(meta)
+            swept = int(meta.value)
+            if newest <= swept:
+                return 0
+            rows = s.execute(
+                select(
+                    Message.id,
+                    Message.conversation_id,
+                    Message.text,
+                    ChannelConversation.channel,
+                    CustomerIdentity.address,
+                )
+                .join(ChannelConversation, ChannelConversation.conversation_id == Message.conversation_id)
+                .join(CustomerIdentity, CustomerIdentity.id == ChannelConversation.identity_id)
+                .where(
+                    Message.id > swept,
+                    Message.id <= newest,
+                    Message.author == "operator",
+                    Message.internal.is_(False),
+                )
+                .order_by(Message.id)
+            ).all()
+            have = set(
+                s.scalars(select(OutboxItem.message_id).where(OutboxItem.message_id.in_([r.id for r in rows])))
+            ) if rows else set()
+            now = utcnow()
+            added = 0
+            for r in rows:
+                if r.id in have:
+                    continue
+                s.add(
+                    OutboxItem(
+                        channel=r.channel,
+                        conversation_id=r.conversation_id,
+                        message_id=r.id,
+                        address=r.address,
+                        text=r.text,
+                        created_at=now,
+                    )
+                )
+                added += 1
+            meta.value = str(newest)
+            return added
+
+    def pending(self, channel: str, limit: int = 50) -> list[OutboundMessage]:
+        """The channel's waiting replies, oldest first."""
+        with self._sessions() as s:
+            rows = s.scalars(
+                select(OutboxItem)
+                .where(OutboxItem.channel == channel, OutboxItem.state == "pending")
+                .order_by(OutboxItem.id)
+                .limit(limit)
+            )
+            return [
+                OutboundMessage(
+                    outbox_id=r.id,
+                    conversation_id=r.conversation_id,
+                    message_id=r.message_id,
+                    address=r.address,
+                    text=r.text,
+                    files=_files(r.files),
+                    attempts=r.attempts,
+                )
+                for r in rows
+            ]
+
+    def add_outbound(self, message_id: int, files: tuple[FileRef, ...]) -> int:
+        """Queue a stored operator message with files (the hub's attachment flow, to come;
+        tests use it): the outbox row of ``message_id`` gets the file references, made
+        now if the sweep has not made it yet. Its id."""
+        payload = json.dumps([f.__dict__ for f in files])
+        with self._sessions.begin() as s:
+            row = s.scalars(select(OutboxItem).where(OutboxItem.message_id == message_id)).first()
+            if row is None:
+                m = s.get(Message, message_id)
+                link = s.get(ChannelConversation, m.conversation_id) if m is not None else None
+                if m is None or link is None:
+                    raise NotFound(f"message {message_id} is not in a channel conversation")
+                ident = s.get(CustomerIdentity, link.identity_id)
+                assert ident is not None
+                row = OutboxItem(
+                    channel=link.channel,
+                    conversation_id=m.conversation_id,
+                    message_id=m.id,
+                    address=ident.address,
+                    text=m.text,
+                    created_at=utcnow(),
+                )
+                s.add(row)
+            row.files = payload
+            s.flush()
+            return row.id
+
+    def mark_sent(self, outbox_id: int, external_id: str) -> None:
+        now = utcnow()
+        with self._sessions.begin() as s:
+            s.execute(
+                update(OutboxItem)
+                .where(OutboxItem.id == outbox_id)
+                .values(
+                    state="sent",
+                    external_id=external_id[:64],
+                    sent_at=now,
+                    last_attempt_at=now,
+                    attempts=OutboxItem.attempts + 1,
+                    last_error="",
+                )
+            )
+
+    def mark_attempt(self, outbox_id: int, error: str) -> None:
+        """A try that failed for a reason that passes (the row stays pending)."""
+        with self._sessions.begin() as s:
+            s.execute(
+                update(OutboxItem)
+                .where(OutboxItem.id == outbox_id)
+                .values(attempts=OutboxItem.attempts + 1, last_error=error[:2000], last_attempt_at=utcnow())
+            )
+
+    def mark_failed(self, outbox_id: int, error: str, channel_title: str) -> Outcome[None]:
+        """The channel refused the reply for good (e.g. the customer blocked the bot): the
+        row becomes ``failed`` and the conversation gets an internal note saying so, as a
+        ``message_created`` event, so the operator sees the reply did not arrive."""
+        events: list[OperatorEvent] = []
+        with self._sessions.begin() as s:
+            row = s.get(OutboxItem, outbox_id)
+            if row is None or row.state != "pending":
+                return Outcome(None)
+            now = utcnow()
+            row.state = "failed"
+            row.attempts += 1
+            row.last_error = error[:2000]
+            row.last_attempt_at = now
+            conv = s.get(Conversation, row.conversation_id)
+            assert conv is not None
+            note = Message(
+                conversation_id=conv.id,
+                author="system",
+                operator_id=None,
+                sender_key=SYSTEM_SENDER,
+                text=f"Not delivered through {channel_title}: {error}"[:2000],
+                created_at=now,
+                txn_id=f"outbox:{outbox_id}",
+                internal=True,
+            )
+            s.add(note)
+            s.flush()
+            info: MessageInfo = _Loader(s).message(note, conv.customer_id)
+            _emit(s, events, "message_created", info)
+        return Outcome(None, events)
+
+
+def _aware(value: Any) -> datetime | None:
+    """``min()`` over a UTC column comes back naive on SQLite (no type processing)."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if isinstance(value, datetime) and value.tzinfo is None:
+        from datetime import UTC
+
+        return value.replace(tzinfo=UTC)
+    return value if isinstance(value, datetime) else None
