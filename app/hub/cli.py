@@ -9,6 +9,10 @@
     frontline-hub queue member add QUEUE USERNAME
     frontline-hub field add KEY LABEL [--type text|number|date]
     frontline-hub field list
+    frontline-hub channel add telegram --token-env VAR | --token-file PATH [--mode polling|webhook]
+                               [--public-url URL] [--api-url URL] [--poll-timeout S] [--disabled]
+    frontline-hub channel status [--json]
+    frontline-hub channel remove NAME
 
 ``--db`` defaults to $FRONTLINE_HUB_DB, else a SQLite file in the user data folder.
 """
@@ -25,6 +29,7 @@ import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from app.hub.accounts import ROLES, DuplicateUser, create_operator
 
@@ -65,6 +70,13 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8765)
     serve.add_argument("--widget-dir", type=Path, default=None, help="folder of the web chat widget files")
+    serve.add_argument(
+        "--webhook-port",
+        type=int,
+        default=None,
+        help="port of the channels' webhook listener (Telegram in webhook mode); none without it",
+    )
+    serve.add_argument("--webhook-host", default=None, help="address of the webhook listener (default: --host)")
 
     user = sub.add_parser("user", help="manage operator accounts")
     user_sub = user.add_subparsers(dest="user_command", required=True)
@@ -108,6 +120,26 @@ def _parser() -> argparse.ArgumentParser:
     flist = field_sub.add_parser("list", help="show the custom fields")
     db_arg(flist)
 
+    channel = sub.add_parser("channel", help="channels: Telegram (WhatsApp and e-mail to come)")
+    channel_sub = channel.add_subparsers(dest="channel_command", required=True)
+    cadd = channel_sub.add_parser("add", help="add a channel, or change its settings (the running hub follows)")
+    cadd.add_argument("kind", choices=["telegram"])
+    token = cadd.add_mutually_exclusive_group(required=True)
+    token.add_argument("--token-env", help="environment variable of the hub that holds the bot token")
+    token.add_argument("--token-file", help="file that holds the bot token (readable by the hub only)")
+    cadd.add_argument("--mode", default="polling", choices=["polling", "webhook"])
+    cadd.add_argument("--public-url", default="", help="webhook mode: https address of the webhook listener")
+    cadd.add_argument("--api-url", default="https://api.telegram.org", help="Bot API address (a local Bot API server)")
+    cadd.add_argument("--poll-timeout", type=int, default=25, help="long-poll timeout, seconds (polling mode)")
+    cadd.add_argument("--disabled", action="store_true", help="store the settings but do not run the channel")
+    db_arg(cadd)
+    cstatus = channel_sub.add_parser("status", help="show channels, their state, last error and outbox")
+    cstatus.add_argument("--json", action="store_true", help="one JSON object (for monitoring)")
+    db_arg(cstatus)
+    cremove = channel_sub.add_parser("remove", help="remove a channel (its conversations and outbox stay)")
+    cremove.add_argument("name")
+    db_arg(cremove)
+
     seed = sub.add_parser("demo-seed", help="create demo operators (password 'demo') and conversations")
     db_arg(seed)
     return p
@@ -116,7 +148,16 @@ def _parser() -> argparse.ArgumentParser:
 async def _serve(args: argparse.Namespace) -> int:
     from app.hub.server import Hub, HubConfig
 
-    hub = Hub(HubConfig(db_url=args.db, host=args.host, port=args.port, widget_dir=args.widget_dir))
+    hub = Hub(
+        HubConfig(
+            db_url=args.db,
+            host=args.host,
+            port=args.port,
+            widget_dir=args.widget_dir,
+            webhook_host=args.webhook_host,
+            webhook_port=args.webhook_port,
+        )
+    )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -124,6 +165,8 @@ async def _serve(args: argparse.Namespace) -> int:
             loop.add_signal_handler(sig, stop.set)
     await hub.start()
     print(f"frontline-hub listening on {hub.ws_url} (web chat: {hub.http_url}/)", file=sys.stderr, flush=True)
+    if hub.webhook_url:
+        print(f"frontline-hub: channel webhooks on {hub.webhook_url}/channels/", file=sys.stderr, flush=True)
     try:
         await stop.wait()
     finally:
@@ -224,6 +267,98 @@ def _field(args: argparse.Namespace) -> int:
     return 0
 
 
+def _channel(args: argparse.Namespace) -> int:
+    from app.storage import Store, make_engine, upgrade
+    from app.storage.channels import ChannelStore
+
+    engine = make_engine(args.db)
+    try:
+        upgrade(engine)
+        channels = ChannelStore(Store(engine))
+        if args.channel_command == "add":
+            return _channel_add(args, channels)
+        if args.channel_command == "remove":
+            if not channels.remove(args.name):
+                return _fail(f"no channel named {args.name!r}")
+            print(f"removed channel {args.name!r} (its conversations and waiting replies are kept)")
+            return 0
+        return _channel_status(args, channels)
+    finally:
+        engine.dispose()
+
+
+def _channel_add(args: argparse.Namespace, channels: Any) -> int:
+    from app.hub.channels.manager import ADAPTERS
+
+    settings: dict[str, Any] = {"mode": args.mode, "api_url": args.api_url, "poll_timeout_s": args.poll_timeout}
+    if args.token_env:
+        settings["token_env"] = args.token_env
+    else:
+        settings["token_file"] = str(Path(args.token_file).resolve())
+    if args.public_url:
+        settings["public_url"] = args.public_url
+    try:
+        settings = ADAPTERS[args.kind].check_settings(settings)
+        record, created = channels.configure(args.kind, args.kind, settings, enabled=not args.disabled)
+    except ValueError as exc:
+        return _fail(str(exc))
+    where = f"${args.token_env}" if args.token_env else settings["token_file"]
+    print(
+        f"{'added' if created else 'updated'} channel {record.name!r} ({args.mode}"
+        f"{', disabled' if args.disabled else ''}); the hub reads the bot token from {where}"
+    )
+    if args.mode == "webhook":
+        print(
+            f"Telegram will POST to {settings['public_url']}/channels/{record.name}/<secret path>: "
+            "forward /channels/ to the hub's --webhook-port"
+        )
+    return 0
+
+
+def _channel_status(args: argparse.Namespace, channels: Any) -> int:
+    import json
+
+    rows = channels.status()
+    if args.json:
+        out = {
+            st.channel.name: {
+                "kind": st.channel.kind,
+                "enabled": st.channel.enabled,
+                "mode": st.channel.settings.get("mode", ""),
+                "state": st.channel.state,
+                "since": _when(st.channel.state_since),
+                "last_error": st.channel.last_error,
+                "last_ok_at": _when(st.channel.last_ok_at),
+                "outbox": {"waiting": st.pending, "failed": st.failed, "sent": st.sent},
+                "oldest_waiting_at": _when(st.oldest_pending_at),
+            }
+            for st in rows
+        }
+        print(json.dumps({"channels": out}, indent=2))
+        return 0
+    if not rows:
+        print("no channels (add one: frontline-hub channel add telegram --token-env FRONTLINE_TG_TOKEN)")
+        return 0
+    for st in rows:
+        c = st.channel
+        state = c.state if c.enabled else "disabled"
+        print(
+            f"{c.name}\t{c.settings.get('mode', '')}\t{state} since {_when(c.state_since) or '-'}\t"
+            f"outbox: {st.pending} waiting, {st.failed} failed, {st.sent} sent"
+        )
+        if st.oldest_pending_at is not None:
+            print(f"  oldest waiting reply: {_when(st.oldest_pending_at)}")
+        if c.last_ok_at is not None:
+            print(f"  last worked: {_when(c.last_ok_at)}")
+        if c.last_error:
+            print(f"  last error: {c.last_error}")
+    return 0
+
+
+def _when(value: Any) -> str:
+    return "" if value is None else value.strftime("%Y-%m-%d %H:%M:%SZ")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(
@@ -247,6 +382,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _queue(args)
         if args.command == "field":
             return _field(args)
+        if args.command == "channel":
+            return _channel(args)
         if args.command == "demo-seed":
             return _demo_seed(args)
     except KeyboardInterrupt:

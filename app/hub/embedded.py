@@ -51,6 +51,10 @@ class EmbeddedHub:
         return self.hub.http_url
 
     @property
+    def webhook_url(self) -> str:
+        return self.hub.webhook_url
+
+    @property
     def epoch(self) -> str:
         return self.hub.epoch
 

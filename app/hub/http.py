@@ -1,9 +1,11 @@
-"""Plain HTTP on the hub port: /healthz and the customer web widget's files."""
+"""Plain HTTP on the hub port: /healthz, /healthz/channels and the customer web widget's files."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
+from collections.abc import Callable
 from email.utils import formatdate
 from pathlib import Path, PurePosixPath
 from urllib.parse import unquote, urlsplit
@@ -84,8 +86,9 @@ def safe_file(root: Path, rel: str) -> Path | None:
 class HttpRoutes:
     """The ``process_request`` hook of the websockets server."""
 
-    def __init__(self, widget_dir: Path | None) -> None:
+    def __init__(self, widget_dir: Path | None, channel_states: Callable[[], dict[str, str]] | None = None) -> None:
         self.widget_dir = widget_dir or default_widget_dir()
+        self.channel_states = channel_states or dict
 
     async def __call__(self, connection: ServerConnection, request: Request) -> Response | None:
         path = urlsplit(request.path).path
@@ -93,6 +96,11 @@ class HttpRoutes:
             return None
         if path == "/healthz":
             return _response(200, "OK", b"ok", "text/plain; charset=utf-8")
+        if path == "/healthz/channels":
+            # state names only (up / retrying / down / starting): the errors are for admins
+            # (frontline-hub channel status), not for anyone who can reach the port
+            body = json.dumps({"channels": self.channel_states()}).encode()
+            return _response(200, "OK", body, "application/json")
         if path in ("/", "/index.html"):
             return await self._file("index.html", placeholder=True)
         if path.startswith("/widget/"):

@@ -33,6 +33,8 @@ from app.domain.passwords import normalize_username
 from app.domain.text import TextRejected, clean_text
 from app.domain.tokens import new_token, token_hash
 from app.hub import accounts
+from app.hub.channels.manager import ChannelManager, DbRunner
+from app.hub.channels.webhooks import WebhookServer
 from app.hub.connection import Conn
 from app.hub.http import HttpRoutes
 from app.protocol import (
@@ -86,6 +88,7 @@ from app.protocol.messages import (
     Welcome,
 )
 from app.storage import Outcome, Store, make_engine, upgrade
+from app.storage.channels import ChannelStore
 from app.storage.engine import CHECKPOINT_INTERVAL_S, checkpoint, checkpoint_in_background
 from app.storage.repo import utcnow
 
@@ -128,6 +131,15 @@ class HubConfig:
     resume_cap: int = 1000
     # Unacknowledged must-deliver events are re-sent to live connections this often.
     redeliver_interval_s: float = 10.0
+    # Channels (app/hub/channels): the webhook listener (None: none; 0: a free port), how
+    # often the channel settings are re-read and the outbox swept, the retry backoff.
+    webhook_host: str | None = None  # default: ``host``
+    webhook_port: int | None = None
+    channels: bool = True
+    channel_refresh_s: float = 5.0
+    channel_sweep_s: float = 1.0
+    channel_retry_base_s: float = 1.0
+    channel_retry_max_s: float = 60.0
 
 
 class HubError(DomainError):
@@ -173,6 +185,9 @@ class Hub:
         self._batch: list[tuple[Callable[[], Outcome[Any]], asyncio.Future[Outcome[Any]]]] = []
         self._draining = False
         self._kick_due = False  # a _kick is scheduled on the loop
+        # the channels (Telegram, ...): adapters, outbox, health; and their webhook listener
+        self.channels: ChannelManager | None = None
+        self.webhooks: WebhookServer | None = None
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -183,6 +198,13 @@ class Hub:
     @property
     def http_url(self) -> str:
         return f"http://{self._url_host}:{self.port}"
+
+    @property
+    def webhook_url(self) -> str:
+        """The webhook listener's base URL ("" when there is none)."""
+        if self.webhooks is None:
+            return ""
+        return f"http://{self._url_host}:{self.webhooks.port}"
 
     @property
     def _url_host(self) -> str:
@@ -208,14 +230,21 @@ class Hub:
                 self._handle,
                 self.config.host,
                 self.config.port,
-                process_request=HttpRoutes(self.config.widget_dir),
+                process_request=HttpRoutes(self.config.widget_dir, channel_states=self._channel_states),
                 max_size=self.config.max_frame_bytes,
                 ping_interval=self.config.ping_interval_s,
                 ping_timeout=self.config.ping_timeout_s,
                 close_timeout=self.config.close_timeout_s,
                 logger=ws_log,
             )
+            if self.config.channels:
+                await self._start_channels()
         except BaseException:
+            await self._stop_channels()
+            if self._server is not None:
+                self._server.close()
+                await self._server.wait_closed()
+                self._server = None
             await self._release()
             raise
         self.port = int(self._server.sockets[0].getsockname()[1])
@@ -223,7 +252,40 @@ class Hub:
         self._spawn(self._route(), "route at start")
         log.info("hub listening on %s (epoch %s)", self.ws_url, self.epoch)
 
+    async def _start_channels(self) -> None:
+        self.channels = ChannelManager(
+            ChannelStore(self.store),
+            DbRunner(self._db, self._tx),
+            route=lambda: self._spawn(self._route(), "route channel conversation"),
+            refresh_s=self.config.channel_refresh_s,
+            sweep_s=self.config.channel_sweep_s,
+            retry_base_s=self.config.channel_retry_base_s,
+            retry_max_s=self.config.channel_retry_max_s,
+        )
+        await self.channels.start()
+        if self.config.webhook_port is not None:
+            self.webhooks = WebhookServer(
+                self.channels.webhook,
+                self.channels.states,
+                self.config.webhook_host or self.config.host,
+                self.config.webhook_port,
+            )
+            await self.webhooks.start()
+            log.info("webhook listener on port %d", self.webhooks.port)
+
+    async def _stop_channels(self) -> None:
+        webhooks, self.webhooks = self.webhooks, None
+        if webhooks is not None:
+            await webhooks.stop()
+        channels, self.channels = self.channels, None
+        if channels is not None:
+            await channels.stop()
+
+    def _channel_states(self) -> dict[str, str]:
+        return self.channels.states() if self.channels is not None else {}
+
     async def stop(self) -> None:
+        await self._stop_channels()
         if self._server is not None:
             self._server.close(close_connections=True)  # 1001 going away
             await self._server.wait_closed()
@@ -393,6 +455,8 @@ class Hub:
         """Send a committed write's events to the operators and its pushes to the
         customers. Each frame is encoded once and the same text goes to every recipient."""
         operator_conns = [c for p in self._presence.values() for c in p.conns]
+        if self.channels is not None:
+            self.channels.observe(outcome)  # a reply in a channel conversation goes to its outbox
         must = set(outcome.deliveries)
         for event in outcome.events:
             self._track(event)

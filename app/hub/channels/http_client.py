@@ -1,0 +1,156 @@
+"""A small HTTP/1.1 client on asyncio streams for the channels' JSON APIs.
+
+The hub has no HTTP client library (aiohttp and httpx are not dependencies), and a
+channel's calls must be cancellable (a long poll is cut at once when the hub stops), which
+a blocking ``urllib`` call in a thread is not. One request per connection
+(``Connection: close``): channel traffic is light, and nothing stale is ever reused.
+
+Errors never carry the URL: a Bot API URL holds the bot token.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import ssl
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+MAX_RESPONSE_BYTES = 8 * 1024 * 1024
+MAX_HEADER_LINES = 100
+USER_AGENT = "frontline-hub/0.1"
+
+
+class HttpFailure(Exception):
+    """The request did not get an HTTP response (refused, reset, timed out, not HTTP).
+    The text names what happened, never the URL."""
+
+
+@dataclass(frozen=True)
+class HttpResponse:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        """The body as JSON; ValueError if it is not."""
+        return json.loads(self.body.decode("utf-8"))
+
+
+_ssl_context: ssl.SSLContext | None = None
+
+
+def _tls() -> ssl.SSLContext:
+    global _ssl_context
+    if _ssl_context is None:
+        _ssl_context = ssl.create_default_context()
+    return _ssl_context
+
+
+async def post_json(url: str, payload: dict[str, Any], timeout: float) -> HttpResponse:
+    """POST ``payload`` as JSON; the response (any status). :class:`HttpFailure` when there
+    is none within ``timeout`` seconds (connect, send and receive together)."""
+    body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise HttpFailure("the API address must be an http:// or https:// URL")
+    host = parts.hostname
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    target = parts.path or "/"
+    if parts.query:
+        target += "?" + parts.query
+    host_header = host if parts.port is None else f"{host}:{parts.port}"
+    if ":" in host and not host.startswith("["):
+        host_header = f"[{host}]" if parts.port is None else f"[{host}]:{parts.port}"
+    head = (
+        f"POST {target} HTTP/1.1\r\n"
+        f"Host: {host_header}\r\n"
+        f"User-Agent: {USER_AGENT}\r\n"
+        "Accept: application/json\r\n"
+        "Content-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\n"
+        "Connection: close\r\n\r\n"
+    ).encode("ascii")
+    writer: asyncio.StreamWriter | None = None
+    try:
+        async with asyncio.timeout(timeout):
+            reader, writer = await asyncio.open_connection(
+                host,
+                port,
+                ssl=_tls() if parts.scheme == "https" else None,
+                server_hostname=host if parts.scheme == "https" else None,
+                limit=64 * 1024,
+            )
+            writer.write(head + body)
+            await writer.drain()
+            return await _read_response(reader)
+    except TimeoutError:
+        raise HttpFailure(f"no answer within {timeout:g} s") from None
+    except ssl.SSLError as exc:
+        raise HttpFailure(f"TLS error: {exc.reason or type(exc).__name__}") from None
+    except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError) as exc:
+        raise HttpFailure(_describe(exc)) from None
+    finally:
+        if writer is not None:
+            writer.close()
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(writer.wait_closed(), 1.0)
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, ConnectionRefusedError):
+        return "connection refused"
+    if isinstance(exc, ConnectionResetError):
+        return "connection reset"
+    if isinstance(exc, asyncio.IncompleteReadError):
+        return "the connection closed before the answer was complete"
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return str(exc) or type(exc).__name__
+
+
+async def _read_response(reader: asyncio.StreamReader) -> HttpResponse:
+    status_line = (await reader.readuntil(b"\r\n")).decode("latin-1").rstrip("\r\n")
+    pieces = status_line.split(" ", 2)
+    if len(pieces) < 2 or not pieces[0].startswith("HTTP/1.") or not pieces[1].isdigit():
+        raise ValueError("the answer is not HTTP")
+    status = int(pieces[1])
+    headers: dict[str, str] = {}
+    for _ in range(MAX_HEADER_LINES + 1):
+        line = (await reader.readuntil(b"\r\n")).decode("latin-1").rstrip("\r\n")
+        if not line:
+            break
+        name, _, value = line.partition(":")
+        headers[name.strip().lower()] = value.strip()
+    else:
+        raise ValueError("too many header lines in the answer")
+    if headers.get("transfer-encoding", "").lower() == "chunked":
+        body = await _read_chunked(reader)
+    elif "content-length" in headers:
+        length = int(headers["content-length"])
+        if length < 0 or length > MAX_RESPONSE_BYTES:
+            raise ValueError("the answer is too large")
+        body = await reader.readexactly(length)
+    else:
+        body = await reader.read(MAX_RESPONSE_BYTES + 1)
+        if len(body) > MAX_RESPONSE_BYTES:
+            raise ValueError("the answer is too large")
+    return HttpResponse(status, headers, body)
+
+
+async def _read_chunked(reader: asyncio.StreamReader) -> bytes:
+    body = bytearray()
+    while True:
+        size_line = (await reader.readuntil(b"\r\n")).split(b";", 1)[0].strip()
+        size = int(size_line, 16)
+        if size == 0:
+            # trailers, then the empty line
+            while (await reader.readuntil(b"\r\n")) != b"\r\n":
+                pass
+            return bytes(body)
+        if len(body) + size > MAX_RESPONSE_BYTES:
+            raise ValueError("the answer is too large")
+        body += await reader.readexactly(size)
+        await reader.readexactly(2)

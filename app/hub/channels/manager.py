@@ -1,0 +1,395 @@
+"""The hub's side of the channels: one :class:`ChannelManager` runs every configured
+channel adapter, stores what they receive, feeds them the outbox and keeps their health.
+
+- **Configuration** lives in the ``channels`` table (``frontline-hub channel add``); the
+  manager reads it at start and every ``refresh_s`` seconds, so a channel added, changed or
+  removed while the hub runs is started, restarted or stopped without a restart. A token
+  is read from the environment variable or file the settings name, never from the
+  database; a changed token restarts the channel too.
+- **Inbound**: an adapter's ``receive`` stores the message (``ChannelStore.receive``: one
+  transaction, events published in commit order like every other write) and routes a new
+  conversation, then returns, so the adapter confirms to its service only what is stored.
+- **Outbound**: operator replies are stored by the hub's usual send path; the manager
+  copies the replies of channel conversations into ``channel_outbox``
+  (``ChannelStore.enqueue_replies``) as soon as one is published, every ``sweep_s``
+  seconds and at start, and one sender task per channel delivers them in outbox order. A
+  failure that may pass keeps the reply and stops that channel's sending for a backoff
+  (1, 2, 4 … ``retry_max_s`` seconds with jitter, or what the service asked for), then
+  the same reply is tried first: order is kept, nothing is skipped, and pending rows
+  survive a restart. A reply the service refuses for good fails alone, and the
+  conversation gets an internal note saying so.
+- **Health**: ``up`` / ``retrying`` / ``down`` with the last error, written to the
+  ``channels`` row on every change (``frontline-hub channel status``), ``stopped`` when
+  the hub stops.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import hmac
+import json
+import logging
+import os
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ParamSpec, TypeVar
+
+from app.domain.channels import InboundMessage, backoff_delay
+from app.hub.channels.base import (
+    ChannelAdapter,
+    ChannelContext,
+    ConfigurationFailure,
+    Health,
+    Refused,
+    TemporaryFailure,
+    WebhookRequest,
+    WebhookResponse,
+)
+from app.hub.channels.telegram import TelegramAdapter
+from app.protocol.messages import MessageCreated
+from app.storage import Outcome
+from app.storage.channels import ChannelRecord, ChannelStore, Received
+from app.storage.repo import utcnow
+
+log = logging.getLogger("frontline.hub.channels")
+
+ADAPTERS: dict[str, type[ChannelAdapter]] = {TelegramAdapter.kind: TelegramAdapter}
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+class DbRunner:
+    """How the manager reaches the database: the hub's database thread (``Hub._db`` for
+    reads and plain writes, ``Hub._tx`` for writes whose events must be published)."""
+
+    def __init__(
+        self,
+        db: Callable[..., Awaitable[Any]],
+        tx: Callable[..., Awaitable[Outcome[Any]]],
+    ) -> None:
+        self.db = db
+        self.tx = tx
+
+
+def read_token(settings: dict[str, Any]) -> str:
+    """The channel's secret from the environment variable or file its settings name."""
+    env = settings.get("token_env")
+    if isinstance(env, str) and env:
+        return os.environ.get(env, "").strip()
+    path = settings.get("token_file")
+    if isinstance(path, str) and path:
+        try:
+            return Path(path).read_text(encoding="utf-8").strip()
+        except OSError:
+            return ""
+    return ""
+
+
+@dataclass
+class _Running:
+    record: ChannelRecord
+    fingerprint: str
+    adapter: ChannelAdapter
+    health: Health
+    wake: asyncio.Event = field(default_factory=asyncio.Event)
+    tasks: list[asyncio.Task[Any]] = field(default_factory=list)
+    health_dirty: bool = False
+    health_writer: asyncio.Task[Any] | None = None
+
+
+class ChannelManager:
+    def __init__(
+        self,
+        store: ChannelStore,
+        runner: DbRunner,
+        route: Callable[[], None],
+        *,
+        refresh_s: float = 5.0,
+        sweep_s: float = 1.0,
+        retry_base_s: float = 1.0,
+        retry_max_s: float = 60.0,
+    ) -> None:
+        self.store = store
+        self._db = runner.db
+        self._tx = runner.tx
+        self._route = route
+        self.refresh_s = refresh_s
+        self.sweep_s = sweep_s
+        self.retry_base_s = retry_base_s
+        self.retry_max_s = retry_max_s
+        self._running: dict[str, _Running] = {}
+        self._conv_channels: dict[int, str] = {}
+        self._sweep_wake = asyncio.Event()
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._refresh_lock = asyncio.Lock()
+        self._unknown_kinds: set[str] = set()
+
+    # ------------------------------------------------------------------ lifecycle
+
+    async def start(self) -> None:
+        self._conv_channels = await self._db(self.store.conversation_channels)
+        await self._db(self.store.enqueue_replies)  # replies stored before a crash, not yet copied
+        await self.refresh()
+        self._spawn(self._refresher(), "channel refresh")
+        self._spawn(self._sweeper(), "outbox sweep")
+
+    async def stop(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        for task in list(self._tasks):
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        for name in list(self._running):
+            await self._stop_channel(name)
+
+    def _spawn(self, coro: Awaitable[Any], name: str) -> asyncio.Task[Any]:
+        async def guarded() -> None:
+            try:
+                await coro
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("channel task %s failed", name)
+
+        task = asyncio.ensure_future(guarded())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    async def refresh(self) -> None:
+        """Start, restart or stop channels to match the ``channels`` table."""
+        async with self._refresh_lock:
+            records = await self._db(self.store.records)
+            wanted: dict[str, ChannelRecord] = {}
+            for r in records:
+                if r.kind not in ADAPTERS:
+                    if r.kind not in self._unknown_kinds:
+                        self._unknown_kinds.add(r.kind)
+                        log.warning("channel %s: no adapter for kind %r on this hub", r.name, r.kind)
+                    continue
+                if r.enabled:
+                    wanted[r.name] = r
+            for name in list(self._running):
+                if name not in wanted:
+                    log.info("channel %s removed or disabled: stopping it", name)
+                    await self._stop_channel(name)
+            for name, rec in wanted.items():
+                token = read_token(rec.settings)
+                fingerprint = hashlib.sha256(
+                    (json.dumps(rec.settings, sort_keys=True) + "\0" + token).encode()
+                ).hexdigest()
+                rt = self._running.get(name)
+                if rt is not None and rt.fingerprint == fingerprint:
+                    continue
+                if rt is not None:
+                    log.info("channel %s: settings or token changed, restarting it", name)
+                    await self._stop_channel(name, write=False)
+                self._start_channel(rec, token, fingerprint)
+
+    async def _refresher(self) -> None:
+        while True:
+            await asyncio.sleep(self.refresh_s)
+            try:
+                await self.refresh()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("reading the channel settings failed")
+
+    def _start_channel(self, rec: ChannelRecord, token: str, fingerprint: str) -> None:
+        name = rec.name
+        holder: list[_Running] = []
+        health = Health(lambda h: self._health_changed(holder[0]), secrets=(token,))
+        ctx = ChannelContext(
+            name=name,
+            settings=rec.settings,
+            token=token,
+            receive=self.receive,
+            health=health,
+            load_cursor=lambda: self._db(self.store.cursor, name),
+            save_cursor=lambda value: self._db(self.store.set_cursor, name, value),
+            retry_base_s=self.retry_base_s,
+            retry_max_s=self.retry_max_s,
+        )
+        try:
+            adapter = ADAPTERS[rec.kind](ctx)
+        except ValueError as exc:
+            log.warning("channel %s: settings refused: %s", name, exc)
+            rt = _Running(rec, fingerprint, _Inert(ctx), health)
+            holder.append(rt)
+            self._running[name] = rt
+            health.down(f"settings refused: {exc}")
+            return
+        rt = _Running(rec, fingerprint, adapter, health)
+        holder.append(rt)
+        self._running[name] = rt
+        self._health_changed(rt)  # starting
+        rt.tasks.append(self._spawn(adapter.run(), f"{name} receiver"))
+        rt.tasks.append(self._spawn(self._sender(rt), f"{name} sender"))
+        log.info("channel %s (%s) started", name, rec.kind)
+
+    async def _stop_channel(self, name: str, write: bool = True) -> None:
+        rt = self._running.pop(name, None)
+        if rt is None:
+            return
+        for task in rt.tasks:
+            task.cancel()
+        for task in rt.tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        if rt.health_writer is not None:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await rt.health_writer
+        if write:
+            with contextlib.suppress(Exception):
+                await self._db(
+                    self.store.set_health, name, "stopped", utcnow(), rt.health.last_error, rt.health.last_ok_at
+                )
+
+    # ------------------------------------------------------------------ health
+
+    def _health_changed(self, rt: _Running) -> None:
+        rt.health_dirty = True
+        if rt.health_writer is None or rt.health_writer.done():
+            rt.health_writer = self._spawn(self._write_health(rt), f"{rt.record.name} health")
+
+    async def _write_health(self, rt: _Running) -> None:
+        while rt.health_dirty:
+            rt.health_dirty = False
+            h = rt.health
+            await self._db(self.store.set_health, rt.record.name, h.state, h.since, h.last_error, h.last_ok_at)
+
+    def states(self) -> dict[str, str]:
+        """Channel name -> state, as this hub sees them now."""
+        return {name: rt.health.state for name, rt in sorted(self._running.items())}
+
+    def health(self, name: str) -> Health | None:
+        rt = self._running.get(name)
+        return rt.health if rt else None
+
+    # ------------------------------------------------------------------ inbound
+
+    async def receive(self, msg: InboundMessage) -> Received:
+        """Store a message an adapter received (its events are published in commit order)."""
+        outcome = await self._tx(self.store.receive, msg)
+        got: Received = outcome.value
+        self._conv_channels[got.conversation_id] = msg.channel
+        if got.duplicate:
+            log.info("channel %s: message %s was stored before", msg.channel, msg.key)
+        elif got.new_conversation:
+            self._route()
+        return got
+
+    async def webhook(self, name: str, segment: str, request: WebhookRequest) -> WebhookResponse:
+        rt = self._running.get(name)
+        path = rt.adapter.webhook_path() if rt is not None else None
+        if rt is None or path is None or not hmac.compare_digest(segment.encode(), path.encode()):
+            return WebhookResponse(404, {"ok": False, "description": "not found"})
+        return await rt.adapter.handle_webhook(request)
+
+    # ------------------------------------------------------------------ outbound
+
+    def observe(self, outcome: Outcome[Any]) -> None:
+        """Called by the hub for every published write (on the loop, in commit order): an
+        operator reply in a channel conversation wakes the outbox sweep at once."""
+        for ev in outcome.events:
+            if isinstance(ev, MessageCreated):
+                m = ev.message
+                if m.author == "operator" and not m.internal and m.conversation_id in self._conv_channels:
+                    self._sweep_wake.set()
+                    return
+
+    async def _sweeper(self) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self.sweep_s):
+                    await self._sweep_wake.wait()
+            self._sweep_wake.clear()
+            try:
+                added = await self._db(self.store.enqueue_replies)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("outbox sweep failed")
+                continue
+            if added:
+                for rt in self._running.values():
+                    rt.wake.set()
+
+    async def _sender(self, rt: _Running) -> None:
+        """Deliver the channel's outbox in order, one reply at a time."""
+        name = rt.record.name
+        attempt = 0
+        while True:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(max(self.sweep_s, 1.0) * 5):
+                    await rt.wake.wait()
+            rt.wake.clear()
+            while True:
+                items = await self._db(self.store.pending, name, 50)
+                if not items:
+                    break
+                for item in items:
+                    try:
+                        external_id = await rt.adapter.send(item)
+                    except asyncio.CancelledError:
+                        raise
+                    except Refused as exc:
+                        text = rt.health.redact(exc.text)
+                        log.warning("channel %s: reply %d refused for good: %s", name, item.message_id, text)
+                        await self._tx(self.store.mark_failed, item.outbox_id, text, rt.adapter.title)
+                        rt.health.ok()  # the service answered: the channel works
+                        continue
+                    except Exception as exc:
+                        if isinstance(exc, TemporaryFailure | ConfigurationFailure):
+                            text = exc.text
+                        else:
+                            log.exception("channel %s: sending reply %d failed", name, item.message_id)
+                            text = f"internal error: {type(exc).__name__}"
+                        text = rt.health.redact(text)
+                        await self._db(self.store.mark_attempt, item.outbox_id, text)
+                        if isinstance(exc, ConfigurationFailure):
+                            rt.health.down(text)
+                            delay = self.retry_max_s
+                        else:
+                            rt.health.retrying(text)
+                            retry_after = exc.retry_after if isinstance(exc, TemporaryFailure) else None
+                            delay = retry_after if retry_after is not None else backoff_delay(
+                                attempt, self.retry_base_s, self.retry_max_s
+                            )
+                            attempt += 1
+                        log.info(
+                            "channel %s: reply %d not delivered (%s); %d waiting, next try in %.1f s",
+                            name,
+                            item.message_id,
+                            text,
+                            len(items),
+                            delay,
+                        )
+                        await asyncio.sleep(delay)
+                        break  # the same reply first again
+                    else:
+                        attempt = 0
+                        await self._db(self.store.mark_sent, item.outbox_id, external_id)
+                        rt.health.ok()
+
+
+class _Inert(ChannelAdapter):
+    """Stands in for an adapter whose settings were refused: receives and sends nothing."""
+
+    kind = "inert"
+    title = "channel"
+
+    @classmethod
+    def check_settings(cls, settings: Any) -> dict[str, Any]:
+        return dict(settings)
+
+    async def run(self) -> None:
+        await asyncio.Event().wait()
+
+    async def send(self, message: Any) -> str:
+        raise ConfigurationFailure("the channel's settings were refused")
