@@ -19,6 +19,9 @@ class Colors:
     warn: QColor
     bad: QColor
     badge_web: QColor
+    badge_telegram: QColor
+    badge_whatsapp: QColor
+    badge_email: QColor
     note_bubble: QColor
     note_border: QColor
     note_text: QColor
@@ -36,6 +39,9 @@ LIGHT = Colors(
     warn=QColor("#d98e04"),
     bad=QColor("#d64545"),
     badge_web=QColor("#5b6ee1"),
+    badge_telegram=QColor("#1f8fcf"),
+    badge_whatsapp=QColor("#1c9e55"),
+    badge_email=QColor("#7a6a58"),
     note_bubble=QColor("#fff3bf"),
     note_border=QColor("#e0b000"),
     note_text=QColor("#3d3200"),
@@ -53,6 +59,9 @@ DARK = Colors(
     warn=QColor("#f0b429"),
     bad=QColor("#ff6b6b"),
     badge_web=QColor("#7c8cf0"),
+    badge_telegram=QColor("#2a9fd8"),
+    badge_whatsapp=QColor("#25a85e"),
+    badge_email=QColor("#8f7f6c"),
     note_bubble=QColor("#4a3f12"),
     note_border=QColor("#c9a227"),
     note_text=QColor("#fff1c1"),

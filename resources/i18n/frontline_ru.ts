@@ -2,6 +2,25 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="ru_RU">
 <context>
+    <name>Channels</name>
+    <message>
+        <source>Web chat</source>
+        <translation>Веб-чат</translation>
+    </message>
+    <message>
+        <source>Telegram</source>
+        <translation>Telegram</translation>
+    </message>
+    <message>
+        <source>WhatsApp</source>
+        <translation>WhatsApp</translation>
+    </message>
+    <message>
+        <source>E-mail</source>
+        <translation>Эл. почта</translation>
+    </message>
+</context>
+<context>
     <name>ConversationPane</name>
     <message>
         <source>Select a conversation on the left.
@@ -30,6 +49,11 @@ New customer chats appear there as they arrive; the ones assigned to you are und
     <message>
         <source>Send</source>
         <translation>Отправить</translation>
+    </message>
+    <message>
+        <source>%1 · %2 · #%3</source>
+        <comment>channel · status · conversation number</comment>
+        <translation>%1 · %2 · №%3</translation>
     </message>
     <message>
         <source>Type your reply…</source>
@@ -94,10 +118,6 @@ New customer chats appear there as they arrive; the ones assigned to you are und
     <message>
         <source>snoozed until %1</source>
         <translation>отложен до %1</translation>
-    </message>
-    <message>
-        <source>Web chat · %1 · #%2</source>
-        <translation>Веб-чат · %1 · №%2</translation>
     </message>
     <message>
         <source>This customer is waiting in the queue. Take the conversation or just reply: replying takes it.</source>
@@ -167,10 +187,6 @@ New customer chats appear there as they arrive; the ones assigned to you are und
         <translation>Данные клиента появятся здесь, когда вы откроете диалог.</translation>
     </message>
     <message>
-        <source>Web chat</source>
-        <translation>Веб-чат</translation>
-    </message>
-    <message>
         <source>unknown</source>
         <translation>неизвестен</translation>
     </message>
@@ -196,10 +212,6 @@ New customer chats appear there as they arrive; the ones assigned to you are und
     <message>
         <source>Snoozed until %1</source>
         <translation>Отложен до %1</translation>
-    </message>
-    <message>
-        <source>Web chat</source>
-        <translation>Веб-чат</translation>
     </message>
     <message>
         <source>Not sent: %1</source>
@@ -397,6 +409,10 @@ While you are Online, new chats are given to you automatically; you can also tak
     <message>
         <source>Customer</source>
         <translation>Клиент</translation>
+    </message>
+    <message>
+        <source>System</source>
+        <translation>Система</translation>
     </message>
     <message>
         <source>Operator</source>

@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
 from app.client.outbox import OutboxItem
 from app.protocol.messages import MAX_TEXT_CHARS, ConversationInfo, MessageInfo
 from ui import theme
+from ui.channels import channel_name
 from ui.models.messages import MessageRole, MessagesModel, OutboxRole
 
 Index = QModelIndex | QPersistentModelIndex
@@ -101,7 +102,10 @@ class MessageDelegate(QStyledItemDelegate):
         meta_font = self._meta_font()
         mfm = QFontMetrics(meta_font)
 
-        who = msg.author_name or (self.tr("Customer") if msg.author == "customer" else self.tr("Operator"))
+        who = msg.author_name or {
+            "customer": self.tr("Customer"),
+            "system": self.tr("System"),
+        }.get(msg.author, self.tr("Operator"))
         meta = f"{who} · {msg.created_at.astimezone().strftime('%H:%M')}"
         if msg.internal:
             meta = self.tr("Note (operators only)") + f" · {meta}"
@@ -389,7 +393,12 @@ class ConversationPane(QWidget):
             status = self.tr("snoozed until %1").replace(
                 "%1", conv.snoozed_until.astimezone().strftime("%d.%m %H:%M")
             )
-        self.subtitle.setText(self.tr("Web chat · %1 · #%2").replace("%1", status).replace("%2", str(conv.id)))
+        self.subtitle.setText(
+            self.tr("%1 · %2 · #%3", "channel · status · conversation number")
+            .replace("%1", channel_name(conv.channel))
+            .replace("%2", status)
+            .replace("%3", str(conv.id))
+        )
         if conv.customer.vip:
             self.title.setText(f"★ {conv.customer.name} · VIP")
         mine = conv.assignee_id is not None and conv.assignee_id == self.me_id

@@ -6,6 +6,7 @@ from PySide6.QtCore import QEvent, Qt
 from PySide6.QtWidgets import QFormLayout, QLabel, QVBoxLayout, QWidget
 
 from app.protocol.messages import ConversationInfo
+from ui.channels import channel_name
 
 LANGUAGE_NAMES = {"en": "English", "ru": "Русский", "uk": "Українська"}
 
@@ -76,7 +77,7 @@ class CustomerCard(QWidget):
             return
         cust = conv.customer
         self.name.setText(cust.name)
-        self.channel.setText(self.tr("Web chat") if cust.channel == "web" else cust.channel)
+        self.channel.setText(channel_name(conv.channel))
         self.first_seen.setText(cust.first_seen.astimezone().strftime("%Y-%m-%d %H:%M"))
         self.language.setText(LANGUAGE_NAMES.get(cust.locale, cust.locale or self.tr("unknown")))
         started = conv.created_at.astimezone().strftime("%Y-%m-%d %H:%M")

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QListView, QStyle, QStyledItemDelegate, QStyleOpti
 from app.client.outbox import OutboxItem
 from app.protocol.messages import ConversationInfo
 from ui import theme
+from ui.channels import channel_color, channel_name
 from ui.models.inbox import ConversationRole, UnsentRole, sla_left, waited_seconds
 
 Index = QModelIndex | QPersistentModelIndex
@@ -58,11 +59,6 @@ def state_text(conv: ConversationInfo) -> str:
     return ""
 
 
-def channel_label(channel: str) -> str:
-    names = {"web": QCoreApplication.translate("Inbox", "Web chat")}
-    return names.get(channel, channel)
-
-
 class InboxDelegate(QStyledItemDelegate):
     ROW_H = 62
 
@@ -91,11 +87,11 @@ class InboxDelegate(QStyledItemDelegate):
         badge_font = QFont(option.font)  # type: ignore[attr-defined]
         badge_font.setPointSizeF(max(7.0, badge_font.pointSizeF() * 0.78))
         badge_font.setBold(True)
-        badge = channel_label(conv.channel).upper()
+        badge = channel_name(conv.channel).upper()
         bfm = QFontMetrics(badge_font)
         bw = bfm.horizontalAdvance(badge) + 10
         painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(c.badge_web)
+        painter.setBrush(channel_color(conv.channel))
         painter.drawRoundedRect(QRect(x, y + 2, bw, bfm.height() + 2), 4, 4)
         painter.setFont(badge_font)
         painter.setPen(QColor("#ffffff"))
