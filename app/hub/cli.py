@@ -35,6 +35,8 @@ from app.hub.accounts import ROLES, DuplicateUser, create_operator
 
 EXIT_USAGE = 2
 DB_ENV = "FRONTLINE_HUB_DB"
+WEBHOOK_PORT_ENV = "FRONTLINE_HUB_WEBHOOK_PORT"
+WEBHOOK_HOST_ENV = "FRONTLINE_HUB_WEBHOOK_HOST"
 
 log = logging.getLogger("frontline.hub")
 
@@ -70,13 +72,19 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8765)
     serve.add_argument("--widget-dir", type=Path, default=None, help="folder of the web chat widget files")
+    env_port = os.environ.get(WEBHOOK_PORT_ENV, "")
     serve.add_argument(
         "--webhook-port",
         type=int,
-        default=None,
-        help="port of the channels' webhook listener (Telegram in webhook mode); none without it",
+        default=int(env_port) if env_port.isdigit() else None,
+        help=f"port of the channels' webhook listener (Telegram in webhook mode; default ${WEBHOOK_PORT_ENV}); "
+        "none without it",
     )
-    serve.add_argument("--webhook-host", default=None, help="address of the webhook listener (default: --host)")
+    serve.add_argument(
+        "--webhook-host",
+        default=os.environ.get(WEBHOOK_HOST_ENV) or None,
+        help=f"address of the webhook listener (default ${WEBHOOK_HOST_ENV}, else --host)",
+    )
 
     user = sub.add_parser("user", help="manage operator accounts")
     user_sub = user.add_subparsers(dest="user_command", required=True)

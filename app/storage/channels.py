@@ -191,9 +191,26 @@ class ChannelStore:
                 .group_by(OutboxItem.channel)
             ):
                 oldest[channel] = first
+            records = [_record(row) for row in s.scalars(select(ChannelConfig).order_by(ChannelConfig.name))]
+            # replies to a channel that was removed still wait: show them under its name
+            known = {r.name for r in records}
+            for name in sorted({channel for channel, _state in counts} - known):
+                records.append(
+                    ChannelRecord(
+                        name=name,
+                        kind=name,
+                        settings={},
+                        enabled=False,
+                        state="stopped",
+                        state_since=None,
+                        last_error="not configured (frontline-hub channel add)",
+                        last_ok_at=None,
+                        cursor="",
+                        updated_at=utcnow(),
+                    )
+                )
             out = []
-            for row in s.scalars(select(ChannelConfig).order_by(ChannelConfig.name)):
-                rec = _record(row)
+            for rec in records:
                 out.append(
                     ChannelStatus(
                         channel=rec,

@@ -26,7 +26,7 @@ def test_a_telegram_user_writes_and_the_operator_reply_reaches_their_chat(telegr
         async with OperatorClient.connected(hub.ws_url) as op:
             await op.login(acc.username, acc.password)
             await op.sync()
-            api.user_message(
+            update = api.user_message(
                 4242, "Добрий день! Де моє замовлення?", first_name="Iryna", last_name="Koval", username="iryna_k"
             )
             routed = await op.wait_conversation(lambda c: c.channel == "telegram" and c.status == "open")
@@ -58,6 +58,8 @@ def test_a_telegram_user_writes_and_the_operator_reply_reaches_their_chat(telegr
         await wait_until(lambda: telegram.status().sent == 2)  # marked sent once Telegram took it
         st = telegram.status()
         assert (st.channel.state, st.pending, st.sent, st.failed) == ("up", 0, 2, 0)
+        # where polling goes on after a restart: this bot's next update
+        assert st.channel.cursor == f"{TOKEN.split(':')[0]}:{update['update_id'] + 1}"
 
     asyncio.run(scenario())
 

@@ -309,6 +309,8 @@ class ChannelManager:
                 async with asyncio.timeout(self.sweep_s):
                     await self._sweep_wake.wait()
             self._sweep_wake.clear()
+            if not self._running and not self._conv_channels:
+                continue  # a hub with the web chat only: nothing to look for
             try:
                 added = await self._db(self.store.enqueue_replies)
             except asyncio.CancelledError:

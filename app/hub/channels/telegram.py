@@ -351,9 +351,16 @@ class TelegramAdapter(ChannelAdapter):
         # the URL holds the secret path: only where it points is logged
         log.info("telegram channel %s: webhook set at %s/channels/%s/…", self.ctx.name, self.public_url, self.ctx.name)
 
+    @property
+    def _bot_id(self) -> str:
+        """The bot's public id (the token's part before the colon)."""
+        return self.ctx.token.split(":", 1)[0]
+
     async def _poll_once(self) -> None:
-        cursor = await self.ctx.load_cursor()
-        offset = int(cursor) if cursor.isdigit() else 0
+        # the cursor is "<bot id>:<offset>": update ids are per bot, so another bot's token
+        # starts from its own beginning
+        bot, _, stored = (await self.ctx.load_cursor()).rpartition(":")
+        offset = int(stored) if bot == self._bot_id and stored.isdigit() else 0
         params: dict[str, Any] = {"timeout": self.poll_timeout_s, "allowed_updates": ALLOWED_UPDATES}
         if offset:
             params["offset"] = offset
@@ -369,7 +376,7 @@ class TelegramAdapter(ChannelAdapter):
                     next_offset = max(next_offset, done + 1)
         finally:
             if next_offset != offset:
-                await self.ctx.save_cursor(str(next_offset))
+                await self.ctx.save_cursor(f"{self._bot_id}:{next_offset}")
 
     async def _take(self, update: Any) -> int | None:
         """Store one update; its update_id once it needs no more work (stored, ignored or
