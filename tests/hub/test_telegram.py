@@ -314,3 +314,37 @@ def test_channel_status_cli_and_healthz(telegram: TelegramSetup, capsys: pytest.
                     "--db", telegram.db_url]) == 2
     assert "public_url" in capsys.readouterr().err
     assert telegram.status().channel.settings["mode"] == "polling"
+
+
+def test_a_reply_being_sent_when_the_hub_stops_is_finished_not_sent_again(telegram: TelegramSetup) -> None:
+    hub, api = telegram.hub, telegram.api
+    acc = hub.accounts.operator
+
+    async def scenario() -> None:
+        async with OperatorClient.connected(hub.ws_url) as op:
+            await op.login(acc.username, acc.password)
+            await op.sync()
+            api.user_message(321, "hello")
+            conv = (await op.wait_conversation(lambda c: c.channel == "telegram")).conversation
+            api.stall()  # Telegram takes the request and is slow to answer
+            await op.send_message(conv.id, "in flight")
+            await wait_until(lambda: api.calls_of("sendMessage"))
+        inner = hub.hub
+        assert inner.channels is not None
+        manager = inner.channels
+        stopping = asyncio.ensure_future(asyncio.to_thread(hub.stop))
+        # the hub is stopping and waits for the reply it is sending ...
+        running = manager._running["telegram"]
+        await wait_until(running.stopping.is_set)
+        api.recover()  # ... which Telegram now answers
+        await stopping
+        assert telegram.status().sent == 1  # marked sent before the hub went
+
+        hub.start()
+        async with OperatorClient.connected(hub.ws_url) as op:
+            await op.login(acc.username, acc.password)
+            await op.send_message(conv.id, "after the restart")
+        await wait_until(lambda: len(api.texts_to(321)) >= 2)
+        assert api.texts_to(321) == ["in flight", "after the restart"]
+
+    asyncio.run(scenario())

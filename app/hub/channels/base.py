@@ -79,6 +79,9 @@ class WebhookResponse:
     body: dict[str, Any] = field(default_factory=dict)
 
 
+OK_WRITE_S = 30.0
+
+
 class Health:
     """A channel's state as admins see it (``frontline-hub channel status``, ``/healthz``
     of the webhook listener): ``starting``, ``up``, ``retrying`` or ``down``, since when,
@@ -96,13 +99,18 @@ class Health:
         if error is not None:
             error = self.redact(error)
         changed = state != self.state or (error is not None and error != self.last_error)
+        now = utcnow()
         if state != self.state:
-            self.since = utcnow()
+            self.since = now
         self.state = state
         if error is not None:
             self.last_error = error
         if state == "up":
-            self.last_ok_at = utcnow()
+            # "last worked" is kept fresh, but written at most every OK_WRITE_S seconds
+            stale = self.last_ok_at is None or (now - self.last_ok_at).total_seconds() >= OK_WRITE_S
+            changed = changed or stale
+            if changed:
+                self.last_ok_at = now
         if changed:
             self._on_change(self)
 

@@ -57,6 +57,7 @@ from app.storage.repo import utcnow
 log = logging.getLogger("frontline.hub.channels")
 
 ADAPTERS: dict[str, type[ChannelAdapter]] = {TelegramAdapter.kind: TelegramAdapter}
+STOP_GRACE_S = 5.0  # how long a stopping channel may take to finish the reply it is sending
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -96,7 +97,9 @@ class _Running:
     adapter: ChannelAdapter
     health: Health
     wake: asyncio.Event = field(default_factory=asyncio.Event)
+    stopping: asyncio.Event = field(default_factory=asyncio.Event)
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
+    sender: asyncio.Task[Any] | None = None
     health_dirty: bool = False
     health_writer: asyncio.Task[Any] | None = None
 
@@ -127,6 +130,7 @@ class ChannelManager:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._refresh_lock = asyncio.Lock()
         self._unknown_kinds: set[str] = set()
+        self._loops: list[asyncio.Task[Any]] = []
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -134,17 +138,15 @@ class ChannelManager:
         self._conv_channels = await self._db(self.store.conversation_channels)
         await self._db(self.store.enqueue_replies)  # replies stored before a crash, not yet copied
         await self.refresh()
-        self._spawn(self._refresher(), "channel refresh")
-        self._spawn(self._sweeper(), "outbox sweep")
+        self._loops = [self._spawn(self._refresher(), "channel refresh"), self._spawn(self._sweeper(), "outbox sweep")]
 
     async def stop(self) -> None:
-        for task in list(self._tasks):
-            task.cancel()
-        for task in list(self._tasks):
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        # the refresh and sweep loops first, then each channel (its sender finishes the
+        # reply in flight), then whatever is left
+        await _cancel(self._loops)
         for name in list(self._running):
             await self._stop_channel(name)
+        await _cancel(list(self._tasks))
 
     def _spawn(self, coro: Awaitable[Any], name: str) -> asyncio.Task[Any]:
         async def guarded() -> None:
@@ -229,18 +231,20 @@ class ChannelManager:
         self._running[name] = rt
         self._health_changed(rt)  # starting
         rt.tasks.append(self._spawn(adapter.run(), f"{name} receiver"))
-        rt.tasks.append(self._spawn(self._sender(rt), f"{name} sender"))
+        rt.sender = self._spawn(self._sender(rt), f"{name} sender")
+        rt.tasks.append(rt.sender)
         log.info("channel %s (%s) started", name, rec.kind)
 
     async def _stop_channel(self, name: str, write: bool = True) -> None:
         rt = self._running.pop(name, None)
         if rt is None:
             return
-        for task in rt.tasks:
-            task.cancel()
-        for task in rt.tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        # a reply being sent is finished and marked first (else it would go out again after
+        # a restart); the sender stops before the next one, or is cancelled after the grace
+        rt.stopping.set()
+        if rt.sender is not None:
+            await asyncio.wait({rt.sender}, timeout=STOP_GRACE_S)
+        await _cancel(rt.tasks)
         if rt.health_writer is not None:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await rt.health_writer
@@ -326,16 +330,16 @@ class ChannelManager:
         """Deliver the channel's outbox in order, one reply at a time."""
         name = rt.record.name
         attempt = 0
-        while True:
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(max(self.sweep_s, 1.0) * 5):
-                    await rt.wake.wait()
+        while not rt.stopping.is_set():
+            await _first(rt.wake, rt.stopping, max(self.sweep_s, 1.0) * 5)
             rt.wake.clear()
-            while True:
+            while not rt.stopping.is_set():
                 items = await self._db(self.store.pending, name, 50)
                 if not items:
                     break
                 for item in items:
+                    if rt.stopping.is_set():
+                        return
                     try:
                         external_id = await rt.adapter.send(item)
                     except asyncio.CancelledError:
@@ -372,7 +376,7 @@ class ChannelManager:
                             len(items),
                             delay,
                         )
-                        await asyncio.sleep(delay)
+                        await _first(rt.stopping, None, delay)
                         break  # the same reply first again
                     else:
                         attempt = 0
@@ -395,3 +399,25 @@ class _Inert(ChannelAdapter):
 
     async def send(self, message: Any) -> str:
         raise ConfigurationFailure("the channel's settings were refused")
+
+
+async def _first(event: asyncio.Event, other: asyncio.Event | None, timeout: float) -> None:
+    """Wait until ``event`` (or ``other``) is set, at most ``timeout`` seconds."""
+    if event.is_set() or (other is not None and other.is_set()):
+        return
+    waits = [asyncio.ensure_future(event.wait())]
+    if other is not None:
+        waits.append(asyncio.ensure_future(other.wait()))
+    try:
+        await asyncio.wait(waits, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for w in waits:
+            w.cancel()
+
+
+async def _cancel(tasks: list[asyncio.Task[Any]]) -> None:
+    for task in tasks:
+        task.cancel()
+    for task in tasks:
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await task
