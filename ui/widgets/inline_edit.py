@@ -74,6 +74,13 @@ class ClickLabel(QLabel):
         menu.exec(event.globalPos())
 
 
+def left_the_field(event: QFocusEvent) -> bool:
+    """Focus went elsewhere in the window (a click, Tab): that saves. Not when another
+    window was activated (the operator switched programs, the window is closing) or a
+    menu opened: the editor stays as it is."""
+    return event.reason() not in (Qt.FocusReason.ActiveWindowFocusReason, Qt.FocusReason.PopupFocusReason)
+
+
 class _LineEditor(QLineEdit):
     cancelled = Signal()
     left = Signal()
@@ -86,7 +93,7 @@ class _LineEditor(QLineEdit):
 
     def focusOutEvent(self, event: QFocusEvent) -> None:
         super().focusOutEvent(event)
-        if event.reason() != Qt.FocusReason.PopupFocusReason:  # not the context menu
+        if left_the_field(event):
             self.left.emit()
 
 
@@ -108,7 +115,7 @@ class _TextEditor(QPlainTextEdit):
 
     def focusOutEvent(self, event: QFocusEvent) -> None:
         super().focusOutEvent(event)
-        if event.reason() != Qt.FocusReason.PopupFocusReason:
+        if left_the_field(event):
             self.left.emit()
 
 
@@ -266,6 +273,8 @@ class InlineField(QWidget):
             self._close()
             return
         self.saving = True
+        self._failed = None
+        self.message.setToolTip("")
         self.editor.setReadOnly(True)
         self._say(self.tr("Saving…"), "hint")
         self.commit_requested.emit(text)
