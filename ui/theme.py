@@ -136,12 +136,13 @@ def apply(app: QApplication, theme: str) -> None:
         QLabel#fieldMessage[kind="error"] {{ color: {c.bad.name()}; }}
         QLabel#cardNote {{ background: palette(alternate-base); border-radius: 6px; padding: 6px 8px; }}
         QLabel#cardNote[kind="error"] {{ color: {c.bad.name()}; }}
-        QFrame#tagChip {{ background: palette(alternate-base); border: 1px solid palette(mid); border-radius: 10px; }}
+        QFrame#tagChip {{ background: palette(alternate-base); border: 1px solid palette(mid); border-radius: 9px;
+                          min-height: 20px; }}
         QToolButton#chipRemove, QToolButton#rowRemove {{ border: none; padding: 0px 4px;
                                                          color: palette(placeholder-text); }}
         QToolButton#chipRemove:hover, QToolButton#rowRemove:hover {{ color: {c.bad.name()}; }}
         QToolButton#vipToggle {{ padding: 2px 6px; }}
         QToolButton#vipToggle[vip="true"] {{ color: {c.vip.name()}; font-weight: 600; }}
-        QPushButton#linkButton {{ border: none; color: {c.badge_web.name()}; text-align: left; padding: 0px; }}
+        QPushButton#linkButton {{ border: none; color: {c.badge_web.name()}; text-align: left; padding: 0px 4px; }}
         """
     )

@@ -104,7 +104,7 @@ class CustomerSearchDialog(QDialog):
             self.results.setCurrentIndex(self.model.index(0, 0))
             n = len(found)
             self.status.setText(
-                self.tr("1 customer found") if n == 1 else self.tr("%1 customers found").replace("%1", str(n))
+                self.tr("1 customer found") if n == 1 else self.tr("%n customers found", "", n)
             )
         else:
             self.status.setText(self.tr("Nobody found for “%1”.").replace("%1", query))

@@ -76,7 +76,7 @@ class ValueList(QWidget):
         self.values: list[str] = []
         self.rows: dict[str, tuple[QWidget, InlineField, QToolButton]] = {}
         self._editable = True
-        self._texts = ("", "", "", "", "")
+        self._texts = ("", "", "", "", "", "")
         self.lay = QVBoxLayout(self)
         self.lay.setContentsMargins(0, 0, 0, 0)
         self.lay.setSpacing(4)
@@ -85,8 +85,10 @@ class ValueList(QWidget):
         self.add.commit_requested.connect(lambda text: self.commit_requested.emit("+", text))
         self.lay.addWidget(self.add)
 
-    def set_texts(self, empty: str, more: str, placeholder: str, hint: str, remove_tip: str) -> None:
-        self._texts = (empty, more, placeholder, hint, remove_tip)
+    def set_texts(self, empty: str, more: str, placeholder: str, hint: str, remove_tip: str, none: str) -> None:
+        """``empty``: the add row without values ("No phone yet — add one"), ``more``: with
+        some ("+ Add a phone"), ``none``: without values, read-only ("No phone")."""
+        self._texts = (empty, more, placeholder, hint, remove_tip, none)
         self.add.set_placeholder(placeholder)
         self.add.set_hint(hint)
         for _row, field, remove in self.rows.values():
@@ -96,7 +98,7 @@ class ValueList(QWidget):
         self._update_add()
 
     def _update_add(self) -> None:
-        self.add.set_empty_text(self._texts[1] if self.values else self._texts[0])
+        self.add.set_empty_text(self._texts[1] if self.values else self._texts[0], self._texts[5])
         self.add.setVisible(self._editable or not self.values)
         self.add.set_editable(self._editable)
 
@@ -353,12 +355,14 @@ class CustomerCard(QWidget):
             lambda v: self._save(f"email-remove:{v}", CustomerChanges(remove_emails=[v]))
         )
         dl.addWidget(self.emails)
-        self.channels_title = section()
-        self.channels = QLabel(self.details)
-        self.channels.setIndent(TEXT_INDENT)
-        self.channels.setWordWrap(True)
-        self.channels.setTextFormat(Qt.TextFormat.PlainText)
-        dl.addWidget(self.channels)
+        self.about_title = section()
+        self.fields_box = QWidget(self.details)
+        self.fields_lay = QVBoxLayout(self.fields_box)
+        self.fields_lay.setContentsMargins(0, 0, 0, 0)
+        self.fields_lay.setSpacing(2)
+        self.first_name = self._field_row("first_name", PART_NAME_MAX)
+        self.last_name = self._field_row("last_name", PART_NAME_MAX)
+        dl.addWidget(self.fields_box)
         self.tags_title = section()
         self.tags_box = QWidget(self.details)
         self.tags_flow = FlowLayout(self.tags_box)
@@ -373,14 +377,12 @@ class CustomerCard(QWidget):
         self.notes = InlineField(self.details, multiline=True)
         self.notes.commit_requested.connect(lambda t: self._save("notes", CustomerChanges(notes=t)))
         dl.addWidget(self.notes)
-        self.about_title = section()
-        self.fields_box = QWidget(self.details)
-        self.fields_lay = QVBoxLayout(self.fields_box)
-        self.fields_lay.setContentsMargins(0, 0, 0, 0)
-        self.fields_lay.setSpacing(2)
-        self.first_name = self._field_row("first_name", PART_NAME_MAX)
-        self.last_name = self._field_row("last_name", PART_NAME_MAX)
-        dl.addWidget(self.fields_box)
+        self.channels_title = section()
+        self.channels = QLabel(self.details)
+        self.channels.setIndent(TEXT_INDENT)
+        self.channels.setWordWrap(True)
+        self.channels.setTextFormat(Qt.TextFormat.PlainText)
+        dl.addWidget(self.channels)
         dl.addStretch(1)
         self.scroll.setWidget(self.details)
         self.split.addWidget(self.scroll)
@@ -473,10 +475,14 @@ class CustomerCard(QWidget):
         label.setIndent(TEXT_INDENT)
         label.setWordWrap(True)
         label.setTextFormat(Qt.TextFormat.PlainText)
-        self.fields_lay.addWidget(label)
         field = InlineField(self.fields_box, max_length=max_length)
         field.commit_requested.connect(lambda text, k=key: self._field_commit(k, text))
-        self.fields_lay.addWidget(field)
+        # the admin's fields (policy number…) above first and last name, in their order
+        at = -1
+        if key.startswith("field:"):
+            at = self.fields_lay.indexOf(self._fields["first_name"][0])
+        self.fields_lay.insertWidget(at, label)
+        self.fields_lay.insertWidget(at if at < 0 else at + 1, field)
         self._fields[key] = (label, field)
         return field
 
@@ -498,6 +504,7 @@ class CustomerCard(QWidget):
             self.tr("e.g. 067 123 45 67 or +48 501 234 567"),
             self.tr("Enter saves · Esc cancels"),
             self.tr("Remove this number"),
+            self.tr("No phone"),
         )
         self.emails_title.setText(self.tr("E-mail"))
         self.emails.set_texts(
@@ -506,6 +513,7 @@ class CustomerCard(QWidget):
             self.tr("name@example.com"),
             self.tr("Enter saves · Esc cancels"),
             self.tr("Remove this address"),
+            self.tr("No e-mail"),
         )
         self.channels_title.setText(self.tr("Channels"))
         self.channels_title.setToolTip(self.tr("How the customer reached us; the card is the same on every channel"))
@@ -513,14 +521,14 @@ class CustomerCard(QWidget):
         self.tag_add.set_placeholder(self.tr("New tag"))
         self.tag_add.set_hint(self.tr("Enter saves · Esc cancels"))
         self.notes_title.setText(self.tr("Notes"))
-        self.notes.set_empty_text(self.tr("No notes yet — click to add"))
+        self.notes.set_empty_text(self.tr("No notes yet — click to add"), self.tr("No notes"))
         self.notes.set_placeholder(self.tr("What colleagues should know about this customer"))
         self.notes.set_hint(self.tr("Ctrl+Enter saves · Enter starts a new line · Esc cancels"))
         self.about_title.setText(self.tr("Details"))
         self._fields["first_name"][0].setText(self.tr("First name"))
         self._fields["last_name"][0].setText(self.tr("Last name"))
         for _label, field in self._fields.values():
-            field.set_empty_text(self.tr("Not set — click to add"))
+            field.set_empty_text(self.tr("Not set — click to add"), self.tr("Not set"))
             field.set_hint(self.tr("Enter saves · Esc cancels"))
         self.name_field.set_hint(self.tr("Enter saves · Esc cancels"))
         self.timeline_title.setText(self.tr("Conversations"))
@@ -914,11 +922,13 @@ class CustomerCard(QWidget):
             self.tags_flow.removeWidget(self.tag_chips[tag])
         for tag in profile.tags:
             self.tags_flow.addWidget(self.tag_chips[tag])
-            self.tag_chips[tag].remove_button.setVisible(editable)
+            self.tag_chips[tag].set_removable(editable)
             self.tag_chips[tag].show()
         self.tags_box.setVisible(bool(profile.tags))
         self.tags_flow.invalidate()
-        self.tag_add.set_empty_text(self.tr("+ Add a tag") if profile.tags else self.tr("No tags yet — add one"))
+        self.tag_add.set_empty_text(
+            self.tr("+ Add a tag") if profile.tags else self.tr("No tags yet — add one"), self.tr("No tags")
+        )
         self.tag_add.set_editable(editable)
         self.tag_add.setVisible(editable or not profile.tags)
 
@@ -936,7 +946,7 @@ class CustomerCard(QWidget):
             key = f"field:{d.key}"
             if key not in self._fields:
                 self._field_row(key, FIELD_TEXT_MAX)
-                self._fields[key][1].set_empty_text(self.tr("Not set — click to add"))
+                self._fields[key][1].set_empty_text(self.tr("Not set — click to add"), self.tr("Not set"))
                 self._fields[key][1].set_hint(self.tr("Enter saves · Esc cancels"))
             label, field = self._fields[key]
             label.setText(d.label)

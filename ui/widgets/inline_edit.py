@@ -8,7 +8,7 @@ with the reason under it, so nothing the operator typed is lost.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QPoint, QRect, QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QPoint, QRect, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QContextMenuEvent, QFocusEvent, QGuiApplication, QKeyEvent, QMouseEvent
 from PySide6.QtWidgets import (
     QFrame,
@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QMenu,
     QPlainTextEdit,
+    QScrollArea,
     QSizePolicy,
     QToolButton,
     QVBoxLayout,
@@ -149,6 +150,7 @@ class InlineField(QWidget):
         self._original = ""
         self._failed: str | None = None
         self._empty_text = ""
+        self._empty_read_only = ""
         self._hint = ""
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
@@ -160,7 +162,7 @@ class InlineField(QWidget):
         if multiline:
             self.editor = _TextEditor(self)
             self.editor.setTabChangesFocus(True)
-            self.editor.setMinimumHeight(90)
+            self.editor.setFixedHeight(110)
             self.editor.submitted.connect(lambda: self._commit(leaving=False))
         else:
             self.editor = _LineEditor(self)
@@ -190,8 +192,11 @@ class InlineField(QWidget):
         self.display.copy_text = shown if copy_text is None else copy_text
         self._render()
 
-    def set_empty_text(self, text: str) -> None:
+    def set_empty_text(self, text: str, read_only: str | None = None) -> None:
+        """What shows without a value: an invitation while editable ("No notes yet —
+        click to add"), a plain statement while read-only ("No notes")."""
         self._empty_text = text
+        self._empty_read_only = text if read_only is None else read_only
         self._render()
 
     def set_hint(self, text: str) -> None:
@@ -206,6 +211,7 @@ class InlineField(QWidget):
     def set_editable(self, editable: bool) -> None:
         self._editable = editable
         self.display.set_active(editable)
+        self._render()
 
     def text(self) -> str:
         """What is shown (the value, or the empty text)."""
@@ -220,7 +226,8 @@ class InlineField(QWidget):
 
     def _render(self) -> None:
         empty = not self._shown
-        self.display.setText(self._empty_text if empty else self._shown)
+        blank = self._empty_text if self._editable else self._empty_read_only
+        self.display.setText(blank if empty else self._shown)
         self.display.setProperty("empty", "true" if empty else "false")
         repolish(self.display)
 
@@ -248,7 +255,16 @@ class InlineField(QWidget):
         self.editor.show()
         self._say(self._hint, "hint")
         self.editor.setFocus(Qt.FocusReason.OtherFocusReason)
+        QTimer.singleShot(0, self._reveal)  # once the layout made room for the editor
         self.edit_started.emit()
+
+    def _reveal(self) -> None:
+        """Scroll the editor and the line under it into view (inside a scroll area)."""
+        w = self.parentWidget()
+        while w is not None and not isinstance(w, QScrollArea):
+            w = w.parentWidget()
+        if isinstance(w, QScrollArea) and self.editing:
+            w.ensureWidgetVisible(self, 0, 8)
 
     def cancel(self) -> None:
         """Esc: the value as it was; the editor closes."""
@@ -295,6 +311,7 @@ class InlineField(QWidget):
         if not self.editor.isVisible():
             self.display.hide()
             self.editor.show()
+        QTimer.singleShot(0, self._reveal)
 
     def changeEvent(self, event: QEvent) -> None:
         if event.type() == QEvent.Type.LanguageChange and self.saving:
@@ -323,6 +340,11 @@ class TagChip(QFrame):
         self.remove_button.setObjectName("chipRemove")
         self.remove_button.clicked.connect(lambda: self.remove_requested.emit(self.tag))
         lay.addWidget(self.remove_button)
+        self._lay = lay
+
+    def set_removable(self, removable: bool) -> None:
+        self.remove_button.setVisible(removable)
+        self._lay.setContentsMargins(8, 1, 2 if removable else 8, 1)
         self.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Fixed)
 
 

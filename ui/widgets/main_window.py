@@ -146,7 +146,7 @@ class MainWindow(QMainWindow):
         self.splitter.setStretchFactor(2, 0)
         self.splitter.setChildrenCollapsible(False)
         self.splitter.setHandleWidth(1)
-        self.splitter.setSizes([300, 620, 360])
+        self.splitter.setSizes([320, 600, 360])
 
         central = QWidget(self)
         cl = QVBoxLayout(central)
