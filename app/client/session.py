@@ -40,6 +40,7 @@ from app.protocol.messages import (
     ConversationState,
     ConversationUpdated,
     CustomerChanges,
+    CustomerConversations,
     CustomerGet,
     CustomerProfile,
     CustomerSearch,
@@ -698,6 +699,16 @@ class OperatorSession:
         matches first (docs/protocol.md "Customer card")."""
         data = await self._request(CustomerSearch(txn_id=new_txn_id(), query=query, limit=limit, region=region))
         return list(data.customers)
+
+    async def customer_conversations(
+        self, customer_id: int, *, before_id: int | None = None, limit: int = 20
+    ) -> tuple[list[ConversationInfo], bool]:
+        """A page of the customer's conversations (any status), newest first, and
+        whether older ones follow; ``before_id`` (the last one of the previous page)
+        pages back. CommandFailed ``not_found`` for an unknown customer."""
+        command = CustomerConversations(txn_id=new_txn_id(), customer_id=customer_id, before_id=before_id, limit=limit)
+        data = await self._request(command)
+        return list(data.conversations), data.has_more
 
     def _on_customer(self, profile: CustomerProfile) -> None:
         """A card changed: conversations of that customer show its name and VIP flag."""

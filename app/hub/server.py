@@ -53,6 +53,7 @@ from app.protocol.messages import (
     ConversationInfo,
     ConversationOffered,
     ConversationUpdated,
+    CustomerConversations,
     CustomerGet,
     CustomerHello,
     CustomerHistory,
@@ -637,6 +638,7 @@ class Hub:
             CustomerGet: self._customer_get,
             CustomerUpdate: self._customer_update,
             CustomerSearch: self._customer_search,
+            CustomerConversations: self._customer_conversations,
         }
         async for frame in self._frames(conn, OperatorInbound):
             if isinstance(frame, Hello):
@@ -902,6 +904,12 @@ class Hub:
     async def _customer_search(self, conn: Conn, f: CustomerSearch) -> dict[str, Any]:
         found = await self._db(self.store.customers.search, f.query, f.limit, f.region)
         return {"customers": to_builtins(found)}
+
+    async def _customer_conversations(self, conn: Conn, f: CustomerConversations) -> dict[str, Any]:
+        """Any signed-in operator may page through a customer's conversations (the card's
+        timeline), as any may read a conversation's history."""
+        page, has_more = await self._db(self.store.customers.conversations, f.customer_id, f.before_id, f.limit)
+        return {"conversations": to_builtins(page), "has_more": has_more}
 
     # ------------------------------------------------------------------ customer endpoint
 

@@ -342,6 +342,17 @@ class CustomerSearch(_Frame, tag="customer_search"):
     region: str = ""
 
 
+class CustomerConversations(_Frame, tag="customer_conversations"):
+    """A page of one customer's conversations (queued, open and resolved), newest first
+    (by start time, then id). ``before_id``: the last conversation of the previous page.
+    ``limit`` is clamped to 1..50. The result: ``conversations`` and ``has_more``."""
+
+    txn_id: str
+    customer_id: int
+    before_id: int | None = None
+    limit: int = 20
+
+
 # --------------------------------------------------------------------------- operator events
 
 
@@ -496,6 +507,7 @@ OperatorCommand = (
     | CustomerGet
     | CustomerUpdate
     | CustomerSearch
+    | CustomerConversations
 )
 # Frames an operator sends that are not commands (no txn_id, no answer): the cumulative
 # ack of must-deliver events, and the ephemeral typing/viewing signals.
