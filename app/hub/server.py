@@ -711,6 +711,12 @@ class Hub:
     async def _sign_out(self, conn: Conn, f: SignOut) -> dict[str, Any]:
         if conn.token_sha256 is not None:
             await self._db(self.store.revoke_session, conn.token_sha256)
+            # every other live connection on the same session (a second window, a
+            # reconnect still open) is closed as revoked: the token no longer works
+            presence = self._presence.get(conn.operator_id) if conn.operator_id is not None else None
+            for other in list(presence.conns) if presence else ():
+                if other is not conn and other.token_sha256 == conn.token_sha256:
+                    other.close(CloseCode.AUTH_REVOKED, "signed out elsewhere")
         log.info("%s: operator %s signed out", conn.label, conn.operator_id)
         # the result goes out first, then the close (Conn sends in order)
         conn.close_after_result = (CloseCode.SIGNED_OUT, "signed out")
