@@ -42,13 +42,19 @@ from app.protocol.messages import (
     CustomerChanges,
     CustomerConversations,
     CustomerGet,
+    CustomerMerge,
+    CustomerMergeCandidates,
     CustomerProfile,
     CustomerSearch,
+    CustomerUnmerge,
     CustomerUpdate,
     CustomerUpdated,
     CustomFieldDef,
     DeclineOffer,
     History,
+    MergeCandidate,
+    MergeChoices,
+    MergeInfo,
     MessageCreated,
     MessageInfo,
     OfferExpired,
@@ -156,6 +162,10 @@ class _Data(msgspec.Struct):
     customer: CustomerProfile | None = None
     customers: list[CustomerProfile] = []
     fields: list[CustomFieldDef] = []
+    candidates: list[MergeCandidate] = []
+    merge: MergeInfo | None = None
+    kept: CustomerProfile | None = None
+    restored: CustomerProfile | None = None
 
 
 def _data(raw: dict[str, object]) -> _Data:
@@ -709,6 +719,34 @@ class OperatorSession:
         command = CustomerConversations(txn_id=new_txn_id(), customer_id=customer_id, before_id=before_id, limit=limit)
         data = await self._request(command)
         return list(data.conversations), data.has_more
+
+    async def merge_candidates(self, customer_id: int) -> list[MergeCandidate]:
+        """Customers who share a phone number or an e-mail address with this one."""
+        data = await self._request(CustomerMergeCandidates(txn_id=new_txn_id(), customer_id=customer_id))
+        return list(data.candidates)
+
+    async def merge_customers(
+        self, keep_id: int, merge_id: int, choices: MergeChoices | None = None, *, txn_id: str | None = None
+    ) -> tuple[MergeInfo, CustomerProfile]:
+        """Merge card ``merge_id`` into ``keep_id`` (``choices``: which value wins where
+        they differ); the merge and the kept card. Pass the same ``txn_id`` to retry."""
+        command = CustomerMerge(
+            txn_id=txn_id or new_txn_id(), keep_id=keep_id, merge_id=merge_id, choices=choices or MergeChoices()
+        )
+        data = await self._request(command)
+        assert data.merge is not None and data.customer is not None
+        self._on_customer(data.customer)
+        return data.merge, data.customer
+
+    async def unmerge_customers(
+        self, merge_id: int, *, txn_id: str | None = None
+    ) -> tuple[MergeInfo, CustomerProfile, CustomerProfile]:
+        """Undo a merge: the merge (undone), the kept card and the restored one."""
+        data = await self._request(CustomerUnmerge(txn_id=txn_id or new_txn_id(), merge_id=merge_id))
+        assert data.merge is not None and data.kept is not None and data.restored is not None
+        self._on_customer(data.kept)
+        self._on_customer(data.restored)
+        return data.merge, data.kept, data.restored
 
     def _on_customer(self, profile: CustomerProfile) -> None:
         """A card changed: conversations of that customer show its name and VIP flag."""

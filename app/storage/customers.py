@@ -323,6 +323,10 @@ class CustomerStore:
                 ),
                 2,
             )
+            for merged in s.scalars(  # merged cards are hidden (their values live on the kept card)
+                select(Customer.id).where(Customer.id.in_(list(rank)), Customer.merged_into.is_not(None))
+            ):
+                rank.pop(merged, None)
             profiles = _load_profiles(s, rank)
         ordered = sorted(profiles.values(), key=lambda p: (rank[p.id], fold(p.name), p.id))
         out: list[CustomerProfile] = []
@@ -447,6 +451,15 @@ class CustomerStore:
             )
             if after != before:
                 _emit_frame(s, events, CustomerUpdated(seq=0, customer=after))
+                from app.storage.merges import propose  # (merges builds on this module)
+
+                propose(
+                    s,
+                    events,
+                    customer_id,
+                    [p for p in after.phones if p not in before.phones],
+                    [e for e in after.emails if e not in before.emails],
+                )
         return Outcome(after, events)
 
     @staticmethod
