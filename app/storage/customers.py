@@ -188,6 +188,18 @@ def _check(changes: CustomerChanges) -> _Checked:
     )
 
 
+def set_field_value(s: OrmSession, customer_id: int, field_id: int, value: str) -> None:
+    """Give a customer a custom field value (``""``: none)."""
+    row = s.get(CustomerFieldValue, (customer_id, field_id))
+    if not value:
+        if row is not None:
+            s.delete(row)
+    elif row is None:
+        s.add(CustomerFieldValue(customer_id=customer_id, field_id=field_id, value=value))
+    else:
+        row.value = value
+
+
 class CustomerStore:
     """The customer card's storage. Uses its Store's sessions (and so its transactions)."""
 
@@ -423,14 +435,7 @@ class CustomerStore:
                 what="tags",
             )
             for field_id, value in values:
-                row = s.get(CustomerFieldValue, (customer_id, field_id))
-                if not value:
-                    if row is not None:
-                        s.delete(row)
-                elif row is None:
-                    s.add(CustomerFieldValue(customer_id=customer_id, field_id=field_id, value=value))
-                else:
-                    row.value = value
+                set_field_value(s, customer_id, field_id, value)
             s.flush()
             after = _load_profiles(s, [customer_id])[customer_id]
             size = len(msgspec.json.encode(after))
