@@ -39,7 +39,7 @@ from app.protocol.messages import (
     MergeProposed,
     OperatorEvent,
 )
-from app.storage.customers import PROFILE_MAX_BYTES, _load_profiles, set_field_value
+from app.storage.customers import _load_profiles, checked_profile, set_field_value
 from app.storage.models import (
     Conversation,
     Customer,
@@ -215,13 +215,7 @@ class MergeStore:
             rec.after = {k: getattr(keep, k) for k in SCALARS}
             s.flush()
 
-            kept = _load_profiles(s, [keep_id])[keep_id]
-            size = len(msgspec.json.encode(kept))
-            if size > PROFILE_MAX_BYTES:
-                raise InvalidValue(
-                    f"the merged card would be too big ({size // 1024} KiB, at most {PROFILE_MAX_BYTES // 1024} KiB): "
-                    "keep one card's notes instead of both"
-                )
+            kept = checked_profile(s, keep_id, "the merged card", "keep one card's notes instead of both")
             row = CustomerMerge(
                 kept_id=keep_id,
                 merged_id=merge_id,
