@@ -28,6 +28,9 @@ from ui.widgets.main_window import MainWindow
 
 log = logging.getLogger(__name__)
 
+# the conversation a --screenshot shows (its customer has a card with data and an earlier chat)
+SCREENSHOT_CUSTOMER = "Michael Brown"
+
 
 async def wait_for(cond: object, timeout: float, what: str) -> None:
     deadline = time.monotonic() + timeout
@@ -88,8 +91,13 @@ class Demo:
         return 0
 
     async def _show_live_conversation(self, window: MainWindow, arrived: list[MessageInfo]) -> None:
-        """Select the conversation of the newest customer message, as an operator would."""
+        """Select a conversation as an operator would: one of a returning customer whose
+        card the team has filled in (:data:`SCREENSHOT_CUSTOMER`), else the conversation
+        of the newest customer message; wait until its history and card are shown."""
         conv_id = arrived[-1].conversation_id
+        for conv in window.bridge.conversations():
+            if conv.customer.name == SCREENSHOT_CUSTOMER and conv.status != "resolved":
+                conv_id = conv.id
         for view in (window.mine_view, window.queue_view):
             model = view.model()
             for row in range(model.rowCount()):
@@ -100,6 +108,8 @@ class Demo:
                     break
         await wait_for(lambda: window.current_id == conv_id and window.messages.rowCount() > 0,
                        15, "the conversation's history")
+        await wait_for(lambda: window.card.state == "ready" and window.card.timeline.rowCount() > 0,
+                       15, "the customer card")
 
     async def stop(self) -> None:
         loop = asyncio.get_running_loop()

@@ -133,5 +133,25 @@ def apply(app: QApplication, theme: str) -> None:
         QLabel#collision {{ color: {c.warn.name()}; font-weight: 600; }}
         QPlainTextEdit[noteMode="true"] {{ background: {c.note_bubble.name()}; color: {c.note_text.name()};
                                            border: 1px solid {c.note_border.name()}; }}
+        QLabel#cardSection {{ font-weight: 600; color: palette(placeholder-text); padding-top: 10px; }}
+        QLabel#fieldLabel {{ color: palette(placeholder-text); padding-top: 4px; }}
+        QLabel#fieldMessage {{ padding: 0px 4px; }}
+        QLabel[editable="true"], QLabel[editable="false"] {{ padding: 2px 4px; border-radius: 4px; }}
+        QLabel[editable="true"]:hover {{ background: palette(alternate-base); }}
+        QLabel[empty="true"] {{ color: palette(placeholder-text); font-style: italic; }}
+        QLabel#addLink[empty="true"] {{ color: {c.badge_web.name()}; font-style: normal; }}
+        QLabel#addLink[editable="false"] {{ color: palette(placeholder-text); font-style: italic; }}
+        QLabel#fieldMessage[kind="hint"] {{ color: palette(placeholder-text); }}
+        QLabel#fieldMessage[kind="error"] {{ color: {c.bad.name()}; }}
+        QLabel#cardNote {{ background: palette(alternate-base); border-radius: 6px; padding: 6px 8px; }}
+        QLabel#cardNote[kind="error"] {{ color: {c.bad.name()}; }}
+        QFrame#tagChip {{ background: palette(alternate-base); border: 1px solid palette(mid); border-radius: 9px;
+                          min-height: 20px; }}
+        QToolButton#chipRemove, QToolButton#rowRemove {{ border: none; padding: 0px 4px;
+                                                         color: palette(placeholder-text); }}
+        QToolButton#chipRemove:hover, QToolButton#rowRemove:hover {{ color: {c.bad.name()}; }}
+        QToolButton#vipToggle {{ padding: 2px 6px; }}
+        QToolButton#vipToggle[vip="true"] {{ color: {c.vip.name()}; font-weight: 600; }}
+        QPushButton#linkButton {{ border: none; color: {c.badge_web.name()}; text-align: left; padding: 0px 4px; }}
         """
     )

@@ -14,8 +14,12 @@ import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy import update
+
 from app.hub.accounts import hash_password
+from app.protocol.messages import CustomerChanges
 from app.storage import Store, make_engine, upgrade
+from app.storage.models import Conversation, Customer, CustomerIdentity, Message
 from app.storage.repo import utcnow
 
 DEMO_PASSWORD = "demo"  # noqa: S105 - documented demo password
@@ -40,6 +44,53 @@ DEMO_VIP = ("Anna Schmidt",)
 # internal notes (operators only) in some demo conversations
 DEMO_NOTES = {
     "Michael Brown": "Courier says it was left at the door. Ask for a photo before we refund.",
+}
+
+
+# custom fields of the demo hub's cards (key, label, type), as an admin adds them
+DEMO_FIELDS: tuple[tuple[str, str, str], ...] = (
+    ("policy_no", "Policy number", "text"),
+    ("customer_since", "Customer since", "date"),
+)
+# what the team already knows about some demo customers (the card); phones are written
+# as operators type them and stored normalised (E.164)
+DEMO_CARDS: dict[str, CustomerChanges] = {
+    "Michael Brown": CustomerChanges(
+        first_name="Michael",
+        last_name="Brown",
+        add_phones=["+44 20 7946 0321"],
+        add_emails=["m.brown@example.com"],
+        add_tags=["Torba", "repeat delivery issue"],
+        notes="Prefers e-mail over calls. Works from home on Fridays: deliveries then.",
+        fields={"customer_since": "14.03.2021"},
+    ),
+    "Тетяна Литвин": CustomerChanges(
+        first_name="Тетяна",
+        last_name="Литвин",
+        add_phones=["067 123 45 67"],
+        add_emails=["t.lytvyn@example.ua"],
+        add_tags=["Papaya", "new policy"],
+        fields={"policy_no": "PA-2291-4471", "customer_since": "2023-09-01"},
+    ),
+    "Anna Schmidt": CustomerChanges(
+        first_name="Anna",
+        last_name="Schmidt",
+        add_phones=["+49 151 23456789"],
+        add_emails=["anna.schmidt@example.de"],
+        add_tags=["Papaya", "home insurance"],
+        notes="Pays her home policy yearly; asked about instalments before.",
+        fields={"policy_no": "PX-778-1020", "customer_since": "2019-04-01"},
+    ),
+    "Сергей Иванов": CustomerChanges(
+        add_phones=["8 (912) 345-67-89"],
+        add_emails=["s.ivanov@example.com"],
+        add_tags=["Balans"],
+    ),
+    "Ірина Коваленко": CustomerChanges(
+        add_phones=["050 123 45 67"],
+        add_tags=["Papaya", "claim"],
+        fields={"policy_no": "PA-1877-0032"},
+    ),
 }
 
 
@@ -411,8 +462,61 @@ CHATS: tuple[_Chat, ...] = (
 )
 
 
+# earlier conversations of returning demo customers (by name): each card's timeline has more than one
+PAST_CHATS: tuple[_Chat, ...] = (
+    _Chat(
+        "Michael Brown",
+        "en",
+        "resolved",
+        "dmytro",
+        _days(9),
+        (
+            ("c", "Hi, my Torba order 59870 says 'delivered' but the parcel was left with a neighbour I don't know."),
+            (
+                "o",
+                "Hi Michael, sorry about that. The courier noted flat 12; I've asked them to collect it and "
+                "bring it to you tomorrow between 10 and 14.",
+            ),
+            ("c", "Got it this morning, thanks."),
+        ),
+    ),
+    _Chat(
+        "Тетяна Литвин",
+        "uk",
+        "resolved",
+        "olena",
+        _days(21),
+        (
+            ("c", "Доброго дня! Чи можна змінити дату початку дії поліса автоцивілки?"),
+            (
+                "o",
+                "Доброго дня, Тетяно! Так, до початку дії: Поліси → Змінити дату. Після початку — лише "
+                "переоформлення.",
+            ),
+            ("c", "Дякую, змінила."),
+        ),
+    ),
+    _Chat(
+        "Anna Schmidt",
+        "en",
+        "resolved",
+        "taras",
+        _days(40),
+        (
+            ("c", "Hello, please send me the certificate for my Papaya home insurance for my landlord."),
+            ("o", "Hello Anna! I've e-mailed it to you just now as a PDF; it is also under Policies → Documents."),
+            ("c", "Received, thank you!"),
+        ),
+    ),
+)
+
+
 def _identity(index: int) -> str:
     return hashlib.sha256(f"frontline-demo-customer-{index}".encode()).hexdigest()
+
+
+def _past_identity(index: int) -> str:
+    return hashlib.sha256(f"frontline-demo-past-{index}".encode()).hexdigest()
 
 
 def seed_demo(db_url: str) -> DemoAccounts:
@@ -434,40 +538,91 @@ def seed_demo(db_url: str) -> DemoAccounts:
             ids[username] = existing.id
         made_chats = 0
         now = utcnow()
+        _seed_fields(store)
+        customers: dict[str, int] = {}  # name -> customer id, of the chats made in this run
         for index, chat in enumerate(CHATS):
             key = _identity(index)
             if store.has_identity("web", key):
                 continue
-            start = now - chat.age
-            step = min(timedelta(minutes=3), chat.age / (len(chat.lines) + 1))
-            messages: list[tuple[str, int | None, str, datetime]] = []
             assignee = ids.get(chat.assignee) if chat.assignee else None
-            for n, (who, text) in enumerate(chat.lines):
-                at = start + step * n
-                if who == "o":
-                    messages.append(("operator", assignee, text, at))
-                else:
-                    messages.append(("customer", None, text, at))
-            conv_id = store.import_conversation(
-                channel="web",
-                external_id_hash=key,
-                name=chat.name,
-                locale=chat.locale,
-                first_seen=start - timedelta(minutes=1),
-                status=chat.status,
-                assignee_id=assignee,
-                messages=messages,
-            )
+            conv_id = _import(store, chat, key, assignee, now)
+            customer_id = customers[chat.name] = store.conversation(conv_id).customer.id
             if chat.name in DEMO_VIP:
-                store.set_vip(store.conversation(conv_id).customer.id)
+                store.set_vip(customer_id)
             note = DEMO_NOTES.get(chat.name)
             if note is not None and assignee is not None:
                 store.operator_send(assignee, conv_id, note, f"demo-note-{index}", internal=True)
+            card = DEMO_CARDS.get(chat.name)
+            if card is not None:
+                store.customers.update(ids["maria"], customer_id, card, f"demo-card-{index}")
+            made_chats += 1
+        for index, chat in enumerate(PAST_CHATS):
+            key = _past_identity(index)
+            if chat.name not in customers or store.has_identity("web", key):
+                continue
+            assignee = ids.get(chat.assignee) if chat.assignee else None
+            conv_id = _import(store, chat, key, assignee, now)
+            _move_to_customer(store, conv_id, customers[chat.name], label="mobile browser")
             made_chats += 1
         _seed_queues(store)
         return DemoAccounts(DEMO_PASSWORD, DEMO_OPERATORS, made_ops, made_chats)
     finally:
         engine.dispose()
+
+
+def _import(store: Store, chat: _Chat, key: str, assignee: int | None, now: datetime) -> int:
+    start = now - chat.age
+    step = min(timedelta(minutes=3), chat.age / (len(chat.lines) + 1))
+    messages: list[tuple[str, int | None, str, datetime]] = []
+    for n, (who, text) in enumerate(chat.lines):
+        at = start + step * n
+        if who == "o":
+            messages.append(("operator", assignee, text, at))
+        else:
+            messages.append(("customer", None, text, at))
+    return store.import_conversation(
+        channel="web",
+        external_id_hash=key,
+        name=chat.name,
+        locale=chat.locale,
+        first_seen=start - timedelta(minutes=1),
+        status=chat.status,
+        assignee_id=assignee,
+        messages=messages,
+    )
+
+
+def _move_to_customer(store: Store, conversation_id: int, customer_id: int, *, label: str) -> None:
+    """Demo only: an imported past conversation (with the visitor identity it came
+    with, labelled) becomes the conversation of a known customer: a returning customer,
+    as identity merge (issue 4) will make them. The customer made for it goes."""
+    with store._sessions.begin() as s:
+        conv = s.get(Conversation, conversation_id)
+        target = s.get(Customer, customer_id)
+        assert conv is not None and target is not None
+        old = s.get(Customer, conv.customer_id)
+        assert old is not None
+        conv.customer_id = customer_id
+        target.first_seen = min(target.first_seen, old.first_seen)
+        s.execute(
+            update(Message)
+            .where(Message.conversation_id == conversation_id, Message.sender_key == f"cust:{old.id}")
+            .values(sender_key=f"cust:{customer_id}")
+        )
+        s.execute(
+            update(CustomerIdentity).where(CustomerIdentity.customer_id == old.id).values(
+                customer_id=customer_id, label=label
+            )
+        )
+        s.flush()
+        s.delete(old)
+
+
+def _seed_fields(store: Store) -> None:
+    existing = {f.key for f in store.customers.fields()}
+    for key, label, kind in DEMO_FIELDS:
+        if key not in existing:
+            store.customers.add_field(key, label, kind)
 
 
 def _seed_queues(store: Store) -> None:

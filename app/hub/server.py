@@ -55,13 +55,17 @@ from app.protocol.messages import (
     ConversationInfo,
     ConversationOffered,
     ConversationUpdated,
+    CustomerConversations,
     CustomerGet,
     CustomerHello,
     CustomerHistory,
     CustomerInbound,
+    CustomerMerge,
+    CustomerMergeCandidates,
     CustomerSearch,
     CustomerSend,
     CustomerTyping,
+    CustomerUnmerge,
     CustomerUpdate,
     CustomerWelcome,
     DeclineOffer,
@@ -140,6 +144,9 @@ class HubConfig:
     channel_sweep_s: float = 1.0
     channel_retry_base_s: float = 1.0
     channel_retry_max_s: float = 60.0
+    # A customer waiting on an operator who has been offline this long goes back to the
+    # queue (negative: never).
+    orphan_after_s: float = 120.0
 
 
 class HubError(DomainError):
@@ -546,10 +553,13 @@ class Hub:
         is offered to the next one), snoozes that end, SLA breaches."""
         if self._store is None:
             return
-        outcome = await self._tx(self.store.tick, self.config.clock())
+        orphan_after = timedelta(seconds=self.config.orphan_after_s) if self.config.orphan_after_s >= 0 else None
+        outcome = await self._tx(self.store.tick, self.config.clock(), orphan_after)
         for conv_id, op_id in outcome.value.expired:
             log.info("offer of conversation %d to operator %d ran out: operator set away", conv_id, op_id)
-        if outcome.value.expired:
+        for conv_id, op_id in outcome.value.returned:
+            log.info("operator %d is offline: waiting conversation %d back in the queue", op_id, conv_id)
+        if outcome.value.expired or outcome.value.returned:
             await self._route()
 
     async def _ticker(self) -> None:
@@ -701,6 +711,10 @@ class Hub:
             CustomerGet: self._customer_get,
             CustomerUpdate: self._customer_update,
             CustomerSearch: self._customer_search,
+            CustomerConversations: self._customer_conversations,
+            CustomerMergeCandidates: self._merge_candidates,
+            CustomerMerge: self._customer_merge,
+            CustomerUnmerge: self._customer_unmerge,
         }
         async for frame in self._frames(conn, OperatorInbound):
             if isinstance(frame, Hello):
@@ -773,6 +787,12 @@ class Hub:
     async def _sign_out(self, conn: Conn, f: SignOut) -> dict[str, Any]:
         if conn.token_sha256 is not None:
             await self._db(self.store.revoke_session, conn.token_sha256)
+            # every other live connection on the same session (a second window, a
+            # reconnect still open) is closed as revoked: the token no longer works
+            presence = self._presence.get(conn.operator_id) if conn.operator_id is not None else None
+            for other in list(presence.conns) if presence else ():
+                if other is not conn and other.token_sha256 == conn.token_sha256:
+                    other.close(CloseCode.AUTH_REVOKED, "signed out elsewhere")
         log.info("%s: operator %s signed out", conn.label, conn.operator_id)
         # the result goes out first, then the close (Conn sends in order)
         conn.close_after_result = (CloseCode.SIGNED_OUT, "signed out")
@@ -966,6 +986,36 @@ class Hub:
     async def _customer_search(self, conn: Conn, f: CustomerSearch) -> dict[str, Any]:
         found = await self._db(self.store.customers.search, f.query, f.limit, f.region)
         return {"customers": to_builtins(found)}
+
+    async def _customer_conversations(self, conn: Conn, f: CustomerConversations) -> dict[str, Any]:
+        """Any signed-in operator may page through a customer's conversations (the card's
+        timeline), as any may read a conversation's history."""
+        page, has_more = await self._db(self.store.customers.conversations, f.customer_id, f.before_id, f.limit)
+        return {"conversations": to_builtins(page), "has_more": has_more}
+
+    # ------------------------------------------------------------------ identity merge
+
+    async def _merge_candidates(self, conn: Conn, f: CustomerMergeCandidates) -> dict[str, Any]:
+        found = await self._db(self.store.merges.candidates, f.customer_id)
+        return {"candidates": to_builtins(found)}
+
+    async def _customer_merge(self, conn: Conn, f: CustomerMerge) -> dict[str, Any]:
+        """Any signed-in operator may merge two cards (and undo it); each merge is
+        recorded with who and when (docs/protocol.md, "Identity merge")."""
+        assert conn.operator_id is not None
+        outcome = await self._tx(
+            self.store.merges.merge, conn.operator_id, f.keep_id, f.merge_id, f.choices, f.txn_id
+        )
+        info, kept = outcome.value
+        log.info("%s: customer %d merged into %d (merge %d)", conn.label, f.merge_id, f.keep_id, info.id)
+        return {"merge": to_builtins(info), "customer": to_builtins(kept)}
+
+    async def _customer_unmerge(self, conn: Conn, f: CustomerUnmerge) -> dict[str, Any]:
+        assert conn.operator_id is not None
+        outcome = await self._tx(self.store.merges.unmerge, conn.operator_id, f.merge_id, f.txn_id)
+        info, kept, restored = outcome.value
+        log.info("%s: merge %d undone", conn.label, info.id)
+        return {"merge": to_builtins(info), "kept": to_builtins(kept), "restored": to_builtins(restored)}
 
     # ------------------------------------------------------------------ customer endpoint
 

@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 import msgspec
-from sqlalchemy import case, func, literal, or_, select
+from sqlalchemy import and_, case, func, literal, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import sessionmaker
@@ -42,6 +42,7 @@ from app.domain.contacts import (
 )
 from app.domain.errors import Conflict, InvalidField, InvalidValue, NotFound
 from app.protocol.messages import (
+    ConversationInfo,
     CustomerChanges,
     CustomerProfile,
     CustomerUpdated,
@@ -51,6 +52,7 @@ from app.protocol.messages import (
 )
 from app.storage.engine import FOLD_FUNCTION
 from app.storage.models import (
+    Conversation,
     Customer,
     CustomerChange,
     CustomerEmail,
@@ -59,8 +61,9 @@ from app.storage.models import (
     CustomerPhone,
     CustomerTag,
     CustomField,
+    Message,
 )
-from app.storage.repo import Outcome, Store, _emit_frame, utcnow
+from app.storage.repo import Outcome, Store, _emit_frame, _Loader, utcnow
 
 SEARCH_LIMIT_MAX = 50
 SEARCH_QUERY_MAX = 200
@@ -183,6 +186,30 @@ def _check(changes: CustomerChanges) -> _Checked:
         add_tags=[clean_tag(t) for t in changes.add_tags],
         remove_tags=[clean_tag(t) for t in changes.remove_tags],
     )
+
+
+def checked_profile(s: OrmSession, customer_id: int, what: str, advice: str) -> CustomerProfile:
+    """The customer's card as it now stands; InvalidValue when it passes
+    ``PROFILE_MAX_BYTES`` (it travels whole in events and results)."""
+    profile = _load_profiles(s, [customer_id])[customer_id]
+    size = len(msgspec.json.encode(profile))
+    if size > PROFILE_MAX_BYTES:
+        raise InvalidValue(
+            f"{what} would be too big ({size // 1024} KiB, at most {PROFILE_MAX_BYTES // 1024} KiB): {advice}"
+        )
+    return profile
+
+
+def set_field_value(s: OrmSession, customer_id: int, field_id: int, value: str) -> None:
+    """Give a customer a custom field value (``""``: none)."""
+    row = s.get(CustomerFieldValue, (customer_id, field_id))
+    if not value:
+        if row is not None:
+            s.delete(row)
+    elif row is None:
+        s.add(CustomerFieldValue(customer_id=customer_id, field_id=field_id, value=value))
+    else:
+        row.value = value
 
 
 class CustomerStore:
@@ -320,6 +347,10 @@ class CustomerStore:
                 ),
                 2,
             )
+            for merged in s.scalars(  # merged cards are hidden (their values live on the kept card)
+                select(Customer.id).where(Customer.id.in_(list(rank)), Customer.merged_into.is_not(None))
+            ):
+                rank.pop(merged, None)
             profiles = _load_profiles(s, rank)
         ordered = sorted(profiles.values(), key=lambda p: (rank[p.id], fold(p.name), p.id))
         out: list[CustomerProfile] = []
@@ -416,22 +447,9 @@ class CustomerStore:
                 what="tags",
             )
             for field_id, value in values:
-                row = s.get(CustomerFieldValue, (customer_id, field_id))
-                if not value:
-                    if row is not None:
-                        s.delete(row)
-                elif row is None:
-                    s.add(CustomerFieldValue(customer_id=customer_id, field_id=field_id, value=value))
-                else:
-                    row.value = value
+                set_field_value(s, customer_id, field_id, value)
             s.flush()
-            after = _load_profiles(s, [customer_id])[customer_id]
-            size = len(msgspec.json.encode(after))
-            if size > PROFILE_MAX_BYTES:
-                raise InvalidValue(
-                    f"the card would be too big ({size // 1024} KiB, at most {PROFILE_MAX_BYTES // 1024} KiB): "
-                    "shorten the notes or the field values"
-                )
+            after = checked_profile(s, customer_id, "the card", "shorten the notes or the field values")
             s.add(
                 CustomerChange(
                     customer_id=customer_id,
@@ -444,6 +462,15 @@ class CustomerStore:
             )
             if after != before:
                 _emit_frame(s, events, CustomerUpdated(seq=0, customer=after))
+                from app.storage.merges import propose  # (merges builds on this module)
+
+                propose(
+                    s,
+                    events,
+                    customer_id,
+                    [p for p in after.phones if p not in before.phones],
+                    [e for e in after.emails if e not in before.emails],
+                )
         return Outcome(after, events)
 
     @staticmethod
@@ -509,3 +536,44 @@ class CustomerStore:
             raise InvalidField(f"a custom field {k!r} already exists") from None
         return CustomFieldDef(key=k, label=lab, type=kind)
 
+    # ------------------------------------------------------------------ the customer's conversations
+
+    def conversations(
+        self, customer_id: int, before_id: int | None = None, limit: int = 20
+    ) -> tuple[list[ConversationInfo], bool]:
+        """A page of the customer's conversations, any status, newest first (by start
+        time, then id; imported conversations need not have rising ids), each with its
+        last message; and whether older ones follow. ``before_id`` is the last
+        conversation of the previous page (keyset paging: a page costs the same however
+        far back it is). ``limit`` is clamped to 1..50. NotFound for an unknown customer,
+        or a ``before_id`` that is not one of this customer's conversations."""
+        limit = max(1, min(50, limit))
+        with self._sessions.begin() as s:
+            if s.get(Customer, customer_id) is None:
+                raise NotFound(f"no customer {customer_id}")
+            q = select(Conversation).where(Conversation.customer_id == customer_id)
+            if before_id is not None:
+                anchor = s.execute(
+                    select(Conversation.created_at, Conversation.customer_id).where(Conversation.id == before_id)
+                ).first()
+                if anchor is None or anchor.customer_id != customer_id:
+                    raise NotFound(f"no conversation {before_id} of customer {customer_id}")
+                q = q.where(
+                    or_(
+                        Conversation.created_at < anchor.created_at,
+                        and_(Conversation.created_at == anchor.created_at, Conversation.id < before_id),
+                    )
+                )
+            rows = list(s.scalars(q.order_by(Conversation.created_at.desc(), Conversation.id.desc()).limit(limit + 1)))
+            page = rows[:limit]
+            last_ids: dict[int, int] = {
+                cid: mid
+                for cid, mid in s.execute(
+                    select(Message.conversation_id, func.max(Message.id))
+                    .where(Message.conversation_id.in_([c.id for c in page]))
+                    .group_by(Message.conversation_id)
+                )
+            }
+            last = {m.id: m for m in s.scalars(select(Message).where(Message.id.in_(list(last_ids.values()))))}
+            load = _Loader(s)
+            return [load.conversation(c, last.get(last_ids.get(c.id, 0))) for c in page], len(rows) > limit

@@ -21,6 +21,13 @@
     </message>
 </context>
 <context>
+    <name>ClickLabel</name>
+    <message>
+        <source>Copy</source>
+        <translation>Копировать</translation>
+    </message>
+</context>
+<context>
     <name>ConversationPane</name>
     <message>
         <source>Select a conversation on the left.
@@ -120,6 +127,10 @@ New customer chats appear there as they arrive; the ones assigned to you are und
         <translation>отложен до %1</translation>
     </message>
     <message>
+        <source>This conversation is resolved: you can read it and add internal notes. When the customer writes again, a new conversation starts.</source>
+        <translation>Этот диалог решён: его можно читать и добавлять внутренние заметки. Если клиент напишет снова, начнётся новый диалог.</translation>
+    </message>
+    <message>
         <source>This customer is waiting in the queue. Take the conversation or just reply: replying takes it.</source>
         <translation>Клиент ждёт в очереди. Возьмите диалог или просто ответьте — ответ назначит его вам.</translation>
     </message>
@@ -161,38 +172,344 @@ New customer chats appear there as they arrive; the ones assigned to you are und
     </message>
 </context>
 <context>
+    <name>CustomerBridge</name>
+    <message>
+        <source>Could not load the card</source>
+        <translation>Не удалось загрузить карточку</translation>
+    </message>
+    <message>
+        <source>Not saved: the connection to the hub is down. Press Enter to try again.</source>
+        <translation>Не сохранено: нет связи с хабом. Нажмите Enter, чтобы повторить.</translation>
+    </message>
+    <message>
+        <source>Could not load the conversations</source>
+        <translation>Не удалось загрузить диалоги</translation>
+    </message>
+    <message>
+        <source>Could not search</source>
+        <translation>Не удалось выполнить поиск</translation>
+    </message>
+    <message>
+        <source>“%1” is not a valid phone number. Write it with the country code, e.g. +380 67 123 45 67.</source>
+        <translation>«%1» — неверный номер телефона. Укажите его с кодом страны, например +380 67 123 45 67.</translation>
+    </message>
+    <message>
+        <source>“%1” is not an e-mail address (example: name@example.com).</source>
+        <translation>«%1» — не адрес электронной почты (пример: name@example.com).</translation>
+    </message>
+    <message>
+        <source>“%1” is not a number.</source>
+        <translation>«%1» — не число.</translation>
+    </message>
+    <message>
+        <source>“%1” is not a date: write it as 23.11.2026 or 2026-11-23.</source>
+        <translation>«%1» — не дата: укажите её как 23.11.2026 или 2026-11-23.</translation>
+    </message>
+    <message>
+        <source>Not saved: %1</source>
+        <translation>Не сохранено: %1</translation>
+    </message>
+    <message>
+        <source>The name cannot be empty.</source>
+        <translation>Имя не может быть пустым.</translation>
+    </message>
+    <message>
+        <source>Not saved: this customer no longer exists.</source>
+        <translation>Не сохранено: этого клиента больше нет.</translation>
+    </message>
+    <message>
+        <source>%1: the connection to the hub is down.</source>
+        <translation>%1: нет связи с хабом.</translation>
+    </message>
+    <message>
+        <source>%1: the hub did not answer in time.</source>
+        <translation>%1: хаб не ответил вовремя.</translation>
+    </message>
+    <message>
+        <source>%1: this customer no longer exists.</source>
+        <translation>%1: этого клиента больше нет.</translation>
+    </message>
+</context>
+<context>
     <name>CustomerCard</name>
     <message>
         <source>CUSTOMER</source>
         <translation>КЛИЕНТ</translation>
     </message>
     <message>
-        <source>Channel</source>
-        <translation>Канал</translation>
-    </message>
-    <message>
-        <source>First seen</source>
-        <translation>Впервые</translation>
-    </message>
-    <message>
-        <source>Language</source>
-        <translation>Язык</translation>
-    </message>
-    <message>
-        <source>Conversation</source>
-        <translation>Диалог</translation>
-    </message>
-    <message>
         <source>The customer&apos;s details appear here when you open a conversation.</source>
         <translation>Данные клиента появятся здесь, когда вы откроете диалог.</translation>
     </message>
     <message>
-        <source>unknown</source>
-        <translation>неизвестен</translation>
+        <source>Try again</source>
+        <translation>Повторить</translation>
     </message>
     <message>
-        <source>#%1, started %2</source>
-        <translation>№%1, начат %2</translation>
+        <source>Phone</source>
+        <translation>Телефон</translation>
+    </message>
+    <message>
+        <source>No phone yet — add one</source>
+        <translation>Телефона пока нет — добавьте</translation>
+    </message>
+    <message>
+        <source>+ Add a phone</source>
+        <translation>+ Добавить телефон</translation>
+    </message>
+    <message>
+        <source>e.g. 067 123 45 67 or +48 501 234 567</source>
+        <translation>например, 067 123 45 67 или +48 501 234 567</translation>
+    </message>
+    <message>
+        <source>Enter saves · Esc cancels</source>
+        <translation>Enter — сохранить · Esc — отменить</translation>
+    </message>
+    <message>
+        <source>Remove this number</source>
+        <translation>Удалить этот номер</translation>
+    </message>
+    <message>
+        <source>No phone</source>
+        <translation>Телефона нет</translation>
+    </message>
+    <message>
+        <source>E-mail</source>
+        <translation>Эл. почта</translation>
+    </message>
+    <message>
+        <source>No e-mail yet — add one</source>
+        <translation>Почты пока нет — добавьте</translation>
+    </message>
+    <message>
+        <source>+ Add an e-mail</source>
+        <translation>+ Добавить почту</translation>
+    </message>
+    <message>
+        <source>name@example.com</source>
+        <translation>name@example.com</translation>
+    </message>
+    <message>
+        <source>Remove this address</source>
+        <translation>Удалить этот адрес</translation>
+    </message>
+    <message>
+        <source>No e-mail</source>
+        <translation>Почты нет</translation>
+    </message>
+    <message>
+        <source>Channels</source>
+        <translation>Каналы</translation>
+    </message>
+    <message>
+        <source>How the customer reached us; the card is the same on every channel</source>
+        <translation>Как клиент с нами связывался; карточка одна для всех каналов</translation>
+    </message>
+    <message>
+        <source>Tags</source>
+        <translation>Теги</translation>
+    </message>
+    <message>
+        <source>New tag</source>
+        <translation>Новый тег</translation>
+    </message>
+    <message>
+        <source>Notes</source>
+        <translation>Заметки</translation>
+    </message>
+    <message>
+        <source>No notes yet — click to add</source>
+        <translation>Заметок пока нет — нажмите, чтобы добавить</translation>
+    </message>
+    <message>
+        <source>No notes</source>
+        <translation>Заметок нет</translation>
+    </message>
+    <message>
+        <source>What colleagues should know about this customer</source>
+        <translation>Что коллегам стоит знать об этом клиенте</translation>
+    </message>
+    <message>
+        <source>Ctrl+Enter saves · Enter starts a new line · Esc cancels</source>
+        <translation>Ctrl+Enter — сохранить · Enter — новая строка · Esc — отменить</translation>
+    </message>
+    <message>
+        <source>Details</source>
+        <translation>Сведения</translation>
+    </message>
+    <message>
+        <source>First name</source>
+        <translation>Имя</translation>
+    </message>
+    <message>
+        <source>Last name</source>
+        <translation>Фамилия</translation>
+    </message>
+    <message>
+        <source>Not set — click to add</source>
+        <translation>Не указано — нажмите, чтобы добавить</translation>
+    </message>
+    <message>
+        <source>Not set</source>
+        <translation>Не указано</translation>
+    </message>
+    <message>
+        <source>Conversations</source>
+        <translation>Диалоги</translation>
+    </message>
+    <message>
+        <source>VIP customers are served first</source>
+        <translation>VIP-клиентов обслуживают в первую очередь</translation>
+    </message>
+    <message>
+        <source>Today %1</source>
+        <translation>Сегодня %1</translation>
+    </message>
+    <message>
+        <source>Yesterday %1</source>
+        <translation>Вчера %1</translation>
+    </message>
+    <message>
+        <source>in the queue</source>
+        <translation>в очереди</translation>
+    </message>
+    <message>
+        <source>open · %1</source>
+        <translation>открыт · %1</translation>
+    </message>
+    <message>
+        <source>open</source>
+        <translation>открыт</translation>
+    </message>
+    <message>
+        <source>resolved</source>
+        <translation>решён</translation>
+    </message>
+    <message>
+        <source>No messages</source>
+        <translation>Нет сообщений</translation>
+    </message>
+    <message>
+        <source>Note: %1</source>
+        <translation>Заметка: %1</translation>
+    </message>
+    <message>
+        <source>Loading conversations…</source>
+        <translation>Загрузка диалогов…</translation>
+    </message>
+    <message>
+        <source>The conversations load when the connection is back.</source>
+        <translation>Диалоги загрузятся, когда связь восстановится.</translation>
+    </message>
+    <message>
+        <source>No conversations yet.</source>
+        <translation>Диалогов пока нет.</translation>
+    </message>
+    <message>
+        <source>★ VIP</source>
+        <translation>★ VIP</translation>
+    </message>
+    <message>
+        <source>☆ Mark as VIP</source>
+        <translation>☆ Отметить как VIP</translation>
+    </message>
+    <message>
+        <source>← Back to %1</source>
+        <translation>← Назад: %1</translation>
+    </message>
+    <message>
+        <source>First seen %1</source>
+        <translation>Впервые: %1</translation>
+    </message>
+    <message>
+        <source>Loading the card…</source>
+        <translation>Загрузка карточки…</translation>
+    </message>
+    <message>
+        <source>Offline: this is the card as of %1, read-only. It can be changed again once the connection is back.</source>
+        <translation>Нет связи: карточка по состоянию на %1, только для чтения. Изменить её можно будет, когда связь восстановится.</translation>
+    </message>
+    <message>
+        <source>Offline: the full card (phones, e-mail, notes) loads when the connection is back.</source>
+        <translation>Нет связи: полная карточка (телефоны, почта, заметки) загрузится, когда связь восстановится.</translation>
+    </message>
+    <message>
+        <source>Web chat</source>
+        <translation>Веб-чат</translation>
+    </message>
+    <message>
+        <source>No channel yet</source>
+        <translation>Каналов пока нет</translation>
+    </message>
+    <message>
+        <source>Remove this tag</source>
+        <translation>Удалить этот тег</translation>
+    </message>
+    <message>
+        <source>+ Add a tag</source>
+        <translation>+ Добавить тег</translation>
+    </message>
+    <message>
+        <source>No tags yet — add one</source>
+        <translation>Тегов пока нет — добавьте</translation>
+    </message>
+    <message>
+        <source>No tags</source>
+        <translation>Тегов нет</translation>
+    </message>
+    <message>
+        <source>a number, e.g. 12500</source>
+        <translation>число, например 12500</translation>
+    </message>
+    <message>
+        <source>a date, e.g. 23.11.2026</source>
+        <translation>дата, например 23.11.2026</translation>
+    </message>
+</context>
+<context>
+    <name>CustomerSearchDialog</name>
+    <message>
+        <source>Find a customer</source>
+        <translation>Поиск клиента</translation>
+    </message>
+    <message>
+        <source>Name, phone, e-mail or e.g. a policy number</source>
+        <translation>Имя, телефон, почта или, например, номер полиса</translation>
+    </message>
+    <message>
+        <source>Open card</source>
+        <translation>Открыть карточку</translation>
+    </message>
+    <message>
+        <source>Close</source>
+        <translation>Закрыть</translation>
+    </message>
+    <message>
+        <source>A phone number may be written any way: 067 123 45 67, +380671234567…</source>
+        <translation>Телефон можно писать в любом виде: 067 123 45 67, +380671234567…</translation>
+    </message>
+    <message>
+        <source>Search needs the connection to the hub, which is down right now.</source>
+        <translation>Для поиска нужна связь с хабом, а её сейчас нет.</translation>
+    </message>
+    <message>
+        <source>Searching…</source>
+        <translation>Поиск…</translation>
+    </message>
+    <message>
+        <source>1 customer found</source>
+        <translation>Найдено клиентов: 1</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n customers found</source>
+        <translation>
+            <numerusform>Найдено клиентов: %n</numerusform>
+            <numerusform>Найдено клиентов: %n</numerusform>
+            <numerusform>Найдено клиентов: %n</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Nobody found for “%1”.</source>
+        <translation>По запросу «%1» никого не найдено.</translation>
     </message>
 </context>
 <context>
@@ -232,6 +549,13 @@ New customer chats appear there as they arrive; the ones assigned to you are und
     <message>
         <source>Note: %1</source>
         <translation>Заметка: %1</translation>
+    </message>
+</context>
+<context>
+    <name>InlineField</name>
+    <message>
+        <source>Saving…</source>
+        <translation>Сохранение…</translation>
     </message>
 </context>
 <context>
@@ -338,6 +662,14 @@ While you are Online, new chats are given to you automatically; you can also tak
     <message>
         <source>Menu</source>
         <translation>Меню</translation>
+    </message>
+    <message>
+        <source>Find a customer…</source>
+        <translation>Найти клиента…</translation>
+    </message>
+    <message>
+        <source>Search customers by name, phone in any format, e-mail or a field such as a policy number (Ctrl+Shift+F)</source>
+        <translation>Поиск клиентов по имени, телефону в любом виде, почте или полю, например номеру полиса (Ctrl+Shift+F)</translation>
     </message>
     <message>
         <source>Sign out</source>

@@ -21,6 +21,13 @@
     </message>
 </context>
 <context>
+    <name>ClickLabel</name>
+    <message>
+        <source>Copy</source>
+        <translation>Копіювати</translation>
+    </message>
+</context>
+<context>
     <name>ConversationPane</name>
     <message>
         <source>Select a conversation on the left.
@@ -120,6 +127,10 @@ New customer chats appear there as they arrive; the ones assigned to you are und
         <translation>відкладено до %1</translation>
     </message>
     <message>
+        <source>This conversation is resolved: you can read it and add internal notes. When the customer writes again, a new conversation starts.</source>
+        <translation>Цю розмову вирішено: її можна читати й додавати внутрішні нотатки. Якщо клієнт напише знову, почнеться нова розмова.</translation>
+    </message>
+    <message>
         <source>This customer is waiting in the queue. Take the conversation or just reply: replying takes it.</source>
         <translation>Клієнт чекає в черзі. Візьміть розмову або просто відповідайте — відповідь призначить її вам.</translation>
     </message>
@@ -161,38 +172,344 @@ New customer chats appear there as they arrive; the ones assigned to you are und
     </message>
 </context>
 <context>
+    <name>CustomerBridge</name>
+    <message>
+        <source>Could not load the card</source>
+        <translation>Не вдалося завантажити картку</translation>
+    </message>
+    <message>
+        <source>Not saved: the connection to the hub is down. Press Enter to try again.</source>
+        <translation>Не збережено: немає зв&apos;язку з хабом. Натисніть Enter, щоб повторити.</translation>
+    </message>
+    <message>
+        <source>Could not load the conversations</source>
+        <translation>Не вдалося завантажити розмови</translation>
+    </message>
+    <message>
+        <source>Could not search</source>
+        <translation>Не вдалося виконати пошук</translation>
+    </message>
+    <message>
+        <source>“%1” is not a valid phone number. Write it with the country code, e.g. +380 67 123 45 67.</source>
+        <translation>«%1» — неправильний номер телефону. Вкажіть його з кодом країни, наприклад +380 67 123 45 67.</translation>
+    </message>
+    <message>
+        <source>“%1” is not an e-mail address (example: name@example.com).</source>
+        <translation>«%1» — не адреса електронної пошти (приклад: name@example.com).</translation>
+    </message>
+    <message>
+        <source>“%1” is not a number.</source>
+        <translation>«%1» — не число.</translation>
+    </message>
+    <message>
+        <source>“%1” is not a date: write it as 23.11.2026 or 2026-11-23.</source>
+        <translation>«%1» — не дата: вкажіть її як 23.11.2026 або 2026-11-23.</translation>
+    </message>
+    <message>
+        <source>Not saved: %1</source>
+        <translation>Не збережено: %1</translation>
+    </message>
+    <message>
+        <source>The name cannot be empty.</source>
+        <translation>Ім&apos;я не може бути порожнім.</translation>
+    </message>
+    <message>
+        <source>Not saved: this customer no longer exists.</source>
+        <translation>Не збережено: цього клієнта більше немає.</translation>
+    </message>
+    <message>
+        <source>%1: the connection to the hub is down.</source>
+        <translation>%1: немає зв&apos;язку з хабом.</translation>
+    </message>
+    <message>
+        <source>%1: the hub did not answer in time.</source>
+        <translation>%1: хаб не відповів вчасно.</translation>
+    </message>
+    <message>
+        <source>%1: this customer no longer exists.</source>
+        <translation>%1: цього клієнта більше немає.</translation>
+    </message>
+</context>
+<context>
     <name>CustomerCard</name>
     <message>
         <source>CUSTOMER</source>
         <translation>КЛІЄНТ</translation>
     </message>
     <message>
-        <source>Channel</source>
-        <translation>Канал</translation>
-    </message>
-    <message>
-        <source>First seen</source>
-        <translation>Уперше</translation>
-    </message>
-    <message>
-        <source>Language</source>
-        <translation>Мова</translation>
-    </message>
-    <message>
-        <source>Conversation</source>
-        <translation>Розмова</translation>
-    </message>
-    <message>
         <source>The customer&apos;s details appear here when you open a conversation.</source>
         <translation>Дані клієнта з&apos;являться тут, коли ви відкриєте розмову.</translation>
     </message>
     <message>
-        <source>unknown</source>
-        <translation>невідома</translation>
+        <source>Try again</source>
+        <translation>Повторити</translation>
     </message>
     <message>
-        <source>#%1, started %2</source>
-        <translation>№%1, почата %2</translation>
+        <source>Phone</source>
+        <translation>Телефон</translation>
+    </message>
+    <message>
+        <source>No phone yet — add one</source>
+        <translation>Телефону ще немає — додайте</translation>
+    </message>
+    <message>
+        <source>+ Add a phone</source>
+        <translation>+ Додати телефон</translation>
+    </message>
+    <message>
+        <source>e.g. 067 123 45 67 or +48 501 234 567</source>
+        <translation>наприклад, 067 123 45 67 або +48 501 234 567</translation>
+    </message>
+    <message>
+        <source>Enter saves · Esc cancels</source>
+        <translation>Enter — зберегти · Esc — скасувати</translation>
+    </message>
+    <message>
+        <source>Remove this number</source>
+        <translation>Видалити цей номер</translation>
+    </message>
+    <message>
+        <source>No phone</source>
+        <translation>Телефону немає</translation>
+    </message>
+    <message>
+        <source>E-mail</source>
+        <translation>Ел. пошта</translation>
+    </message>
+    <message>
+        <source>No e-mail yet — add one</source>
+        <translation>Пошти ще немає — додайте</translation>
+    </message>
+    <message>
+        <source>+ Add an e-mail</source>
+        <translation>+ Додати пошту</translation>
+    </message>
+    <message>
+        <source>name@example.com</source>
+        <translation>name@example.com</translation>
+    </message>
+    <message>
+        <source>Remove this address</source>
+        <translation>Видалити цю адресу</translation>
+    </message>
+    <message>
+        <source>No e-mail</source>
+        <translation>Пошти немає</translation>
+    </message>
+    <message>
+        <source>Channels</source>
+        <translation>Канали</translation>
+    </message>
+    <message>
+        <source>How the customer reached us; the card is the same on every channel</source>
+        <translation>Як клієнт із нами зв&apos;язувався; картка одна для всіх каналів</translation>
+    </message>
+    <message>
+        <source>Tags</source>
+        <translation>Теги</translation>
+    </message>
+    <message>
+        <source>New tag</source>
+        <translation>Новий тег</translation>
+    </message>
+    <message>
+        <source>Notes</source>
+        <translation>Нотатки</translation>
+    </message>
+    <message>
+        <source>No notes yet — click to add</source>
+        <translation>Нотаток ще немає — натисніть, щоб додати</translation>
+    </message>
+    <message>
+        <source>No notes</source>
+        <translation>Нотаток немає</translation>
+    </message>
+    <message>
+        <source>What colleagues should know about this customer</source>
+        <translation>Що колегам варто знати про цього клієнта</translation>
+    </message>
+    <message>
+        <source>Ctrl+Enter saves · Enter starts a new line · Esc cancels</source>
+        <translation>Ctrl+Enter — зберегти · Enter — новий рядок · Esc — скасувати</translation>
+    </message>
+    <message>
+        <source>Details</source>
+        <translation>Відомості</translation>
+    </message>
+    <message>
+        <source>First name</source>
+        <translation>Ім&apos;я</translation>
+    </message>
+    <message>
+        <source>Last name</source>
+        <translation>Прізвище</translation>
+    </message>
+    <message>
+        <source>Not set — click to add</source>
+        <translation>Не вказано — натисніть, щоб додати</translation>
+    </message>
+    <message>
+        <source>Not set</source>
+        <translation>Не вказано</translation>
+    </message>
+    <message>
+        <source>Conversations</source>
+        <translation>Розмови</translation>
+    </message>
+    <message>
+        <source>VIP customers are served first</source>
+        <translation>VIP-клієнтів обслуговують першими</translation>
+    </message>
+    <message>
+        <source>Today %1</source>
+        <translation>Сьогодні %1</translation>
+    </message>
+    <message>
+        <source>Yesterday %1</source>
+        <translation>Учора %1</translation>
+    </message>
+    <message>
+        <source>in the queue</source>
+        <translation>у черзі</translation>
+    </message>
+    <message>
+        <source>open · %1</source>
+        <translation>відкрита · %1</translation>
+    </message>
+    <message>
+        <source>open</source>
+        <translation>відкрита</translation>
+    </message>
+    <message>
+        <source>resolved</source>
+        <translation>вирішена</translation>
+    </message>
+    <message>
+        <source>No messages</source>
+        <translation>Немає повідомлень</translation>
+    </message>
+    <message>
+        <source>Note: %1</source>
+        <translation>Нотатка: %1</translation>
+    </message>
+    <message>
+        <source>Loading conversations…</source>
+        <translation>Завантаження розмов…</translation>
+    </message>
+    <message>
+        <source>The conversations load when the connection is back.</source>
+        <translation>Розмови завантажаться, коли зв&apos;язок відновиться.</translation>
+    </message>
+    <message>
+        <source>No conversations yet.</source>
+        <translation>Розмов ще немає.</translation>
+    </message>
+    <message>
+        <source>★ VIP</source>
+        <translation>★ VIP</translation>
+    </message>
+    <message>
+        <source>☆ Mark as VIP</source>
+        <translation>☆ Позначити як VIP</translation>
+    </message>
+    <message>
+        <source>← Back to %1</source>
+        <translation>← Назад: %1</translation>
+    </message>
+    <message>
+        <source>First seen %1</source>
+        <translation>Уперше: %1</translation>
+    </message>
+    <message>
+        <source>Loading the card…</source>
+        <translation>Завантаження картки…</translation>
+    </message>
+    <message>
+        <source>Offline: this is the card as of %1, read-only. It can be changed again once the connection is back.</source>
+        <translation>Немає зв&apos;язку: картка станом на %1, лише для читання. Змінити її можна буде, коли зв&apos;язок відновиться.</translation>
+    </message>
+    <message>
+        <source>Offline: the full card (phones, e-mail, notes) loads when the connection is back.</source>
+        <translation>Немає зв&apos;язку: повна картка (телефони, пошта, нотатки) завантажиться, коли зв&apos;язок відновиться.</translation>
+    </message>
+    <message>
+        <source>Web chat</source>
+        <translation>Вебчат</translation>
+    </message>
+    <message>
+        <source>No channel yet</source>
+        <translation>Каналів ще немає</translation>
+    </message>
+    <message>
+        <source>Remove this tag</source>
+        <translation>Видалити цей тег</translation>
+    </message>
+    <message>
+        <source>+ Add a tag</source>
+        <translation>+ Додати тег</translation>
+    </message>
+    <message>
+        <source>No tags yet — add one</source>
+        <translation>Тегів ще немає — додайте</translation>
+    </message>
+    <message>
+        <source>No tags</source>
+        <translation>Тегів немає</translation>
+    </message>
+    <message>
+        <source>a number, e.g. 12500</source>
+        <translation>число, наприклад 12500</translation>
+    </message>
+    <message>
+        <source>a date, e.g. 23.11.2026</source>
+        <translation>дата, наприклад 23.11.2026</translation>
+    </message>
+</context>
+<context>
+    <name>CustomerSearchDialog</name>
+    <message>
+        <source>Find a customer</source>
+        <translation>Пошук клієнта</translation>
+    </message>
+    <message>
+        <source>Name, phone, e-mail or e.g. a policy number</source>
+        <translation>Ім&apos;я, телефон, пошта або, наприклад, номер поліса</translation>
+    </message>
+    <message>
+        <source>Open card</source>
+        <translation>Відкрити картку</translation>
+    </message>
+    <message>
+        <source>Close</source>
+        <translation>Закрити</translation>
+    </message>
+    <message>
+        <source>A phone number may be written any way: 067 123 45 67, +380671234567…</source>
+        <translation>Телефон можна писати як завгодно: 067 123 45 67, +380671234567…</translation>
+    </message>
+    <message>
+        <source>Search needs the connection to the hub, which is down right now.</source>
+        <translation>Для пошуку потрібен зв&apos;язок із хабом, а його зараз немає.</translation>
+    </message>
+    <message>
+        <source>Searching…</source>
+        <translation>Пошук…</translation>
+    </message>
+    <message>
+        <source>1 customer found</source>
+        <translation>Знайдено клієнтів: 1</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n customers found</source>
+        <translation>
+            <numerusform>Знайдено клієнтів: %n</numerusform>
+            <numerusform>Знайдено клієнтів: %n</numerusform>
+            <numerusform>Знайдено клієнтів: %n</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Nobody found for “%1”.</source>
+        <translation>За запитом «%1» нікого не знайдено.</translation>
     </message>
 </context>
 <context>
@@ -232,6 +549,13 @@ New customer chats appear there as they arrive; the ones assigned to you are und
     <message>
         <source>Note: %1</source>
         <translation>Нотатка: %1</translation>
+    </message>
+</context>
+<context>
+    <name>InlineField</name>
+    <message>
+        <source>Saving…</source>
+        <translation>Збереження…</translation>
     </message>
 </context>
 <context>
@@ -338,6 +662,14 @@ While you are Online, new chats are given to you automatically; you can also tak
     <message>
         <source>Menu</source>
         <translation>Меню</translation>
+    </message>
+    <message>
+        <source>Find a customer…</source>
+        <translation>Знайти клієнта…</translation>
+    </message>
+    <message>
+        <source>Search customers by name, phone in any format, e-mail or a field such as a policy number (Ctrl+Shift+F)</source>
+        <translation>Пошук клієнтів за ім&apos;ям, телефоном у будь-якому вигляді, поштою або полем, наприклад номером поліса (Ctrl+Shift+F)</translation>
     </message>
     <message>
         <source>Sign out</source>

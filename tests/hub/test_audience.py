@@ -107,9 +107,7 @@ async def test_a_reply_that_changes_the_turn_is_one_event_live_and_replayed(hub:
             ev = await op_a.wait_message(lambda m: m.text == "thanks")
             assert ev.conversation is not None and ev.conversation.state == "open"
             assert ev.conversation.waiting_since is not None and ev.conversation.last_message is None
-            # (the unacknowledged assignment, seq <= first["seq"], is re-sent right after the
-            # sync result and may arrive after it: not one of the events looked at here)
-            live = [
+            live = [  # (the unacknowledged assignment is re-sent after the sync: an older seq)
                 f
                 for f in op_a.received[n:]
                 if isinstance(f, MessageCreated | ConversationUpdated) and f.seq > first["seq"]

@@ -145,7 +145,7 @@ def test_demo_seed_twice(tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path / 'hub.db'}"
     first = run_cli("demo-seed", "--db", db)
     assert first.returncode == 0, first.stderr
-    assert "4 operators and 20 conversations added" in first.stdout
+    assert "4 operators and 23 conversations added" in first.stdout  # 20 customers, 3 returning
     second = run_cli("demo-seed", "--db", db)
     assert "0 operators and 0 conversations added" in second.stdout
 

@@ -8,16 +8,25 @@ from pathlib import Path
 from app.hub.demo import DEMO_PASSWORD, seed_demo
 from app.hub.embedded import EmbeddedHub
 from app.hub.simulator import CustomerSimulator
-from app.protocol.messages import ConversationOffered, ConversationUpdated
+from app.protocol import convert
+from app.protocol.messages import (
+    ConversationInfo,
+    ConversationOffered,
+    ConversationUpdated,
+    CustomerConversations,
+    CustomerGet,
+    CustomerProfile,
+)
 from tests.conftest import TestHub
-from tests.helpers import OperatorClient, wait_until
+from tests.helpers import OperatorClient, txn, wait_until
 
 
 def test_demo_seed_is_idempotent_and_usable(tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path / 'demo.db'}"
     first = seed_demo(db)
     assert first.password == DEMO_PASSWORD == "demo"
-    assert first.operators_created == 4 and first.conversations_created == 20
+    # 20 customers' conversations and 3 earlier ones of returning customers
+    assert first.operators_created == 4 and first.conversations_created == 23
     again = seed_demo(db)
     assert again.operators_created == 0 and again.conversations_created == 0
 
@@ -57,6 +66,20 @@ def test_demo_seed_is_idempotent_and_usable(tmp_path: Path) -> None:
                 page = await op.history(1)
                 assert len(page["messages"]) >= 3
                 assert {m["author"] for m in page["messages"]} == {"customer", "operator"}
+                # some cards are filled in (stored normalised), with the demo's custom fields;
+                # a returning customer has an earlier conversation on the same card
+                anna = offer.conversation.customer.id
+                data = await op.request(CustomerGet(txn_id=txn(), customer_id=anna))
+                card = convert(data["customer"], CustomerProfile)
+                assert card.phones == ["+4915123456789"] and card.emails == ["anna.schmidt@example.de"]
+                assert card.tags == ["home insurance", "Papaya"] and card.vip
+                assert card.fields == {"policy_no": "PX-778-1020", "customer_since": "2019-04-01"}
+                assert [f["key"] for f in data["fields"]] == ["policy_no", "customer_since"]  # type: ignore[index]
+                assert [i.label for i in card.identities] == ["", "mobile browser"]
+                timeline = await op.request(CustomerConversations(txn_id=txn(), customer_id=anna))
+                statuses = [c["status"] for c in timeline["conversations"]]  # type: ignore[index]
+                assert statuses == ["queued", "resolved"]
+                assert card.first_seen < convert(timeline["conversations"][1], ConversationInfo).created_at  # type: ignore[index]
 
         asyncio.run(scenario())
 

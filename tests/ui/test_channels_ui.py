@@ -1,5 +1,6 @@
 """The window names the channel of each conversation: a Telegram conversation says
-Telegram in its header and on the card, a web chat says Web chat; in every language."""
+Telegram in its header (and the card lists the Telegram identity), a web chat says Web
+chat; in every language."""
 
 from __future__ import annotations
 
@@ -23,7 +24,9 @@ def test_the_channel_of_a_conversation_is_shown(hub: TestHub, run: Any, make_cli
     engine = make_engine(hub.db_url)
     try:  # a Telegram user wrote while nobody was signed in
         ChannelStore(Store(engine)).receive(
-            InboundMessage("telegram", "4242", "4242", "4242:1", "Привіт з Telegram", name="Iryna Koval")
+            InboundMessage(
+                "telegram", "4242", "4242", "4242:1", "Привіт з Telegram", name="Iryna Koval", label="@iryna_k"
+            )
         )
     finally:
         engine.dispose()
@@ -40,12 +43,12 @@ def test_the_channel_of_a_conversation_is_shown(hub: TestHub, run: Any, make_cli
 
             w.mine_view.setCurrentIndex(w.mine.index(rows["telegram"], 0))
             await wait_until(lambda: w.pane.subtitle.text().startswith("Telegram · "))
-            assert w.card.channel.text() == "Telegram"
+            await wait_until(lambda: w.card.channels.text() == "Telegram · @iryna_k", message="the card's channels")
             assert w.card.name.text() == "Iryna Koval"
 
             w.mine_view.setCurrentIndex(w.mine.index(rows["web"], 0))
             await wait_until(lambda: w.pane.subtitle.text().startswith("Web chat · "))
-            assert w.card.channel.text() == "Web chat"
+            await wait_until(lambda: w.card.channels.text() == "Web chat", message="the card's channels")
 
     run(scenario())
 

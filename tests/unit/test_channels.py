@@ -1,5 +1,5 @@
 """Channels without sockets: Telegram's update shapes, the pure helpers, and the channel
-storage (app/storage/channels.py, migration 0005) on a real SQLite file."""
+storage (app/storage/channels.py, migration 0006) on a real SQLite file."""
 
 from __future__ import annotations
 

@@ -24,6 +24,7 @@ from app.protocol.messages import (
     OperatorInfo,
     QueueInfo,
 )
+from ui.bridge.customer_bridge import CustomerBridge
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +53,8 @@ class SessionBridge(QObject):
     def __init__(self, session: OperatorSession, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.session = session
+        # the customer card's reads and edits (its own bridge, same session)
+        self.customers = CustomerBridge(session, self)
         session.link_changed.connect(self.link_changed.emit)
         session.synced.connect(lambda _v: self.synced.emit())
         session.conversation_changed.connect(self.conversation_changed.emit)

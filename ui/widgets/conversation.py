@@ -408,7 +408,12 @@ class ConversationPane(QWidget):
         self.transfer_button.setVisible(conv.status != "resolved")
         self.waiting_action.setEnabled(conv.state != "waiting")
         self.reopen_action.setEnabled(conv.state != "open")
-        if conv.status == "queued":
+        if conv.status == "resolved":
+            self.banner_text.setText(self.tr(
+                "This conversation is resolved: you can read it and add internal notes. When the customer "
+                "writes again, a new conversation starts."))
+            self.banner.show()
+        elif conv.status == "queued":
             self.banner_text.setText(self.tr(
                 "This customer is waiting in the queue. Take the conversation or just reply: "
                 "replying takes it."))
@@ -418,7 +423,8 @@ class ConversationPane(QWidget):
             self.banner.show()
         else:
             self.banner.hide()
-        can_write = conv.status == "queued" or mine or self.note_mode.isChecked()
+        # the hub refuses replies to a resolved conversation; notes it takes
+        can_write = conv.status == "queued" or (mine and conv.status == "open") or self.note_mode.isChecked()
         self.composer.setEnabled(can_write)
         self.send_button.setEnabled(can_write)
 

@@ -1,56 +1,492 @@
-"""The customer card on the right: who this is, on which channel, since when."""
+"""The customer card on the right: who this is, how to reach them, what the team knows,
+and their conversations.
+
+It follows the conversation open in the middle (``show_customer``) or a customer picked
+in the search (``show_profile``). Everything is edited in place (InlineField): the card
+asks the CustomerBridge to save one edit at a time and shows the answer where the edit
+was made. Offline it shows the card as this run last knew it, read-only, and says so.
+"""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, Qt
-from PySide6.QtWidgets import QFormLayout, QLabel, QVBoxLayout, QWidget
+from collections.abc import Callable
+from datetime import datetime, timedelta
 
-from app.protocol.messages import ConversationInfo
-from ui.channels import channel_name
+from PySide6.QtCore import QEvent, QModelIndex, QPersistentModelIndex, QRect, QSize, Qt, Signal
+from PySide6.QtGui import QFont, QFontMetrics, QPainter, QPen, QResizeEvent
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QListView,
+    QPushButton,
+    QScrollArea,
+    QSplitter,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.client.session import LinkChange
+from app.domain.contacts import format_phone
+from app.protocol.messages import (
+    ConversationInfo,
+    CustomerChanges,
+    CustomerInfo,
+    CustomerProfile,
+    CustomFieldDef,
+)
+from ui import theme
+from ui.bridge.customer_bridge import CachedCard, CustomerBridge
+from ui.models.customers import ConversationRole, CurrentRole, TimelineModel
+from ui.widgets.inline_edit import FlowLayout, InlineField, TagChip, repolish
 
 LANGUAGE_NAMES = {"en": "English", "ru": "Русский", "uk": "Українська"}
+NAME_MAX = 200
+PART_NAME_MAX = 100
+PHONE_MAX = 40
+EMAIL_MAX = 254
+TAG_MAX = 64
+FIELD_TEXT_MAX = 1000
+TEXT_INDENT = 4  # the left edge of every text: editable values have 4 px of padding (ui/theme.py)
+TIMELINE_ROWS_SHOWN = 5  # the timeline takes room for this many rows at most before it scrolls
+
+Index = QModelIndex | QPersistentModelIndex
+
+
+def breakable(text: str) -> str:
+    """An address that may wrap after "@" and "." in a narrow panel (zero-width spaces)."""
+    return text.replace("@", "@\u200b").replace(".", ".\u200b")
+
+
+class ValueList(QWidget):
+    """Phones or e-mail addresses: one editable row each (with a ×), and a row that
+    adds one. ``commit_requested(old, text)``: ``old`` is ``"+"`` for a new value."""
+
+    commit_requested = Signal(str, str)
+    remove_requested = Signal(str)
+
+    def __init__(self, shown: Callable[[str], str], max_length: int, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.shown = shown
+        self.max_length = max_length
+        self.values: list[str] = []
+        self.rows: dict[str, tuple[QWidget, InlineField, QToolButton]] = {}
+        self._editable = True
+        self._texts = ("", "", "", "", "", "")
+        self.lay = QVBoxLayout(self)
+        self.lay.setContentsMargins(0, 0, 0, 0)
+        self.lay.setSpacing(4)
+        self.add = InlineField(self, max_length=max_length, allow_empty=False)
+        self.add.display.setObjectName("addLink")
+        self.add.commit_requested.connect(lambda text: self.commit_requested.emit("+", text))
+        self.lay.addWidget(self.add)
+
+    def set_texts(self, empty: str, more: str, placeholder: str, hint: str, remove_tip: str, none: str) -> None:
+        """``empty``: the add row without values ("No phone yet — add one"), ``more``: with
+        some ("+ Add a phone"), ``none``: without values, read-only ("No phone")."""
+        self._texts = (empty, more, placeholder, hint, remove_tip, none)
+        self.add.set_placeholder(placeholder)
+        self.add.set_hint(hint)
+        for _row, field, remove in self.rows.values():
+            field.set_placeholder(placeholder)
+            field.set_hint(hint)
+            remove.setToolTip(remove_tip)
+        self._update_add()
+
+    def _update_add(self) -> None:
+        self.add.set_empty_text(self._texts[1] if self.values else self._texts[0], self._texts[5])
+        self.add.setVisible(self._editable or not self.values)
+        self.add.set_editable(self._editable)
+
+    def set_values(self, values: list[str]) -> None:
+        self.values = list(values)
+        for value in list(self.rows):
+            row, field, _remove = self.rows[value]
+            if value not in values and not (field.editing or field.saving):
+                self.lay.removeWidget(row)
+                row.deleteLater()
+                del self.rows[value]
+        for pos, value in enumerate(values):
+            if value not in self.rows:
+                self.rows[value] = self._make_row(value)
+            row = self.rows[value][0]
+            self.lay.removeWidget(row)
+            self.lay.insertWidget(pos, row)
+            shown = self.shown(value)
+            self.rows[value][1].set_value(breakable(shown) if "@" in shown else shown, shown, value)
+        self._update_add()
+
+    def _make_row(self, value: str) -> tuple[QWidget, InlineField, QToolButton]:
+        row = QWidget(self)
+        h = QHBoxLayout(row)
+        h.setContentsMargins(0, 0, 0, 0)
+        h.setSpacing(4)
+        field = InlineField(row, max_length=self.max_length, allow_empty=False)
+        field.display.setToolTip(value)
+        field.set_placeholder(self._texts[2])
+        field.set_hint(self._texts[3])
+        field.set_editable(self._editable)
+        field.commit_requested.connect(lambda text, v=value: self.commit_requested.emit(v, text))
+        h.addWidget(field, 1)
+        remove = QToolButton(row)
+        remove.setText("×")
+        remove.setAutoRaise(True)
+        remove.setObjectName("rowRemove")
+        remove.setToolTip(self._texts[4])
+        remove.setVisible(self._editable)
+        remove.clicked.connect(lambda _=False, v=value: self.remove_requested.emit(v))
+        h.addWidget(remove, 0, Qt.AlignmentFlag.AlignTop)
+        return row, field, remove
+
+    def field_for(self, key: str) -> InlineField | None:
+        if key == "+":
+            return self.add
+        found = self.rows.get(key)
+        return found[1] if found else None
+
+    def set_editable(self, editable: bool) -> None:
+        self._editable = editable
+        for _row, field, remove in self.rows.values():
+            field.set_editable(editable)
+            remove.setVisible(editable)
+        self._update_add()
+
+    def reset(self) -> None:
+        for value in list(self.rows):
+            row = self.rows.pop(value)[0]
+            self.lay.removeWidget(row)
+            row.deleteLater()
+        self.values = []
+        if self.add.editing or self.add.saving:
+            self.add.saving = False
+            self.add.cancel()
+        self._update_add()
+
+
+class TimelineDelegate(QStyledItemDelegate):
+    """Two lines per conversation: when, its state and number; the last message."""
+
+    PAD = 8
+
+    def __init__(self, card: CustomerCard, view: QListView) -> None:
+        super().__init__(view)
+        self.card = card
+        self.view = view
+
+    def _small(self) -> QFont:
+        f = QFont(self.view.font())
+        f.setPointSizeF(max(7.0, f.pointSizeF() * 0.9))
+        return f
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: Index) -> QSize:
+        fm = QFontMetrics(self.view.font())
+        sm = QFontMetrics(self._small())
+        return QSize(1, 2 * self.PAD + fm.height() + 3 + sm.height())  # as wide as the view
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: Index) -> None:
+        conv: ConversationInfo | None = index.data(ConversationRole)
+        if conv is None:
+            return
+        c = theme.colors()
+        rect: QRect = option.rect  # type: ignore[attr-defined]
+        pal = option.palette  # type: ignore[attr-defined]
+        state = option.state  # type: ignore[attr-defined]
+        painter.save()
+        current = bool(index.data(CurrentRole))
+        if current or state & QStyle.StateFlag.State_Selected:
+            painter.fillRect(rect, pal.alternateBase())
+        elif state & QStyle.StateFlag.State_MouseOver:
+            painter.fillRect(rect, pal.alternateBase().color().lighter(102))
+        if current:
+            painter.fillRect(QRect(rect.left(), rect.top() + 4, 3, rect.height() - 8), c.badge_web)
+        font = QFont(self.view.font())
+        fm = QFontMetrics(font)
+        small = self._small()
+        sm = QFontMetrics(small)
+        left, right = rect.left() + 12, rect.right() - 8
+        top = rect.top() + self.PAD
+        number = f"#{conv.id}"
+        painter.setFont(small)
+        painter.setPen(c.muted)
+        nw = sm.horizontalAdvance(number)
+        painter.drawText(QRect(right - nw, top, nw, fm.height()), Qt.AlignmentFlag.AlignVCenter, number)
+        bold = QFont(font)
+        bold.setWeight(QFont.Weight.DemiBold)
+        painter.setFont(bold)
+        painter.setPen(pal.text().color())
+        when = self.card.when_text(conv.created_at)
+        ww = QFontMetrics(bold).horizontalAdvance(when)
+        painter.drawText(QRect(left, top, ww + 2, fm.height()), Qt.AlignmentFlag.AlignVCenter, when)
+        status, color = self.card.status_text(conv)
+        x = left + ww + 8
+        room = right - nw - 8 - x
+        if room > 10:
+            painter.setFont(font)
+            painter.setPen(color)
+            painter.drawText(
+                QRect(x, top, room, fm.height()),
+                Qt.AlignmentFlag.AlignVCenter,
+                fm.elidedText(status, Qt.TextElideMode.ElideRight, room),
+            )
+        preview = self.card.preview_text(conv)
+        painter.setFont(small)
+        painter.setPen(c.muted)
+        painter.drawText(
+            QRect(left, top + fm.height() + 3, right - left, sm.height()),
+            Qt.AlignmentFlag.AlignVCenter,
+            sm.elidedText(preview, Qt.TextElideMode.ElideRight, right - left),
+        )
+        painter.setPen(QPen(pal.mid().color()))
+        painter.drawLine(rect.left() + 12, rect.bottom(), rect.right(), rect.bottom())
+        painter.restore()
 
 
 class CustomerCard(QWidget):
-    def __init__(self, parent: QWidget | None = None) -> None:
+    conversation_chosen = Signal(int)
+
+    def __init__(self, customers: CustomerBridge | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.conversation: ConversationInfo | None = None
+        self.customers = customers
+        self.conversation: ConversationInfo | None = None  # the one open in the middle
+        self.customer_id: int | None = None
+        self.pinned = False  # shown from the search, not following the open conversation
+        self.basic: CustomerInfo | None = None
+        self.card: CachedCard | None = None
+        self.state = "empty"  # empty | loading | ready | failed | offline
+        self.online = customers.online if customers is not None else False
+        self._load_error = ""
+        self._fields: dict[str, tuple[QLabel, InlineField]] = {}
+        self.setMinimumWidth(280)
+
         lay = QVBoxLayout(self)
-        lay.setContentsMargins(14, 12, 14, 12)
-        lay.setSpacing(10)
-        self.heading = QLabel(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.setSpacing(0)
+
+        # ---- header: always visible
+        head = QWidget(self)
+        hl = QVBoxLayout(head)
+        hl.setContentsMargins(14, 10, 14, 8)
+        hl.setSpacing(4)
+        top = QHBoxLayout()
+        top.setSpacing(6)
+        self.heading = QLabel(head)
         self.heading.setObjectName("muted")
-        lay.addWidget(self.heading)
-        self.name = QLabel(self)
+        self.heading.setIndent(TEXT_INDENT)
+        top.addWidget(self.heading)
+        top.addStretch(1)
+        self.vip_button = QToolButton(head)
+        self.vip_button.setObjectName("vipToggle")
+        self.vip_button.setCheckable(True)
+        self.vip_button.setAutoRaise(True)
+        self.vip_button.clicked.connect(self._vip_clicked)
+        top.addWidget(self.vip_button)
+        hl.addLayout(top)
+        self.back_button = QPushButton(head)
+        self.back_button.setObjectName("linkButton")
+        self.back_button.setFlat(True)
+        self.back_button.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.back_button.clicked.connect(self._back_to_conversation)
+        self.back_button.hide()
+        hl.addWidget(self.back_button, 0, Qt.AlignmentFlag.AlignLeft)
+        self.name_field = InlineField(head, max_length=NAME_MAX, allow_empty=True)
+        self.name_field.commit_requested.connect(lambda t: self._save("name", CustomerChanges(name=t)))
+        self.name = self.name_field.display
         self.name.setObjectName("cardName")
-        self.name.setWordWrap(True)
-        self.name.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        lay.addWidget(self.name)
-        self.form = QFormLayout()
-        self.form.setLabelAlignment(Qt.AlignmentFlag.AlignLeft)
-        self.form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
-        self.channel_label, self.channel = QLabel(self), QLabel(self)
-        self.first_seen_label, self.first_seen = QLabel(self), QLabel(self)
-        self.language_label, self.language = QLabel(self), QLabel(self)
-        self.conversation_label, self.conversation_value = QLabel(self), QLabel(self)
-        for label, value in (
-            (self.channel_label, self.channel),
-            (self.first_seen_label, self.first_seen),
-            (self.language_label, self.language),
-            (self.conversation_label, self.conversation_value),
-        ):
-            label.setObjectName("muted")
-            value.setWordWrap(True)
-            value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-            self.form.addRow(label, value)
-        lay.addLayout(self.form)
+        hl.addWidget(self.name_field)
+        self.subline = QLabel(head)
+        self.subline.setObjectName("muted")
+        self.subline.setWordWrap(True)
+        self.subline.setIndent(TEXT_INDENT)
+        hl.addWidget(self.subline)
+        self.note = QLabel(head)
+        self.note.setObjectName("cardNote")
+        self.note.setWordWrap(True)
+        self.note.setTextFormat(Qt.TextFormat.PlainText)
+        self.note.hide()
+        hl.addWidget(self.note)
+        self.retry_button = QPushButton(head)
+        self.retry_button.clicked.connect(self.reload)
+        self.retry_button.hide()
+        hl.addWidget(self.retry_button, 0, Qt.AlignmentFlag.AlignLeft)
+        self.problem = QLabel(head)
+        self.problem.setObjectName("fieldMessage")
+        self.problem.setProperty("kind", "error")
+        self.problem.setWordWrap(True)
+        self.problem.hide()
+        hl.addWidget(self.problem)
+        lay.addWidget(head)
+
+        # ---- details (scrolls) above, timeline below
+        self.split = QSplitter(Qt.Orientation.Vertical, self)
+        self.split.setChildrenCollapsible(False)
+        self.split.setHandleWidth(1)
+        self.scroll = QScrollArea(self.split)
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.details = QWidget()
+        self.details.setObjectName("cardDetails")
+        dl = QVBoxLayout(self.details)
+        dl.setContentsMargins(14, 4, 14, 12)
+        dl.setSpacing(4)
+
+        def section() -> QLabel:
+            title = QLabel(self.details)
+            title.setObjectName("cardSection")
+            title.setIndent(TEXT_INDENT)
+            dl.addWidget(title)
+            return title
+
+        self.phones_title = section()
+        self.phones = ValueList(format_phone, PHONE_MAX, self.details)
+        self.phones.commit_requested.connect(self._phone_commit)
+        self.phones.remove_requested.connect(
+            lambda v: self._save(f"phone-remove:{v}", CustomerChanges(remove_phones=[v]))
+        )
+        dl.addWidget(self.phones)
+        self.emails_title = section()
+        self.emails = ValueList(str, EMAIL_MAX, self.details)
+        self.emails.commit_requested.connect(self._email_commit)
+        self.emails.remove_requested.connect(
+            lambda v: self._save(f"email-remove:{v}", CustomerChanges(remove_emails=[v]))
+        )
+        dl.addWidget(self.emails)
+        self.about_title = section()
+        self.fields_box = QWidget(self.details)
+        self.fields_lay = QVBoxLayout(self.fields_box)
+        self.fields_lay.setContentsMargins(0, 0, 0, 0)
+        self.fields_lay.setSpacing(2)
+        self.first_name = self._field_row("first_name", PART_NAME_MAX)
+        self.last_name = self._field_row("last_name", PART_NAME_MAX)
+        dl.addWidget(self.fields_box)
+        self.tags_title = section()
+        self.tags_box = QWidget(self.details)
+        self.tags_flow = FlowLayout(self.tags_box)
+        self.tags_flow.setContentsMargins(TEXT_INDENT, 2, 0, 2)
+        dl.addWidget(self.tags_box)
+        self.tag_chips: dict[str, TagChip] = {}
+        self.tag_add = InlineField(self.details, max_length=TAG_MAX, allow_empty=False)
+        self.tag_add.display.setObjectName("addLink")
+        self.tag_add.commit_requested.connect(lambda t: self._save("tag:+", CustomerChanges(add_tags=[t])))
+        dl.addWidget(self.tag_add)
+        self.notes_title = section()
+        self.notes = InlineField(self.details, multiline=True)
+        self.notes.commit_requested.connect(lambda t: self._save("notes", CustomerChanges(notes=t)))
+        dl.addWidget(self.notes)
+        self.channels_title = section()
+        self.channels = QLabel(self.details)
+        self.channels.setIndent(TEXT_INDENT)
+        self.channels.setWordWrap(True)
+        self.channels.setTextFormat(Qt.TextFormat.PlainText)
+        dl.addWidget(self.channels)
+        dl.addStretch(1)
+        self.scroll.setWidget(self.details)
+        self.split.addWidget(self.scroll)
+
+        timeline = QWidget(self.split)
+        tl = QVBoxLayout(timeline)
+        tl.setContentsMargins(0, 0, 0, 0)
+        tl.setSpacing(2)
+        self.timeline_title = QLabel(timeline)
+        self.timeline_title.setObjectName("cardSection")
+        self.timeline_title.setContentsMargins(14, 0, 14, 0)
+        self.timeline_title.setIndent(TEXT_INDENT)
+        tl.addWidget(self.timeline_title)
+        self.timeline_note = QLabel(timeline)
+        self.timeline_note.setObjectName("muted")
+        self.timeline_note.setWordWrap(True)
+        self.timeline_note.setContentsMargins(14, 0, 14, 0)
+        self.timeline_note.setIndent(TEXT_INDENT)
+        tl.addWidget(self.timeline_note)
+        self.timeline_note.hide()
+        self.timeline = TimelineModel(self)
+        self.timeline_view = QListView(timeline)
+        self.timeline_view.setModel(self.timeline)
+        self.timeline_view.setItemDelegate(TimelineDelegate(self, self.timeline_view))
+        self.timeline_view.setFrameShape(QFrame.Shape.NoFrame)
+        self.timeline_view.setMouseTracking(True)
+        self.timeline_view.setUniformItemSizes(True)
+        self.timeline_view.setVerticalScrollMode(QListView.ScrollMode.ScrollPerPixel)
+        self.timeline_view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.timeline_view.clicked.connect(self._timeline_clicked)
+        self.timeline_view.activated.connect(self._timeline_clicked)
+        tl.addWidget(self.timeline_view, 1)
+        self.split.addWidget(timeline)
+        self.split.setStretchFactor(0, 1)
+        self.split.setStretchFactor(1, 0)
+        self._split_by_user = False
+        self.split.splitterMoved.connect(self._split_moved)
+        lay.addWidget(self.split, 1)
+
         self.empty = QLabel(self)
         self.empty.setObjectName("muted")
         self.empty.setWordWrap(True)
-        lay.addWidget(self.empty)
-        lay.addStretch(1)
+        self.empty.setContentsMargins(14, 0, 14, 0)
+        self.empty.setIndent(TEXT_INDENT)
+        self.empty.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        lay.addWidget(self.empty, 1)
+
+        if customers is not None:
+            customers.card_loaded.connect(self.on_card_loaded)
+            customers.card_load_failed.connect(self.on_card_load_failed)
+            customers.customer_changed.connect(self.on_customer_changed)
+            customers.customer_saved.connect(self.on_customer_saved)
+            customers.customer_save_failed.connect(self.on_customer_save_failed)
+            customers.timeline_loaded.connect(self.on_timeline_loaded)
+            customers.timeline_load_failed.connect(self.on_timeline_load_failed)
+            self.timeline.older_wanted.connect(customers.load_timeline)
         self.retranslate()
-        self.show_customer(None)
+        self._render()
+
+    def _timeline_says(self, text: str) -> None:
+        self.timeline_note.setText(text)
+        self.timeline_note.setVisible(bool(text))
+
+    def _split_moved(self, _pos: int, _index: int) -> None:
+        self._split_by_user = True
+
+    def _fit_timeline(self) -> None:
+        """Give the timeline the room of its rows (at most TIMELINE_ROWS_SHOWN, at most
+        half the panel) and the details the rest, until the operator drags the handle."""
+        total = sum(self.split.sizes())
+        if self._split_by_user or total <= 0:
+            return
+        n = self.timeline.rowCount()
+        row_h = self.timeline_view.sizeHintForRow(0) if n else 0
+        want = self.timeline_title.sizeHint().height() + 6 + min(n, TIMELINE_ROWS_SHOWN) * row_h
+        if self.timeline_note.text():
+            want += self.timeline_note.heightForWidth(max(1, self.split.width() - 28)) + 2
+        if n > TIMELINE_ROWS_SHOWN:
+            want += row_h // 2  # half a row more: there is more below
+        want = min(want, total // 2)
+        self.split.setSizes([total - want, want])
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit_timeline()
+
+    def _field_row(self, key: str, max_length: int) -> InlineField:
+        label = QLabel(self.fields_box)
+        label.setObjectName("fieldLabel")
+        label.setIndent(TEXT_INDENT)
+        label.setWordWrap(True)
+        label.setTextFormat(Qt.TextFormat.PlainText)
+        field = InlineField(self.fields_box, max_length=max_length)
+        field.commit_requested.connect(lambda text, k=key: self._field_commit(k, text))
+        # the admin's fields (policy number…) above first and last name, in their order
+        at = -1
+        if key.startswith("field:"):
+            at = self.fields_lay.indexOf(self._fields["first_name"][0])
+        self.fields_lay.insertWidget(at, label)
+        self.fields_lay.insertWidget(at if at < 0 else at + 1, field)
+        self._fields[key] = (label, field)
+        return field
+
+    # ------------------------------------------------------------------ text
 
     def changeEvent(self, event: QEvent) -> None:
         if event.type() == QEvent.Type.LanguageChange:
@@ -59,26 +495,470 @@ class CustomerCard(QWidget):
 
     def retranslate(self) -> None:
         self.heading.setText(self.tr("CUSTOMER"))
-        self.channel_label.setText(self.tr("Channel"))
-        self.first_seen_label.setText(self.tr("First seen"))
-        self.language_label.setText(self.tr("Language"))
-        self.conversation_label.setText(self.tr("Conversation"))
         self.empty.setText(self.tr("The customer's details appear here when you open a conversation."))
-        self.show_customer(self.conversation)
+        self.retry_button.setText(self.tr("Try again"))
+        self.phones_title.setText(self.tr("Phone"))
+        self.phones.set_texts(
+            self.tr("No phone yet — add one"),
+            self.tr("+ Add a phone"),
+            self.tr("e.g. 067 123 45 67 or +48 501 234 567"),
+            self.tr("Enter saves · Esc cancels"),
+            self.tr("Remove this number"),
+            self.tr("No phone"),
+        )
+        self.emails_title.setText(self.tr("E-mail"))
+        self.emails.set_texts(
+            self.tr("No e-mail yet — add one"),
+            self.tr("+ Add an e-mail"),
+            self.tr("name@example.com"),
+            self.tr("Enter saves · Esc cancels"),
+            self.tr("Remove this address"),
+            self.tr("No e-mail"),
+        )
+        self.channels_title.setText(self.tr("Channels"))
+        self.channels_title.setToolTip(self.tr("How the customer reached us; the card is the same on every channel"))
+        self.tags_title.setText(self.tr("Tags"))
+        self.tag_add.set_placeholder(self.tr("New tag"))
+        self.tag_add.set_hint(self.tr("Enter saves · Esc cancels"))
+        self.notes_title.setText(self.tr("Notes"))
+        self.notes.set_empty_text(self.tr("No notes yet — click to add"), self.tr("No notes"))
+        self.notes.set_placeholder(self.tr("What colleagues should know about this customer"))
+        self.notes.set_hint(self.tr("Ctrl+Enter saves · Enter starts a new line · Esc cancels"))
+        self.about_title.setText(self.tr("Details"))
+        self._fields["first_name"][0].setText(self.tr("First name"))
+        self._fields["last_name"][0].setText(self.tr("Last name"))
+        for _label, field in self._fields.values():
+            field.set_empty_text(self.tr("Not set — click to add"), self.tr("Not set"))
+            field.set_hint(self.tr("Enter saves · Esc cancels"))
+        self.name_field.set_hint(self.tr("Enter saves · Esc cancels"))
+        self.timeline_title.setText(self.tr("Conversations"))
+        self.vip_button.setToolTip(self.tr("VIP customers are served first"))
+        self._render()
+
+    def when_text(self, at: datetime) -> str:
+        local = at.astimezone()
+        today = datetime.now().astimezone().date()
+        if local.date() == today:
+            return self.tr("Today %1").replace("%1", local.strftime("%H:%M"))
+        if local.date() == today - timedelta(days=1):
+            return self.tr("Yesterday %1").replace("%1", local.strftime("%H:%M"))
+        return local.strftime("%d.%m.%Y %H:%M")
+
+    def status_text(self, conv: ConversationInfo) -> tuple[str, object]:
+        c = theme.colors()
+        if conv.status == "queued":
+            return self.tr("in the queue"), c.warn
+        if conv.status == "open":
+            who = ""
+            if conv.assignee_id is not None and self.customers is not None:
+                who = self.customers.operator_name(conv.assignee_id)
+            text = self.tr("open · %1").replace("%1", who) if who else self.tr("open")
+            return text, c.ok
+        return self.tr("resolved"), c.muted
+
+    def preview_text(self, conv: ConversationInfo) -> str:
+        msg = conv.last_message
+        if msg is None:
+            return self.tr("No messages")
+        text = " ".join(msg.text.split())
+        if msg.internal:
+            return self.tr("Note: %1").replace("%1", text)
+        if msg.author == "operator" and msg.author_name:
+            return f"{msg.author_name}: {text}"
+        return text
+
+    # ------------------------------------------------------------------ what to show
+
+    @property
+    def profile(self) -> CustomerProfile | None:
+        return self.card.profile if self.card is not None else None
+
+    @property
+    def editable(self) -> bool:
+        return self.online and self.card is not None
 
     def show_customer(self, conv: ConversationInfo | None) -> None:
+        """Follow the conversation open in the middle (None: nothing open)."""
         self.conversation = conv
-        has = conv is not None
-        for w in (self.name, self.channel, self.first_seen, self.language, self.conversation_value,
-                  self.channel_label, self.first_seen_label, self.language_label, self.conversation_label):
-            w.setVisible(has)
-        self.empty.setVisible(not has)
+        self.timeline.set_current(conv.id if conv is not None else None)
         if conv is None:
+            if not self.pinned:
+                self._switch(None, None)
+            self._render()
             return
-        cust = conv.customer
-        self.name.setText(cust.name)
-        self.channel.setText(channel_name(conv.channel))
-        self.first_seen.setText(cust.first_seen.astimezone().strftime("%Y-%m-%d %H:%M"))
-        self.language.setText(LANGUAGE_NAMES.get(cust.locale, cust.locale or self.tr("unknown")))
-        started = conv.created_at.astimezone().strftime("%Y-%m-%d %H:%M")
-        self.conversation_value.setText(self.tr("#%1, started %2").replace("%1", str(conv.id)).replace("%2", started))
+        if self.pinned and conv.customer.id != self.customer_id:
+            self._render()  # the search result stays; "back" leads to this one
+            return
+        self.pinned = False
+        if conv.customer.id != self.customer_id:
+            self._switch(conv.customer.id, conv.customer)
+        else:
+            self.basic = conv.customer
+            self._render()
+
+    def show_profile(self, profile: CustomerProfile) -> None:
+        """A customer chosen in the search: their card and conversations, until a
+        conversation is opened (or "back" is clicked)."""
+        self.pinned = True
+        if profile.id != self.customer_id:
+            basic = CustomerInfo(
+                id=profile.id, name=profile.name, channel="web", first_seen=profile.first_seen,
+                locale=profile.locale, vip=profile.vip,
+            )
+            self._switch(profile.id, basic)
+        else:
+            self._render()
+
+    def _switch(self, customer_id: int | None, basic: CustomerInfo | None) -> None:
+        self.customer_id = customer_id
+        self.basic = basic
+        self.card = None
+        self._load_error = ""
+        self.problem.hide()
+        for field in self._all_fields():
+            if field.editing or field.saving:
+                field.saving = False
+                field.cancel()
+        self.phones.reset()
+        self.emails.reset()
+        self.timeline.show(customer_id, [], False)
+        self.timeline.set_current(self.conversation.id if self.conversation is not None else None)
+        self._timeline_says("")
+        self.scroll.verticalScrollBar().setValue(0)
+        if customer_id is None:
+            self.state = "empty"
+            self._render()
+            return
+        cached = self.customers.cached_card(customer_id) if self.customers is not None else None
+        if cached is not None:
+            self.card = cached
+        timeline = self.customers.cached_timeline(customer_id) if self.customers is not None else None
+        if timeline is not None:
+            self.timeline.show(customer_id, *timeline)
+        self._load()
+
+    def reload(self) -> None:
+        if self.customer_id is not None:
+            self._load()
+
+    def _load(self) -> None:
+        assert self.customer_id is not None
+        if self.online and self.customers is not None:
+            self.state = "loading"
+            self._load_error = ""
+            self.customers.load_card(self.customer_id)
+            if self.timeline.rowCount() == 0:
+                self._timeline_says(self.tr("Loading conversations…"))
+            self.customers.load_timeline(self.customer_id, 0)
+        else:
+            self.state = "offline"
+            if self.timeline.rowCount() == 0:
+                self._timeline_says(self.tr("The conversations load when the connection is back."))
+        self._render()
+        self._fit_timeline()
+
+    def on_link_changed(self, link: LinkChange) -> None:
+        online = link.state == "online"
+        if online == self.online:
+            return
+        self.online = online
+        if self.customer_id is None:
+            return
+        if online:
+            self._load()  # fresh, and editable again
+        else:
+            self.state = "offline"
+            self._render()
+
+    def on_conversation_changed(self, conv: ConversationInfo) -> None:
+        self.timeline.upsert(conv)
+        if self.conversation is not None and conv.id == self.conversation.id:
+            self.conversation = conv
+        if conv.customer.id == self.customer_id and self.card is None:
+            self.basic = conv.customer
+            self._render()
+
+    # ------------------------------------------------------------------ answers from the bridge
+
+    def on_card_loaded(self, card: CachedCard) -> None:
+        if card.profile.id != self.customer_id:
+            return
+        self.card = card
+        self.state = "ready" if self.online else "offline"
+        self._render()
+
+    def on_card_load_failed(self, customer_id: int, text: str) -> None:
+        if customer_id != self.customer_id:
+            return
+        self._load_error = text
+        self.state = "failed"
+        self._render()
+
+    def on_customer_changed(self, profile: CustomerProfile) -> None:
+        if profile.id != self.customer_id or self.card is None:
+            return
+        self.card = CachedCard(profile, self.card.fields, datetime.now().astimezone())
+        self._render()
+
+    def on_customer_saved(self, customer_id: int, key: str, profile: CustomerProfile) -> None:
+        if customer_id != self.customer_id:
+            return
+        field = self._field_for(key)
+        if field is not None:
+            field.saved()
+            if key.endswith(":+"):
+                field.set_value("")
+        self.problem.hide()
+        if self.card is not None:
+            self.card = CachedCard(profile, self.card.fields, datetime.now().astimezone())
+        self._render()
+
+    def on_customer_save_failed(self, customer_id: int, key: str, text: str, detail: str) -> None:
+        if customer_id != self.customer_id:
+            return
+        field = self._field_for(key)
+        if field is not None:
+            field.failed(text, detail)
+        else:  # a removal or the VIP flag: no editor to keep the text in
+            self.problem.setText(text)
+            self.problem.setToolTip(detail)
+            self.problem.show()
+            self._render()
+
+    def on_timeline_loaded(self, customer_id: int, convs: list[ConversationInfo], has_more: bool, older: bool) -> None:
+        if customer_id != self.customer_id:
+            return
+        if older:
+            self.timeline.append(convs, has_more)
+        else:
+            self.timeline.show(customer_id, convs, has_more)
+            self.timeline.set_current(self.conversation.id if self.conversation is not None else None)
+        self._timeline_says("" if self.timeline.rowCount() else self.tr("No conversations yet."))
+        self._fit_timeline()
+
+    def on_timeline_load_failed(self, customer_id: int, text: str) -> None:
+        if customer_id != self.customer_id:
+            return
+        self.timeline.loading = False
+        self._timeline_says(text)
+        self._fit_timeline()
+
+    # ------------------------------------------------------------------ edits
+
+    def _all_fields(self) -> list[InlineField]:
+        fields = [self.name_field, self.notes, self.tag_add, self.phones.add, self.emails.add]
+        fields += [f for _label, f in self._fields.values()]
+        fields += [f for _row, f, _rm in self.phones.rows.values()]
+        fields += [f for _row, f, _rm in self.emails.rows.values()]
+        return fields
+
+    def _field_for(self, key: str) -> InlineField | None:
+        kind, _, rest = key.partition(":")
+        if kind == "phone":
+            return self.phones.field_for(rest)
+        if kind == "email":
+            return self.emails.field_for(rest)
+        if kind == "field":
+            found = self._fields.get(f"field:{rest}")
+            return found[1] if found else None
+        if key == "tag:+":
+            return self.tag_add
+        if key == "name":
+            return self.name_field
+        if key == "notes":
+            return self.notes
+        if key in ("first_name", "last_name"):
+            return self._fields[key][1]
+        return None
+
+    def _save(self, key: str, changes: CustomerChanges) -> None:
+        if self.customer_id is None or self.customers is None:
+            return
+        self.problem.hide()
+        self.customers.save_customer(self.customer_id, key, changes)
+
+    def _phone_commit(self, old: str, text: str) -> None:
+        remove = [] if old == "+" else [old]
+        self._save(f"phone:{old}", CustomerChanges(add_phones=[text], remove_phones=remove))
+
+    def _email_commit(self, old: str, text: str) -> None:
+        remove = [] if old == "+" else [old]
+        self._save(f"email:{old}", CustomerChanges(add_emails=[text], remove_emails=remove))
+
+    def _field_commit(self, key: str, text: str) -> None:
+        if key == "first_name":
+            self._save(key, CustomerChanges(first_name=text))
+        elif key == "last_name":
+            self._save(key, CustomerChanges(last_name=text))
+        else:
+            self._save(key, CustomerChanges(fields={key.removeprefix("field:"): text}))
+
+    def _vip_clicked(self, checked: bool) -> None:
+        self.vip_button.setText(self.tr("★ VIP") if checked else self.tr("☆ Mark as VIP"))
+        self._save("vip", CustomerChanges(vip=checked))
+
+    def _remove_tag(self, tag: str) -> None:
+        self._save(f"tag-remove:{tag}", CustomerChanges(remove_tags=[tag]))
+
+    def _back_to_conversation(self) -> None:
+        self.pinned = False
+        self.show_customer(self.conversation)
+
+    def _timeline_clicked(self, index: QModelIndex) -> None:
+        conv: ConversationInfo | None = index.data(ConversationRole)
+        if conv is not None:
+            self.conversation_chosen.emit(conv.id)
+
+    # ------------------------------------------------------------------ rendering
+
+    def _render(self) -> None:
+        has = self.customer_id is not None
+        self.empty.setVisible(not has)
+        for w in (self.split, self.name_field, self.subline, self.vip_button):
+            w.setVisible(has)
+        if not has:
+            self.note.hide()
+            self.retry_button.hide()
+            self.back_button.hide()
+            return
+        back = self.pinned and self.conversation is not None and self.conversation.customer.id != self.customer_id
+        self.back_button.setVisible(back)
+        if back and self.conversation is not None:
+            self.back_button.setText(self.tr("← Back to %1").replace("%1", self.conversation.customer.name))
+        profile = self.profile
+        basic = self.basic
+        name = profile.name if profile is not None else (basic.name if basic is not None else "")
+        self.name_field.set_value(name)
+        self.name_field.set_editable(self.editable)
+        self._render_subline()
+        self._render_note()
+        self._render_vip()
+        self.scroll.setVisible(profile is not None)
+        if profile is None:
+            return
+        editable = self.editable
+        self.phones.set_values(profile.phones)
+        self.phones.set_editable(editable)
+        self.emails.set_values(profile.emails)
+        self.emails.set_editable(editable)
+        self._render_channels(profile)
+        self._render_tags(profile, editable)
+        self.notes.set_value(profile.notes)
+        self.notes.set_editable(editable)
+        self._render_fields(profile, self.card.fields if self.card is not None else [], editable)
+
+    def _render_subline(self) -> None:
+        profile, basic = self.profile, self.basic
+        first_seen = profile.first_seen if profile is not None else (basic.first_seen if basic else None)
+        locale = profile.locale if profile is not None else (basic.locale if basic else "")
+        parts = []
+        if first_seen is not None:
+            parts.append(self.tr("First seen %1").replace("%1", first_seen.astimezone().strftime("%d.%m.%Y")))
+        if locale:
+            parts.append(LANGUAGE_NAMES.get(locale, locale))
+        self.subline.setText(" · ".join(parts))
+
+    def _render_note(self) -> None:
+        text = ""
+        if self.state == "loading" and self.card is None:
+            text = self.tr("Loading the card…")
+        elif self.state == "failed":
+            text = self._load_error
+        elif self.state == "offline":
+            if self.card is not None:
+                at = self.card.at.astimezone().strftime("%H:%M")
+                text = self.tr(
+                    "Offline: this is the card as of %1, read-only. It can be changed again once the "
+                    "connection is back."
+                ).replace("%1", at)
+            else:
+                text = self.tr("Offline: the full card (phones, e-mail, notes) loads when the connection is back.")
+        self.note.setText(text)
+        self.note.setProperty("kind", "error" if self.state == "failed" else "info")
+        repolish(self.note)
+        self.note.setVisible(bool(text))
+        self.retry_button.setVisible(self.state == "failed" and self.online)
+
+    def _render_vip(self) -> None:
+        profile, basic = self.profile, self.basic
+        vip = profile.vip if profile is not None else bool(basic and basic.vip)
+        self.vip_button.setChecked(vip)
+        self.vip_button.setText(self.tr("★ VIP") if vip else self.tr("☆ Mark as VIP"))
+        self.vip_button.setProperty("vip", "true" if vip else "false")
+        repolish(self.vip_button)
+        self.vip_button.setEnabled(self.editable)
+
+    def channel_name(self, channel: str) -> str:
+        return {
+            "web": self.tr("Web chat"),
+            "telegram": "Telegram",
+            "whatsapp": "WhatsApp",
+            "email": self.tr("E-mail"),
+        }.get(channel, channel)
+
+    def _render_channels(self, profile: CustomerProfile) -> None:
+        lines = []
+        for ident in profile.identities:
+            name = self.channel_name(ident.channel)
+            lines.append(f"{name} · {ident.label}" if ident.label else name)
+        self.channels.setText("\n".join(lines) if lines else self.tr("No channel yet"))
+        self.channels.setObjectName("" if lines else "muted")
+        repolish(self.channels)
+
+    def _render_tags(self, profile: CustomerProfile, editable: bool) -> None:
+        for tag in list(self.tag_chips):
+            if tag not in profile.tags:
+                chip = self.tag_chips.pop(tag)
+                self.tags_flow.removeWidget(chip)
+                chip.deleteLater()
+        for tag in profile.tags:
+            if tag not in self.tag_chips:
+                chip = TagChip(tag, self.tags_box)
+                chip.remove_requested.connect(self._remove_tag)
+                chip.remove_button.setToolTip(self.tr("Remove this tag"))
+                self.tag_chips[tag] = chip
+        # keep the hub's order (sorted)
+        for tag in profile.tags:
+            self.tags_flow.removeWidget(self.tag_chips[tag])
+        for tag in profile.tags:
+            self.tags_flow.addWidget(self.tag_chips[tag])
+            self.tag_chips[tag].set_removable(editable)
+            self.tag_chips[tag].show()
+        self.tags_box.setVisible(bool(profile.tags))
+        self.tags_flow.invalidate()
+        self.tag_add.set_empty_text(
+            self.tr("+ Add a tag") if profile.tags else self.tr("No tags yet — add one"), self.tr("No tags")
+        )
+        self.tag_add.set_editable(editable)
+        self.tag_add.setVisible(editable or not profile.tags)
+
+    def _render_fields(self, profile: CustomerProfile, defs: list[CustomFieldDef], editable: bool) -> None:
+        wanted = [f"field:{d.key}" for d in defs]
+        for key in [k for k in self._fields if k.startswith("field:") and k not in wanted]:
+            label, field = self._fields.pop(key)
+            if field.editing or field.saving:
+                self._fields[key] = (label, field)
+                continue
+            for w in (label, field):
+                self.fields_lay.removeWidget(w)
+                w.deleteLater()
+        for d in defs:
+            key = f"field:{d.key}"
+            if key not in self._fields:
+                self._field_row(key, FIELD_TEXT_MAX)
+                self._fields[key][1].set_empty_text(self.tr("Not set — click to add"), self.tr("Not set"))
+                self._fields[key][1].set_hint(self.tr("Enter saves · Esc cancels"))
+            label, field = self._fields[key]
+            label.setText(d.label)
+            field.set_placeholder(
+                {"number": self.tr("a number, e.g. 12500"), "date": self.tr("a date, e.g. 23.11.2026")}.get(d.type, "")
+            )
+            field.set_value(profile.fields.get(d.key, ""))
+        self.first_name.set_value(profile.first_name)
+        self.last_name.set_value(profile.last_name)
+        for _label, field in self._fields.values():
+            field.set_editable(editable)
+
+    def sizeHint(self) -> QSize:
+        return QSize(340, 600)
+

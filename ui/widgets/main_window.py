@@ -4,8 +4,18 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from PySide6.QtCore import QByteArray, QCoreApplication, QEvent, QItemSelection, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent
+from PySide6.QtCore import (
+    QByteArray,
+    QCoreApplication,
+    QEvent,
+    QItemSelection,
+    QItemSelectionModel,
+    QModelIndex,
+    Qt,
+    QTimer,
+    Signal,
+)
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -24,9 +34,18 @@ from PySide6.QtWidgets import (
 from app.client.outbox import OutboxItem
 from app.client.session import LinkChange
 from app.client.settings import Settings
-from app.protocol.messages import ConversationInfo, MessageInfo, OfferExpired, OperatorInfo, TypingEvent, ViewingEvent
+from app.protocol.messages import (
+    ConversationInfo,
+    CustomerProfile,
+    MessageInfo,
+    OfferExpired,
+    OperatorInfo,
+    TypingEvent,
+    ViewingEvent,
+)
 from ui import theme
 from ui.bridge.session_bridge import SessionBridge
+from ui.dialogs.customer_search import CustomerSearchDialog
 from ui.dialogs.transfer import TransferDialog
 from ui.models.inbox import ConversationRole, InboxFilter, InboxModel
 from ui.models.messages import MessagesModel
@@ -78,6 +97,11 @@ class MainWindow(QMainWindow):
         self.brand = QLabel("Frontline", top)
         self.brand.setObjectName("sectionTitle")
         tl.addWidget(self.brand)
+        tl.addSpacing(16)
+        self.find_button = QToolButton(top)
+        self.find_button.setObjectName("findButton")
+        self.find_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        tl.addWidget(self.find_button)
         tl.addStretch(1)
         self.link_label = QLabel(top)
         self.link_label.setObjectName("linkState")
@@ -112,7 +136,7 @@ class MainWindow(QMainWindow):
         self.team_view.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.tabs.addTab(self.team_view, "")
         self.pane = ConversationPane(self.messages, self)
-        self.card = CustomerCard(self)
+        self.card = CustomerCard(bridge.customers, self)
         self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
         self.splitter.addWidget(self.tabs)
         self.splitter.addWidget(self.pane)
@@ -122,7 +146,7 @@ class MainWindow(QMainWindow):
         self.splitter.setStretchFactor(2, 0)
         self.splitter.setChildrenCollapsible(False)
         self.splitter.setHandleWidth(1)
-        self.splitter.setSizes([320, 640, 280])
+        self.splitter.setSizes([320, 600, 360])
 
         central = QWidget(self)
         cl = QVBoxLayout(central)
@@ -155,6 +179,11 @@ class MainWindow(QMainWindow):
         self.pane.transfer_requested.connect(self.open_transfer)
         self.pane.state_requested.connect(bridge.set_state)
         self.pane.typing_changed.connect(bridge.typing)
+        self.card.conversation_chosen.connect(self.open_conversation)
+        self.search_dialog: CustomerSearchDialog | None = None
+        self.find_button.clicked.connect(self.open_customer_search)
+        self.find_shortcut = QShortcut(QKeySequence("Ctrl+Shift+F"), self)
+        self.find_shortcut.activated.connect(self.open_customer_search)
         # ---- wiring: view -> bridge
         self.pane.send_requested.connect(bridge.send_message)
         self.pane.resend_requested.connect(bridge.resend)
@@ -210,6 +239,10 @@ class MainWindow(QMainWindow):
         self.status_box.blockSignals(False)
         self.status_box.setToolTip(self.tr("Only Online operators are offered new conversations"))
         self.menu_button.setText(self.tr("Menu"))
+        self.find_button.setText(self.tr("Find a customer…"))
+        self.find_button.setToolTip(
+            self.tr("Search customers by name, phone in any format, e-mail or a field such as a policy number "
+                    "(Ctrl+Shift+F)"))
         self.sign_out_action.setText(self.tr("Sign out"))
         self._update_team()
         self._update_me()
@@ -279,13 +312,14 @@ class MainWindow(QMainWindow):
         self._update_team()
         self.on_offers_changed()
         if self.current_id is not None:
-            conv = self.bridge.conversation(self.current_id)
+            conv = self.bridge.customers.conversation(self.current_id)
             self._show(conv)
             if conv is not None:
                 self.bridge.open_conversation(conv.id)
 
     def on_conversation_changed(self, conv: ConversationInfo) -> None:
         self.inbox.upsert(conv)
+        self.card.on_conversation_changed(conv)
         if conv.id == self.current_id:
             self.pane.show_conversation(conv)
             self.card.show_customer(conv)
@@ -336,6 +370,7 @@ class MainWindow(QMainWindow):
             text, color = self.tr("● Signed out"), c.muted
         self.link_label.setText(text)
         self.link_label.setStyleSheet(f"color: {color.name()};")
+        self.card.on_link_changed(link)
         if link.detail and link.state == "ended":
             self.link_label.setToolTip(link.detail)
 
@@ -438,7 +473,9 @@ class MainWindow(QMainWindow):
         self.open_conversation(conv.id)
 
     def open_conversation(self, conversation_id: int) -> None:
-        conv = self.bridge.conversation(conversation_id)
+        """Open a conversation of the inbox, or any one a customer card listed (also a
+        resolved one: read-only but for internal notes)."""
+        conv = self.bridge.customers.conversation(conversation_id)
         if conv is None:
             return
         if conversation_id != self.current_id:
@@ -446,10 +483,44 @@ class MainWindow(QMainWindow):
             self._operator_typing.clear()
             self.bridge.viewing(conversation_id)
         self.current_id = conversation_id
+        self._select_in_inbox(conversation_id)
         self._show(conv)
         self._show_messages(conversation_id)
         self.bridge.open_conversation(conversation_id)
         self.pane.composer.setFocus()
+
+    def _select_in_inbox(self, conversation_id: int) -> None:
+        """Mark it in Mine or Queue when it is there (opened from the card or an offer),
+        so that clicking the previous one there opens that again."""
+        for view, proxy in ((self.mine_view, self.mine), (self.queue_view, self.queue)):
+            found = None
+            for row in range(proxy.rowCount()):
+                idx = proxy.index(row, 0)
+                if idx.data(ConversationRole).id == conversation_id:
+                    found = idx
+                    break
+            sm = view.selectionModel()
+            if found is not None and sm.currentIndex() == found and sm.isSelected(found):
+                continue
+            sm.blockSignals(True)
+            if found is not None:
+                view.setCurrentIndex(found)
+            else:
+                sm.clearSelection()
+                sm.setCurrentIndex(QModelIndex(), QItemSelectionModel.SelectionFlag.NoUpdate)
+            sm.blockSignals(False)
+            view.viewport().update()
+
+    def open_customer_search(self) -> CustomerSearchDialog:
+        if self.search_dialog is None:
+            self.search_dialog = CustomerSearchDialog(self.bridge.customers, self)
+            self.search_dialog.customer_chosen.connect(self.show_customer)
+        self.search_dialog.open_fresh()
+        return self.search_dialog
+
+    def show_customer(self, profile: CustomerProfile) -> None:
+        """A customer chosen in the search: their card and conversations on the right."""
+        self.card.show_profile(profile)
 
     def _show(self, conv: ConversationInfo | None) -> None:
         if conv is None:

@@ -2,8 +2,8 @@
 identity replies go to), the outbox of replies, file references of channel messages;
 customer_identities.address
 
-Revision ID: 0005_channels
-Revises: 0004_customer_card
+Revision ID: 0006_channels
+Revises: 0005_customer_merges
 Create Date: 2026-11-30 11:45:13.617107
 """
 
@@ -15,8 +15,8 @@ from alembic import op
 import app.storage.models
 
 
-revision: str = '0005_channels'
-down_revision: str | None = '0004_customer_card'
+revision: str = '0006_channels'
+down_revision: str | None = '0005_customer_merges'
 branch_labels: str | None = None
 depends_on: str | None = None
 

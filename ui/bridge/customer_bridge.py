@@ -1,0 +1,247 @@
+"""The customer card's QObject between the widgets and the operator session (app.client).
+
+Reads (card, timeline, search) and edits arrive as async slots and answer with signals
+named as past events; a refused value comes back as a translated sentence naming what
+the operator typed (the hub's own text rides along for the tooltip). Cards and timeline
+pages read during this run are kept in memory only (never on disk: a stale copy of
+someone's phone number is worse than a round trip), so that a card seen before the link
+dropped can still be shown, read-only, while offline; they are forgotten when the
+session ends.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import msgspec
+from PySide6.QtCore import QObject, Signal
+from qasync import asyncSlot
+
+from app.client.connection import CommandFailed, ConnectionLost, new_txn_id
+from app.client.session import LinkChange, OperatorSession
+from app.protocol.messages import ConversationInfo, CustomerChanges, CustomerProfile, CustomFieldDef
+
+log = logging.getLogger(__name__)
+
+CARDS_KEPT = 200  # cards remembered in memory for offline reading (least recently used go)
+SEARCH_LIMIT = 30
+TIMELINE_PAGE = 30
+
+
+@dataclass(frozen=True)
+class CachedCard:
+    """A card as last read or changed, with the custom field definitions and since when
+    it is known (``at``: the read or the last ``customer_updated``)."""
+
+    profile: CustomerProfile
+    fields: list[CustomFieldDef]
+    at: datetime
+
+
+@dataclass
+class _Timeline:
+    conversations: list[ConversationInfo]
+    has_more: bool
+
+
+class CustomerBridge(QObject):
+    card_loaded = Signal(object)  # CachedCard
+    card_load_failed = Signal(int, str)  # customer id, human text
+    customer_changed = Signal(object)  # CustomerProfile: a card changed (anyone's edit, live)
+    customer_saved = Signal(int, str, object)  # customer id, edit key, CustomerProfile
+    customer_save_failed = Signal(int, str, str, str)  # customer id, edit key, human text, hub's text
+    timeline_loaded = Signal(int, object, bool, bool)  # customer id, [ConversationInfo], has_more, older page
+    timeline_load_failed = Signal(int, str)  # customer id, human text
+    customers_found = Signal(str, object)  # query, [CustomerProfile] (notes left out)
+    search_failed = Signal(str, str)  # query, human text
+
+    def __init__(self, session: OperatorSession, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.session = session
+        self._cards: OrderedDict[int, CachedCard] = OrderedDict()
+        self._timelines: dict[int, _Timeline] = {}
+        self._conversations: dict[int, ConversationInfo] = {}
+        self._retry_txn: dict[tuple[int, str, bytes], str] = {}
+        self._changes_seen: dict[int, int] = {}  # customer id -> customer_changed count
+        self._search_no = 0
+        session.customer_changed.connect(self._on_customer_changed)
+        session.conversation_changed.connect(self._on_conversation_changed)
+        session.link_changed.connect(self._on_link_changed)
+
+    # ------------------------------------------------------------------ queries (no I/O)
+
+    @property
+    def online(self) -> bool:
+        return self.session.link.state == "online"
+
+    def cached_card(self, customer_id: int) -> CachedCard | None:
+        return self._cards.get(customer_id)
+
+    def cached_timeline(self, customer_id: int) -> tuple[list[ConversationInfo], bool] | None:
+        t = self._timelines.get(customer_id)
+        return (list(t.conversations), t.has_more) if t is not None else None
+
+    def operator_name(self, operator_id: int) -> str:
+        op = self.session.operators.get(operator_id)
+        return op.display_name if op is not None else f"#{operator_id}"
+
+    def conversation(self, conversation_id: int) -> ConversationInfo | None:
+        """A conversation the session keeps (the inbox), else one a timeline listed."""
+        return self.session.conversations.get(conversation_id) or self._conversations.get(conversation_id)
+
+    # ------------------------------------------------------------------ intents
+
+    @asyncSlot(int)
+    async def load_card(self, customer_id: int) -> None:
+        seen = self._changes_seen.get(customer_id, 0)
+        try:
+            profile = await self.session.customer(customer_id)
+        except (CommandFailed, ConnectionLost, TimeoutError) as exc:
+            self.card_load_failed.emit(customer_id, self._failure_text(exc, self.tr("Could not load the card")))
+            return
+        cached = self._cards.get(customer_id)
+        if cached is not None and self._changes_seen.get(customer_id, 0) != seen:
+            profile = cached.profile  # a customer_updated arrived meanwhile: it is newer
+        card = CachedCard(profile, list(self.session.custom_fields), datetime.now(UTC))
+        self._remember(card)
+        self.card_loaded.emit(card)
+
+    @asyncSlot(int, str, object)
+    async def save_customer(self, customer_id: int, key: str, changes: CustomerChanges) -> None:
+        """Apply one edit of the card. ``key`` names the edited place (``"phone:+"``,
+        ``"field:policy_no"``…) and comes back with the answer. The same edit sent
+        again after a lost answer keeps its txn_id, so the hub applies it once."""
+        sig = (customer_id, key, msgspec.json.encode(changes))
+        txn_id = self._retry_txn.setdefault(sig, new_txn_id())
+        try:
+            profile = await self.session.update_customer(customer_id, changes, txn_id=txn_id)
+        except CommandFailed as exc:
+            self._retry_txn.pop(sig, None)
+            self.customer_save_failed.emit(customer_id, key, self.refusal_text(exc, key, changes), exc.text)
+            return
+        except (ConnectionLost, TimeoutError):
+            self.customer_save_failed.emit(
+                customer_id,
+                key,
+                self.tr("Not saved: the connection to the hub is down. Press Enter to try again."),
+                "",
+            )
+            return
+        self._retry_txn.pop(sig, None)
+        self.customer_saved.emit(customer_id, key, profile)
+
+    @asyncSlot(int, int)
+    async def load_timeline(self, customer_id: int, before_id: int) -> None:
+        """The newest page of the customer's conversations (``before_id`` 0), or the
+        page older than ``before_id``."""
+        try:
+            convs, has_more = await self.session.customer_conversations(
+                customer_id, before_id=before_id or None, limit=TIMELINE_PAGE
+            )
+        except (CommandFailed, ConnectionLost, TimeoutError) as exc:
+            self.timeline_load_failed.emit(
+                customer_id, self._failure_text(exc, self.tr("Could not load the conversations"))
+            )
+            return
+        for conv in convs:
+            self._conversations[conv.id] = conv
+        known = self._timelines.get(customer_id)
+        if before_id and known is not None:
+            ids = {c.id for c in known.conversations}
+            known.conversations.extend(c for c in convs if c.id not in ids)
+            known.has_more = has_more
+        else:
+            self._timelines[customer_id] = _Timeline(list(convs), has_more)
+        self.timeline_loaded.emit(customer_id, convs, has_more, bool(before_id))
+
+    @asyncSlot(str)
+    async def search(self, query: str) -> None:
+        """Find customers; only the answer to the latest query is announced."""
+        self._search_no += 1
+        mine = self._search_no
+        try:
+            found = await self.session.search_customers(query, limit=SEARCH_LIMIT)
+        except (CommandFailed, ConnectionLost, TimeoutError) as exc:
+            if mine == self._search_no:
+                self.search_failed.emit(query, self._failure_text(exc, self.tr("Could not search")))
+            return
+        if mine == self._search_no:
+            self.customers_found.emit(query, found)
+
+    def forget(self) -> None:
+        """Drop what this run remembered of cards and timelines (sign-out)."""
+        self._cards.clear()
+        self._timelines.clear()
+        self._conversations.clear()
+        self._retry_txn.clear()
+
+    # ------------------------------------------------------------------ texts
+
+    def refusal_text(self, exc: CommandFailed, key: str, changes: CustomerChanges) -> str:
+        """The hub refused an edit: say why, in the operator's language, naming the value."""
+        typed = (changes.add_phones or changes.add_emails or changes.add_tags or [""])[0]
+        if key.startswith("field:"):
+            typed = next(iter(changes.fields.values()), "")
+        if exc.code == "invalid_phone":
+            return self.tr(
+                "“%1” is not a valid phone number. Write it with the country code, e.g. +380 67 123 45 67."
+            ).replace("%1", typed)
+        if exc.code == "invalid_email":
+            return self.tr("“%1” is not an e-mail address (example: name@example.com).").replace("%1", typed)
+        if exc.code == "invalid_field":
+            kind = next((f.type for f in self.session.custom_fields if key == f"field:{f.key}"), "text")
+            if kind == "number":
+                return self.tr("“%1” is not a number.").replace("%1", typed)
+            if kind == "date":
+                return self.tr("“%1” is not a date: write it as 23.11.2026 or 2026-11-23.").replace("%1", typed)
+            return self.tr("Not saved: %1").replace("%1", exc.text)
+        if exc.code == "invalid_value" and key == "name" and not (changes.name or "").strip():
+            return self.tr("The name cannot be empty.")
+        if exc.code == "not_found":
+            return self.tr("Not saved: this customer no longer exists.")
+        return self.tr("Not saved: %1").replace("%1", exc.text)
+
+    def _failure_text(self, exc: Exception, what: str) -> str:
+        if isinstance(exc, ConnectionLost):
+            return self.tr("%1: the connection to the hub is down.").replace("%1", what)
+        if isinstance(exc, TimeoutError):
+            return self.tr("%1: the hub did not answer in time.").replace("%1", what)
+        assert isinstance(exc, CommandFailed)
+        if exc.code == "not_found":
+            return self.tr("%1: this customer no longer exists.").replace("%1", what)
+        return f"{what}: {exc.text}"
+
+    # ------------------------------------------------------------------ session events
+
+    def _remember(self, card: CachedCard) -> None:
+        self._cards[card.profile.id] = card
+        self._cards.move_to_end(card.profile.id)
+        while len(self._cards) > CARDS_KEPT:
+            self._cards.popitem(last=False)
+
+    def _on_customer_changed(self, profile: CustomerProfile) -> None:
+        self._changes_seen[profile.id] = self._changes_seen.get(profile.id, 0) + 1
+        cached = self._cards.get(profile.id)
+        if cached is not None:
+            self._remember(CachedCard(profile, cached.fields, datetime.now(UTC)))
+        self.customer_changed.emit(profile)
+
+    def _on_conversation_changed(self, conv: ConversationInfo) -> None:
+        if conv.id in self._conversations:
+            self._conversations[conv.id] = conv
+        t = self._timelines.get(conv.customer.id)
+        if t is not None:
+            for i, known in enumerate(t.conversations):
+                if known.id == conv.id:
+                    t.conversations[i] = conv
+                    break
+            else:
+                t.conversations.insert(0, conv)
+                self._conversations[conv.id] = conv
+
+    def _on_link_changed(self, link: LinkChange) -> None:
+        if link.state == "ended":  # signed out or the session was revoked: nothing stays
+            self.forget()
