@@ -273,7 +273,7 @@ class ChannelStore:
                 ).first()
             if old is not None:
                 return Outcome(Received(customer_id, old.conversation_id, old.id, True, False, False))
-            sent = store.customer_send(customer_id, msg.text, msg.key)
+            sent = store.customer_send(customer_id, msg.text, msg.key, channel=msg.channel)
             message = sent.value.message
             with self._sessions.begin() as s:
                 new_conversation = s.get(ChannelConversation, message.conversation_id) is None

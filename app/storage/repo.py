@@ -1243,13 +1243,11 @@ class Store:
             s.flush()
             return self._visitor_state(s, c.id)
 
-    def _open_conversation(self, s: OrmSession, customer_id: int) -> Conversation | None:
-        return s.scalars(
-            select(Conversation)
-            .where(Conversation.customer_id == customer_id, Conversation.status.in_(ACTIVE))
-            .order_by(Conversation.id.desc())
-            .limit(1)
-        ).first()
+    def _open_conversation(self, s: OrmSession, customer_id: int, channel: str | None = None) -> Conversation | None:
+        q = select(Conversation).where(Conversation.customer_id == customer_id, Conversation.status.in_(ACTIVE))
+        if channel is not None:
+            q = q.where(Conversation.channel == channel)
+        return s.scalars(q.order_by(Conversation.id.desc()).limit(1)).first()
 
     def _visitor_state(self, s: OrmSession, customer_id: int) -> VisitorState:
         load = _Loader(s)
@@ -1286,13 +1284,17 @@ class Store:
             page = [customer_view(load.message(m, customer_id)) for m in reversed(rows[:limit])]
             return HistoryPage(page, len(rows) > limit)
 
-    def customer_send(self, customer_id: int, text: str, txn_id: str) -> Outcome[Sent]:
+    def customer_send(self, customer_id: int, text: str, txn_id: str, channel: str | None = None) -> Outcome[Sent]:
         """Store a customer's message; the first one opens a queued conversation.
-        Idempotent per (customer, txn_id)."""
-        fast = self._customer_send_fast(customer_id, text, txn_id)
-        if fast is not None:
-            return fast
-        return self._customer_send_orm(customer_id, text, txn_id)
+        Idempotent per (customer, txn_id). ``channel``: a message that came through that
+        channel (app/storage/channels.py) goes into the customer's active conversation on
+        it, or opens one on it (a merged customer may have one on another channel too);
+        it takes the ORM path."""
+        if channel is None:
+            fast = self._customer_send_fast(customer_id, text, txn_id)
+            if fast is not None:
+                return fast
+        return self._customer_send_orm(customer_id, text, txn_id, channel)
 
     def _customer_send_fast(self, customer_id: int, text: str, txn_id: str) -> Outcome[Sent] | None:
         """The common case of :meth:`customer_send` (a new message in the customer's
@@ -1339,7 +1341,9 @@ class Store:
             _emit_message_core(conn, events, info, conv_info)
         return Outcome(Sent(customer_view(info), duplicate=False), events)
 
-    def _customer_send_orm(self, customer_id: int, text: str, txn_id: str) -> Outcome[Sent]:
+    def _customer_send_orm(
+        self, customer_id: int, text: str, txn_id: str, channel: str | None = None
+    ) -> Outcome[Sent]:
         sender = f"cust:{customer_id}"
         events: list[OperatorEvent] = []
         with self._sessions.begin() as s:
@@ -1353,12 +1357,12 @@ class Store:
             if customer is None:
                 raise NotFound(f"no customer {customer_id}")
             now = utcnow()
-            c = self._open_conversation(s, customer_id)
+            c = self._open_conversation(s, customer_id, channel)
             if c is None:
                 first = s.scalars(select(Queue.id).where(Queue.kind == "first").order_by(Queue.id)).first()
                 c = Conversation(
                     customer_id=customer_id,
-                    channel=customer.channel,
+                    channel=channel or customer.channel,
                     status="queued",
                     created_at=now,
                     updated_at=now,

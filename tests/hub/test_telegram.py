@@ -10,10 +10,17 @@ import logging
 import pytest
 
 from app.hub.cli import main as hub_cli
-from app.protocol.messages import CustomerGet, MessageCreated, SendMessage
+from app.protocol.messages import (
+    CustomerChanges,
+    CustomerGet,
+    CustomerMerge,
+    CustomerUpdate,
+    MessageCreated,
+    SendMessage,
+)
 from app.storage import Store, make_engine
 from app.storage.channels import ChannelStore
-from tests.helpers import OperatorClient, txn, wait_until
+from tests.helpers import CustomerClient, OperatorClient, txn, wait_until
 from tests.hub.conftest import TelegramSetup
 from tests.telegram_double import TOKEN
 
@@ -346,5 +353,62 @@ def test_a_reply_being_sent_when_the_hub_stops_is_finished_not_sent_again(telegr
             await op.send_message(conv.id, "after the restart")
         await wait_until(lambda: len(api.texts_to(321)) >= 2)
         assert api.texts_to(321) == ["in flight", "after the restart"]
+
+    asyncio.run(scenario())
+
+
+def test_one_person_on_the_web_and_on_telegram_is_one_card_and_each_reply_keeps_its_channel(
+    telegram: TelegramSetup,
+) -> None:
+    hub, api = telegram.hub, telegram.api
+    acc = hub.accounts.operator
+    phone = CustomerChanges(add_phones=["+380671234567"])
+
+    async def scenario() -> None:
+        async with OperatorClient.connected(hub.ws_url) as op, CustomerClient.connected(
+            hub.ws_url, name="Iryna Koval"
+        ) as web:
+            await op.login(acc.username, acc.password)
+            await op.sync()
+            api.user_message(4242, "written in Telegram", first_name="Iryna", username="iryna_k")
+            tg = (await op.wait_conversation(lambda c: c.channel == "telegram")).conversation
+            web_conv = (await web.send("written on the site")).conversation_id  # the newer one
+            await op.wait_conversation(lambda c: c.id == web_conv and c.status == "open")
+            state = await op.sync()
+            (web_info,) = [c for c in state["conversations"] if c["id"] == web_conv]
+            web_customer = web_info["customer"]["id"]
+            for customer_id in (web_customer, tg.customer.id):
+                await op.request(CustomerUpdate(txn_id=txn(), customer_id=customer_id, changes=phone))
+            await op.request(CustomerMerge(txn_id=txn(), keep_id=web_customer, merge_id=tg.customer.id))
+            card = await op.request(CustomerGet(txn_id=txn(), customer_id=web_customer))
+            assert {i["channel"] for i in card["customer"]["identities"]} == {"web", "telegram"}
+
+            # the same person writes on Telegram again: into the Telegram conversation of the
+            # one card, not into the web chat that is open too
+            api.user_message(4242, "and once more in Telegram", first_name="Iryna", username="iryna_k")
+            again = await op.wait_message(lambda m: m.text == "and once more in Telegram")
+            assert again.message.conversation_id == tg.id
+            state = await op.sync()
+            mine = {c["id"]: (c["channel"], c["customer"]["id"]) for c in state["conversations"]}
+            assert mine == {web_conv: ("web", web_customer), tg.id: ("telegram", web_customer)}
+
+            # each reply leaves through its conversation's channel
+            await op.send_message(tg.id, "answered in Telegram")
+            await op.send_message(web_conv, "answered on the site")
+            await web.wait_message(lambda m: m.text == "answered on the site")
+            await wait_until(lambda: api.texts_to(4242) == ["answered in Telegram"])
+
+            # the Telegram conversation is resolved; the next Telegram message opens a new
+            # Telegram conversation on the card (whose own first channel is the web chat)
+            await op.resolve(tg.id)
+            api.user_message(4242, "a new question", first_name="Iryna", username="iryna_k")
+            new = (
+                await op.wait_conversation(lambda c: c.channel == "telegram" and c.id not in (tg.id, web_conv))
+            ).conversation
+            assert (new.customer.id, new.customer.channel) == (web_customer, "web")
+            await op.send_message(new.id, "new answer")
+            await wait_until(lambda: api.texts_to(4242) == ["answered in Telegram", "new answer"])
+        await wait_until(lambda: telegram.status().sent == 2)
+        assert api.texts_to(4242) == ["answered in Telegram", "new answer"]  # the web reply did not go there
 
     asyncio.run(scenario())
