@@ -369,11 +369,11 @@ class ChannelManager:
                             )
                             attempt += 1
                         log.info(
-                            "channel %s: reply %d not delivered (%s); %d waiting, next try in %.1f s",
+                            "channel %s: reply %d not delivered (%s); it and the replies after it wait, "
+                            "next try in %.1f s",
                             name,
                             item.message_id,
                             text,
-                            len(items),
                             delay,
                         )
                         await _first(rt.stopping, None, delay)
