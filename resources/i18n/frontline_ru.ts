@@ -799,6 +799,14 @@ While you are Online, new chats are given to you automatically; you can also tak
 <context>
     <name>MergeDialog</name>
     <message>
+        <source>same phone %1</source>
+        <translation>тот же телефон %1</translation>
+    </message>
+    <message>
+        <source>same e-mail %1</source>
+        <translation>тот же e-mail %1</translation>
+    </message>
+    <message>
         <source>Merge customer cards</source>
         <translation>Объединение карточек клиента</translation>
     </message>
@@ -824,7 +832,7 @@ While you are Online, new chats are given to you automatically; you can also tak
     </message>
     <message>
         <source>Name</source>
-        <translation>Имя</translation>
+        <translation>Полное имя</translation>
     </message>
     <message>
         <source>First name</source>
@@ -876,18 +884,18 @@ While you are Online, new chats are given to you automatically; you can also tak
     </message>
     <message>
         <source>%1+ conversations</source>
-        <translation>Обращений: %1+</translation>
+        <translation>Диалогов: %1+</translation>
     </message>
     <message>
         <source>1 conversation</source>
-        <translation>1 обращение</translation>
+        <translation>1 диалог</translation>
     </message>
     <message numerus="yes">
         <source>%n conversations</source>
         <translation>
-            <numerusform>%n обращение</numerusform>
-            <numerusform>%n обращения</numerusform>
-            <numerusform>%n обращений</numerusform>
+            <numerusform>%n диалог</numerusform>
+            <numerusform>%n диалога</numerusform>
+            <numerusform>%n диалогов</numerusform>
         </translation>
     </message>
     <message>
@@ -924,23 +932,23 @@ While you are Online, new chats are given to you automatically; you can also tak
     </message>
     <message>
         <source>More than %1 conversations will be on one card.</source>
-        <translation>Больше %1 обращений будут в одной карточке.</translation>
+        <translation>Больше %1 диалогов будут в одной карточке.</translation>
     </message>
     <message>
         <source>1 conversation will be on one card.</source>
-        <translation>1 обращение будет в одной карточке.</translation>
+        <translation>1 диалог будет в одной карточке.</translation>
     </message>
     <message numerus="yes">
         <source>%n conversations will be on one card.</source>
         <translation>
-            <numerusform>%n обращение будет в одной карточке.</numerusform>
-            <numerusform>%n обращения будут в одной карточке.</numerusform>
-            <numerusform>%n обращений будут в одной карточке.</numerusform>
+            <numerusform>%n диалог будет в одной карточке.</numerusform>
+            <numerusform>%n диалога будут в одной карточке.</numerusform>
+            <numerusform>%n диалогов будут в одной карточке.</numerusform>
         </translation>
     </message>
     <message>
         <source>The conversations of both will be on one card.</source>
-        <translation>Обращения обоих будут в одной карточке.</translation>
+        <translation>Диалоги обоих будут в одной карточке.</translation>
     </message>
     <message>
         <source>Merge into %1</source>
@@ -1169,17 +1177,6 @@ While you are Online, new chats are given to you automatically; you can also tak
     <message>
         <source>The note is too long.</source>
         <translation>Заметка слишком длинная.</translation>
-    </message>
-</context>
-<context>
-    <name>widget</name>
-    <message>
-        <source>same phone %1</source>
-        <translation>тот же телефон %1</translation>
-    </message>
-    <message>
-        <source>same e-mail %1</source>
-        <translation>тот же e-mail %1</translation>
     </message>
 </context>
 </TS>

@@ -799,6 +799,14 @@ While you are Online, new chats are given to you automatically; you can also tak
 <context>
     <name>MergeDialog</name>
     <message>
+        <source>same phone %1</source>
+        <translation>той самий телефон %1</translation>
+    </message>
+    <message>
+        <source>same e-mail %1</source>
+        <translation>той самий e-mail %1</translation>
+    </message>
+    <message>
         <source>Merge customer cards</source>
         <translation>Об&apos;єднання карток клієнта</translation>
     </message>
@@ -824,7 +832,7 @@ While you are Online, new chats are given to you automatically; you can also tak
     </message>
     <message>
         <source>Name</source>
-        <translation>Ім&apos;я</translation>
+        <translation>Повне ім&apos;я</translation>
     </message>
     <message>
         <source>First name</source>
@@ -876,18 +884,18 @@ While you are Online, new chats are given to you automatically; you can also tak
     </message>
     <message>
         <source>%1+ conversations</source>
-        <translation>Звернень: %1+</translation>
+        <translation>Розмов: %1+</translation>
     </message>
     <message>
         <source>1 conversation</source>
-        <translation>1 звернення</translation>
+        <translation>1 розмова</translation>
     </message>
     <message numerus="yes">
         <source>%n conversations</source>
         <translation>
-            <numerusform>%n звернення</numerusform>
-            <numerusform>%n звернення</numerusform>
-            <numerusform>%n звернень</numerusform>
+            <numerusform>%n розмова</numerusform>
+            <numerusform>%n розмови</numerusform>
+            <numerusform>%n розмов</numerusform>
         </translation>
     </message>
     <message>
@@ -924,23 +932,23 @@ While you are Online, new chats are given to you automatically; you can also tak
     </message>
     <message>
         <source>More than %1 conversations will be on one card.</source>
-        <translation>Понад %1 звернень будуть в одній картці.</translation>
+        <translation>Понад %1 розмов будуть в одній картці.</translation>
     </message>
     <message>
         <source>1 conversation will be on one card.</source>
-        <translation>1 звернення буде в одній картці.</translation>
+        <translation>1 розмова буде в одній картці.</translation>
     </message>
     <message numerus="yes">
         <source>%n conversations will be on one card.</source>
         <translation>
-            <numerusform>%n звернення буде в одній картці.</numerusform>
-            <numerusform>%n звернення будуть в одній картці.</numerusform>
-            <numerusform>%n звернень будуть в одній картці.</numerusform>
+            <numerusform>%n розмова буде в одній картці.</numerusform>
+            <numerusform>%n розмови будуть в одній картці.</numerusform>
+            <numerusform>%n розмов будуть в одній картці.</numerusform>
         </translation>
     </message>
     <message>
         <source>The conversations of both will be on one card.</source>
-        <translation>Звернення обох будуть в одній картці.</translation>
+        <translation>Розмови обох будуть в одній картці.</translation>
     </message>
     <message>
         <source>Merge into %1</source>
@@ -1169,17 +1177,6 @@ While you are Online, new chats are given to you automatically; you can also tak
     <message>
         <source>The note is too long.</source>
         <translation>Нотатка задовга.</translation>
-    </message>
-</context>
-<context>
-    <name>widget</name>
-    <message>
-        <source>same phone %1</source>
-        <translation>той самий телефон %1</translation>
-    </message>
-    <message>
-        <source>same e-mail %1</source>
-        <translation>той самий e-mail %1</translation>
     </message>
 </context>
 </TS>

@@ -9,7 +9,7 @@ VIP if either is.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QCoreApplication, Qt, Signal
 from PySide6.QtWidgets import (
     QButtonGroup,
     QDialog,
@@ -28,19 +28,20 @@ from app.protocol.messages import CustomerProfile, CustomFieldDef, MergeChoices,
 from ui.bridge.customer_bridge import CustomerBridge
 from ui.widgets.inline_edit import repolish
 
+HEAD_WIDTH = 270  # each card's heading: the name is cut with "…" beyond this (whole in the tooltip)
 VALUE_WIDTH = 230  # a value longer than this (in pixels) is cut with "…"; the whole one is in the tooltip
 A, B, BOTH = 0, 1, 2
 
 
-def reason_text(widget: QWidget, reasons: list[str]) -> str:
-    """``["phone:+380671234567"]`` -> "same phone +380 67 123 4567" (translated by ``widget``)."""
+def reason_text(reasons: list[str]) -> str:
+    """``["phone:+380671234567"]`` -> "same phone +380 67 123 4567", translated."""
     parts = []
     for reason in reasons:
         kind, _, value = reason.partition(":")
         if kind == "phone":
-            parts.append(widget.tr("same phone %1").replace("%1", format_phone(value)))
+            parts.append(QCoreApplication.translate("MergeDialog", "same phone %1").replace("%1", format_phone(value)))
         elif kind == "email":
-            parts.append(widget.tr("same e-mail %1").replace("%1", value))
+            parts.append(QCoreApplication.translate("MergeDialog", "same e-mail %1").replace("%1", value))
         else:
             parts.append(reason)
     return ", ".join(parts)
@@ -69,7 +70,7 @@ class MergeDialog(QDialog):
         self.touched: set[str] = set()
         self.busy = False
         self.setWindowTitle(self.tr("Merge customer cards"))
-        self.setMinimumWidth(640)
+        self.setMinimumWidth(680)
 
         lay = QVBoxLayout(self)
         lay.setSpacing(8)
@@ -77,7 +78,7 @@ class MergeDialog(QDialog):
         title.setObjectName("dialogTitle")
         title.setWordWrap(True)
         lay.addWidget(title)
-        why = QLabel(self.tr("The hub noticed: %1.").replace("%1", reason_text(self, reasons)), self)
+        why = QLabel(self.tr("The hub noticed: %1.").replace("%1", reason_text(reasons)), self)
         why.setObjectName("muted")
         why.setWordWrap(True)
         lay.addWidget(why)
@@ -96,8 +97,8 @@ class MergeDialog(QDialog):
         for side, card in ((A, a), (B, b)):
             head = QLabel(self)
             head.setObjectName("mergeCardHead")
-            head.setWordWrap(True)
             head.setTextFormat(Qt.TextFormat.PlainText)
+            head.setMinimumWidth(HEAD_WIDTH)
             grid.addWidget(head, row, 1 + side)
             self.headers.append(head)
             keep = QRadioButton(self.tr("Keep this card"), self)
@@ -272,7 +273,10 @@ class MergeDialog(QDialog):
             if count:
                 parts.append(count)
             vip = "★ " if card.vip else ""
-            self.headers[side].setText(f"{vip}{card.name}\n" + " · ".join(parts))
+            head = self.headers[side]
+            name = head.fontMetrics().elidedText(f"{vip}{card.name}", Qt.TextElideMode.ElideRight, HEAD_WIDTH - 24)
+            head.setText(name + "\n" + " · ".join(parts))
+            head.setToolTip(card.name)
             self.headers[side].setProperty("kept", "true" if side == self.kept_side else "false")
             repolish(self.headers[side])
         kept, other = self.kept, self.other

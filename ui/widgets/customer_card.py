@@ -945,7 +945,7 @@ class CustomerCard(QWidget):
             self.proposal_text.setText(
                 self.tr("Possibly the same person as %1 — %2")
                 .replace("%1", cand.customer.name)
-                .replace("%2", reason_text(self, cand.reasons))
+                .replace("%2", reason_text(cand.reasons))
             )
             self.proposal.show()
         else:
