@@ -721,6 +721,7 @@ class CustomerCard(QWidget):
             if self.timeline.rowCount() == 0:
                 self._timeline_says(self.tr("Loading conversations…"))
             self.customers.load_timeline(self.customer_id, 0)
+            self.customers.load_merge_candidates(self.customer_id)  # "possibly the same person as …"
         else:
             self.state = "offline"
             if self.timeline.rowCount() == 0:
@@ -757,8 +758,6 @@ class CustomerCard(QWidget):
         self.card = card
         self.state = "ready" if self.online else "offline"
         self._render()
-        if self.online and self.customers is not None:
-            self.customers.load_merge_candidates(card.profile.id)
 
     def on_card_load_failed(self, customer_id: int, text: str) -> None:
         if customer_id != self.customer_id:
