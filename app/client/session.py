@@ -246,6 +246,9 @@ class OperatorSession:
         self.conversations: dict[int, ConversationInfo] = {}
         self.operators: dict[int, OperatorInfo] = {}
         self._histories: dict[int, _History] = {}
+        # customer id -> seq of the last customer_updated applied (update results never
+        # overwrite a newer card that an event brought meanwhile)
+        self._card_seq: dict[int, int] = {}
         self._token = ""
         self._conn: HubConnection | None = None
         self._reconnect_task: asyncio.Task[None] | None = None
@@ -706,9 +709,14 @@ class OperatorSession:
         command = CustomerUpdate(
             txn_id=txn_id or new_txn_id(), customer_id=customer_id, changes=changes, region=region
         )
+        seq_before = self.seq
         data = await self._request(command)
         assert data.customer is not None
-        self._on_customer(data.customer)
+        if self._card_seq.get(customer_id, 0) <= seq_before:
+            # No customer_updated of this card arrived while we waited: the result is the
+            # newest card we know. (When one did, it is at least as new as the result —
+            # ours, or a colleague's change after ours — and is already applied.)
+            self._on_customer(data.customer)
         return data.customer
 
     async def search_customers(self, query: str, *, limit: int = 20, region: str = "") -> list[CustomerProfile]:
@@ -961,6 +969,7 @@ class OperatorSession:
             self._touch_cache()
             self.queues_changed.emit(None)
         elif isinstance(frame, CustomerUpdated):
+            self._card_seq[frame.customer.id] = frame.seq
             self._on_customer(frame.customer)
         elif isinstance(frame, MergeProposed):
             self.merge_proposed.emit(frame)

@@ -39,7 +39,7 @@ from app.protocol.messages import (
     MergeProposed,
     OperatorEvent,
 )
-from app.storage.customers import PROFILE_MAX_BYTES, _load_profiles
+from app.storage.customers import _load_profiles, checked_profile, set_field_value
 from app.storage.models import (
     Conversation,
     Customer,
@@ -87,23 +87,20 @@ def _info(m: CustomerMerge) -> MergeInfo:
 def _shared(s: OrmSession, customer_id: int, phones: Iterable[str], emails: Iterable[str]) -> dict[int, list[str]]:
     """Other (not merged) customers with one of these phones or e-mails, and the reasons."""
     found: dict[int, list[str]] = {}
-    phones, emails = sorted(set(phones)), sorted(set(emails))
-    if phones:
-        for cid, e164 in s.execute(
-            select(CustomerPhone.customer_id, CustomerPhone.e164)
-            .join(Customer, Customer.id == CustomerPhone.customer_id)
-            .where(CustomerPhone.e164.in_(phones), Customer.id != customer_id, Customer.merged_into.is_(None))
-            .order_by(CustomerPhone.customer_id, CustomerPhone.e164)
+    for model, column, values, kind in (
+        (CustomerPhone, CustomerPhone.e164, phones, "phone"),
+        (CustomerEmail, CustomerEmail.address, emails, "email"),
+    ):
+        wanted = sorted(set(values))
+        if not wanted:
+            continue
+        for cid, value in s.execute(
+            select(model.customer_id, column)
+            .join(Customer, Customer.id == model.customer_id)
+            .where(column.in_(wanted), Customer.id != customer_id, Customer.merged_into.is_(None))
+            .order_by(model.customer_id, column)
         ):
-            found.setdefault(cid, []).append(f"phone:{e164}")
-    if emails:
-        for cid, address in s.execute(
-            select(CustomerEmail.customer_id, CustomerEmail.address)
-            .join(Customer, Customer.id == CustomerEmail.customer_id)
-            .where(CustomerEmail.address.in_(emails), Customer.id != customer_id, Customer.merged_into.is_(None))
-            .order_by(CustomerEmail.customer_id, CustomerEmail.address)
-        ):
-            found.setdefault(cid, []).append(f"email:{address}")
+            found.setdefault(cid, []).append(f"{kind}:{value}")
     return found
 
 
@@ -204,7 +201,7 @@ class MergeStore:
                     continue
                 rec.fields_before[field_id] = current or ""
                 rec.fields_after[field_id] = value
-                self._set_field(s, keep_id, field_id, value)
+                set_field_value(s, keep_id, field_id, value)
             # the card's own values
             for key in ("name", "first_name", "last_name", "locale"):
                 if getattr(choices, key) == "merged" and getattr(other, key):
@@ -218,13 +215,7 @@ class MergeStore:
             rec.after = {k: getattr(keep, k) for k in SCALARS}
             s.flush()
 
-            kept = _load_profiles(s, [keep_id])[keep_id]
-            size = len(msgspec.json.encode(kept))
-            if size > PROFILE_MAX_BYTES:
-                raise InvalidValue(
-                    f"the merged card would be too big ({size // 1024} KiB, at most {PROFILE_MAX_BYTES // 1024} KiB): "
-                    "keep one card's notes instead of both"
-                )
+            kept = checked_profile(s, keep_id, "the merged card", "keep one card's notes instead of both")
             row = CustomerMerge(
                 kept_id=keep_id,
                 merged_id=merge_id,
@@ -286,7 +277,7 @@ class MergeStore:
             current = self._field_values(s, keep.id)
             for field_id, value in rec.fields_after.items():
                 if current.get(int(field_id)) == value:  # nobody changed it since
-                    self._set_field(s, keep.id, int(field_id), rec.fields_before.get(field_id, ""))
+                    set_field_value(s, keep.id, int(field_id), rec.fields_before.get(field_id, ""))
             for key in SCALARS:
                 if key in rec.after and getattr(keep, key) == rec.after[key]:
                     setattr(keep, key, rec.before[key])
@@ -328,17 +319,6 @@ class MergeStore:
             )
         )
         return {field_id: value for field_id, value in rows}
-
-    @staticmethod
-    def _set_field(s: OrmSession, customer_id: int, field_id: int, value: str) -> None:
-        row = s.get(CustomerFieldValue, (customer_id, field_id))
-        if not value:
-            if row is not None:
-                s.delete(row)
-        elif row is None:
-            s.add(CustomerFieldValue(customer_id=customer_id, field_id=field_id, value=value))
-        else:
-            row.value = value
 
     @staticmethod
     def _announce(s: OrmSession, events: list[OperatorEvent], conversation_ids: list[int]) -> None:

@@ -107,8 +107,10 @@ class Customer(Base):
     first_name: Mapped[str] = mapped_column(String(100), default="", server_default="")
     last_name: Mapped[str] = mapped_column(String(100), default="", server_default="")
     notes: Mapped[str] = mapped_column(Text, default="", server_default="")
-    # merged into another customer (migration 0005): this card is hidden, kept for undo
-    merged_into: Mapped[int | None] = mapped_column(ForeignKey("customers.id"), index=True)
+    # merged into another customer (migration 0005): this card is hidden, kept for undo.
+    # No FOREIGN KEY: adding one to an existing SQLite table means rebuilding it (and its
+    # children's references); app/storage/merges.py is its only writer.
+    merged_into: Mapped[int | None] = mapped_column(Integer, index=True)
 
 
 class CustomerIdentity(Base):

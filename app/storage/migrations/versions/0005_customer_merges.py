@@ -44,18 +44,14 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_customer_merges_kept_id"), "customer_merges", ["kept_id"], unique=False)
     op.create_index(op.f("ix_customer_merges_merged_id"), "customer_merges", ["merged_id"], unique=False)
-    with op.batch_alter_table("customers", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("merged_into", sa.Integer(), nullable=True))
-        batch_op.create_index(batch_op.f("ix_customers_merged_into"), ["merged_into"], unique=False)
-        batch_op.create_foreign_key(
-            batch_op.f("fk_customers_merged_into_customers"), "customers", ["merged_into"], ["id"]
-        )
+    # a plain ADD COLUMN (no table rebuild on SQLite: customers is referenced by many tables)
+    op.add_column("customers", sa.Column("merged_into", sa.Integer(), nullable=True))
+    op.create_index(op.f("ix_customers_merged_into"), "customers", ["merged_into"], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index(op.f("ix_customers_merged_into"), table_name="customers")
     with op.batch_alter_table("customers", schema=None) as batch_op:
-        batch_op.drop_constraint(batch_op.f("fk_customers_merged_into_customers"), type_="foreignkey")
-        batch_op.drop_index(batch_op.f("ix_customers_merged_into"))
         batch_op.drop_column("merged_into")
     op.drop_index(op.f("ix_customer_merges_merged_id"), table_name="customer_merges")
     op.drop_index(op.f("ix_customer_merges_kept_id"), table_name="customer_merges")
