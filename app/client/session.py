@@ -974,8 +974,10 @@ class OperatorSession:
         elif isinstance(frame, MergeProposed):
             self.merge_proposed.emit(frame)
         elif isinstance(frame, CustomersMerged):
+            self._card_seq[frame.kept.id] = frame.seq
             self._on_customer(frame.kept)
             if frame.merged is not None:
+                self._card_seq[frame.merged.id] = frame.seq
                 self._on_customer(frame.merged)
             self.customers_merged.emit(frame)
 
