@@ -145,6 +145,11 @@ def apply(app: QApplication, theme: str) -> None:
         QLabel#fieldMessage[kind="error"] {{ color: {c.bad.name()}; }}
         QLabel#cardNote {{ background: palette(alternate-base); border-radius: 6px; padding: 6px 8px; }}
         QLabel#cardNote[kind="error"] {{ color: {c.bad.name()}; }}
+        QFrame#mergeNotice {{ background: palette(alternate-base); border: 1px solid palette(mid);
+                              border-radius: 6px; }}
+        QLabel#dialogTitle {{ font-weight: 600; font-size: 11pt; }}
+        QLabel#mergeCardHead {{ padding: 6px 8px; border-radius: 6px; border: 1px solid palette(mid); }}
+        QLabel#mergeCardHead[kept="true"] {{ border: 2px solid {c.badge_web.name()}; }}
         QFrame#tagChip {{ background: palette(alternate-base); border: 1px solid palette(mid); border-radius: 9px;
                           min-height: 20px; }}
         QToolButton#chipRemove, QToolButton#rowRemove {{ border: none; padding: 0px 4px;

@@ -46,6 +46,7 @@ from app.protocol.messages import (
     CustomerMergeCandidates,
     CustomerProfile,
     CustomerSearch,
+    CustomersMerged,
     CustomerUnmerge,
     CustomerUpdate,
     CustomerUpdated,
@@ -55,6 +56,7 @@ from app.protocol.messages import (
     MergeCandidate,
     MergeChoices,
     MergeInfo,
+    MergeProposed,
     MessageCreated,
     MessageInfo,
     OfferExpired,
@@ -275,6 +277,11 @@ class OperatorSession:
         # custom field definitions as of the last customer() read
         self.customer_changed: Emitter[CustomerProfile] = Emitter()
         self.custom_fields: list[CustomFieldDef] = []
+        # identity merge: the hub thinks two cards are one person (merge_proposed); a
+        # merge was made or undone by anyone (customers_merged, after customer_changed
+        # for the cards it changed)
+        self.merge_proposed: Emitter[MergeProposed] = Emitter()
+        self.customers_merged: Emitter[CustomersMerged] = Emitter()
 
     # ------------------------------------------------------------------ login
 
@@ -964,6 +971,15 @@ class OperatorSession:
         elif isinstance(frame, CustomerUpdated):
             self._card_seq[frame.customer.id] = frame.seq
             self._on_customer(frame.customer)
+        elif isinstance(frame, MergeProposed):
+            self.merge_proposed.emit(frame)
+        elif isinstance(frame, CustomersMerged):
+            self._card_seq[frame.kept.id] = frame.seq
+            self._on_customer(frame.kept)
+            if frame.merged is not None:
+                self._card_seq[frame.merged.id] = frame.seq
+                self._on_customer(frame.merged)
+            self.customers_merged.emit(frame)
 
     def _ack(self) -> None:
         """Acknowledge (cumulatively) everything applied so far."""

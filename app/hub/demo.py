@@ -64,6 +64,11 @@ DEMO_CARDS: dict[str, CustomerChanges] = {
         notes="Prefers e-mail over calls. Works from home on Fridays: deliveries then.",
         fields={"customer_since": "14.03.2021"},
     ),
+    # the same landline as Michael Brown (one household): the card proposes a merge
+    "Sarah Mitchell": CustomerChanges(
+        add_phones=["+44 20 7946 0321"],
+        add_emails=["sarah.mitchell@example.com"],
+    ),
     "Тетяна Литвин": CustomerChanges(
         first_name="Тетяна",
         last_name="Литвин",

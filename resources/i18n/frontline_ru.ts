@@ -190,6 +190,42 @@ New customer chats appear there as they arrive; the ones assigned to you are und
         <translation>Не удалось выполнить поиск</translation>
     </message>
     <message>
+        <source>Not merged: the connection to the hub is down. Try again.</source>
+        <translation>Не объединено: нет связи с хабом. Попробуйте ещё раз.</translation>
+    </message>
+    <message>
+        <source>Not undone: the merge was undone already, or the card was merged again since.</source>
+        <translation>Не отменено: объединение уже отменено, или карточку с тех пор снова объединили.</translation>
+    </message>
+    <message>
+        <source>Not undone: %1</source>
+        <translation>Не отменено: %1</translation>
+    </message>
+    <message>
+        <source>Not undone: the connection to the hub is down. Try again.</source>
+        <translation>Не отменено: нет связи с хабом. Попробуйте ещё раз.</translation>
+    </message>
+    <message>
+        <source>Not merged: one of the cards no longer exists.</source>
+        <translation>Не объединено: одной из карточек больше нет.</translation>
+    </message>
+    <message>
+        <source>Not merged: one of the cards was merged into another card meanwhile.</source>
+        <translation>Не объединено: одну из карточек тем временем объединили с другой.</translation>
+    </message>
+    <message>
+        <source>Not merged: the notes together would be too long. Keep the notes of one card.</source>
+        <translation>Не объединено: заметки вместе получатся слишком длинными. Оставьте заметки одной карточки.</translation>
+    </message>
+    <message>
+        <source>Not merged: these two cards cannot be merged.</source>
+        <translation>Не объединено: эти две карточки нельзя объединить.</translation>
+    </message>
+    <message>
+        <source>Not merged: %1</source>
+        <translation>Не объединено: %1</translation>
+    </message>
+    <message>
         <source>“%1” is not a valid phone number. Write it with the country code, e.g. +380 67 123 45 67.</source>
         <translation>«%1» — неверный номер телефона. Укажите его с кодом страны, например +380 67 123 45 67.</translation>
     </message>
@@ -361,6 +397,30 @@ New customer chats appear there as they arrive; the ones assigned to you are und
         <translation>VIP-клиентов обслуживают в первую очередь</translation>
     </message>
     <message>
+        <source>Review and merge…</source>
+        <translation>Сравнить и объединить…</translation>
+    </message>
+    <message>
+        <source>Compare both cards, choose what the merged card keeps</source>
+        <translation>Сравнить обе карточки и выбрать, что останется в объединённой</translation>
+    </message>
+    <message>
+        <source>Not the same</source>
+        <translation>Это разные люди</translation>
+    </message>
+    <message>
+        <source>Do not suggest these two again until the app is restarted</source>
+        <translation>Не предлагать эту пару до перезапуска программы</translation>
+    </message>
+    <message>
+        <source>Undo</source>
+        <translation>Отменить</translation>
+    </message>
+    <message>
+        <source>Separate the two cards again, as they were before the merge</source>
+        <translation>Снова разделить карточки, как до объединения</translation>
+    </message>
+    <message>
         <source>Today %1</source>
         <translation>Сегодня %1</translation>
     </message>
@@ -403,6 +463,30 @@ New customer chats appear there as they arrive; the ones assigned to you are und
     <message>
         <source>No conversations yet.</source>
         <translation>Диалогов пока нет.</translation>
+    </message>
+    <message>
+        <source>Merge undone: %1 has a separate card again.</source>
+        <translation>Объединение отменено: у %1 снова отдельная карточка.</translation>
+    </message>
+    <message>
+        <source>%1 merged this card with another card of the same person.</source>
+        <translation>%1 объединил(а) эту карточку с другой карточкой того же человека.</translation>
+    </message>
+    <message>
+        <source>%1 undid the merge with %2.</source>
+        <translation>%1 отменил(а) объединение с %2.</translation>
+    </message>
+    <message>
+        <source>Possibly the same person as %1 — %2</source>
+        <translation>Возможно, это тот же человек, что %1 — %2</translation>
+    </message>
+    <message>
+        <source>Merged with %1</source>
+        <translation>Объединено с %1</translation>
+    </message>
+    <message>
+        <source>Undoing…</source>
+        <translation>Отмена…</translation>
     </message>
     <message>
         <source>★ VIP</source>
@@ -726,6 +810,169 @@ While you are Online, new chats are given to you automatically; you can also tak
     <message>
         <source>You did not accept the chat with %1 in time, so it went to a colleague and your status is now Away. Choose Online to get new chats.</source>
         <translation>Вы не приняли чат с %1 вовремя: он ушёл коллеге, а ваш статус теперь «Отошёл». Выберите «В сети», чтобы получать новые чаты.</translation>
+    </message>
+</context>
+<context>
+    <name>MergeDialog</name>
+    <message>
+        <source>same phone %1</source>
+        <translation>тот же телефон %1</translation>
+    </message>
+    <message>
+        <source>same e-mail %1</source>
+        <translation>тот же e-mail %1</translation>
+    </message>
+    <message>
+        <source>Merge customer cards</source>
+        <translation>Объединение карточек клиента</translation>
+    </message>
+    <message>
+        <source>Is this one person? Merge the two cards into one.</source>
+        <translation>Это один человек? Объедините две карточки в одну.</translation>
+    </message>
+    <message>
+        <source>The hub noticed: %1.</source>
+        <translation>Хаб заметил: %1.</translation>
+    </message>
+    <message>
+        <source>Keep this card</source>
+        <translation>Оставить эту карточку</translation>
+    </message>
+    <message>
+        <source>The other card is merged into this one and hidden; it can be restored with Undo.</source>
+        <translation>Другая карточка войдёт в эту и будет скрыта; её можно вернуть кнопкой «Отменить».</translation>
+    </message>
+    <message>
+        <source>Where they differ, the kept card takes</source>
+        <translation>Где они различаются, в оставленной карточке будет</translation>
+    </message>
+    <message>
+        <source>Name</source>
+        <translation>Полное имя</translation>
+    </message>
+    <message>
+        <source>First name</source>
+        <translation>Имя</translation>
+    </message>
+    <message>
+        <source>Last name</source>
+        <translation>Фамилия</translation>
+    </message>
+    <message>
+        <source>Notes</source>
+        <translation>Заметки</translation>
+    </message>
+    <message>
+        <source>Both: the kept card&apos;s notes, then the other&apos;s</source>
+        <translation>Обе: заметки оставленной карточки, затем другой</translation>
+    </message>
+    <message>
+        <source>VIP</source>
+        <translation>VIP</translation>
+    </message>
+    <message>
+        <source>Nothing differs: the kept card keeps its values and gains the other&apos;s.</source>
+        <translation>Различий нет: оставленная карточка сохранит свои данные и получит данные другой.</translation>
+    </message>
+    <message>
+        <source>Always united on the kept card</source>
+        <translation>Всегда объединяется в оставленной карточке</translation>
+    </message>
+    <message>
+        <source>The other card is hidden, not deleted: the merge can be undone from the card.</source>
+        <translation>Другая карточка скрывается, а не удаляется: объединение можно отменить из карточки.</translation>
+    </message>
+    <message>
+        <source>Merge</source>
+        <translation>Объединить</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>Отмена</translation>
+    </message>
+    <message>
+        <source>★ VIP</source>
+        <translation>★ VIP</translation>
+    </message>
+    <message>
+        <source>Not VIP</source>
+        <translation>Не VIP</translation>
+    </message>
+    <message>
+        <source>%1+ conversations</source>
+        <translation>Диалогов: %1+</translation>
+    </message>
+    <message>
+        <source>1 conversation</source>
+        <translation>1 диалог</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n conversations</source>
+        <translation>
+            <numerusform>%n диалог</numerusform>
+            <numerusform>%n диалога</numerusform>
+            <numerusform>%n диалогов</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>First seen %1</source>
+        <translation>Впервые: %1</translation>
+    </message>
+    <message>
+        <source>Phones: %1</source>
+        <translation>Телефоны: %1</translation>
+    </message>
+    <message>
+        <source>E-mails: %1</source>
+        <translation>E-mail: %1</translation>
+    </message>
+    <message>
+        <source>Tags: %1</source>
+        <translation>Теги: %1</translation>
+    </message>
+    <message>
+        <source>Web chat</source>
+        <translation>Веб-чат</translation>
+    </message>
+    <message>
+        <source>E-mail</source>
+        <translation>E-mail</translation>
+    </message>
+    <message>
+        <source>Channels: %1</source>
+        <translation>Каналы: %1</translation>
+    </message>
+    <message>
+        <source>Details only the other card has are added.</source>
+        <translation>Данные, которые есть только в другой карточке, добавятся.</translation>
+    </message>
+    <message>
+        <source>More than %1 conversations will be on one card.</source>
+        <translation>Больше %1 диалогов будут в одной карточке.</translation>
+    </message>
+    <message>
+        <source>1 conversation will be on one card.</source>
+        <translation>1 диалог будет в одной карточке.</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n conversations will be on one card.</source>
+        <translation>
+            <numerusform>%n диалог будет в одной карточке.</numerusform>
+            <numerusform>%n диалога будут в одной карточке.</numerusform>
+            <numerusform>%n диалогов будут в одной карточке.</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>The conversations of both will be on one card.</source>
+        <translation>Диалоги обоих будут в одной карточке.</translation>
+    </message>
+    <message>
+        <source>Merge into %1</source>
+        <translation>Объединить в %1</translation>
+    </message>
+    <message>
+        <source>Merging…</source>
+        <translation>Объединение…</translation>
     </message>
 </context>
 <context>

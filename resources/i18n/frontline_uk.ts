@@ -190,6 +190,42 @@ New customer chats appear there as they arrive; the ones assigned to you are und
         <translation>Не вдалося виконати пошук</translation>
     </message>
     <message>
+        <source>Not merged: the connection to the hub is down. Try again.</source>
+        <translation>Не об&apos;єднано: немає зв&apos;язку з хабом. Спробуйте ще раз.</translation>
+    </message>
+    <message>
+        <source>Not undone: the merge was undone already, or the card was merged again since.</source>
+        <translation>Не скасовано: об&apos;єднання вже скасовано, або картку відтоді знову об&apos;єднали.</translation>
+    </message>
+    <message>
+        <source>Not undone: %1</source>
+        <translation>Не скасовано: %1</translation>
+    </message>
+    <message>
+        <source>Not undone: the connection to the hub is down. Try again.</source>
+        <translation>Не скасовано: немає зв&apos;язку з хабом. Спробуйте ще раз.</translation>
+    </message>
+    <message>
+        <source>Not merged: one of the cards no longer exists.</source>
+        <translation>Не об&apos;єднано: однієї з карток більше немає.</translation>
+    </message>
+    <message>
+        <source>Not merged: one of the cards was merged into another card meanwhile.</source>
+        <translation>Не об&apos;єднано: одну з карток тим часом об&apos;єднали з іншою.</translation>
+    </message>
+    <message>
+        <source>Not merged: the notes together would be too long. Keep the notes of one card.</source>
+        <translation>Не об&apos;єднано: нотатки разом будуть задовгими. Залиште нотатки однієї картки.</translation>
+    </message>
+    <message>
+        <source>Not merged: these two cards cannot be merged.</source>
+        <translation>Не об&apos;єднано: ці дві картки не можна об&apos;єднати.</translation>
+    </message>
+    <message>
+        <source>Not merged: %1</source>
+        <translation>Не об&apos;єднано: %1</translation>
+    </message>
+    <message>
         <source>“%1” is not a valid phone number. Write it with the country code, e.g. +380 67 123 45 67.</source>
         <translation>«%1» — неправильний номер телефону. Вкажіть його з кодом країни, наприклад +380 67 123 45 67.</translation>
     </message>
@@ -361,6 +397,30 @@ New customer chats appear there as they arrive; the ones assigned to you are und
         <translation>VIP-клієнтів обслуговують першими</translation>
     </message>
     <message>
+        <source>Review and merge…</source>
+        <translation>Порівняти й об&apos;єднати…</translation>
+    </message>
+    <message>
+        <source>Compare both cards, choose what the merged card keeps</source>
+        <translation>Порівняти обидві картки й вибрати, що залишиться в об&apos;єднаній</translation>
+    </message>
+    <message>
+        <source>Not the same</source>
+        <translation>Це різні люди</translation>
+    </message>
+    <message>
+        <source>Do not suggest these two again until the app is restarted</source>
+        <translation>Не пропонувати цю пару до перезапуску програми</translation>
+    </message>
+    <message>
+        <source>Undo</source>
+        <translation>Скасувати</translation>
+    </message>
+    <message>
+        <source>Separate the two cards again, as they were before the merge</source>
+        <translation>Знову розділити картки, як до об&apos;єднання</translation>
+    </message>
+    <message>
         <source>Today %1</source>
         <translation>Сьогодні %1</translation>
     </message>
@@ -403,6 +463,30 @@ New customer chats appear there as they arrive; the ones assigned to you are und
     <message>
         <source>No conversations yet.</source>
         <translation>Розмов ще немає.</translation>
+    </message>
+    <message>
+        <source>Merge undone: %1 has a separate card again.</source>
+        <translation>Об&apos;єднання скасовано: %1 знову має окрему картку.</translation>
+    </message>
+    <message>
+        <source>%1 merged this card with another card of the same person.</source>
+        <translation>%1 об&apos;єднав(ла) цю картку з іншою карткою тієї ж людини.</translation>
+    </message>
+    <message>
+        <source>%1 undid the merge with %2.</source>
+        <translation>%1 скасував(ла) об&apos;єднання з %2.</translation>
+    </message>
+    <message>
+        <source>Possibly the same person as %1 — %2</source>
+        <translation>Можливо, це та сама людина, що й %1 — %2</translation>
+    </message>
+    <message>
+        <source>Merged with %1</source>
+        <translation>Об&apos;єднано з %1</translation>
+    </message>
+    <message>
+        <source>Undoing…</source>
+        <translation>Скасування…</translation>
     </message>
     <message>
         <source>★ VIP</source>
@@ -726,6 +810,169 @@ While you are Online, new chats are given to you automatically; you can also tak
     <message>
         <source>You did not accept the chat with %1 in time, so it went to a colleague and your status is now Away. Choose Online to get new chats.</source>
         <translation>Ви не прийняли чат із %1 вчасно: він пішов колезі, а ваш статус тепер «Відійшов». Оберіть «У мережі», щоб отримувати нові чати.</translation>
+    </message>
+</context>
+<context>
+    <name>MergeDialog</name>
+    <message>
+        <source>same phone %1</source>
+        <translation>той самий телефон %1</translation>
+    </message>
+    <message>
+        <source>same e-mail %1</source>
+        <translation>той самий e-mail %1</translation>
+    </message>
+    <message>
+        <source>Merge customer cards</source>
+        <translation>Об&apos;єднання карток клієнта</translation>
+    </message>
+    <message>
+        <source>Is this one person? Merge the two cards into one.</source>
+        <translation>Це одна людина? Об&apos;єднайте дві картки в одну.</translation>
+    </message>
+    <message>
+        <source>The hub noticed: %1.</source>
+        <translation>Хаб помітив: %1.</translation>
+    </message>
+    <message>
+        <source>Keep this card</source>
+        <translation>Залишити цю картку</translation>
+    </message>
+    <message>
+        <source>The other card is merged into this one and hidden; it can be restored with Undo.</source>
+        <translation>Інша картка увійде в цю й буде прихована; її можна повернути кнопкою «Скасувати».</translation>
+    </message>
+    <message>
+        <source>Where they differ, the kept card takes</source>
+        <translation>Де вони відрізняються, у залишеній картці буде</translation>
+    </message>
+    <message>
+        <source>Name</source>
+        <translation>Повне ім&apos;я</translation>
+    </message>
+    <message>
+        <source>First name</source>
+        <translation>Ім&apos;я</translation>
+    </message>
+    <message>
+        <source>Last name</source>
+        <translation>Прізвище</translation>
+    </message>
+    <message>
+        <source>Notes</source>
+        <translation>Нотатки</translation>
+    </message>
+    <message>
+        <source>Both: the kept card&apos;s notes, then the other&apos;s</source>
+        <translation>Обидві: нотатки залишеної картки, потім іншої</translation>
+    </message>
+    <message>
+        <source>VIP</source>
+        <translation>VIP</translation>
+    </message>
+    <message>
+        <source>Nothing differs: the kept card keeps its values and gains the other&apos;s.</source>
+        <translation>Відмінностей немає: залишена картка збереже свої дані й отримає дані іншої.</translation>
+    </message>
+    <message>
+        <source>Always united on the kept card</source>
+        <translation>Завжди об&apos;єднується в залишеній картці</translation>
+    </message>
+    <message>
+        <source>The other card is hidden, not deleted: the merge can be undone from the card.</source>
+        <translation>Інша картка приховується, а не видаляється: об&apos;єднання можна скасувати з картки.</translation>
+    </message>
+    <message>
+        <source>Merge</source>
+        <translation>Об&apos;єднати</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>Скасувати</translation>
+    </message>
+    <message>
+        <source>★ VIP</source>
+        <translation>★ VIP</translation>
+    </message>
+    <message>
+        <source>Not VIP</source>
+        <translation>Не VIP</translation>
+    </message>
+    <message>
+        <source>%1+ conversations</source>
+        <translation>Розмов: %1+</translation>
+    </message>
+    <message>
+        <source>1 conversation</source>
+        <translation>1 розмова</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n conversations</source>
+        <translation>
+            <numerusform>%n розмова</numerusform>
+            <numerusform>%n розмови</numerusform>
+            <numerusform>%n розмов</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>First seen %1</source>
+        <translation>Уперше: %1</translation>
+    </message>
+    <message>
+        <source>Phones: %1</source>
+        <translation>Телефони: %1</translation>
+    </message>
+    <message>
+        <source>E-mails: %1</source>
+        <translation>E-mail: %1</translation>
+    </message>
+    <message>
+        <source>Tags: %1</source>
+        <translation>Теги: %1</translation>
+    </message>
+    <message>
+        <source>Web chat</source>
+        <translation>Вебчат</translation>
+    </message>
+    <message>
+        <source>E-mail</source>
+        <translation>E-mail</translation>
+    </message>
+    <message>
+        <source>Channels: %1</source>
+        <translation>Канали: %1</translation>
+    </message>
+    <message>
+        <source>Details only the other card has are added.</source>
+        <translation>Дані, які є лише в іншій картці, додадуться.</translation>
+    </message>
+    <message>
+        <source>More than %1 conversations will be on one card.</source>
+        <translation>Понад %1 розмов будуть в одній картці.</translation>
+    </message>
+    <message>
+        <source>1 conversation will be on one card.</source>
+        <translation>1 розмова буде в одній картці.</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n conversations will be on one card.</source>
+        <translation>
+            <numerusform>%n розмова буде в одній картці.</numerusform>
+            <numerusform>%n розмови будуть в одній картці.</numerusform>
+            <numerusform>%n розмов будуть в одній картці.</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>The conversations of both will be on one card.</source>
+        <translation>Розмови обох будуть в одній картці.</translation>
+    </message>
+    <message>
+        <source>Merge into %1</source>
+        <translation>Об&apos;єднати в %1</translation>
+    </message>
+    <message>
+        <source>Merging…</source>
+        <translation>Об&apos;єднання…</translation>
     </message>
 </context>
 <context>

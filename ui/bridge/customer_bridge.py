@@ -22,13 +22,23 @@ from qasync import asyncSlot
 
 from app.client.connection import CommandFailed, ConnectionLost, new_txn_id
 from app.client.session import LinkChange, OperatorSession
-from app.protocol.messages import ConversationInfo, CustomerChanges, CustomerProfile, CustomFieldDef
+from app.protocol.messages import (
+    ConversationInfo,
+    CustomerChanges,
+    CustomerProfile,
+    CustomersMerged,
+    CustomFieldDef,
+    MergeChoices,
+    MergeProposed,
+)
 
 log = logging.getLogger(__name__)
 
 CARDS_KEPT = 200  # cards remembered in memory for offline reading (least recently used go)
 SEARCH_LIMIT = 30
 TIMELINE_PAGE = 30
+COUNT_PAGE = 50  # the hub's largest page: conversations counted for the merge dialog
+COUNT_PAGES = 4  # at most this many pages counted; more shows as "200+"
 
 
 @dataclass(frozen=True)
@@ -57,6 +67,15 @@ class CustomerBridge(QObject):
     timeline_load_failed = Signal(int, str)  # customer id, human text
     customers_found = Signal(str, object)  # query, [CustomerProfile] (notes left out)
     search_failed = Signal(str, str)  # query, human text
+    # identity merge
+    merge_candidates_loaded = Signal(int, object)  # customer id, [MergeCandidate] (dismissed ones left out)
+    merge_proposed = Signal(int, int)  # customer id, candidate id (the hub's proposal, live)
+    conversations_counted = Signal(int, int, bool)  # customer id, count, more than that
+    customers_merged = Signal(object, object)  # MergeInfo, CustomerProfile (kept): this window merged
+    merge_failed = Signal(int, int, str, str)  # keep id, merge id, human text, hub's text
+    customers_unmerged = Signal(object, object, object)  # MergeInfo, kept, restored: this window undid
+    unmerge_failed = Signal(int, str, str)  # merge id, human text, hub's text
+    merged_elsewhere = Signal(object)  # CustomersMerged: anyone's merge or undo (live, also ours)
 
     def __init__(self, session: OperatorSession, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -67,7 +86,12 @@ class CustomerBridge(QObject):
         self._retry_txn: dict[tuple[int, str, bytes], str] = {}
         self._changes_seen: dict[int, int] = {}  # customer id -> customer_changed count
         self._search_no = 0
+        self._dismissed: set[tuple[int, int]] = set()  # (customer, candidate): "not the same", this run
+        self._merge_txn: dict[tuple[int, int, bytes], str] = {}
+        self._unmerge_txn: dict[int, str] = {}
         session.customer_changed.connect(self._on_customer_changed)
+        session.merge_proposed.connect(self._on_merge_proposed)
+        session.customers_merged.connect(self._on_customers_merged)
         session.conversation_changed.connect(self._on_conversation_changed)
         session.link_changed.connect(self._on_link_changed)
 
@@ -171,6 +195,100 @@ class CustomerBridge(QObject):
         if mine == self._search_no:
             self.customers_found.emit(query, found)
 
+    # ------------------------------------------------------------------ identity merge
+
+    def dismiss_candidate(self, customer_id: int, candidate_id: int) -> None:
+        """"Not the same person": the pair is not proposed again in this run (either way round)."""
+        self._dismissed.add((customer_id, candidate_id))
+        self._dismissed.add((candidate_id, customer_id))
+
+    def dismissed(self, customer_id: int, candidate_id: int) -> bool:
+        return (customer_id, candidate_id) in self._dismissed
+
+    @asyncSlot(int)
+    async def load_merge_candidates(self, customer_id: int) -> None:
+        """The customers who may be the same person as this one (a failure says nothing:
+        the proposal is a hint, the card works without it)."""
+        try:
+            found = await self.session.merge_candidates(customer_id)
+        except (CommandFailed, ConnectionLost, TimeoutError) as exc:
+            log.info("merge candidates of %s: %s", customer_id, exc)
+            return
+        found = [c for c in found if not self.dismissed(customer_id, c.customer.id)]
+        self.merge_candidates_loaded.emit(customer_id, found)
+
+    @asyncSlot(int)
+    async def count_conversations(self, customer_id: int) -> None:
+        """How many conversations a customer has (at most COUNT_PAGES pages are counted)."""
+        count, before, more = 0, None, False
+        try:
+            for _ in range(COUNT_PAGES):
+                page, more = await self.session.customer_conversations(
+                    customer_id, before_id=before, limit=COUNT_PAGE
+                )
+                count += len(page)
+                if not more or not page:
+                    break
+                before = page[-1].id
+        except (CommandFailed, ConnectionLost, TimeoutError) as exc:
+            log.info("conversations of %s: %s", customer_id, exc)
+            return
+        self.conversations_counted.emit(customer_id, count, more)
+
+    @asyncSlot(int, int, object)
+    async def merge(self, keep_id: int, merge_id: int, choices: MergeChoices) -> None:
+        """Merge card ``merge_id`` into ``keep_id``. The same merge sent again after a lost
+        answer keeps its txn_id: the hub makes it once."""
+        sig = (keep_id, merge_id, msgspec.json.encode(choices))
+        txn_id = self._merge_txn.setdefault(sig, new_txn_id())
+        try:
+            info, kept = await self.session.merge_customers(keep_id, merge_id, choices, txn_id=txn_id)
+        except CommandFailed as exc:
+            self._merge_txn.pop(sig, None)
+            self.merge_failed.emit(keep_id, merge_id, self.merge_refusal_text(exc), exc.text)
+            return
+        except (ConnectionLost, TimeoutError):
+            self.merge_failed.emit(
+                keep_id, merge_id, self.tr("Not merged: the connection to the hub is down. Try again."), ""
+            )
+            return
+        self._merge_txn.pop(sig, None)
+        self._forget_timelines(keep_id, merge_id)
+        self.customers_merged.emit(info, kept)
+
+    @asyncSlot(int)
+    async def unmerge(self, merge_id: int) -> None:
+        """Undo a merge (retried with the same txn_id after a lost answer)."""
+        txn_id = self._unmerge_txn.setdefault(merge_id, new_txn_id())
+        try:
+            info, kept, restored = await self.session.unmerge_customers(merge_id, txn_id=txn_id)
+        except CommandFailed as exc:
+            self._unmerge_txn.pop(merge_id, None)
+            if exc.code == "conflict":
+                text = self.tr("Not undone: the merge was undone already, or the card was merged again since.")
+            else:
+                text = self.tr("Not undone: %1").replace("%1", exc.text)
+            self.unmerge_failed.emit(merge_id, text, exc.text)
+            return
+        except (ConnectionLost, TimeoutError):
+            self.unmerge_failed.emit(merge_id, self.tr("Not undone: the connection to the hub is down. Try again."), "")
+            return
+        self._unmerge_txn.pop(merge_id, None)
+        self._forget_timelines(info.kept_id, info.merged_id)
+        self.customers_unmerged.emit(info, kept, restored)
+
+    def merge_refusal_text(self, exc: CommandFailed) -> str:
+        """The hub refused a merge: why, in the operator's language."""
+        if exc.code == "not_found":
+            return self.tr("Not merged: one of the cards no longer exists.")
+        if exc.code == "conflict":
+            return self.tr("Not merged: one of the cards was merged into another card meanwhile.")
+        if exc.code == "invalid_value" and "48" in exc.text:
+            return self.tr("Not merged: the notes together would be too long. Keep the notes of one card.")
+        if exc.code == "invalid_value":
+            return self.tr("Not merged: these two cards cannot be merged.")
+        return self.tr("Not merged: %1").replace("%1", exc.text)
+
     def forget(self) -> None:
         """Drop what this run remembered of cards and timelines (sign-out)."""
         self._cards.clear()
@@ -228,6 +346,21 @@ class CustomerBridge(QObject):
         if cached is not None:
             self._remember(CachedCard(profile, cached.fields, datetime.now(UTC)))
         self.customer_changed.emit(profile)
+
+    def _forget_timelines(self, *customer_ids: int) -> None:
+        """Conversations moved between these customers: their pages are read again."""
+        for cid in customer_ids:
+            self._timelines.pop(cid, None)
+
+    def _on_merge_proposed(self, frame: MergeProposed) -> None:
+        if not self.dismissed(frame.customer_id, frame.candidate_id):
+            self.merge_proposed.emit(frame.customer_id, frame.candidate_id)
+
+    def _on_customers_merged(self, frame: CustomersMerged) -> None:
+        self._forget_timelines(frame.merge.kept_id, frame.merge.merged_id)
+        if frame.merged is None:
+            self._cards.pop(frame.merge.merged_id, None)
+        self.merged_elsewhere.emit(frame)
 
     def _on_conversation_changed(self, conv: ConversationInfo) -> None:
         if conv.id in self._conversations:

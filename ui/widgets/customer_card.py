@@ -37,10 +37,14 @@ from app.protocol.messages import (
     CustomerChanges,
     CustomerInfo,
     CustomerProfile,
+    CustomersMerged,
     CustomFieldDef,
+    MergeCandidate,
+    MergeInfo,
 )
 from ui import theme
 from ui.bridge.customer_bridge import CachedCard, CustomerBridge
+from ui.dialogs.merge_dialog import MergeDialog, reason_text
 from ui.models.customers import ConversationRole, CurrentRole, TimelineModel
 from ui.widgets.inline_edit import FlowLayout, InlineField, TagChip, repolish
 
@@ -260,6 +264,13 @@ class CustomerCard(QWidget):
         self.online = customers.online if customers is not None else False
         self._load_error = ""
         self._fields: dict[str, tuple[QLabel, InlineField]] = {}
+        # identity merge: who the hub thinks this customer also is; the merges made from
+        # this window in this run (kept customer id -> the merge and the other card's
+        # name), for Undo; what happened to a card meanwhile (customer id -> a sentence)
+        self.candidates: list[MergeCandidate] = []
+        self.merges: dict[int, tuple[MergeInfo, str]] = {}
+        self.merge_notes: dict[int, str] = {}
+        self.merge_dialog: MergeDialog | None = None
         self.setMinimumWidth(280)
 
         lay = QVBoxLayout(self)
@@ -308,6 +319,53 @@ class CustomerCard(QWidget):
         self.note.setTextFormat(Qt.TextFormat.PlainText)
         self.note.hide()
         hl.addWidget(self.note)
+        # "Possibly the same person as …": Review and merge… / Not the same
+        self.proposal = QFrame(head)
+        self.proposal.setObjectName("mergeNotice")
+        pl = QVBoxLayout(self.proposal)
+        pl.setContentsMargins(8, 6, 8, 6)
+        pl.setSpacing(2)
+        self.proposal_text = QLabel(self.proposal)
+        self.proposal_text.setWordWrap(True)
+        self.proposal_text.setTextFormat(Qt.TextFormat.PlainText)
+        pl.addWidget(self.proposal_text)
+        pb = QHBoxLayout()
+        pb.setSpacing(12)
+        self.review_button = QPushButton(self.proposal)
+        self.review_button.setObjectName("linkButton")
+        self.review_button.setFlat(True)
+        self.review_button.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.review_button.clicked.connect(self.review_merge)
+        pb.addWidget(self.review_button)
+        self.dismiss_button = QPushButton(self.proposal)
+        self.dismiss_button.setObjectName("linkButton")
+        self.dismiss_button.setFlat(True)
+        self.dismiss_button.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.dismiss_button.clicked.connect(self.dismiss_candidate)
+        pb.addWidget(self.dismiss_button)
+        pb.addStretch(1)
+        pl.addLayout(pb)
+        self.proposal.hide()
+        hl.addWidget(self.proposal)
+        # "Merged with Olena K — Undo", or what a colleague's merge did to this card
+        self.merged_box = QFrame(head)
+        self.merged_box.setObjectName("mergeNotice")
+        ml = QHBoxLayout(self.merged_box)
+        ml.setContentsMargins(8, 6, 8, 6)
+        ml.setSpacing(8)
+        self.merged_text = QLabel(self.merged_box)
+        self.merged_text.setWordWrap(True)
+        self.merged_text.setTextFormat(Qt.TextFormat.PlainText)
+        ml.addWidget(self.merged_text, 1)
+        self.undo_button = QPushButton(self.merged_box)
+        self.undo_button.setObjectName("linkButton")
+        self.undo_button.setFlat(True)
+        self.undo_button.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.undo_button.clicked.connect(self.undo_merge)
+        ml.addWidget(self.undo_button, 0, Qt.AlignmentFlag.AlignTop)
+        self.merged_box.hide()
+        hl.addWidget(self.merged_box)
+        self.undoing = False
         self.retry_button = QPushButton(head)
         self.retry_button.clicked.connect(self.reload)
         self.retry_button.hide()
@@ -438,6 +496,12 @@ class CustomerCard(QWidget):
             customers.customer_save_failed.connect(self.on_customer_save_failed)
             customers.timeline_loaded.connect(self.on_timeline_loaded)
             customers.timeline_load_failed.connect(self.on_timeline_load_failed)
+            customers.merge_candidates_loaded.connect(self.on_merge_candidates_loaded)
+            customers.merge_proposed.connect(self.on_merge_proposed)
+            customers.customers_merged.connect(self.on_customers_merged)
+            customers.customers_unmerged.connect(self.on_customers_unmerged)
+            customers.unmerge_failed.connect(self.on_unmerge_failed)
+            customers.merged_elsewhere.connect(self.on_merged_elsewhere)
             self.timeline.older_wanted.connect(customers.load_timeline)
         self.retranslate()
         self._render()
@@ -533,6 +597,12 @@ class CustomerCard(QWidget):
         self.name_field.set_hint(self.tr("Enter saves · Esc cancels"))
         self.timeline_title.setText(self.tr("Conversations"))
         self.vip_button.setToolTip(self.tr("VIP customers are served first"))
+        self.review_button.setText(self.tr("Review and merge…"))
+        self.review_button.setToolTip(self.tr("Compare both cards, choose what the merged card keeps"))
+        self.dismiss_button.setText(self.tr("Not the same"))
+        self.dismiss_button.setToolTip(self.tr("Do not suggest these two again until the app is restarted"))
+        self.undo_button.setText(self.tr("Undo"))
+        self.undo_button.setToolTip(self.tr("Separate the two cards again, as they were before the merge"))
         self._render()
 
     def when_text(self, at: datetime) -> str:
@@ -613,6 +683,7 @@ class CustomerCard(QWidget):
         self.customer_id = customer_id
         self.basic = basic
         self.card = None
+        self.candidates = []
         self._load_error = ""
         self.problem.hide()
         for field in self._all_fields():
@@ -650,6 +721,7 @@ class CustomerCard(QWidget):
             if self.timeline.rowCount() == 0:
                 self._timeline_says(self.tr("Loading conversations…"))
             self.customers.load_timeline(self.customer_id, 0)
+            self.customers.load_merge_candidates(self.customer_id)  # "possibly the same person as …"
         else:
             self.state = "offline"
             if self.timeline.rowCount() == 0:
@@ -743,6 +815,155 @@ class CustomerCard(QWidget):
         self._timeline_says(text)
         self._fit_timeline()
 
+    # ------------------------------------------------------------------ identity merge
+
+    def on_merge_candidates_loaded(self, customer_id: int, candidates: list[MergeCandidate]) -> None:
+        if customer_id != self.customer_id:
+            return
+        self.candidates = list(candidates)
+        self._render_merge()
+
+    def on_merge_proposed(self, customer_id: int, candidate_id: int) -> None:
+        """The hub noticed a shared phone or e-mail: ask again if it concerns this card."""
+        if self.customer_id in (customer_id, candidate_id) and self.online and self.customers is not None:
+            self.customers.load_merge_candidates(self.customer_id)
+
+    def dismiss_candidate(self) -> None:
+        """"Not the same": this pair is not proposed again in this run."""
+        if not self.candidates or self.customer_id is None:
+            return
+        other = self.candidates.pop(0)
+        if self.customers is not None:
+            self.customers.dismiss_candidate(self.customer_id, other.customer.id)
+        self._render_merge()
+
+    def review_merge(self) -> MergeDialog | None:
+        """Open the merge dialog for this card and the first candidate."""
+        if not self.candidates or self.profile is None or self.card is None:
+            return None
+        cand = self.candidates[0]
+        dialog = MergeDialog(self.customers, self.profile, cand.customer, cand.reasons, self.card.fields, self)
+        dialog.merged.connect(lambda info, kept, a=self.profile, b=cand.customer: self._merged_here(info, kept, a, b))
+        dialog.finished.connect(self._merge_dialog_closed)
+        self.merge_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def _merge_dialog_closed(self) -> None:
+        if self.merge_dialog is not None:
+            self.merge_dialog.deleteLater()
+            self.merge_dialog = None
+
+    def _merged_here(self, info: MergeInfo, kept: CustomerProfile, a: CustomerProfile, b: CustomerProfile) -> None:
+        other = b if b.id == info.merged_id else a
+        self.merges[info.kept_id] = (info, other.name)
+        self.merge_notes.pop(info.kept_id, None)
+        if self.customer_id not in (info.kept_id, info.merged_id):
+            self._show_kept(kept)  # the operator moved on meanwhile: show what they merged
+        self._render_merge()
+
+    def on_customers_merged(self, info: MergeInfo, kept: CustomerProfile) -> None:
+        """This window merged two cards: show the kept one, with Undo."""
+        self.candidates = [c for c in self.candidates if c.customer.id not in (info.kept_id, info.merged_id)]
+        if self.customer_id == info.merged_id:
+            self._show_kept(kept)
+        elif self.customer_id == info.kept_id:
+            self._load()  # the other card's conversations are on this one now
+        self._render_merge()
+
+    def _show_kept(self, kept: CustomerProfile) -> None:
+        basic = CustomerInfo(
+            id=kept.id, name=kept.name, channel="web", first_seen=kept.first_seen, locale=kept.locale, vip=kept.vip,
+        )
+        self._switch(kept.id, basic)
+
+    def undo_merge(self) -> None:
+        if self.customer_id is None or self.customer_id not in self.merges or self.customers is None:
+            return
+        self.undoing = True
+        self._render_merge()
+        self.customers.unmerge(self.merges[self.customer_id][0].id)
+
+    def on_customers_unmerged(self, info: MergeInfo, kept: CustomerProfile, restored: CustomerProfile) -> None:
+        found = self.merges.get(info.kept_id)
+        if found is not None and found[0].id == info.id:
+            del self.merges[info.kept_id]
+            self.undoing = False
+            self.merge_notes[info.kept_id] = self.tr("Merge undone: %1 has a separate card again.").replace(
+                "%1", restored.name
+            )
+            if self.customers is not None:  # the operator just said "not one person"
+                self.customers.dismiss_candidate(info.kept_id, info.merged_id)
+        if self.customer_id in (info.kept_id, info.merged_id):
+            self._load()  # the conversations that moved back
+        self._render_merge()
+
+    def on_unmerge_failed(self, merge_id: int, text: str, detail: str) -> None:
+        if self.customer_id is None or self.customer_id not in self.merges:
+            return
+        if self.merges[self.customer_id][0].id != merge_id:
+            return
+        self.undoing = False
+        self.problem.setText(text)
+        self.problem.setToolTip(detail)
+        self.problem.show()
+        self._render_merge()
+
+    def on_merged_elsewhere(self, frame: CustomersMerged) -> None:
+        """Anyone's merge or undo (ours too: the event follows our own answer or precedes it)."""
+        info = frame.merge
+        me = self.customers.session.me if self.customers is not None else None
+        mine = me is not None and info.operator_id == me.id and info.undone_by in (None, me.id)
+        if info.undone_at is None:
+            self.candidates = [c for c in self.candidates if c.customer.id != info.merged_id]
+            if self.customer_id == info.merged_id:
+                if not mine:
+                    who = self.customers.operator_name(info.operator_id) if self.customers is not None else ""
+                    self.merge_notes[info.kept_id] = (
+                        self.tr("%1 merged this card with another card of the same person.").replace("%1", who)
+                    )
+                self._show_kept(frame.kept)
+            elif self.customer_id == info.kept_id:
+                self._load()
+        else:
+            ours = self.merges.get(info.kept_id)
+            if ours is not None and ours[0].id == info.id and not self.undoing:
+                del self.merges[info.kept_id]  # a colleague undid our merge
+                who = self.customers.operator_name(info.undone_by or 0) if self.customers is not None else ""
+                self.merge_notes[info.kept_id] = self.tr("%1 undid the merge with %2.").replace(
+                    "%1", who
+                ).replace("%2", ours[1])
+            if self.customer_id in (info.kept_id, info.merged_id) and not self.undoing:
+                self._load()
+        self._render_merge()
+
+    def _render_merge(self) -> None:
+        shown = self.customer_id is not None and self.card is not None
+        cand = self.candidates[0] if self.candidates else None
+        if shown and cand is not None and self.editable:
+            self.proposal_text.setText(
+                self.tr("Possibly the same person as %1 — %2")
+                .replace("%1", cand.customer.name)
+                .replace("%2", reason_text(cand.reasons))
+            )
+            self.proposal.show()
+        else:
+            self.proposal.hide()
+        merge = self.merges.get(self.customer_id) if self.customer_id is not None else None
+        note = self.merge_notes.get(self.customer_id) if self.customer_id is not None else None
+        if shown and merge is not None:
+            self.merged_text.setText(self.tr("Merged with %1").replace("%1", merge[1]))
+            self.undo_button.setText(self.tr("Undoing…") if self.undoing else self.tr("Undo"))
+            self.undo_button.setEnabled(self.editable and not self.undoing)
+            self.undo_button.show()
+            self.merged_box.show()
+        elif self.customer_id is not None and note:
+            self.merged_text.setText(note)
+            self.undo_button.hide()
+            self.merged_box.show()
+        else:
+            self.merged_box.hide()
+
     # ------------------------------------------------------------------ edits
 
     def _all_fields(self) -> list[InlineField]:
@@ -816,6 +1037,7 @@ class CustomerCard(QWidget):
         self.empty.setVisible(not has)
         for w in (self.split, self.name_field, self.subline, self.vip_button):
             w.setVisible(has)
+        self._render_merge()
         if not has:
             self.note.hide()
             self.retry_button.hide()
