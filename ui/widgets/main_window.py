@@ -165,6 +165,8 @@ class MainWindow(QMainWindow):
         bridge.operator_changed.connect(self.on_operator_changed)
         bridge.link_changed.connect(self.on_link_changed)
         bridge.history_loaded.connect(self.on_history_loaded)
+        bridge.older_history_loading.connect(self.on_older_history_loading)
+        bridge.older_history_loaded.connect(self.on_older_history_loaded)
         bridge.message_sent.connect(self.pane.message_sent)
         bridge.outbox_changed.connect(self.on_outbox_changed)
         bridge.command_failed.connect(self.on_command_failed)
@@ -188,6 +190,7 @@ class MainWindow(QMainWindow):
         self.pane.send_requested.connect(bridge.send_message)
         self.pane.resend_requested.connect(bridge.resend)
         self.pane.take_requested.connect(bridge.take)
+        self.pane.older_requested.connect(bridge.load_older)
         self.pane.resolve_requested.connect(bridge.resolve)
         self.status_box.activated.connect(self._status_chosen)
         self.sign_out_action.triggered.connect(bridge.sign_out)
@@ -339,6 +342,18 @@ class MainWindow(QMainWindow):
     def on_history_loaded(self, conversation_id: int) -> None:
         if conversation_id == self.current_id:
             self._show_messages(conversation_id)
+            # the newest page is read: from now on scrolling to the top reads older ones
+            self.pane.set_history_state(
+                self.bridge.has_more_history(conversation_id), self.bridge.loading_older(conversation_id)
+            )
+
+    def on_older_history_loading(self, conversation_id: int, loading: bool) -> None:
+        if conversation_id == self.current_id:
+            self.pane.set_history_state(self.bridge.has_more_history(conversation_id), loading)
+
+    def on_older_history_loaded(self, conversation_id: int) -> None:
+        if conversation_id == self.current_id:
+            self.messages.prepend(self.bridge.messages(conversation_id))
 
     def _show_messages(self, conversation_id: int) -> None:
         me = self.bridge.me
@@ -485,6 +500,7 @@ class MainWindow(QMainWindow):
         self.current_id = conversation_id
         self._select_in_inbox(conversation_id)
         self._show(conv)
+        self.pane.set_history_state(False, False)  # until its newest page is read
         self._show_messages(conversation_id)
         self.bridge.open_conversation(conversation_id)
         self.pane.composer.setFocus()
@@ -526,6 +542,7 @@ class MainWindow(QMainWindow):
         if conv is None:
             self.current_id = None
             self.messages.show(None, [])
+            self.pane.set_history_state(False, False)
         self.pane.show_conversation(conv)
         self.card.show_customer(conv)
 
