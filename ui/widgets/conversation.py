@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from PySide6.QtCore import (
     QEvent,
     QModelIndex,
+    QObject,
     QPersistentModelIndex,
     QPoint,
     QRectF,
@@ -73,6 +74,17 @@ class MessageDelegate(QStyledItemDelegate):
     def __init__(self, view: QListView) -> None:
         super().__init__(view)
         self.view = view
+        # Row heights by (message, width): the list asks for every row's size whenever it
+        # lays itself out (each older page put in at the top), and laying out a text
+        # document is the costly part. A stored message never changes; an unsent reply
+        # (id 0) is keyed by its txn_id and text. Forgotten when the font changes.
+        self._heights: dict[tuple[object, ...], int] = {}
+        view.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() in (QEvent.Type.FontChange, QEvent.Type.StyleChange):
+            self._heights.clear()
+        return False
 
     def _bubble_width(self) -> float:
         return max(160.0, self.view.viewport().width() * 0.68)
@@ -87,12 +99,21 @@ class MessageDelegate(QStyledItemDelegate):
         return f
 
     def sizeHint(self, option: QStyleOptionViewItem, index: Index) -> QSize:
-        doc = self.document_for(index)
-        meta_h = QFontMetrics(self._meta_font()).height()
-        h = doc.size().height() + 2 * PAD + meta_h + META_GAP + GAP * 2
-        if index.data(OutboxRole) is not None:
-            h += meta_h + META_GAP  # the state line under the bubble
-        return QSize(self.view.viewport().width(), int(h))
+        width = self.view.viewport().width()
+        msg: MessageInfo = index.data(MessageRole)
+        key = (msg.id, width) if msg.id else (msg.txn_id, msg.text, width)
+        h = self._heights.get(key)
+        if h is None:
+            doc = self.document_for(index)
+            meta_h = QFontMetrics(self._meta_font()).height()
+            height = doc.size().height() + 2 * PAD + meta_h + META_GAP + GAP * 2
+            if not msg.id:  # an unsent reply (the only rows without an id)
+                height += meta_h + META_GAP  # the state line under the bubble
+            h = int(height)
+            if len(self._heights) > 50_000:
+                self._heights.clear()
+            self._heights[key] = h
+        return QSize(width, h)
 
     def state_text(self, item: OutboxItem) -> str:
         if item.state == "failed":
@@ -274,6 +295,9 @@ class ConversationPane(QWidget):
         self.list.setItemDelegate(MessageDelegate(self.list))
         self.list.setResizeMode(QListView.ResizeMode.Adjust)
         self.list.setVerticalScrollMode(QListView.ScrollMode.ScrollPerPixel)
+        # a long history is laid out 200 rows per event-loop turn, not all at once
+        self.list.setLayoutMode(QListView.LayoutMode.Batched)
+        self.list.setBatchSize(200)
         self.list.setSelectionMode(QListView.SelectionMode.NoSelection)
         self.list.setFrameShape(QFrame.Shape.NoFrame)
         self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)

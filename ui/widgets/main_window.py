@@ -497,12 +497,14 @@ class MainWindow(QMainWindow):
             self._viewers = []
             self._operator_typing.clear()
             self.bridge.viewing(conversation_id)
+        # the page is asked for first: its request then goes out ahead of the card's
+        # reads (the slots' tasks run in the order they were started)
+        self.bridge.open_conversation(conversation_id)
         self.current_id = conversation_id
         self._select_in_inbox(conversation_id)
         self._show(conv)
         self.pane.set_history_state(False, False)  # until its newest page is read
         self._show_messages(conversation_id)
-        self.bridge.open_conversation(conversation_id)
         self.pane.composer.setFocus()
 
     def _select_in_inbox(self, conversation_id: int) -> None:
@@ -510,11 +512,10 @@ class MainWindow(QMainWindow):
         so that clicking the previous one there opens that again."""
         for view, proxy in ((self.mine_view, self.mine), (self.queue_view, self.queue)):
             found = None
-            for row in range(proxy.rowCount()):
-                idx = proxy.index(row, 0)
-                if idx.data(ConversationRole).id == conversation_id:
-                    found = idx
-                    break
+            source_row = self.inbox.row_of(conversation_id)  # not a walk through 5,000 rows
+            if source_row is not None:
+                idx = proxy.mapFromSource(self.inbox.index(source_row))
+                found = idx if idx.isValid() else None
             sm = view.selectionModel()
             if found is not None and sm.currentIndex() == found and sm.isSelected(found):
                 continue
