@@ -393,6 +393,8 @@ async def _drive(url: str, seeded: Seeded, args: argparse.Namespace, hub: Connec
         added = w.messages.rowCount() - rows
         moved = pane.list.visualRect(w.messages.index(top_row + added)).top() - top_y
         kept_in_place += added > 0 and moved == 0
+        if added > 0 and moved != 0:
+            print(f"  page at {rows} rows: the message at the top moved by {moved} px", flush=True)
         await asyncio.sleep(0.01)  # let it paint, as the operator would see it
         if not pane.more_history:
             break

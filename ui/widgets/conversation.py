@@ -295,9 +295,6 @@ class ConversationPane(QWidget):
         self.list.setItemDelegate(MessageDelegate(self.list))
         self.list.setResizeMode(QListView.ResizeMode.Adjust)
         self.list.setVerticalScrollMode(QListView.ScrollMode.ScrollPerPixel)
-        # a long history is laid out 200 rows per event-loop turn, not all at once
-        self.list.setLayoutMode(QListView.LayoutMode.Batched)
-        self.list.setBatchSize(200)
         self.list.setSelectionMode(QListView.SelectionMode.NoSelection)
         self.list.setFrameShape(QFrame.Shape.NoFrame)
         self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
