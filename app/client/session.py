@@ -42,13 +42,19 @@ from app.protocol.messages import (
     CustomerChanges,
     CustomerConversations,
     CustomerGet,
+    CustomerMerge,
+    CustomerMergeCandidates,
     CustomerProfile,
     CustomerSearch,
+    CustomerUnmerge,
     CustomerUpdate,
     CustomerUpdated,
     CustomFieldDef,
     DeclineOffer,
     History,
+    MergeCandidate,
+    MergeChoices,
+    MergeInfo,
     MessageCreated,
     MessageInfo,
     OfferExpired,
@@ -170,6 +176,10 @@ class _Data(msgspec.Struct):
     customer: CustomerProfile | None = None
     customers: list[CustomerProfile] = []
     fields: list[CustomFieldDef] = []
+    candidates: list[MergeCandidate] = []
+    merge: MergeInfo | None = None
+    kept: CustomerProfile | None = None
+    restored: CustomerProfile | None = None
 
 
 def _data(raw: dict[str, object]) -> _Data:
@@ -248,6 +258,9 @@ class OperatorSession:
         self.conversations: dict[int, ConversationInfo] = {}
         self.operators: dict[int, OperatorInfo] = {}
         self._histories: dict[int, _History] = {}
+        # customer id -> seq of the last customer_updated applied (update results never
+        # overwrite a newer card that an event brought meanwhile)
+        self._card_seq: dict[int, int] = {}
         self._token = ""
         self._conn: HubConnection | None = None
         self._reconnect_task: asyncio.Task[None] | None = None
@@ -702,9 +715,14 @@ class OperatorSession:
         command = CustomerUpdate(
             txn_id=txn_id or new_txn_id(), customer_id=customer_id, changes=changes, region=region
         )
+        seq_before = self.seq
         data = await self._request(command)
         assert data.customer is not None
-        self._on_customer(data.customer)
+        if self._card_seq.get(customer_id, 0) <= seq_before:
+            # No customer_updated of this card arrived while we waited: the result is the
+            # newest card we know. (When one did, it is at least as new as the result —
+            # ours, or a colleague's change after ours — and is already applied.)
+            self._on_customer(data.customer)
         return data.customer
 
     async def search_customers(self, query: str, *, limit: int = 20, region: str = "") -> list[CustomerProfile]:
@@ -722,6 +740,34 @@ class OperatorSession:
         command = CustomerConversations(txn_id=new_txn_id(), customer_id=customer_id, before_id=before_id, limit=limit)
         data = await self._request(command)
         return list(data.conversations), data.has_more
+
+    async def merge_candidates(self, customer_id: int) -> list[MergeCandidate]:
+        """Customers who share a phone number or an e-mail address with this one."""
+        data = await self._request(CustomerMergeCandidates(txn_id=new_txn_id(), customer_id=customer_id))
+        return list(data.candidates)
+
+    async def merge_customers(
+        self, keep_id: int, merge_id: int, choices: MergeChoices | None = None, *, txn_id: str | None = None
+    ) -> tuple[MergeInfo, CustomerProfile]:
+        """Merge card ``merge_id`` into ``keep_id`` (``choices``: which value wins where
+        they differ); the merge and the kept card. Pass the same ``txn_id`` to retry."""
+        command = CustomerMerge(
+            txn_id=txn_id or new_txn_id(), keep_id=keep_id, merge_id=merge_id, choices=choices or MergeChoices()
+        )
+        data = await self._request(command)
+        assert data.merge is not None and data.customer is not None
+        self._on_customer(data.customer)
+        return data.merge, data.customer
+
+    async def unmerge_customers(
+        self, merge_id: int, *, txn_id: str | None = None
+    ) -> tuple[MergeInfo, CustomerProfile, CustomerProfile]:
+        """Undo a merge: the merge (undone), the kept card and the restored one."""
+        data = await self._request(CustomerUnmerge(txn_id=txn_id or new_txn_id(), merge_id=merge_id))
+        assert data.merge is not None and data.kept is not None and data.restored is not None
+        self._on_customer(data.kept)
+        self._on_customer(data.restored)
+        return data.merge, data.kept, data.restored
 
     def _on_customer(self, profile: CustomerProfile) -> None:
         """A card changed: conversations of that customer show its name and VIP flag."""
@@ -929,6 +975,7 @@ class OperatorSession:
             self._touch_cache()
             self.queues_changed.emit(None)
         elif isinstance(frame, CustomerUpdated):
+            self._card_seq[frame.customer.id] = frame.seq
             self._on_customer(frame.customer)
 
     def _ack(self) -> None:

@@ -58,9 +58,12 @@ from app.protocol.messages import (
     CustomerHello,
     CustomerHistory,
     CustomerInbound,
+    CustomerMerge,
+    CustomerMergeCandidates,
     CustomerSearch,
     CustomerSend,
     CustomerTyping,
+    CustomerUnmerge,
     CustomerUpdate,
     CustomerWelcome,
     DeclineOffer,
@@ -639,6 +642,9 @@ class Hub:
             CustomerUpdate: self._customer_update,
             CustomerSearch: self._customer_search,
             CustomerConversations: self._customer_conversations,
+            CustomerMergeCandidates: self._merge_candidates,
+            CustomerMerge: self._customer_merge,
+            CustomerUnmerge: self._customer_unmerge,
         }
         async for frame in self._frames(conn, OperatorInbound):
             if isinstance(frame, Hello):
@@ -711,6 +717,12 @@ class Hub:
     async def _sign_out(self, conn: Conn, f: SignOut) -> dict[str, Any]:
         if conn.token_sha256 is not None:
             await self._db(self.store.revoke_session, conn.token_sha256)
+            # every other live connection on the same session (a second window, a
+            # reconnect still open) is closed as revoked: the token no longer works
+            presence = self._presence.get(conn.operator_id) if conn.operator_id is not None else None
+            for other in list(presence.conns) if presence else ():
+                if other is not conn and other.token_sha256 == conn.token_sha256:
+                    other.close(CloseCode.AUTH_REVOKED, "signed out elsewhere")
         log.info("%s: operator %s signed out", conn.label, conn.operator_id)
         # the result goes out first, then the close (Conn sends in order)
         conn.close_after_result = (CloseCode.SIGNED_OUT, "signed out")
@@ -910,6 +922,30 @@ class Hub:
         timeline), as any may read a conversation's history."""
         page, has_more = await self._db(self.store.customers.conversations, f.customer_id, f.before_id, f.limit)
         return {"conversations": to_builtins(page), "has_more": has_more}
+
+    # ------------------------------------------------------------------ identity merge
+
+    async def _merge_candidates(self, conn: Conn, f: CustomerMergeCandidates) -> dict[str, Any]:
+        found = await self._db(self.store.merges.candidates, f.customer_id)
+        return {"candidates": to_builtins(found)}
+
+    async def _customer_merge(self, conn: Conn, f: CustomerMerge) -> dict[str, Any]:
+        """Any signed-in operator may merge two cards (and undo it); each merge is
+        recorded with who and when (docs/protocol.md, "Identity merge")."""
+        assert conn.operator_id is not None
+        outcome = await self._tx(
+            self.store.merges.merge, conn.operator_id, f.keep_id, f.merge_id, f.choices, f.txn_id
+        )
+        info, kept = outcome.value
+        log.info("%s: customer %d merged into %d (merge %d)", conn.label, f.merge_id, f.keep_id, info.id)
+        return {"merge": to_builtins(info), "customer": to_builtins(kept)}
+
+    async def _customer_unmerge(self, conn: Conn, f: CustomerUnmerge) -> dict[str, Any]:
+        assert conn.operator_id is not None
+        outcome = await self._tx(self.store.merges.unmerge, conn.operator_id, f.merge_id, f.txn_id)
+        info, kept, restored = outcome.value
+        log.info("%s: merge %d undone", conn.label, info.id)
+        return {"merge": to_builtins(info), "kept": to_builtins(kept), "restored": to_builtins(restored)}
 
     # ------------------------------------------------------------------ customer endpoint
 

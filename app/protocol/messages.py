@@ -173,6 +173,47 @@ class CustomerChanges(msgspec.Struct, omit_defaults=True, forbid_unknown_fields=
     fields: dict[str, str] = {}
 
 
+MergeChoice = Literal["keep", "merged"]
+
+
+class MergeChoices(msgspec.Struct, omit_defaults=True, forbid_unknown_fields=False):
+    """Where two cards being merged differ, which value the kept card takes: ``keep``
+    (its own) or ``merged`` (the other card's). ``notes``: also ``both`` (the kept card's
+    notes, then the other's). ``vip``: also ``either`` (VIP if one of them is). Phones,
+    e-mails, tags, channel identities and conversations are always united. ``fields``:
+    custom field key -> choice where both cards have a different value (a value only one
+    card has is always kept)."""
+
+    name: MergeChoice = "keep"
+    first_name: MergeChoice = "keep"
+    last_name: MergeChoice = "keep"
+    locale: MergeChoice = "keep"
+    notes: Literal["keep", "merged", "both"] = "both"
+    vip: Literal["keep", "merged", "either"] = "either"
+    fields: dict[str, MergeChoice] = {}
+
+
+class MergeCandidate(msgspec.Struct, omit_defaults=True):
+    """Another customer who may be the same person, and why: ``phone:+380671234567``,
+    ``email:olena@example.com``."""
+
+    customer: CustomerProfile
+    reasons: list[str] = []
+
+
+class MergeInfo(msgspec.Struct, omit_defaults=True):
+    """A merge of customer ``merged_id`` into ``kept_id``, who made it and when; undone
+    when ``undone_at`` is set."""
+
+    id: int
+    kept_id: int
+    merged_id: int
+    operator_id: int
+    created_at: datetime
+    undone_at: datetime | None = None
+    undone_by: int | None = None
+
+
 # --------------------------------------------------------------------------- both endpoints
 
 
@@ -353,6 +394,34 @@ class CustomerConversations(_Frame, tag="customer_conversations"):
     limit: int = 20
 
 
+class CustomerMergeCandidates(_Frame, tag="customer_merge_candidates"):
+    """Customers who share a phone number or an e-mail address with this one. The
+    result: ``candidates`` (MergeCandidate list, most reasons first)."""
+
+    txn_id: str
+    customer_id: int
+
+
+class CustomerMerge(_Frame, tag="customer_merge"):
+    """Merge customer ``merge_id`` into ``keep_id``: one person, one card, every channel
+    and conversation on it. The result: ``merge`` (MergeInfo) and ``customer`` (the kept
+    card). A retry with the same txn_id returns the same merge."""
+
+    txn_id: str
+    keep_id: int
+    merge_id: int
+    choices: MergeChoices = msgspec.field(default_factory=MergeChoices)
+
+
+class CustomerUnmerge(_Frame, tag="customer_unmerge"):
+    """Undo merge ``merge_id``: both cards as they were (later edits of the kept card
+    stay), the moved conversations and channel identities back on the other card. The
+    result: ``merge`` (undone), ``kept`` and ``restored`` (the two cards)."""
+
+    txn_id: str
+    merge_id: int
+
+
 # --------------------------------------------------------------------------- operator events
 
 
@@ -440,6 +509,28 @@ class CustomerUpdated(_Frame, tag="customer_updated"):
     must_ack: bool = False
 
 
+class MergeProposed(_Frame, tag="merge_proposed"):
+    """A card just got a phone number or e-mail address another customer has: they may
+    be one person. Operators may merge them (``customer_merge``) or leave them apart."""
+
+    seq: int
+    customer_id: int
+    candidate_id: int
+    reasons: list[str] = []
+    must_ack: bool = False
+
+
+class CustomersMerged(_Frame, tag="customers_merged"):
+    """A merge was made (``merged`` is null: that card is gone, its customer is ``kept``),
+    or undone (``merge.undone_at`` set; ``merged`` is the restored card)."""
+
+    seq: int
+    merge: MergeInfo
+    kept: CustomerProfile
+    merged: CustomerProfile | None = None
+    must_ack: bool = False
+
+
 # --------------------------------------------------------------------------- customer (web chat)
 
 
@@ -508,6 +599,9 @@ OperatorCommand = (
     | CustomerUpdate
     | CustomerSearch
     | CustomerConversations
+    | CustomerMergeCandidates
+    | CustomerMerge
+    | CustomerUnmerge
 )
 # Frames an operator sends that are not commands (no txn_id, no answer): the cumulative
 # ack of must-deliver events, and the ephemeral typing/viewing signals.
@@ -521,6 +615,8 @@ OperatorEvent = (
     | SlaBreached
     | QueuesUpdated
     | CustomerUpdated
+    | MergeProposed
+    | CustomersMerged
 )
 CustomerCommand = CustomerSend | CustomerHistory
 

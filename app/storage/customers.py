@@ -188,6 +188,30 @@ def _check(changes: CustomerChanges) -> _Checked:
     )
 
 
+def checked_profile(s: OrmSession, customer_id: int, what: str, advice: str) -> CustomerProfile:
+    """The customer's card as it now stands; InvalidValue when it passes
+    ``PROFILE_MAX_BYTES`` (it travels whole in events and results)."""
+    profile = _load_profiles(s, [customer_id])[customer_id]
+    size = len(msgspec.json.encode(profile))
+    if size > PROFILE_MAX_BYTES:
+        raise InvalidValue(
+            f"{what} would be too big ({size // 1024} KiB, at most {PROFILE_MAX_BYTES // 1024} KiB): {advice}"
+        )
+    return profile
+
+
+def set_field_value(s: OrmSession, customer_id: int, field_id: int, value: str) -> None:
+    """Give a customer a custom field value (``""``: none)."""
+    row = s.get(CustomerFieldValue, (customer_id, field_id))
+    if not value:
+        if row is not None:
+            s.delete(row)
+    elif row is None:
+        s.add(CustomerFieldValue(customer_id=customer_id, field_id=field_id, value=value))
+    else:
+        row.value = value
+
+
 class CustomerStore:
     """The customer card's storage. Uses its Store's sessions (and so its transactions)."""
 
@@ -323,6 +347,10 @@ class CustomerStore:
                 ),
                 2,
             )
+            for merged in s.scalars(  # merged cards are hidden (their values live on the kept card)
+                select(Customer.id).where(Customer.id.in_(list(rank)), Customer.merged_into.is_not(None))
+            ):
+                rank.pop(merged, None)
             profiles = _load_profiles(s, rank)
         ordered = sorted(profiles.values(), key=lambda p: (rank[p.id], fold(p.name), p.id))
         out: list[CustomerProfile] = []
@@ -419,22 +447,9 @@ class CustomerStore:
                 what="tags",
             )
             for field_id, value in values:
-                row = s.get(CustomerFieldValue, (customer_id, field_id))
-                if not value:
-                    if row is not None:
-                        s.delete(row)
-                elif row is None:
-                    s.add(CustomerFieldValue(customer_id=customer_id, field_id=field_id, value=value))
-                else:
-                    row.value = value
+                set_field_value(s, customer_id, field_id, value)
             s.flush()
-            after = _load_profiles(s, [customer_id])[customer_id]
-            size = len(msgspec.json.encode(after))
-            if size > PROFILE_MAX_BYTES:
-                raise InvalidValue(
-                    f"the card would be too big ({size // 1024} KiB, at most {PROFILE_MAX_BYTES // 1024} KiB): "
-                    "shorten the notes or the field values"
-                )
+            after = checked_profile(s, customer_id, "the card", "shorten the notes or the field values")
             s.add(
                 CustomerChange(
                     customer_id=customer_id,
@@ -447,6 +462,15 @@ class CustomerStore:
             )
             if after != before:
                 _emit_frame(s, events, CustomerUpdated(seq=0, customer=after))
+                from app.storage.merges import propose  # (merges builds on this module)
+
+                propose(
+                    s,
+                    events,
+                    customer_id,
+                    [p for p in after.phones if p not in before.phones],
+                    [e for e in after.emails if e not in before.emails],
+                )
         return Outcome(after, events)
 
     @staticmethod

@@ -107,6 +107,10 @@ class Customer(Base):
     first_name: Mapped[str] = mapped_column(String(100), default="", server_default="")
     last_name: Mapped[str] = mapped_column(String(100), default="", server_default="")
     notes: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # merged into another customer (migration 0005): this card is hidden, kept for undo.
+    # No FOREIGN KEY: adding one to an existing SQLite table means rebuilding it (and its
+    # children's references); app/storage/merges.py is its only writer.
+    merged_into: Mapped[int | None] = mapped_column(Integer, index=True)
 
 
 class CustomerIdentity(Base):
@@ -310,3 +314,21 @@ class CustomerChange(Base):
     changes: Mapped[str] = mapped_column(Text)
     result: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime]
+
+
+class CustomerMerge(Base):
+    """A merge of one customer into another (``customer_merge``): who, when, and in
+    ``record`` (JSON) exactly what moved or changed, so that it can be undone."""
+
+    __tablename__ = "customer_merges"
+    __table_args__ = (UniqueConstraint("operator_id", "txn_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kept_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    merged_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    operator_id: Mapped[int] = mapped_column(ForeignKey("operators.id"))
+    txn_id: Mapped[str] = mapped_column(String(64))
+    record: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    undone_at: Mapped[datetime | None]
+    undone_by: Mapped[int | None] = mapped_column(ForeignKey("operators.id"))
+    undo_txn_id: Mapped[str | None] = mapped_column(String(64))

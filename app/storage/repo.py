@@ -38,7 +38,9 @@ from app.protocol.messages import (
     ConversationOffered,
     ConversationUpdated,
     CustomerInfo,
+    CustomersMerged,
     CustomerUpdated,
+    MergeProposed,
     MessageCreated,
     MessageInfo,
     OfferExpired,
@@ -638,6 +640,8 @@ _EVENT_PAYLOADS: dict[str, type[msgspec.Struct]] = {
 
 # Event kinds whose log row holds the whole frame (seq included), not just a payload.
 _WHOLE_FRAMES: dict[str, type[msgspec.Struct]] = {
+    "merge_proposed": MergeProposed,
+    "customers_merged": CustomersMerged,
     MESSAGE_TURN: MessageCreated,
     "conversation_offered": ConversationOffered,
     "offer_expired": OfferExpired,
@@ -689,8 +693,10 @@ class Store:
         self._breaches_seen: set[tuple[int, str, datetime]] = set()
         # the customer card (app/storage/customers.py, which builds on this module)
         from app.storage.customers import CustomerStore
+        from app.storage.merges import MergeStore
 
         self.customers = CustomerStore(self)
+        self.merges = MergeStore(self)  # identity merge (app/storage/merges.py)
 
     @property
     def _sessions(self) -> sessionmaker[OrmSession]:

@@ -80,6 +80,31 @@ def test_token_resume_and_sign_out_revokes(hub: TestHub) -> None:
     asyncio.run(scenario())
 
 
+def test_sign_out_closes_the_other_connections_of_that_session_only(hub: TestHub) -> None:
+    """Signed out in one window: a second window on the same session is closed as
+    revoked (4101, final: it must not reconnect with that token); a window on another
+    session of the same operator stays."""
+    acc = hub.accounts.operator
+
+    async def scenario() -> None:
+        async with (
+            OperatorClient.connected(hub.ws_url) as one,
+            OperatorClient.connected(hub.ws_url) as same_session,
+            OperatorClient.connected(hub.ws_url) as other_session,
+        ):
+            await one.login(acc.username, acc.password)
+            await same_session.resume(one.token)
+            await other_session.login(acc.username, acc.password)
+            assert other_session.token != one.token
+            assert await one.sign_out() == {}
+            assert await one.wait_closed() == 4103
+            assert await same_session.wait_closed() == 4101
+            assert other_session.is_open
+            await other_session.sync()  # still served
+
+    asyncio.run(scenario())
+
+
 def test_expired_token(hub: TestHub) -> None:
     acc = hub.accounts.operator
 

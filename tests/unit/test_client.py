@@ -83,3 +83,37 @@ def test_keyring_store_reports_the_fail_backend_as_unavailable(monkeypatch: pyte
     assert store.get("anything") is None
     with pytest.raises(RuntimeError):
         store.set("k", "v")
+
+
+def test_an_update_result_never_overwrites_a_newer_card_from_an_event(tmp_path: Path) -> None:
+    """Our customer_update's answer can arrive after a colleague's later change
+    (customer_updated with a higher seq): the window keeps the colleague's card."""
+    import asyncio
+    from datetime import UTC, datetime
+
+    from app.client.session import OperatorSession, _Data
+    from app.protocol.messages import CustomerChanges, CustomerProfile, CustomerUpdated
+
+    session = OperatorSession(MemorySecretStore(), "dev", data_dir=tmp_path)
+    session.seq = 100
+    ours = CustomerProfile(id=7, name="Olena", first_seen=datetime(2026, 11, 1, tzinfo=UTC))
+    theirs = CustomerProfile(id=7, name="Olena Koval", first_seen=ours.first_seen)
+    shown: list[CustomerProfile] = []
+    session.customer_changed.connect(shown.append)
+
+    async def answered_late(command: object) -> _Data:
+        session._apply(CustomerUpdated(seq=101, customer=ours))  # our change, live
+        session._apply(CustomerUpdated(seq=102, customer=theirs))  # then the colleague's
+        return _Data(customer=ours)  # our answer arrives last
+
+    session._request = answered_late  # type: ignore[method-assign]
+    got = asyncio.run(session.update_customer(7, CustomerChanges(name="Olena")))
+    assert got == ours  # the caller learns what its own update produced
+    assert shown == [ours, theirs], "the later card stays shown"
+
+    async def answered_alone(command: object) -> _Data:
+        return _Data(customer=ours)  # no event meanwhile (e.g. nothing changed)
+
+    session._request = answered_alone  # type: ignore[method-assign]
+    asyncio.run(session.update_customer(7, CustomerChanges(name="Olena")))
+    assert shown[-1] == ours
