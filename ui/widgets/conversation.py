@@ -437,6 +437,7 @@ class ConversationPane(QWidget):
             self.loading_label.raise_()
 
     def _place_loading_label(self) -> None:
+        self.loading_label.ensurePolished()  # the style sheet's padding counts in its size
         self.loading_label.adjustSize()
         w, h = self.loading_label.width(), self.loading_label.height()
         vp = self.list.viewport().geometry()
