@@ -132,6 +132,9 @@ class HubConfig:
     resume_cap: int = 1000
     # Unacknowledged must-deliver events are re-sent to live connections this often.
     redeliver_interval_s: float = 10.0
+    # A customer waiting on an operator who has been offline this long goes back to the
+    # queue (negative: never).
+    orphan_after_s: float = 120.0
 
 
 class HubError(DomainError):
@@ -486,10 +489,13 @@ class Hub:
         is offered to the next one), snoozes that end, SLA breaches."""
         if self._store is None:
             return
-        outcome = await self._tx(self.store.tick, self.config.clock())
+        orphan_after = timedelta(seconds=self.config.orphan_after_s) if self.config.orphan_after_s >= 0 else None
+        outcome = await self._tx(self.store.tick, self.config.clock(), orphan_after)
         for conv_id, op_id in outcome.value.expired:
             log.info("offer of conversation %d to operator %d ran out: operator set away", conv_id, op_id)
-        if outcome.value.expired:
+        for conv_id, op_id in outcome.value.returned:
+            log.info("operator %d is offline: waiting conversation %d back in the queue", op_id, conv_id)
+        if outcome.value.expired or outcome.value.returned:
             await self._route()
 
     async def _ticker(self) -> None:

@@ -73,6 +73,9 @@ ROLES = ("operator", "supervisor", "admin")
 STATUSES = ("online", "away", "busy", "offline")
 STATES = ("open", "waiting", "snoozed")
 ACTIVE = ("queued", "open")
+# a waiting customer's conversation goes back to the queue when its operator has been
+# offline this long (Store.tick; HubConfig.orphan_after_s)
+ORPHAN_AFTER = timedelta(minutes=2)
 # the log kind of a message_created event that carries its conversation (message_event)
 MESSAGE_TURN = "message_turn"
 HISTORY_MAX = 200
@@ -158,6 +161,8 @@ class Tick:
     expired: list[tuple[int, int]]
     woken: list[int]
     breaches: int
+    # (conversation, operator): a waiting customer whose operator went offline, back in the queue
+    returned: list[tuple[int, int]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -1541,15 +1546,38 @@ class Store:
             _emit(s, events, "conversation_updated", info)
         return Outcome(info, events)
 
-    def tick(self, now: datetime) -> Outcome[Tick]:
+    def tick(self, now: datetime, orphan_after: timedelta | None = ORPHAN_AFTER) -> Outcome[Tick]:
         """Periodic work: offers that ran out go back to the queue and their operator
-        becomes ``away``; snoozed conversations whose time came reopen; SLA breaches are
+        becomes ``away``; snoozed conversations whose time came reopen; a customer who
+        waits on an operator who has been offline for ``orphan_after`` goes back to the
+        queue (nobody is forgotten because someone closed the app); SLA breaches are
         recorded (once each)."""
         events: list[OperatorEvent] = []
         expired: list[tuple[int, int]] = []
         woken: list[int] = []
+        returned: list[tuple[int, int]] = []
         with self._sessions.begin() as s:
             load = _Loader(s)
+            if orphan_after is not None:
+                for c, gone in s.execute(
+                    select(Conversation, Operator)
+                    .join(Operator, Operator.id == Conversation.assignee_id)
+                    .where(
+                        Conversation.status == "open",
+                        Conversation.waiting_since.is_not(None),
+                        Operator.status == "offline",
+                        Operator.status_since <= now - orphan_after,
+                    )
+                    .order_by(Conversation.waiting_since)
+                ):
+                    c.status = "queued"
+                    c.assignee_id = None
+                    c.declined_by = _add_id(c.declined_by, gone.id)
+                    c.updated_at = now
+                    s.flush()
+                    _emit(s, events, "conversation_updated", load.conversation(c))
+                    _emit(s, events, "operator_updated", load.operator(gone))
+                    returned.append((c.id, gone.id))
             for c in s.scalars(
                 select(Conversation).where(
                     Conversation.status == "queued",
@@ -1586,7 +1614,7 @@ class Store:
                 woken.append(c.id)
         breaches = self.record_breaches(now)
         events.extend(breaches.events)
-        return Outcome(Tick(expired, woken, breaches.value), events)
+        return Outcome(Tick(expired, woken, breaches.value, returned), events)
 
     def record_breaches(self, now: datetime) -> Outcome[int]:
         """Record each running SLA clock that is past due, once (unique per conversation,

@@ -37,7 +37,7 @@ from app.protocol.messages import (
 from app.storage import Store, make_engine
 from app.storage.repo import utcnow
 from tests.conftest import TestAccounts, TestHub, create_test_accounts
-from tests.helpers import CommandFailed, CustomerClient, OperatorClient, txn
+from tests.helpers import CommandFailed, CustomerClient, OperatorClient, txn, wait_until
 
 
 class ShiftedClock:
@@ -126,6 +126,46 @@ def test_ignored_offer_goes_to_the_next_operator_and_the_ignorer_goes_away(rhub:
             assert (await cust.wait_message(lambda m: m.author == "operator")).text == "Hi, Dmytro here"
         for op in (op_a, op_b):
             await op.close()
+
+    asyncio.run(scenario())
+
+
+def test_a_waiting_customer_of_an_operator_who_went_offline_goes_back_to_the_line(rhub: RoutingHub) -> None:
+    """Olena closed the app with a chat open; the customer writes again and waits. Two
+    minutes later (the hub's clock) the chat is offered to Dmytro, with its history; a
+    chat nobody waits on stays with her."""
+    a, b = rhub.accounts.operator, rhub.accounts.operator2
+    line(rhub, "first", [a.username, b.username], kind="first", offer_timeout_s=60)
+
+    async def scenario() -> None:
+        (op_a,) = await signed_in(rhub, a.username)
+        async with (
+            CustomerClient.connected(rhub.ws_url, name="Iryna") as waiting,
+            CustomerClient.connected(rhub.ws_url, name="Petro") as answered,
+        ):
+            conv_w = await _assigned(rhub, op_a, waiting, "My parcel is late")
+            conv_a = await _assigned(rhub, op_a, answered, "Thanks, all good")
+            await op_a.send_message(conv_a, "Glad to help!")  # Petro waits on nobody
+            await op_a.close()  # Olena is gone (offline)
+            await wait_until(lambda: rhub.store.operator(a.id).status == "offline", message="olena offline")
+            (op_b,) = await signed_in(rhub, b.username)
+            await waiting.send("Hello? Anyone?")
+            # one minute offline is not enough (a restart, a short network loss)
+            assert rhub.store.tick(utcnow() + timedelta(minutes=1)).value.returned == []
+            n = len(op_b.frames())
+            rhub.clock.offset = timedelta(minutes=3)
+            offered = await op_b.wait_frame(
+                ConversationOffered, lambda e: e.conversation.id == conv_w and e.operator_id == b.id
+            )
+            assert offered.conversation.status == "queued" and offered.conversation.assignee_id is None
+            assert op_b.received.index(offered) >= n
+            taken = await accept(op_b, conv_w)
+            assert taken.assignee_id == b.id
+            texts = [m["text"] for m in (await op_b.history(conv_w))["messages"]]
+            assert texts == ["My parcel is late", "Hello? Anyone?"]
+            answered_conv = rhub.store.conversation(conv_a)
+            assert (answered_conv.status, answered_conv.assignee_id) == ("open", a.id)
+            await op_b.close()
 
     asyncio.run(scenario())
 
