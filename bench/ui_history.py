@@ -157,7 +157,9 @@ def seed(db_url: str) -> Seeded:
 def _hub_main(db_url: str, conn: Connection) -> None:
     from app.hub.embedded import EmbeddedHub
 
-    hub = EmbeddedHub(db_url).start()
+    # orphan_after_s=-1: the other operator is offline the whole run, and their 2,500
+    # waiting customers going back to the queue after 2 minutes would land in the middle
+    hub = EmbeddedHub(db_url, orphan_after_s=-1).start()
     conn.send(hub.port)
     while True:
         cmd, arg = conn.recv()
