@@ -121,6 +121,8 @@ def apply(app: QApplication, theme: str) -> None:
         QFrame#banner { background: palette(alternate-base); border-radius: 6px; }
         QLabel#linkState { padding: 2px 8px; border-radius: 9px; }
         QLabel#typing { color: palette(placeholder-text); font-style: italic; }
+        QLabel#historyLoading { color: palette(text); background: palette(base); border: 1px solid palette(mid);
+                                border-radius: 10px; padding: 3px 12px; }
         """
         + f"""
         QFrame#offerBanner {{ background: {c.offer_bg.name()}; border: 2px solid {c.badge_web.name()};

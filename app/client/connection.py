@@ -19,7 +19,7 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 
 from app.protocol import PROTOCOL_VERSION, ProtocolError, encode
 from app.protocol.codec import decode_operator_outbound
-from app.protocol.messages import MAX_FRAME_BYTES, Error, Hello, Result, Welcome
+from app.protocol.messages import MAX_HUB_FRAME_BYTES, Error, Hello, Result, Welcome
 
 log = logging.getLogger(__name__)
 
@@ -114,7 +114,7 @@ class HubConnection:
                 connect(
                     endpoint,
                     open_timeout=timeout,
-                    max_size=MAX_FRAME_BYTES,
+                    max_size=MAX_HUB_FRAME_BYTES,
                     ping_interval=ping_interval,
                     ping_timeout=ping_timeout,
                     close_timeout=close_timeout,

@@ -111,11 +111,25 @@ class LinkChange:
     since: datetime | None = None
 
 
+def _by_id(m: MessageInfo) -> int:
+    return m.id
+
+
 @dataclass
 class _History:
     messages: list[MessageInfo] = field(default_factory=list)
     ids: set[int] = field(default_factory=set)
     has_more: bool = True
+
+    def add_page(self, page: list[MessageInfo]) -> None:
+        """A history page (oldest first): an older page goes in front in one step."""
+        new = [m for m in page if m.id not in self.ids]
+        if self.messages and new and new[-1].id < self.messages[0].id and new == sorted(new, key=_by_id):
+            self.ids.update(m.id for m in new)
+            self.messages[:0] = new
+            return
+        for m in new:
+            self.add(m)
 
     def add(self, msg: MessageInfo) -> bool:
         if msg.id in self.ids:
@@ -123,7 +137,7 @@ class _History:
         self.ids.add(msg.id)
         if self.messages and msg.id < self.messages[-1].id:
             self.messages.append(msg)
-            self.messages.sort(key=lambda m: m.id)
+            self.messages.sort(key=_by_id)
         else:
             self.messages.append(msg)
         return True
@@ -662,8 +676,7 @@ class OperatorSession:
         before = hist.messages[0].id if (older and hist.messages) else None
         command = History(txn_id=new_txn_id(), conversation_id=conversation_id, before_id=before)
         data = await self._request(command)
-        for m in data.messages:
-            hist.add(m)
+        hist.add_page(list(data.messages))
         hist.has_more = data.has_more
         self._dirty_history(conversation_id)
         return hist.messages

@@ -13,6 +13,7 @@ import msgspec
 from app.protocol.errors import ErrorCode
 from app.protocol.messages import (
     MAX_FRAME_BYTES,
+    MAX_HUB_FRAME_BYTES,
     CustomerInbound,
     CustomerOutbound,
     OperatorInbound,
@@ -80,7 +81,7 @@ def decode_operator_inbound(raw: str | bytes) -> Any:
 
 
 def decode_operator_outbound(raw: str | bytes) -> Any:
-    return decode(raw, OperatorOutbound)
+    return decode(raw, OperatorOutbound, max_bytes=MAX_HUB_FRAME_BYTES)
 
 
 def decode_customer_inbound(raw: str | bytes) -> Any:

@@ -631,4 +631,9 @@ CustomerInbound = CustomerHello | CustomerSend | CustomerHistory | CustomerTypin
 CustomerOutbound = CustomerWelcome | Result | Error | MessageCreated | OperatorTyping
 
 MAX_TEXT_CHARS = 8000
+# What a client may send (the hub closes with 1009 past it).
 MAX_FRAME_BYTES = 128 * 1024
+# What the hub may send an operator client: a full sync of a big team inbox is one frame
+# (about 600 bytes a conversation: 5,000 active conversations are ~3 MiB), so clients
+# accept far more from the hub than the hub accepts from them.
+MAX_HUB_FRAME_BYTES = 32 * 1024 * 1024

@@ -970,6 +970,8 @@ class Store:
                     select(Conversation).where(Conversation.status.in_(ACTIVE)).order_by(Conversation.id)
                 )
             )
+            # the customers in the session at once (one query, not one per conversation)
+            list(s.scalars(select(Customer).where(Customer.id.in_({c.customer_id for c in convs}))))
             last_ids = (
                 {
                     conv_id: msg_id

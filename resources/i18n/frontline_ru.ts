@@ -111,6 +111,10 @@ New customer chats appear there as they arrive; the ones assigned to you are und
         <translation>Заметку видят только операторы, клиент — никогда</translation>
     </message>
     <message>
+        <source>Loading earlier messages…</source>
+        <translation>Загрузка более ранних сообщений…</translation>
+    </message>
+    <message>
         <source>open</source>
         <translation>открыт</translation>
     </message>
@@ -1090,6 +1094,10 @@ While you are Online, new chats are given to you automatically; you can also tak
     <message>
         <source>Could not load the conversation</source>
         <translation>Не удалось загрузить диалог</translation>
+    </message>
+    <message>
+        <source>Could not load earlier messages</source>
+        <translation>Не удалось загрузить более ранние сообщения</translation>
     </message>
     <message>
         <source>this is not a valid hub address (example: ws://hub.example.local:8765)</source>

@@ -111,6 +111,10 @@ New customer chats appear there as they arrive; the ones assigned to you are und
         <translation>Нотатку бачать лише оператори, клієнт — ніколи</translation>
     </message>
     <message>
+        <source>Loading earlier messages…</source>
+        <translation>Завантаження попередніх повідомлень…</translation>
+    </message>
+    <message>
         <source>open</source>
         <translation>відкрита</translation>
     </message>
@@ -1090,6 +1094,10 @@ While you are Online, new chats are given to you automatically; you can also tak
     <message>
         <source>Could not load the conversation</source>
         <translation>Не вдалося завантажити розмову</translation>
+    </message>
+    <message>
+        <source>Could not load earlier messages</source>
+        <translation>Не вдалося завантажити попередні повідомлення</translation>
     </message>
     <message>
         <source>this is not a valid hub address (example: ws://hub.example.local:8765)</source>

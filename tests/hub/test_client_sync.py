@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
 from websockets.asyncio.server import ServerConnection, serve
 
@@ -356,3 +357,39 @@ def test_reconnect_waits_grow_with_jitter_up_to_a_cap() -> None:
     assert [round(d, 3) for _, d in low] == [0.25, 0.5, 1.0, 2.0, 4.0, 7.5, 7.5, 7.5]
     assert all(h > lo for (_, h), (_, lo) in zip(high, low, strict=True))
     assert max(d for _, d in high) < 15.0 * 1.5
+
+
+@scenario
+async def test_a_big_team_inbox_syncs_in_one_piece(hub, tmp_path) -> None:
+    """300 active conversations make a sync answer of ~200 KiB, over what a client may
+    send (128 KiB): the client accepts the hub's bigger frames and gets its whole inbox."""
+    from datetime import timedelta
+
+    from app.protocol.messages import MAX_FRAME_BYTES
+
+    store = store_of(hub)
+    try:
+        start = datetime.now(UTC) - timedelta(hours=1)
+        for i in range(300):
+            store.import_conversation(
+                channel="web",
+                external_id_hash=f"big-inbox-{i}",
+                name=f"Customer {i} with a fairly long name to make the inbox heavier",
+                locale="en",
+                first_seen=start,
+                status="queued",
+                assignee_id=None,
+                messages=[("customer", None, f"Question {i}: " + "my order has not arrived " * 8, start)],
+            )
+    finally:
+        store.engine.dispose()
+    acc = hub.accounts.operator
+    session = make_session(tmp_path)
+    await session.login(hub.ws_url, acc.username, acc.password)
+    try:
+        await wait_until(lambda: len(session.conversations) >= 300, message="the whole inbox")
+        raw = msgspec.json.encode(list(session.conversations.values()))
+        assert len(raw) > MAX_FRAME_BYTES  # the sync answer was bigger than a client frame may be
+        assert session.link.state == "online"
+    finally:
+        await session.close()

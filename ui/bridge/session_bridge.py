@@ -39,6 +39,8 @@ class SessionBridge(QObject):
     logged_in = Signal(object)  # OperatorInfo
     login_failed = Signal(str, str)  # kind: "auth" | "unreachable", human text
     history_loaded = Signal(int)  # conversation id
+    older_history_loading = Signal(int, bool)  # conversation id, an older page is being read
+    older_history_loaded = Signal(int)  # conversation id: an older page is in messages()
     message_sent = Signal(object)  # OutboxItem: the reply is queued (shown as pending)
     outbox_changed = Signal(object)  # OutboxItem: pending -> sent / failed (not sent)
     command_failed = Signal(str)  # human text
@@ -55,6 +57,7 @@ class SessionBridge(QObject):
         self.session = session
         # the customer card's reads and edits (its own bridge, same session)
         self.customers = CustomerBridge(session, self)
+        self._older_in_flight: set[int] = set()  # conversations whose older page is being read
         session.link_changed.connect(self.link_changed.emit)
         session.synced.connect(lambda _v: self.synced.emit())
         session.conversation_changed.connect(self.conversation_changed.emit)
@@ -83,6 +86,13 @@ class SessionBridge(QObject):
 
     def messages(self, conversation_id: int) -> list[MessageInfo]:
         return self.session.messages_of(conversation_id)
+
+    def has_more_history(self, conversation_id: int) -> bool:
+        """Whether older messages than the loaded ones exist (known once a page was read)."""
+        return self.session.has_more_history(conversation_id)
+
+    def loading_older(self, conversation_id: int) -> bool:
+        return conversation_id in self._older_in_flight
 
     def operator(self, operator_id: int | None) -> OperatorInfo | None:
         return self.session.operators.get(operator_id) if operator_id is not None else None
@@ -259,6 +269,27 @@ class SessionBridge(QObject):
             self.command_failed.emit(self._failure_text(exc, self.tr("Could not load the conversation")))
         else:
             self.history_loaded.emit(conversation_id)
+
+    @asyncSlot(int)
+    async def load_older(self, conversation_id: int) -> None:
+        """The page before the loaded messages (the operator scrolled back to the top).
+        One request at a time per conversation; nothing once the start is reached."""
+        if conversation_id in self._older_in_flight or not self.session.has_more_history(conversation_id):
+            return
+        self._older_in_flight.add(conversation_id)
+        self.older_history_loading.emit(conversation_id, True)
+        failure = ""
+        try:
+            await self.session.load_history(conversation_id, older=True)
+        except (CommandFailed, ConnectionLost) as exc:
+            failure = self._failure_text(exc, self.tr("Could not load earlier messages"))
+        finally:
+            self._older_in_flight.discard(conversation_id)
+            self.older_history_loading.emit(conversation_id, False)
+        if failure:
+            self.command_failed.emit(failure)
+        else:
+            self.older_history_loaded.emit(conversation_id)
 
     @asyncSlot()
     async def sign_out(self) -> None:

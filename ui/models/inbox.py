@@ -24,6 +24,17 @@ UnsentRole = Qt.ItemDataRole.UserRole + 3  # OutboxItem: newest reply not sent y
 Index = QModelIndex | QPersistentModelIndex
 
 
+def sort_key(conv: ConversationInfo) -> tuple[int, float, bool]:
+    """Least SLA time left first (VIP first among equals), then longest waiting;
+    conversations nobody waits on after them, newest activity first."""
+    if conv.sla_due_at is not None:
+        return (0, conv.sla_due_at.timestamp(), not conv.customer.vip)
+    if conv.waiting_since is not None:
+        return (0, conv.waiting_since.timestamp(), not conv.customer.vip)
+    last = conv.last_message.created_at if conv.last_message else conv.created_at
+    return (1, -last.timestamp(), False)
+
+
 class InboxModel(QAbstractListModel):
     """Every queued or open conversation the hub told us about."""
 
@@ -31,6 +42,7 @@ class InboxModel(QAbstractListModel):
         super().__init__(parent)
         self._rows: list[ConversationInfo] = []
         self._row_of: dict[int, int] = {}
+        self._keys: list[tuple[int, float, bool]] = []  # sort keys of _rows, kept with them
         self._unsent: dict[int, OutboxItem] = {}  # conversation id -> newest unsent reply
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
@@ -47,14 +59,7 @@ class InboxModel(QAbstractListModel):
         if role == UnsentRole:
             return self._unsent.get(conv.id)
         if role == SortKeyRole:
-            # Least SLA time left first (VIP first among equals), then longest waiting;
-            # conversations nobody waits on after them, newest activity first.
-            if conv.sla_due_at is not None:
-                return (0, conv.sla_due_at.timestamp(), not conv.customer.vip)
-            if conv.waiting_since is not None:
-                return (0, conv.waiting_since.timestamp(), not conv.customer.vip)
-            last = conv.last_message.created_at if conv.last_message else conv.created_at
-            return (1, -last.timestamp(), False)
+            return self._keys[index.row()]
         if role == Qt.ItemDataRole.ToolTipRole and conv.last_message is not None:
             return conv.last_message.text[:500]
         return None
@@ -62,6 +67,7 @@ class InboxModel(QAbstractListModel):
     def reset(self, conversations: list[ConversationInfo]) -> None:
         self.beginResetModel()
         self._rows = [c for c in conversations if c.status != "resolved"]
+        self._keys = [sort_key(c) for c in self._rows]
         self._reindex()
         self.endResetModel()
 
@@ -71,6 +77,7 @@ class InboxModel(QAbstractListModel):
             if row is not None:
                 self.beginRemoveRows(QModelIndex(), row, row)
                 del self._rows[row]
+                del self._keys[row]
                 self._reindex()
                 self.endRemoveRows()
             return
@@ -78,10 +85,12 @@ class InboxModel(QAbstractListModel):
             n = len(self._rows)
             self.beginInsertRows(QModelIndex(), n, n)
             self._rows.append(conv)
+            self._keys.append(sort_key(conv))
             self._row_of[conv.id] = n
             self.endInsertRows()
         else:
             self._rows[row] = conv
+            self._keys[row] = sort_key(conv)
             idx = self.index(row)
             self.dataChanged.emit(idx, idx)
 
@@ -96,6 +105,15 @@ class InboxModel(QAbstractListModel):
         if row is not None:
             idx = self.index(row)
             self.dataChanged.emit(idx, idx)
+
+    def conversation_at(self, row: int) -> ConversationInfo:
+        return self._rows[row]
+
+    def key_at(self, row: int) -> tuple[int, float, bool]:
+        return self._keys[row]
+
+    def row_of(self, conversation_id: int) -> int | None:
+        return self._row_of.get(conversation_id)
 
     def conversation(self, conversation_id: int) -> ConversationInfo | None:
         row = self._row_of.get(conversation_id)
@@ -124,8 +142,15 @@ class InboxFilter(QSortFilterProxyModel):
             self.me_id = me_id
             self.invalidateFilter()
 
+    # Both run thousands of times per sort or filter of a 5,000-conversation inbox: they
+    # read the source's lists directly instead of going through Qt's index and data().
+
     def filterAcceptsRow(self, source_row: int, source_parent: Index) -> bool:
-        conv = self.sourceModel().index(source_row, 0, source_parent).data(ConversationRole)
+        src = self.sourceModel()
+        if isinstance(src, InboxModel):
+            conv = src.conversation_at(source_row)
+        else:
+            conv = src.index(source_row, 0, source_parent).data(ConversationRole)
         if conv is None:
             return False
         if self.kind == "mine":
@@ -133,6 +158,9 @@ class InboxFilter(QSortFilterProxyModel):
         return bool(conv.status == "queued")
 
     def lessThan(self, left: Index, right: Index) -> bool:
+        src = self.sourceModel()
+        if isinstance(src, InboxModel):
+            return src.key_at(left.row()) < src.key_at(right.row())
         return bool(left.data(SortKeyRole) < right.data(SortKeyRole))
 
 

@@ -67,6 +67,29 @@ class MessagesModel(QAbstractListModel):
         self._outbox = sorted((i for i in outbox or [] if i.txn_id not in sent), key=lambda i: i.local_id)
         self.endResetModel()
 
+    def prepend(self, messages: list[MessageInfo]) -> int:
+        """An older page (``messages`` sorted by id; may hold what is shown already):
+        the ones older than the first row go in at the top, in one insert. Returns how many."""
+        if self.conversation_id is None:
+            return 0
+        first = self._rows[0].id if self._rows else None
+        older: list[MessageInfo] = []
+        for m in messages:
+            if first is not None and m.id >= first:
+                break
+            if m.conversation_id == self.conversation_id and m.id not in self._ids:
+                older.append(m)
+        if not older:
+            return 0
+        self.beginInsertRows(QModelIndex(), 0, len(older) - 1)
+        self._rows[:0] = older
+        self._ids.update(m.id for m in older)
+        self.endInsertRows()
+        return len(older)
+
+    def first_id(self) -> int | None:
+        return self._rows[0].id if self._rows else None
+
     def add(self, msg: MessageInfo) -> bool:
         if msg.conversation_id != self.conversation_id or msg.id in self._ids:
             return False

@@ -5,7 +5,18 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime, timedelta
 
-from PySide6.QtCore import QEvent, QModelIndex, QPersistentModelIndex, QRectF, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import (
+    QEvent,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    QPoint,
+    QRectF,
+    QSize,
+    Qt,
+    QTimer,
+    Signal,
+)
 from PySide6.QtGui import (
     QAbstractTextDocumentLayout,
     QFont,
@@ -13,6 +24,7 @@ from PySide6.QtGui import (
     QKeyEvent,
     QPainter,
     QPalette,
+    QResizeEvent,
     QTextDocument,
     QTextOption,
 )
@@ -63,6 +75,17 @@ class MessageDelegate(QStyledItemDelegate):
     def __init__(self, view: QListView) -> None:
         super().__init__(view)
         self.view = view
+        # Row heights by (message, width): the list asks for every row's size whenever it
+        # lays itself out (each older page put in at the top), and laying out a text
+        # document is the costly part. A stored message never changes; an unsent reply
+        # (id 0) is keyed by its txn_id and text. Forgotten when the font changes.
+        self._heights: dict[tuple[object, ...], int] = {}
+        view.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() in (QEvent.Type.FontChange, QEvent.Type.StyleChange):
+            self._heights.clear()
+        return False
 
     def _bubble_width(self) -> float:
         return max(160.0, self.view.viewport().width() * 0.68)
@@ -77,12 +100,21 @@ class MessageDelegate(QStyledItemDelegate):
         return f
 
     def sizeHint(self, option: QStyleOptionViewItem, index: Index) -> QSize:
-        doc = self.document_for(index)
-        meta_h = QFontMetrics(self._meta_font()).height()
-        h = doc.size().height() + 2 * PAD + meta_h + META_GAP + GAP * 2
-        if index.data(OutboxRole) is not None:
-            h += meta_h + META_GAP  # the state line under the bubble
-        return QSize(self.view.viewport().width(), int(h))
+        width = self.view.viewport().width()
+        msg: MessageInfo = index.data(MessageRole)
+        key = (msg.id, width) if msg.id else (msg.txn_id, msg.text, width)
+        h = self._heights.get(key)
+        if h is None:
+            doc = self.document_for(index)
+            meta_h = QFontMetrics(self._meta_font()).height()
+            height = doc.size().height() + 2 * PAD + meta_h + META_GAP + GAP * 2
+            if not msg.id:  # an unsent reply (the only rows without an id)
+                height += meta_h + META_GAP  # the state line under the bubble
+            h = int(height)
+            if len(self._heights) > 50_000:
+                self._heights.clear()
+            self._heights[key] = h
+        return QSize(width, h)
 
     def state_text(self, item: OutboxItem) -> str:
         if item.state == "failed":
@@ -195,6 +227,7 @@ class ConversationPane(QWidget):
     transfer_requested = Signal(int)
     state_requested = Signal(int, str, object)  # id, state, snoozed_until (datetime | None)
     typing_changed = Signal(int, bool)
+    older_requested = Signal(int)  # scrolled back near the top: the page before, please
 
     def __init__(self, model: MessagesModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -274,6 +307,22 @@ class ConversationPane(QWidget):
         self.list.clicked.connect(self._message_clicked)
         self.list.entered.connect(self._message_hovered)
         lay.addWidget(self.list, 1)
+        # "Loading earlier messages…": over the top of the list, so showing it moves nothing
+        self.loading_label = QLabel(self.list)
+        self.loading_label.setObjectName("historyLoading")
+        self.loading_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.loading_label.hide()
+        self.more_history = False  # older messages exist on the hub
+        self.loading_older = False  # and are being read
+        self._anchor: QPersistentModelIndex | None = None  # the message at the top, kept in place
+        self._anchor_top = 0
+        self._older_check = QTimer(self)  # after the scroll or layout settles, not in the middle of it
+        self._older_check.setSingleShot(True)
+        self._older_check.setInterval(0)
+        self._older_check.timeout.connect(self._maybe_request_older)
+        bar = self.list.verticalScrollBar()
+        bar.valueChanged.connect(lambda _v: self._older_check.start())
+        bar.rangeChanged.connect(lambda _a, _b: self._older_check.start())
         self.typing_label = QLabel(page)
         self.typing_label.setObjectName("typing")
         self.typing_label.setText(" ")
@@ -329,7 +378,8 @@ class ConversationPane(QWidget):
         self.customer_typing = False
         self.other_viewers: list[str] = []
         self.other_typing: str = ""
-        model.rowsInserted.connect(lambda *_: self.list.scrollToBottom())
+        model.rowsAboutToBeInserted.connect(self._before_insert)
+        model.rowsInserted.connect(self._after_insert)
         model.modelReset.connect(lambda: self.list.scrollToBottom())
         self.retranslate()
         self.show_conversation(None)
@@ -358,6 +408,8 @@ class ConversationPane(QWidget):
         self.reply_mode.setText(self.tr("Reply"))
         self.note_mode.setText(self.tr("Internal note"))
         self.note_mode.setToolTip(self.tr("A note is shown to operators only, never to the customer"))
+        self.loading_label.setText(self.tr("Loading earlier messages…"))
+        self._place_loading_label()
         self._mode_changed()
         self._update_typing()
         self._update_header()
@@ -376,6 +428,58 @@ class ConversationPane(QWidget):
             self.other_typing = ""
             self._update_typing()
         self._update_header()
+
+    # ------------------------------------------------------------------ scrolling back
+
+    def set_history_state(self, more: bool, loading: bool) -> None:
+        """Whether older messages exist, and whether they are being read (the label)."""
+        self.more_history = more
+        self.loading_older = loading
+        self.loading_label.setVisible(loading and more)
+        if loading:
+            self._place_loading_label()
+            self.loading_label.raise_()
+
+    def _place_loading_label(self) -> None:
+        self.loading_label.ensurePolished()  # the style sheet's padding counts in its size
+        self.loading_label.adjustSize()
+        w, h = self.loading_label.width(), self.loading_label.height()
+        vp = self.list.viewport().geometry()
+        self.loading_label.setGeometry(vp.left() + (vp.width() - w) // 2, vp.top() + 4, w, h)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._place_loading_label()
+
+    def _maybe_request_older(self) -> None:
+        conv = self.conversation
+        if conv is None or not self.more_history or self.loading_older or self.model.rowCount() == 0:
+            return
+        if self.list.verticalScrollBar().value() <= max(80, self.list.viewport().height() // 2):
+            self.older_requested.emit(conv.id)
+
+    def _before_insert(self, _parent: QModelIndex, first: int, _last: int) -> None:
+        """Rows going in at the top (an older page): remember the message at the top of
+        the view and where it is, to put it back there after."""
+        self._anchor = None
+        if first != 0 or self.model.rowCount() == 0:
+            return
+        idx = self.list.indexAt(QPoint(self.list.viewport().width() // 2, 0))
+        if not idx.isValid():
+            idx = self.model.index(0)
+        self._anchor = QPersistentModelIndex(idx)
+        self._anchor_top = self.list.visualRect(idx).top()
+
+    def _after_insert(self, _parent: QModelIndex, _first: int, _last: int) -> None:
+        anchor, self._anchor = self._anchor, None
+        if anchor is not None and anchor.isValid():
+            # lay the rows out now (it would wait for the next event) and scroll by what went in
+            self.list.executeDelayedItemsLayout()
+            moved = self.list.visualRect(QModelIndex(anchor)).top() - self._anchor_top
+            bar = self.list.verticalScrollBar()
+            bar.setValue(bar.value() + moved)
+        else:
+            self.list.scrollToBottom()  # a new message, an unsent reply: at the end
 
     def _update_header(self) -> None:
         conv = self.conversation

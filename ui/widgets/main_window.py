@@ -165,6 +165,8 @@ class MainWindow(QMainWindow):
         bridge.operator_changed.connect(self.on_operator_changed)
         bridge.link_changed.connect(self.on_link_changed)
         bridge.history_loaded.connect(self.on_history_loaded)
+        bridge.older_history_loading.connect(self.on_older_history_loading)
+        bridge.older_history_loaded.connect(self.on_older_history_loaded)
         bridge.message_sent.connect(self.pane.message_sent)
         bridge.outbox_changed.connect(self.on_outbox_changed)
         bridge.command_failed.connect(self.on_command_failed)
@@ -188,6 +190,7 @@ class MainWindow(QMainWindow):
         self.pane.send_requested.connect(bridge.send_message)
         self.pane.resend_requested.connect(bridge.resend)
         self.pane.take_requested.connect(bridge.take)
+        self.pane.older_requested.connect(bridge.load_older)
         self.pane.resolve_requested.connect(bridge.resolve)
         self.status_box.activated.connect(self._status_chosen)
         self.sign_out_action.triggered.connect(bridge.sign_out)
@@ -339,6 +342,18 @@ class MainWindow(QMainWindow):
     def on_history_loaded(self, conversation_id: int) -> None:
         if conversation_id == self.current_id:
             self._show_messages(conversation_id)
+            # the newest page is read: from now on scrolling to the top reads older ones
+            self.pane.set_history_state(
+                self.bridge.has_more_history(conversation_id), self.bridge.loading_older(conversation_id)
+            )
+
+    def on_older_history_loading(self, conversation_id: int, loading: bool) -> None:
+        if conversation_id == self.current_id:
+            self.pane.set_history_state(self.bridge.has_more_history(conversation_id), loading)
+
+    def on_older_history_loaded(self, conversation_id: int) -> None:
+        if conversation_id == self.current_id:
+            self.messages.prepend(self.bridge.messages(conversation_id))
 
     def _show_messages(self, conversation_id: int) -> None:
         me = self.bridge.me
@@ -482,11 +497,14 @@ class MainWindow(QMainWindow):
             self._viewers = []
             self._operator_typing.clear()
             self.bridge.viewing(conversation_id)
+        # the page is asked for first: its request then goes out ahead of the card's
+        # reads (the slots' tasks run in the order they were started)
+        self.bridge.open_conversation(conversation_id)
         self.current_id = conversation_id
         self._select_in_inbox(conversation_id)
         self._show(conv)
+        self.pane.set_history_state(False, False)  # until its newest page is read
         self._show_messages(conversation_id)
-        self.bridge.open_conversation(conversation_id)
         self.pane.composer.setFocus()
 
     def _select_in_inbox(self, conversation_id: int) -> None:
@@ -494,11 +512,10 @@ class MainWindow(QMainWindow):
         so that clicking the previous one there opens that again."""
         for view, proxy in ((self.mine_view, self.mine), (self.queue_view, self.queue)):
             found = None
-            for row in range(proxy.rowCount()):
-                idx = proxy.index(row, 0)
-                if idx.data(ConversationRole).id == conversation_id:
-                    found = idx
-                    break
+            source_row = self.inbox.row_of(conversation_id)  # not a walk through 5,000 rows
+            if source_row is not None:
+                idx = proxy.mapFromSource(self.inbox.index(source_row))
+                found = idx if idx.isValid() else None
             sm = view.selectionModel()
             if found is not None and sm.currentIndex() == found and sm.isSelected(found):
                 continue
@@ -526,6 +543,7 @@ class MainWindow(QMainWindow):
         if conv is None:
             self.current_id = None
             self.messages.show(None, [])
+            self.pane.set_history_state(False, False)
         self.pane.show_conversation(conv)
         self.card.show_customer(conv)
 
