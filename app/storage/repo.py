@@ -530,7 +530,8 @@ _QUEUE_COLUMNS = (
     _QUEUES.c.timezone.label("q_timezone"),
     _QUEUES.c.hours.label("q_hours"),
 )
-# A customer's message: the customer, the active conversation and its line, in one read.
+# A web chat customer's message: the customer, their active web conversation and its
+# line, in one read.
 _CUSTOMER_TURN = Prepared(
     select(*_CONVERSATIONS.c, *_CUSTOMER_COLUMNS, *_QUEUE_COLUMNS)
     .select_from(
@@ -538,6 +539,7 @@ _CUSTOMER_TURN = Prepared(
             _CONVERSATIONS,
             and_(
                 _CONVERSATIONS.c.customer_id == _CUSTOMERS.c.id,
+                _CONVERSATIONS.c.channel == "web",  # the web chat's own conversation
                 or_(*(_CONVERSATIONS.c.status == status for status in ACTIVE)),
             ),
         ).outerjoin(_QUEUES, _QUEUES.c.id == _CONVERSATIONS.c.queue_id)
@@ -1156,7 +1158,8 @@ class Store:
                 load.seed(customer=_turn_customer(cv), queue=_turn_queue(cv))
                 conv_info = load.conversation(c, m)
             _emit_message_core(conn, events, info, conv_info)
-        return Outcome(Sent(info, duplicate=False), events, [(cv.customer_id, customer_view(info))])
+        push = [(cv.customer_id, customer_view(info))] if cv.channel == "web" else []  # others: app/hub/channels
+        return Outcome(Sent(info, duplicate=False), events, push)
 
     def _operator_send_orm(
         self, operator_id: int, conversation_id: int, text: str, txn_id: str
@@ -1210,7 +1213,8 @@ class Store:
                 _emit_message(s, events, info, None)
             else:
                 _emit_message(s, events, info, load.conversation(c, m) if was_waiting else None)
-            pushes.append((c.customer_id, customer_view(info)))
+            if c.channel == "web":  # the web chat's outbound; other channels: app/hub/channels
+                pushes.append((c.customer_id, customer_view(info)))
         return Outcome(Sent(info, duplicate=False), events, pushes)
 
     # ------------------------------------------------------------------ customers
@@ -1254,7 +1258,7 @@ class Store:
     def _visitor_state(self, s: OrmSession, customer_id: int) -> VisitorState:
         load = _Loader(s)
         customer = load.customer(customer_id)
-        conv = self._open_conversation(s, customer_id)
+        conv = self._open_conversation(s, customer_id, "web")  # what the web chat shows
         messages: list[MessageInfo] = []
         if conv is not None:
             rows = list(
@@ -1286,13 +1290,14 @@ class Store:
             page = [customer_view(load.message(m, customer_id)) for m in reversed(rows[:limit])]
             return HistoryPage(page, len(rows) > limit)
 
-    def customer_send(self, customer_id: int, text: str, txn_id: str, channel: str | None = None) -> Outcome[Sent]:
+    def customer_send(self, customer_id: int, text: str, txn_id: str, channel: str = "web") -> Outcome[Sent]:
         """Store a customer's message; the first one opens a queued conversation.
-        Idempotent per (customer, txn_id). ``channel``: a message that came through that
-        channel (app/storage/channels.py) goes into the customer's active conversation on
-        it, or opens one on it (a merged customer may have one on another channel too);
-        it takes the ORM path."""
-        if channel is None:
+        Idempotent per (customer, txn_id). ``channel``: the channel it came through (the
+        web chat by default; the others from app/storage/channels.py): it goes into the
+        customer's active conversation on that channel, or opens one there (a merged
+        customer may have one on another channel too). The web chat's common case takes
+        the fast path."""
+        if channel == "web":
             fast = self._customer_send_fast(customer_id, text, txn_id)
             if fast is not None:
                 return fast
@@ -1343,9 +1348,7 @@ class Store:
             _emit_message_core(conn, events, info, conv_info)
         return Outcome(Sent(customer_view(info), duplicate=False), events)
 
-    def _customer_send_orm(
-        self, customer_id: int, text: str, txn_id: str, channel: str | None = None
-    ) -> Outcome[Sent]:
+    def _customer_send_orm(self, customer_id: int, text: str, txn_id: str, channel: str) -> Outcome[Sent]:
         sender = f"cust:{customer_id}"
         events: list[OperatorEvent] = []
         with self._sessions.begin() as s:
@@ -1364,7 +1367,7 @@ class Store:
                 first = s.scalars(select(Queue.id).where(Queue.kind == "first").order_by(Queue.id)).first()
                 c = Conversation(
                     customer_id=customer_id,
-                    channel=channel or customer.channel,
+                    channel=channel,
                     status="queued",
                     created_at=now,
                     updated_at=now,

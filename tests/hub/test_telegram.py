@@ -408,6 +408,17 @@ def test_one_person_on_the_web_and_on_telegram_is_one_card_and_each_reply_keeps_
             assert (new.customer.id, new.customer.channel) == (web_customer, "web")
             await op.send_message(new.id, "new answer")
             await wait_until(lambda: api.texts_to(4242) == ["answered in Telegram", "new answer"])
+
+            # the web chat keeps to its own conversation, though the Telegram one is newer
+            on_site = await web.send("back on the site")
+            assert on_site.conversation_id == web_conv
+            await op.send_message(web_conv, "welcome back")
+            await web.wait_message(lambda m: m.text == "welcome back")
+            shown = [m.text for m in web.messages]
+            assert "answered in Telegram" not in shown and "new answer" not in shown
+            async with CustomerClient.connected(hub.ws_url, visitor_token=web.visitor_token) as reloaded:
+                assert reloaded.welcome.conversation_id == web_conv
+                assert [m.text for m in reloaded.welcome.messages][-1] == "welcome back"
         await wait_until(lambda: telegram.status().sent == 2)
         assert api.texts_to(4242) == ["answered in Telegram", "new answer"]  # the web reply did not go there
 
