@@ -725,11 +725,7 @@ class OperatorSession:
         seq_before = self.seq
         data = await self._request(command)
         assert data.customer is not None
-        if self._card_seq.get(customer_id, 0) <= seq_before:
-            # No customer_updated of this card arrived while we waited: the result is the
-            # newest card we know. (When one did, it is at least as new as the result —
-            # ours, or a colleague's change after ours — and is already applied.)
-            self._on_customer(data.customer)
+        self._on_answered_card(data.customer, seq_before)
         return data.customer
 
     async def search_customers(self, query: str, *, limit: int = 20, region: str = "") -> list[CustomerProfile]:
@@ -761,20 +757,29 @@ class OperatorSession:
         command = CustomerMerge(
             txn_id=txn_id or new_txn_id(), keep_id=keep_id, merge_id=merge_id, choices=choices or MergeChoices()
         )
+        seq_before = self.seq
         data = await self._request(command)
         assert data.merge is not None and data.customer is not None
-        self._on_customer(data.customer)
+        self._on_answered_card(data.customer, seq_before)
         return data.merge, data.customer
 
     async def unmerge_customers(
         self, merge_id: int, *, txn_id: str | None = None
     ) -> tuple[MergeInfo, CustomerProfile, CustomerProfile]:
         """Undo a merge: the merge (undone), the kept card and the restored one."""
+        seq_before = self.seq
         data = await self._request(CustomerUnmerge(txn_id=txn_id or new_txn_id(), merge_id=merge_id))
         assert data.merge is not None and data.kept is not None and data.restored is not None
-        self._on_customer(data.kept)
-        self._on_customer(data.restored)
+        self._on_answered_card(data.kept, seq_before)
+        self._on_answered_card(data.restored, seq_before)
         return data.merge, data.kept, data.restored
+
+    def _on_answered_card(self, profile: CustomerProfile, seq_before: int) -> None:
+        """A card a command answered with, unless an event brought that card while the
+        command was on its way (``customer_updated``, ``customers_merged``): the event is
+        at least as new as the answer (ours, or a colleague's later change)."""
+        if self._card_seq.get(profile.id, 0) <= seq_before:
+            self._on_customer(profile)
 
     def _on_customer(self, profile: CustomerProfile) -> None:
         """A card changed: conversations of that customer show its name and VIP flag."""

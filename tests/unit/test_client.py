@@ -117,3 +117,31 @@ def test_an_update_result_never_overwrites_a_newer_card_from_an_event(tmp_path: 
     session._request = answered_alone  # type: ignore[method-assign]
     asyncio.run(session.update_customer(7, CustomerChanges(name="Olena")))
     assert shown[-1] == ours
+
+
+def test_a_merge_answer_never_overwrites_a_newer_card_from_an_event(tmp_path: Path) -> None:
+    """The same rule for customer_merge: a colleague's change of the kept card that
+    arrived before our answer stays shown."""
+    import asyncio
+    from datetime import UTC, datetime
+
+    from app.client.session import OperatorSession, _Data
+    from app.protocol.messages import CustomerProfile, CustomersMerged, CustomerUpdated, MergeInfo
+
+    session = OperatorSession(MemorySecretStore(), "dev", data_dir=tmp_path)
+    session.seq = 10
+    at = datetime(2026, 11, 1, tzinfo=UTC)
+    merged = CustomerProfile(id=7, name="Olena", first_seen=at, phones=["+380671234567"])
+    later = CustomerProfile(id=7, name="Olena Koval", first_seen=at, phones=["+380671234567"])
+    info = MergeInfo(id=1, kept_id=7, merged_id=8, operator_id=2, created_at=at)
+    shown: list[CustomerProfile] = []
+    session.customer_changed.connect(shown.append)
+
+    async def answered_late(command: object) -> _Data:
+        session._apply(CustomersMerged(seq=11, merge=info, kept=merged))
+        session._apply(CustomerUpdated(seq=12, customer=later))  # a colleague renames it
+        return _Data(merge=info, customer=merged)
+
+    session._request = answered_late  # type: ignore[method-assign]
+    assert asyncio.run(session.merge_customers(7, 8)) == (info, merged)
+    assert shown == [merged, later]
