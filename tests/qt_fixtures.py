@@ -15,6 +15,7 @@ import pytest
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import qasync
+import shiboken6
 from PySide6.QtWidgets import QApplication
 
 from app.client.secrets import MemorySecretStore
@@ -67,10 +68,11 @@ class Client:
 
     async def close(self) -> None:
         await self.session.close()
-        if self.controller.window is not None:
-            self.controller.window.close()
-        if self.controller.dialog is not None:
-            self.controller.dialog.close()
+        # pytest-qt may have closed and deleted a window the test registered (qtbot.addWidget)
+        # before this finalizer runs: only close what Qt has not deleted yet
+        for widget in (self.controller.window, self.controller.dialog):
+            if widget is not None and shiboken6.isValid(widget):
+                widget.close()
 
 
 @pytest.fixture
