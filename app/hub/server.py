@@ -19,7 +19,7 @@ from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
@@ -101,7 +101,7 @@ from app.protocol.messages import (
 from app.storage import Outcome, Store, make_engine, upgrade
 from app.storage.channels import ChannelStore
 from app.storage.engine import CHECKPOINT_INTERVAL_S, checkpoint, checkpoint_in_background
-from app.storage.files import FileStore
+from app.storage.files import FileStore, default_files_dir
 from app.storage.repo import utcnow
 
 log = logging.getLogger("frontline.hub")
@@ -161,17 +161,6 @@ class HubConfig:
     max_file_bytes: int = DEFAULT_MAX_BYTES
     file_types: tuple[str, ...] = DEFAULT_TYPES
     file_url_ttl_s: int = URL_TTL_S
-
-
-def default_files_dir(db_url: str) -> Path:
-    """``files`` next to a SQLite database file; ``./frontline-files`` otherwise (set
-    ``--files-dir`` for PostgreSQL: a directory every hub node shares)."""
-    from sqlalchemy.engine import make_url
-
-    url = make_url(db_url)
-    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
-        return Path(url.database).resolve().parent / "files"
-    return Path.cwd() / "frontline-files"
 
 
 class HubError(DomainError):
@@ -1217,7 +1206,7 @@ class Hub:
         expires = 0
         for file_id in sorted(readable):
             urls[str(file_id)], expires = signed_path(self._file_secret, file_id, self.config.file_url_ttl_s)
-        return {"urls": urls, "expires_at": expires}
+        return {"urls": urls, "expires_at": _iso(datetime.fromtimestamp(expires, UTC)) if urls else None}
 
 
 def _message_text(text: str, attachments: list[int]) -> str:

@@ -127,6 +127,17 @@ def attach(
     return out
 
 
+def default_files_dir(db_url: str) -> Path:
+    """``files`` next to a SQLite database file; ``./frontline-files`` otherwise (set
+    ``--files-dir`` for PostgreSQL: a directory every hub node shares)."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(db_url)
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        return Path(url.database).resolve().parent / "files"
+    return Path.cwd() / "frontline-files"
+
+
 class FileStore:
     """Files kept by the hub. Blocking methods: the filesystem ones (``keep_spooled``)
     may run on any thread; the ones that read or write rows run on the hub's database
