@@ -822,6 +822,7 @@ class ConversationPane(QWidget):
             p.chip.setProperty("failed", "true")
         elif p.info is not None:
             p.label.setText(f"📎 {p.info.name} · {human_size(p.info.size)}")
+            p.chip.setProperty("failed", "false")
         else:
             pct = int(100 * p.sent / p.size) if p.size else 0
             p.label.setText(self.tr("%1 · uploading %2%").replace("%1", p.name).replace("%2", str(pct)))
