@@ -763,8 +763,11 @@ class ConversationPane(QWidget):
         if isinstance(delegate, MessageDelegate):
             delegate.files = files
         self.max_file_bytes = files.max_bytes
-        files.image_loaded.connect(lambda _id: self.list.viewport().update())
+        files.image_loaded.connect(self._image_loaded)  # a bound method: no reference kept past the pane
         self.retranslate()
+
+    def _image_loaded(self, _file_id: int) -> None:
+        self.list.viewport().update()
 
     def _choose_files(self) -> None:
         paths, _filter = QFileDialog.getOpenFileNames(

@@ -202,10 +202,7 @@ class MainWindow(QMainWindow):
         files.sent.connect(self.pane.files_sent)
         files.send_failed.connect(self.pane.files_send_failed)
         files.file_ready.connect(self.on_file_ready)
-        files.file_failed.connect(
-            lambda _id, text: self.statusBar().showMessage(self.tr("The file could not be fetched: %1").replace(
-                "%1", text), 8000)
-        )
+        files.file_failed.connect(self.on_file_failed)
         self.pane.attach_path_requested.connect(files.upload_path)
         self.pane.attach_data_requested.connect(files.upload_data)
         self.pane.upload_cancel_requested.connect(files.cancel)
@@ -491,6 +488,9 @@ class MainWindow(QMainWindow):
 
     def on_command_failed(self, text: str) -> None:
         self.statusBar().showMessage(text, 8000)
+
+    def on_file_failed(self, _file_id: int, text: str) -> None:
+        self.statusBar().showMessage(self.tr("The file could not be fetched: %1").replace("%1", text), 8000)
 
     def on_file_ready(self, _file_id: int, path: str, opened: bool) -> None:
         if opened:
