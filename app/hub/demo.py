@@ -54,6 +54,9 @@ DEMO_PHOTOS = {
 }
 
 
+DEMO_PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+
+
 # custom fields of the demo hub's cards (key, label, type), as an admin adds them
 DEMO_FIELDS: tuple[tuple[str, str, str], ...] = (
     ("policy_no", "Policy number", "text"),
@@ -567,6 +570,13 @@ def seed_demo(db_url: str) -> DemoAccounts:
             photo = DEMO_PHOTOS.get(chat.name)
             if photo is not None:
                 _send_photo(store, db_url, customer_id, photo, f"demo-photo-{index}")
+                if assignee is not None:  # and the operator answers with a form to fill in
+                    files = FileStore(store._sessions, default_files_dir(db_url))
+                    form = files.keep_bytes(DEMO_PDF, "refund-form.pdf", operator_id=assignee)
+                    store.operator_send(
+                        assignee, conv_id, "Thank you! Please fill in the refund form.", f"demo-form-{index}",
+                        attachments=[form.id],
+                    )
             card = DEMO_CARDS.get(chat.name)
             if card is not None:
                 store.customers.update(ids["maria"], customer_id, card, f"demo-card-{index}")

@@ -661,14 +661,29 @@ New customer chats appear there as they arrive; the ones assigned to you are und
     </message>
 </context>
 <context>
+    <name>FileSize</name>
+    <message>
+        <source>%1 B</source>
+        <translation>%1 Б</translation>
+    </message>
+    <message>
+        <source>%1 KB</source>
+        <translation>%1 КБ</translation>
+    </message>
+    <message>
+        <source>%1 MB</source>
+        <translation>%1 МБ</translation>
+    </message>
+</context>
+<context>
     <name>FilesBridge</name>
     <message>
         <source>the connection to the hub is down</source>
         <translation>нет связи с хабом</translation>
     </message>
     <message>
-        <source>the file is too big (the limit is %1)</source>
-        <translation>файл слишком большой (предел — %1)</translation>
+        <source>the file is too big (the limit is %1 MB)</source>
+        <translation>файл слишком большой (предел — %1 МБ)</translation>
     </message>
     <message>
         <source>this type of file is not allowed (images and PDF only)</source>
@@ -728,6 +743,14 @@ New customer chats appear there as they arrive; the ones assigned to you are und
     <message>
         <source>No messages yet</source>
         <translation>Сообщений пока нет</translation>
+    </message>
+    <message>
+        <source>File: %1</source>
+        <translation>Файл: %1</translation>
+    </message>
+    <message>
+        <source>(a file)</source>
+        <translation>(файл)</translation>
     </message>
     <message>
         <source>You: %1</source>

@@ -288,7 +288,21 @@
       });
       return img;
     }
-    var link = el("a", "attachment-file", "📄 " + (a.name || "file") + " · " + humanSize(a.size || 0));
+    var link = el("a", "attachment-file");
+    var icon = document.createElementNS("http://www.w3.org/2000/svg", "svg");   // no emoji font needed
+    icon.setAttribute("viewBox", "0 0 24 24");
+    icon.setAttribute("width", "16");
+    icon.setAttribute("height", "16");
+    icon.setAttribute("aria-hidden", "true");
+    var path = document.createElementNS("http://www.w3.org/2000/svg", "path");
+    path.setAttribute("d", "M6 2h8l5 5v15H6z M14 2v5h5");
+    path.setAttribute("fill", "none");
+    path.setAttribute("stroke", "currentColor");
+    path.setAttribute("stroke-width", "1.8");
+    path.setAttribute("stroke-linejoin", "round");
+    icon.appendChild(path);
+    link.appendChild(icon);
+    link.appendChild(document.createTextNode((a.name || "file") + " · " + humanSize(a.size || 0)));
     link.setAttribute("data-file", String(a.id));
     link.setAttribute("download", a.name || "file");
     link.rel = "noopener";

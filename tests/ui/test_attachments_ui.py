@@ -56,7 +56,7 @@ def test_attach_a_png_it_reaches_the_customer_and_shows_inline(hub, run, make_cl
             assert w.pane.composer.toPlainText() == ""  # a file, not text
             await wait_until(lambda: any(p.info for p in w.pane.pending.values()), message="the upload")
             (chip,) = w.pane.pending.values()
-            assert chip.label.text().startswith("📎 plan.png")
+            assert chip.label.text().startswith("✓ plan.png")
             w.pane.composer.insertPlainText("Here is the plan")
             QTest.keyClick(w.pane.composer, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
 

@@ -21,7 +21,6 @@ from qasync import asyncSlot
 from app.client.connection import CommandFailed, ConnectionLost
 from app.client.files import UploadCancelled
 from app.client.session import OperatorSession
-from app.domain.files import human_size
 from app.protocol.messages import AttachmentInfo
 
 log = logging.getLogger(__name__)
@@ -82,8 +81,8 @@ class FilesBridge(QObject):
             return self.tr("the connection to the hub is down")
         if isinstance(exc, CommandFailed):
             texts = {
-                "file_too_big": self.tr("the file is too big (the limit is %1)").replace(
-                    "%1", human_size(self.max_bytes)
+                "file_too_big": self.tr("the file is too big (the limit is %1 MB)").replace(
+                    "%1", str(self.max_bytes // (1024 * 1024))
                 ),
                 "file_type_not_allowed": self.tr("this type of file is not allowed (images and PDF only)"),
                 "file_broken": self.tr("the file is damaged"),

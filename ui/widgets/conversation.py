@@ -10,6 +10,7 @@ from typing import Any
 
 from PySide6.QtCore import (
     QBuffer,
+    QCoreApplication,
     QEvent,
     QIODevice,
     QMimeData,
@@ -35,6 +36,7 @@ from PySide6.QtGui import (
     QPainter,
     QPainterPath,
     QPalette,
+    QPolygonF,
     QResizeEvent,
     QTextDocument,
     QTextOption,
@@ -58,7 +60,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.client.outbox import OutboxItem
-from app.domain.files import DEFAULT_MAX_BYTES, human_size
+from app.domain.files import DEFAULT_MAX_BYTES
 from app.protocol.messages import MAX_TEXT_CHARS, AttachmentInfo, ConversationInfo, MessageInfo
 from ui import theme
 from ui.bridge.files_bridge import FilesBridge, thumb_size
@@ -72,6 +74,16 @@ GAP = 6
 META_GAP = 3
 ATT_GAP = 6  # between the text and the attachments of a bubble, and between attachments
 CHIP_PAD = 6
+ICON_W = 16  # the file icon in a file chip
+
+
+def size_text(_obj: QObject, size: int) -> str:
+    """A file size as people read it, translated."""
+    if size < 1024:
+        return QCoreApplication.translate("FileSize", "%1 B").replace("%1", str(size))
+    if size < 1024 * 1024:
+        return QCoreApplication.translate("FileSize", "%1 KB").replace("%1", str(round(size / 1024)))
+    return QCoreApplication.translate("FileSize", "%1 MB").replace("%1", f"{size / (1024 * 1024):.1f}")
 
 
 def plain_document(text: str, font: QFont, width: float) -> QTextDocument:
@@ -115,7 +127,7 @@ class MessageDelegate(QStyledItemDelegate):
         return plain_document(msg.text, self.view.font(), self._bubble_width() - 2 * PAD)
 
     def _chip_text(self, att: AttachmentInfo) -> str:
-        return f"📄 {att.name} · {human_size(att.size)}"
+        return f"{att.name} · {size_text(self, att.size)}"
 
     def attachment_boxes(self, msg: MessageInfo) -> list[tuple[AttachmentInfo, float, float]]:
         """Each attachment's (width, height) inside the bubble: images by the size the hub
@@ -128,7 +140,7 @@ class MessageDelegate(QStyledItemDelegate):
                 w, h = thumb_size(att)
                 out.append((att, float(min(w, max_w)), float(h)))
             else:
-                w = min(max_w, fm.horizontalAdvance(self._chip_text(att)) + 2 * CHIP_PAD)
+                w = min(max_w, fm.horizontalAdvance(self._chip_text(att)) + 2 * CHIP_PAD + ICON_W + 4)
                 out.append((att, float(w), float(fm.height() + 2 * CHIP_PAD)))
         return out
 
@@ -277,6 +289,7 @@ class MessageDelegate(QStyledItemDelegate):
     ) -> None:
         c = theme.colors()
         fm = QFontMetrics(self.view.font())
+        painter.setFont(self.view.font())  # the size the boxes were measured with
         for att, w, h in boxes:
             box = QRectF(0, y, w, h)
             if att.mime.startswith("image/"):
@@ -307,8 +320,16 @@ class MessageDelegate(QStyledItemDelegate):
                 painter.setBrush(Qt.BrushStyle.NoBrush)
                 painter.drawRoundedRect(box.adjusted(0.5, 0.5, -0.5, -0.5), 6, 6)
                 painter.setPen(color)
-                text = fm.elidedText(self._chip_text(att), Qt.TextElideMode.ElideMiddle, int(w - 2 * CHIP_PAD))
-                painter.drawText(box.adjusted(CHIP_PAD, 0, -CHIP_PAD, 0), Qt.AlignmentFlag.AlignVCenter, text)
+                # a page with a folded corner: drawn, so no emoji font is needed
+                ih = min(14.0, h - 8)
+                ix, iy = box.left() + CHIP_PAD, box.top() + (h - ih) / 2
+                fold = ih * 0.3
+                iw = ih * 0.75
+                page = QPolygonF([QPointF(ix, iy), QPointF(ix + iw - fold, iy), QPointF(ix + iw, iy + fold),
+                                  QPointF(ix + iw, iy + ih), QPointF(ix, iy + ih)])
+                painter.drawPolygon(page)
+                text = fm.elidedText(self._chip_text(att), Qt.TextElideMode.ElideMiddle, int(w - 2 * CHIP_PAD - ICON_W))
+                painter.drawText(box.adjusted(CHIP_PAD + ICON_W, 0, -CHIP_PAD, 0), Qt.AlignmentFlag.AlignVCenter, text)
             y += h + ATT_GAP
 
 
@@ -586,7 +607,7 @@ class ConversationPane(QWidget):
         self.attach_button.setText(self.tr("Attach…"))
         self.attach_button.setToolTip(self.tr(
             "Attach images or PDF files (up to %1 each). You can also drop files here or paste an image."
-        ).replace("%1", human_size(self.max_file_bytes)))
+        ).replace("%1", size_text(self, self.max_file_bytes)))
         self.transfer_button.setText(self.tr("Transfer…"))
         self.transfer_button.setToolTip(self.tr("Hand this conversation to a colleague or a line, with a note"))
         self.state_button.setText(self.tr("State"))
@@ -824,7 +845,7 @@ class ConversationPane(QWidget):
             p.label.setText(f"⚠ {p.name}: {p.error}")
             p.chip.setProperty("failed", "true")
         elif p.info is not None:
-            p.label.setText(f"📎 {p.info.name} · {human_size(p.info.size)}")
+            p.label.setText(f"✓ {p.info.name} · {size_text(self, p.info.size)}")
             p.chip.setProperty("failed", "false")
         else:
             pct = int(100 * p.sent / p.size) if p.size else 0
@@ -1030,7 +1051,7 @@ class ConversationPane(QWidget):
         )
         if att is not None:
             self.list.setToolTip(self.tr("%1 (%2) — click to open, right-click to save")
-                                 .replace("%1", att.name).replace("%2", human_size(att.size)))
+                                 .replace("%1", att.name).replace("%2", size_text(self, att.size)))
         else:
             self.list.setToolTip(self.tr("Click to send it again") if failed else "")
 
