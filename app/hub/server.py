@@ -161,6 +161,8 @@ class HubConfig:
     max_file_bytes: int = DEFAULT_MAX_BYTES
     file_types: tuple[str, ...] = DEFAULT_TYPES
     file_url_ttl_s: int = URL_TTL_S
+    # a file no message carries this long after its upload is deleted
+    orphan_file_s: float = 24 * 3600.0
 
 
 class HubError(DomainError):
@@ -257,6 +259,7 @@ class Hub:
             self.uploads = Uploads(self.files, self._db)
             await self._tx(self._store.reset_presence)
             self._spawn(self._redeliver_loop(), "redeliver")
+            self._spawn(self._orphan_files_loop(), "orphan files")
             if background_checkpoints:
                 self._spawn(self._checkpoint_loop(engine), "checkpoint")
             self._server = await serve(
@@ -550,6 +553,19 @@ class Hub:
             due = await self._db(self.store.due_deliveries, online, cutoff)
             for op_id, event in due:
                 self._send_to_operator(op_id, event)
+
+    async def _orphan_files_loop(self) -> None:
+        """Hourly: files nobody sent within a day are forgotten (docs/admin.md "Files")."""
+        while True:
+            if self.files is not None:
+                try:
+                    cutoff = utcnow() - timedelta(seconds=self.config.orphan_file_s)
+                    gone = await self._db(self.files.sweep_orphans, cutoff)
+                    if gone:
+                        log.info("%d files that no message carries were deleted", gone)
+                except Exception:
+                    log.exception("sweeping unsent files failed")
+            await asyncio.sleep(3600)
 
     async def _checkpoint_loop(self, engine: Engine) -> None:
         """SQLite WAL checkpoints on a thread of their own, so that no commit on the

@@ -24,6 +24,7 @@ import os
 import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import select
@@ -290,6 +291,28 @@ class FileStore:
                 OutboundFile(row.id, row.name, row.mime, row.size, str(self.blob_path(row.sha256)))
             )
         return {k: tuple(v) for k, v in out.items()}
+
+    def sweep_orphans(self, older_than: datetime) -> int:
+        """Forget files created before ``older_than`` that no message carries (uploaded,
+        never sent; fetched from a channel for a message stored twice) and delete bytes
+        no row refers to any more. How many rows went."""
+        with self._sessions.begin() as s:
+            attached = select(MessageAttachment.file_id)
+            rows = list(
+                s.scalars(
+                    select(StoredFile).where(StoredFile.created_at < older_than, StoredFile.id.not_in(attached))
+                )
+            )
+            shas = {r.sha256 for r in rows}
+            for r in rows:
+                s.delete(r)
+            s.flush()
+            still: set[str] = set()
+            if shas:
+                still = set(s.scalars(select(StoredFile.sha256).where(StoredFile.sha256.in_(list(shas)))))
+        for sha in shas - still:
+            self.blob_path(sha).unlink(missing_ok=True)
+        return len(rows)
 
     def secret(self) -> bytes:
         """The key download URLs are signed with: random, made once per database (so

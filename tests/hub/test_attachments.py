@@ -253,3 +253,36 @@ def test_a_customer_cannot_reach_another_conversations_file(hub: TestHub) -> Non
             assert str(f["id"]) in await file_urls(alice, [f["id"]])
 
     asyncio.run(scenario())
+
+
+def test_files_nobody_sent_are_swept_and_shared_bytes_stay(hub: TestHub) -> None:
+    """An upload never sent is forgotten after a day (row and bytes); bytes another
+    (sent) file shares stay; a sent file stays."""
+    picture = png_bytes(9, 9)
+
+    async def scenario() -> tuple[int, int, int]:
+        async with CustomerClient.connected(hub.ws_url) as cust:
+            sent = await upload(cust, picture, "sent.png")
+            await cust.request(CustomerSend(txn_id=txn(), text="", attachments=[sent["id"]]))
+            same_bytes = await upload(cust, picture, "again.png")  # never sent, same content
+            alone = await upload(cust, png_bytes(3, 3), "alone.png")  # never sent
+            return int(sent["id"]), int(same_bytes["id"]), int(alone["id"])
+
+    sent_id, same_id, alone_id = asyncio.run(scenario())
+    engine = make_engine(hub.db_url)
+    try:
+        from datetime import timedelta
+
+        from app.storage.files import FileStore
+        from app.storage.repo import utcnow
+
+        files = FileStore(Store(engine)._sessions, Path(hub.db_url.removeprefix("sqlite:///")).parent / "files")
+        alone_path = files.get(alone_id).path  # type: ignore[union-attr]
+        assert files.sweep_orphans(utcnow() - timedelta(hours=1)) == 0  # too young
+        assert files.sweep_orphans(utcnow() + timedelta(seconds=1)) == 2
+        assert files.get(same_id) is None and files.get(alone_id) is None
+        kept = files.get(sent_id)
+        assert kept is not None and kept.path.read_bytes() == picture  # shared bytes stay
+        assert not alone_path.exists()
+    finally:
+        engine.dispose()
