@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import urllib.error
 import urllib.request
 from collections import OrderedDict
@@ -20,7 +21,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import msgspec
 
-from app.client.connection import CommandFailed, new_txn_id
+from app.client.connection import CommandFailed, ConnectionLost, new_txn_id
 from app.domain.files import DEFAULT_MAX_BYTES, human_size
 from app.protocol.messages import (
     AttachmentInfo,
@@ -37,6 +38,8 @@ if TYPE_CHECKING:
     from app.client.session import OperatorSession
 
 CACHE_BYTES = 64 * 1024 * 1024
+RESUME_WAIT_S = 60.0  # an upload cut by a lost link waits this long for the link to come back
+RESUME_TRIES = 5
 FETCH_TIMEOUT_S = 30.0
 
 
@@ -79,8 +82,6 @@ class FileClient:
     async def _call(self, command: Any) -> dict[str, Any]:
         conn = self._session._conn
         if conn is None or not conn.is_open:
-            from app.client.connection import ConnectionLost
-
             raise ConnectionLost(None)
         result: dict[str, Any] = await conn.request(command)
         return result
@@ -101,35 +102,61 @@ class FileClient:
                 "file_too_big",
                 f"the file is too big: {human_size(len(data))}, the limit is {human_size(self.max_bytes)}",
             )
-        begun = msgspec.convert(
-            await self._call(FileUploadBegin(txn_id=new_txn_id(), name=name, size=len(data), mime=mime)), _Begun
-        )
+        begin = FileUploadBegin(txn_id=new_txn_id(), name=name, size=len(data), mime=mime)
+        begun = msgspec.convert(await self._call(begin), _Begun)
         offset = begun.offset
-        try:
-            while offset < len(data):
+        cuts = 0
+        while True:
+            try:
+                while offset < len(data):
+                    if cancelled is not None and cancelled():
+                        raise UploadCancelled()
+                    piece = data[offset : offset + begun.chunk_bytes]
+                    answer = await self._call(
+                        FileUploadChunk(
+                            txn_id=new_txn_id(),
+                            upload_id=begun.upload_id,
+                            offset=offset,
+                            data=base64.b64encode(piece).decode(),
+                        )
+                    )
+                    offset = int(answer["offset"])
+                    if progress is not None:
+                        progress(offset, len(data))
                 if cancelled is not None and cancelled():
                     raise UploadCancelled()
-                piece = data[offset : offset + begun.chunk_bytes]
-                answer = await self._call(
-                    FileUploadChunk(
-                        txn_id=new_txn_id(),
-                        upload_id=begun.upload_id,
-                        offset=offset,
-                        data=base64.b64encode(piece).decode(),
-                    )
-                )
-                offset = int(answer["offset"])
-                if progress is not None:
-                    progress(offset, len(data))
-            if cancelled is not None and cancelled():
-                raise UploadCancelled()
-            ended = await self._call(FileUploadEnd(txn_id=new_txn_id(), upload_id=begun.upload_id))
-        except UploadCancelled:
-            await self._call(FileUploadCancel(txn_id=new_txn_id(), upload_id=begun.upload_id))
-            raise
+                ended = await self._call(FileUploadEnd(txn_id=new_txn_id(), upload_id=begun.upload_id))
+                break
+            except UploadCancelled:
+                with contextlib.suppress(CommandFailed, ConnectionLost):
+                    await self._call(FileUploadCancel(txn_id=new_txn_id(), upload_id=begun.upload_id))
+                raise
+            except ConnectionLost:
+                # the link was cut: once the session is back, the same upload goes on where
+                # the hub has it (file_upload_begin with the same txn_id answers the offset)
+                cuts += 1
+                if cuts > RESUME_TRIES or not await self._wait_online(cancelled):
+                    raise
+                begun = msgspec.convert(await self._call(begin), _Begun)
+                offset = begun.offset
         info = msgspec.convert(ended, _Ended).file
         self._remember(info.id, data)  # the operator's own file shows without a download
         return info
+
+    async def _wait_online(self, cancelled: Callable[[], bool] | None) -> bool:
+        """Wait (at most ``RESUME_WAIT_S``) until the session is online again."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + RESUME_WAIT_S
+        while loop.time() < deadline:
+            if cancelled is not None and cancelled():
+                raise UploadCancelled()
+            if self._session.link.state == "ended":
+                return False
+            conn = self._session._conn
+            if self._session.link.state == "online" and conn is not None and conn.is_open:
+                return True
+            await asyncio.sleep(0.1)
+        return False
 
     async def send(self, conversation_id: int, text: str, file_ids: list[int]) -> MessageInfo:
         """A reply with files, straight to the hub (see the module's docstring)."""

@@ -123,7 +123,8 @@ class Uploads:
             if offset == 0:
                 try:
                     check_head(data[:64], up.name, up.mime, self.files.policy)
-                except FileRejected:
+                except FileRejected as exc:
+                    log.info("upload refused (%s): %s", up.owner[0], exc.text)
                     self._drop(up)
                     raise
             await asyncio.to_thread(_append, up.spool, data)
@@ -140,7 +141,8 @@ class Uploads:
                 raise UploadOffset(f"the hub has {up.received} of {up.size} bytes: send from offset {up.received}")
             try:
                 kept = await asyncio.to_thread(self.files.keep_spooled, up.spool, up.name, up.mime)
-            except FileRejected:
+            except FileRejected as exc:
+                log.info("upload refused (%s, %d bytes): %s", up.owner[0], up.size, exc.text)
                 self._drop(up)
                 raise
             kind, who = owner

@@ -286,3 +286,43 @@ def test_files_nobody_sent_are_swept_and_shared_bytes_stay(hub: TestHub) -> None
         assert not alone_path.exists()
     finally:
         engine.dispose()
+
+
+def test_desktop_upload_cut_by_a_lost_link_goes_on_after_the_reconnect(hub: TestHub, tmp_path: Path) -> None:
+    """The desktop client (app.client, no Qt) through a proxy that cuts the link after the
+    first chunk: the session reconnects, the upload goes on from the hub's offset, the
+    file arrives whole (sent once: the hub has each byte once)."""
+    from app.client.secrets import MemorySecretStore
+    from app.client.session import OperatorSession
+    from tests.faults.proxy import FaultProxy
+
+    acc = hub.accounts.operator
+    big = _big_png(300_000)
+
+    async def scenario() -> None:
+        async with FaultProxy("127.0.0.1", hub.port) as proxy:
+            session = OperatorSession(MemorySecretStore(), "dev-files", data_dir=tmp_path / "data")
+            session.reconnect_first_delay = 0.02
+            await session.login(proxy.url, acc.username, acc.password)
+            seen: list[int] = []
+            cut: list[int] = []
+
+            def progress(sent: int, size: int) -> None:
+                seen.append(sent)
+                if len(seen) == 1:
+                    cut.append(proxy.cut())  # after the first chunk is on the hub
+
+            try:
+                info = await session.files.upload(big, "scan.png", "image/png", progress=progress)
+            finally:
+                await session.close()
+            assert cut == [1]  # the link was really cut
+            assert info.size == len(big)
+            assert seen[0] == 64 * 1024 and seen[-1] == len(big)
+            assert sorted(seen) == seen  # never went back to 0: it resumed
+            async with OperatorClient.connected(hub.ws_url) as op:
+                await op.login(acc.username, acc.password)
+                urls = await file_urls(op, [info.id])
+                assert (await http_get(hub.http_url + urls[str(info.id)]))[2] == big
+
+    asyncio.run(scenario())
