@@ -75,6 +75,15 @@ def test_attach_a_png_it_reaches_the_customer_and_shows_inline(hub, run, make_cl
             await wait_until(lambda: w.messages.rowCount() == 3)
             await wait_until(lambda: _shows_colour(w, green), message="the customer's picture inline")
 
+            # a file is saved where the operator chooses (the context menu's "Save as…")
+            target = tmp_path / "saved" / "photo.png"
+            target.parent.mkdir()
+            (got_att,) = [a for m in w.bridge.messages(got.conversation_id) for a in m.attachments if a.id == f["id"]]
+            w.pane.save_file_requested.emit(got_att, str(target))
+            await wait_until(lambda: target.exists() and target.read_bytes() == png_bytes(80, 50, green),
+                             message="the saved file")
+            assert str(target) in w.statusBar().currentMessage()
+
     run(scenario())
 
 

@@ -132,6 +132,8 @@ class MessageDelegate(QStyledItemDelegate):
     def attachment_boxes(self, msg: MessageInfo) -> list[tuple[AttachmentInfo, float, float]]:
         """Each attachment's (width, height) inside the bubble: images by the size the hub
         measured (so a row never changes height when its picture arrives), files as chips."""
+        if not msg.attachments:
+            return []
         fm = QFontMetrics(self.view.font())
         max_w = self._bubble_width() - 2 * PAD
         out = []
