@@ -273,14 +273,18 @@ def test_photos_and_documents_are_fetched_into_hub_storage(telegram: TelegramSet
             huge = {"file_name": "scan.pdf", "mime_type": "application/pdf", "file_id": "big",
                     "file_unique_id": "big", "file_size": 11 * 1024 * 1024}
             api.user_message(55, None, extra={"document": huge})
+            api.user_message(55, None, document=("setup.pdf", "application/pdf", b"MZ\x90\x00" + b"\x00" * 300),
+                             caption="please install")
             api.user_message(55, None, extra={"sticker": {"file_id": "s", "file_unique_id": "s", "emoji": "👍"}})
-            await wait_until(lambda: len(op.frames(MessageCreated)) >= 5)
+            await wait_until(lambda: len(op.frames(MessageCreated)) >= 6)
             msgs = [e.message for e in op.frames(MessageCreated)]
             assert [m.text for m in msgs] == [
                 "the broken part",
                 "",
                 "[document lost.pdf not stored: Telegram did not hand it out]",
                 "[document scan.pdf not stored: too big (11.0 MiB), the limit is 10.0 MiB]",
+                "[document setup.pdf not stored: this kind of file is not allowed: only PNG, JPEG, GIF, WebP, PDF]"
+                "\nplease install",
                 "[sticker 👍]",
             ]
             (p,) = msgs[0].attachments
