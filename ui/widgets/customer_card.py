@@ -658,6 +658,7 @@ class CustomerCard(QWidget):
         self.dismiss_button.setToolTip(self.tr("Do not suggest these two again until the app is restarted"))
         self.start_send.setText(self.tr("Sending…") if self.start_sending else self.tr("Send"))
         self.start_cancel.setText(self.tr("Cancel"))
+        self._render_start_texts()
         self.undo_button.setText(self.tr("Undo"))
         self.undo_button.setToolTip(self.tr("Separate the two cards again, as they were before the merge"))
         self._render()
@@ -1223,16 +1224,23 @@ class CustomerCard(QWidget):
             return
         same = self.start_target is not None and self.start_target[:3] == (self.customer_id, channel, identity_id)
         self.start_target = (self.customer_id, channel, identity_id, label)
-        name = channel_name(channel)
-        who = self.profile.name if self.profile is not None else ""
-        title = self.tr("New %1 conversation with %2").replace("%1", name).replace("%2", who)
-        self.start_title.setText(f"{title} ({label})" if label else title)
-        self.start_text.setPlaceholderText(self.tr("The first message, sent through %1").replace("%1", name))
+        self._render_start_texts()
         if not same:
             self.start_text.clear()
             self.start_error.hide()
         self.start_box.show()
         self.start_text.setFocus()
+
+    def _render_start_texts(self) -> None:
+        target = self.start_target
+        if target is None:
+            return
+        _customer, channel, _identity, label = target
+        name = channel_name(channel)
+        who = self.profile.name if self.profile is not None else ""
+        title = self.tr("New %1 conversation with %2").replace("%1", name).replace("%2", who)
+        self.start_title.setText(f"{title} ({label})" if label else title)
+        self.start_text.setPlaceholderText(self.tr("The first message, sent through %1").replace("%1", name))
 
     def _start_send(self) -> None:
         target = self.start_target
