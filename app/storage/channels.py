@@ -28,9 +28,8 @@ from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import sessionmaker
 
 from app.domain.channels import FileRef, InboundMessage, OutboundMessage, identity_hash
-from app.domain.contacts import MAX_PHONES
 from app.domain.errors import Conflict, NotFound
-from app.protocol.messages import ConversationInfo, CustomerUpdated, MessageInfo, OperatorEvent
+from app.protocol.messages import ConversationInfo, MessageInfo, OperatorEvent
 from app.storage.models import (
     ChannelConfig,
     ChannelConversation,
@@ -45,7 +44,7 @@ from app.storage.models import (
     OutboxItem,
     Queue,
 )
-from app.storage.repo import ACTIVE, Outcome, Store, _emit, _emit_frame, _emit_message, _Loader, utcnow
+from app.storage.repo import ACTIVE, Outcome, Store, _emit, _emit_message, _Loader, utcnow
 
 SWEPT_KEY = "channel_outbox_swept"  # hub_meta: the highest message id enqueue_replies looked at
 SYSTEM_SENDER = "sys:channel"
@@ -281,8 +280,10 @@ class ChannelStore:
             message = sent.value.message
             card_events: list[OperatorEvent] = []
             with self._sessions.begin() as s:
-                if msg.phone:
-                    self._add_phone(s, card_events, customer_id, msg.phone, announce=not new_customer)
+                if msg.phone and new_customer:
+                    # first contact only: a number an operator later removes from the card
+                    # stays removed (the identity still knows where to answer)
+                    self._add_phone(s, card_events, customer_id, msg.phone)
                 new_conversation = s.get(ChannelConversation, message.conversation_id) is None
                 if new_conversation:
                     s.add(
@@ -308,30 +309,14 @@ class ChannelStore:
         return Outcome(received, [*sent.events, *card_events], sent.customer_messages, sent.deliveries)
 
     @staticmethod
-    def _add_phone(
-        s: OrmSession, events: list[OperatorEvent], customer_id: int, e164: str, *, announce: bool
-    ) -> None:
-        """The channel's phone number on the customer's card (WhatsApp: the number the
-        customer writes from), unless the card has it; a card elsewhere with the same
-        number gets a merge proposal (``merge_proposed``), as when an operator types it."""
-        from app.storage.customers import _load_profiles
+    def _add_phone(s: OrmSession, events: list[OperatorEvent], customer_id: int, e164: str) -> None:
+        """The channel's phone number on a new customer's card (WhatsApp: the number the
+        customer writes from); a card elsewhere with the same number gets a merge proposal
+        (``merge_proposed``), as when an operator types it."""
         from app.storage.merges import propose
 
-        have = s.scalar(
-            select(CustomerPhone.id).where(CustomerPhone.customer_id == customer_id, CustomerPhone.e164 == e164)
-        )
-        if have is not None:
-            return
-        count = int(
-            s.scalar(select(func.count()).select_from(CustomerPhone).where(CustomerPhone.customer_id == customer_id))
-            or 0
-        )
-        if count >= MAX_PHONES:
-            return  # a full card keeps its numbers; the identity still knows the channel's
         s.add(CustomerPhone(customer_id=customer_id, e164=e164, created_at=utcnow()))
         s.flush()
-        if announce:
-            _emit_frame(s, events, CustomerUpdated(seq=0, customer=_load_profiles(s, [customer_id])[customer_id]))
         propose(s, events, customer_id, [e164], [])
 
     def files(self, message_id: int) -> list[FileRef]:

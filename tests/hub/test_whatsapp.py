@@ -281,4 +281,14 @@ def test_a_whatsapp_customer_with_the_phone_of_a_web_chat_customer_gets_a_merge_
             await op.wait_message(lambda m: m.text == "ще раз")
             assert len(op.frames(MergeProposed)) == 1
 
+            # a number an operator takes off the card stays off; replies still reach her
+            drop = CustomerChanges(remove_phones=["+380671234567"])
+            await op.request(CustomerUpdate(txn_id=txn(), customer_id=wa.customer.id, changes=drop))
+            await asyncio.to_thread(api.user_message, WA_ID, "і ще", name="Olena Koval")
+            await op.wait_message(lambda m: m.text == "і ще")
+            card = (await op.request(CustomerGet(txn_id=txn(), customer_id=wa.customer.id)))["customer"]
+            assert card.get("phones", []) == []
+            await op.send_message(wa.id, "Бачу вас")
+            await wait_until(lambda: api.texts_to(WA_ID) == ["Бачу вас"])
+
     asyncio.run(scenario())
