@@ -44,7 +44,7 @@ def test_write_on_whatsapp_from_the_card(whatsapp: WhatsAppSetup, run: Any, make
         assert not card.start_box.isVisibleTo(card)
         button.click()
         assert card.start_box.isVisibleTo(card)
-        assert card.start_title.text() == "New WhatsApp conversation with Olena Koval (+380 67 123 4567)"
+        assert card.start_title.text() == "New WhatsApp conversation with Olena Koval (+380\u00a067\u00a0123\u00a04567)"
         card.start_send.click()
         assert card.start_error.text() == "Write the message first."
 

@@ -1239,6 +1239,7 @@ class CustomerCard(QWidget):
         name = channel_name(channel)
         who = self.profile.name if self.profile is not None else ""
         title = self.tr("New %1 conversation with %2").replace("%1", name).replace("%2", who)
+        label = label.replace(" ", "\u00a0")  # a phone number is not broken across lines
         self.start_title.setText(f"{title} ({label})" if label else title)
         self.start_text.setPlaceholderText(self.tr("The first message, sent through %1").replace("%1", name))
 
