@@ -26,6 +26,8 @@ class ErrorCode(StrEnum):
     INVALID_EMAIL = "invalid_email"
     INVALID_FIELD = "invalid_field"
     INVALID_VALUE = "invalid_value"
+    # conversation_start: the channel is not configured on the hub, or is down
+    CHANNEL_UNAVAILABLE = "channel_unavailable"
 
 
 class CloseCode(IntEnum):

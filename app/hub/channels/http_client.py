@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import json
 import ssl
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -49,10 +50,25 @@ def _tls() -> ssl.SSLContext:
     return _ssl_context
 
 
-async def post_json(url: str, payload: dict[str, Any], timeout: float) -> HttpResponse:
+async def post_json(
+    url: str, payload: dict[str, Any], timeout: float, headers: Mapping[str, str] | None = None
+) -> HttpResponse:
     """POST ``payload`` as JSON; the response (any status). :class:`HttpFailure` when there
-    is none within ``timeout`` seconds (connect, send and receive together)."""
+    is none within ``timeout`` seconds (connect, send and receive together). ``headers``:
+    extra request headers (WhatsApp's ``Authorization: Bearer``; never logged)."""
     body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
+    return await request("POST", url, body, timeout, headers)
+
+
+async def get_json(url: str, timeout: float, headers: Mapping[str, str] | None = None) -> HttpResponse:
+    """GET ``url``; the response (any status), as :func:`post_json`."""
+    return await request("GET", url, None, timeout, headers)
+
+
+async def request(
+    method: str, url: str, body: bytes | None, timeout: float, headers: Mapping[str, str] | None = None
+) -> HttpResponse:
+    """One HTTP/1.1 request (a JSON body when ``body`` is given)."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise HttpFailure("the API address must be an http:// or https:// URL")
@@ -64,15 +80,18 @@ async def post_json(url: str, payload: dict[str, Any], timeout: float) -> HttpRe
     host_header = host if parts.port is None else f"{host}:{parts.port}"
     if ":" in host and not host.startswith("["):
         host_header = f"[{host}]" if parts.port is None else f"[{host}]:{parts.port}"
+    extra = "".join(f"{k}: {v}\r\n" for k, v in (headers or {}).items())
+    content = (
+        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n" if body is not None else ""
+    )
     head = (
-        f"POST {target} HTTP/1.1\r\n"
+        f"{method} {target} HTTP/1.1\r\n"
         f"Host: {host_header}\r\n"
         f"User-Agent: {USER_AGENT}\r\n"
         "Accept: application/json\r\n"
-        "Content-Type: application/json\r\n"
-        f"Content-Length: {len(body)}\r\n"
+        f"{content}{extra}"
         "Connection: close\r\n\r\n"
-    ).encode("ascii")
+    ).encode("latin-1")
     writer: asyncio.StreamWriter | None = None
     try:
         async with asyncio.timeout(timeout):
@@ -83,7 +102,7 @@ async def post_json(url: str, payload: dict[str, Any], timeout: float) -> HttpRe
                 server_hostname=host if parts.scheme == "https" else None,
                 limit=64 * 1024,
             )
-            writer.write(head + body)
+            writer.write(head + (body or b""))
             await writer.drain()
             return await _read_response(reader)
     except TimeoutError:
