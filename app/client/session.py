@@ -38,6 +38,7 @@ from app.protocol.messages import (
     Auth,
     ConversationInfo,
     ConversationOffered,
+    ConversationStart,
     ConversationState,
     ConversationUpdated,
     CustomerChanges,
@@ -777,6 +778,20 @@ class OperatorSession:
         self._on_answered_card(data.kept, seq_before)
         self._on_answered_card(data.restored, seq_before)
         return data.merge, data.kept, data.restored
+
+    async def start_conversation(
+        self, customer_id: int, channel: str, text: str, *, identity_id: int = 0, txn_id: str | None = None
+    ) -> tuple[ConversationInfo, MessageInfo]:
+        """Write first to a customer on one of their channels (``conversation_start``): the
+        new conversation (assigned to us) and its first message. CommandFailed
+        ``channel_unavailable`` / ``not_found`` / ``conflict`` when the hub refuses; pass
+        the same ``txn_id`` to retry."""
+        command = ConversationStart(
+            txn_id=txn_id or new_txn_id(), customer_id=customer_id, channel=channel, text=text, identity_id=identity_id
+        )
+        data = await self._request(command)
+        assert data.conversation is not None and data.message is not None
+        return data.conversation, data.message
 
     def _on_answered_card(self, profile: CustomerProfile, seq_before: int) -> None:
         """A card a command answered with, unless an event brought that card while the

@@ -56,6 +56,7 @@ from app.protocol.messages import (
     Auth,
     ConversationInfo,
     ConversationOffered,
+    ConversationStart,
     ConversationUpdated,
     CustomerConversations,
     CustomerGet,
@@ -764,6 +765,7 @@ class Hub:
             CustomerMerge: self._customer_merge,
             CustomerUnmerge: self._customer_unmerge,
             **self._file_handlers(),
+            ConversationStart: self._conversation_start,
         }
         async for frame in self._frames(conn, OperatorInbound):
             if isinstance(frame, Hello):
@@ -1071,6 +1073,26 @@ class Hub:
         info, kept, restored = outcome.value
         log.info("%s: merge %d undone", conn.label, info.id)
         return {"merge": to_builtins(info), "kept": to_builtins(kept), "restored": to_builtins(restored)}
+
+    # ------------------------------------------------------------------ writing first on a channel
+
+    async def _conversation_start(self, conn: Conn, f: ConversationStart) -> dict[str, Any]:
+        """An operator writes first on one of the customer's channels (docs/protocol.md,
+        "Writing first on another channel"); only ever on the operator's explicit word."""
+        assert conn.operator_id is not None
+        text = clean_text(f.text)
+        state = self.channels.channel_state(f.channel) if self.channels is not None else None
+        if state is None:
+            raise HubError(ErrorCode.CHANNEL_UNAVAILABLE, f"the {f.channel} channel is not configured on this hub")
+        if state == "down":
+            raise HubError(ErrorCode.CHANNEL_UNAVAILABLE, f"the {f.channel} channel is down: nothing can be sent")
+        assert self.channels is not None
+        outcome = await self.channels.start_conversation(
+            conn.operator_id, f.customer_id, f.channel, f.identity_id, text, f.txn_id
+        )
+        conversation, message = outcome.value
+        log.info("%s: conversation %d started on %s", conn.label, conversation.id, f.channel)
+        return {"conversation": to_builtins(conversation), "message": to_builtins(message)}
 
     # ------------------------------------------------------------------ customer endpoint
 

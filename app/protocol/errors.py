@@ -31,6 +31,8 @@ class ErrorCode(StrEnum):
     FILE_TYPE_NOT_ALLOWED = "file_type_not_allowed"
     FILE_BROKEN = "file_broken"
     UPLOAD_OFFSET = "upload_offset"
+    # conversation_start: the channel is not configured on the hub, or is down
+    CHANNEL_UNAVAILABLE = "channel_unavailable"
 
 
 class CloseCode(IntEnum):

@@ -137,10 +137,12 @@ CustomFieldType = Literal["text", "number", "date"]
 class IdentityInfo(msgspec.Struct, omit_defaults=True):
     """One way a channel recognises a customer, as operators may see it: the channel and
     a label (e.g. a Telegram @name); never the secret or hash the hub matches on.
-    ``channel`` is a plain string so that an older client reads channels added later."""
+    ``channel`` is a plain string so that an older client reads channels added later.
+    ``id`` names the identity in ``conversation_start`` (writing first on that channel)."""
 
     channel: str
     label: str = ""
+    id: int = 0
 
 
 class CustomFieldDef(msgspec.Struct, omit_defaults=True):
@@ -443,6 +445,23 @@ class CustomerUnmerge(_Frame, tag="customer_unmerge"):
     merge_id: int
 
 
+class ConversationStart(_Frame, tag="conversation_start"):
+    """Write first to a customer on one of their channels (Telegram, WhatsApp): a new
+    conversation on ``channel``, open and assigned to the sender, whose first message is
+    ``text``; it leaves through that channel like any reply. ``identity_id``: which of the
+    customer's identities on that channel (``IdentityInfo.id``; 0: their only one). The
+    result: ``conversation`` and ``message``. Refused with ``not_found`` (no such customer,
+    or no identity on that channel), ``conflict`` (already an active conversation there:
+    write in it) or ``channel_unavailable`` (the channel is not configured or is down).
+    A retry with the same txn_id returns what the first made."""
+
+    txn_id: str
+    customer_id: int
+    channel: str
+    text: str
+    identity_id: int = 0
+
+
 # --------------------------------------------------------------------------- files (both endpoints)
 
 
@@ -679,6 +698,7 @@ OperatorCommand = (
     | CustomerMergeCandidates
     | CustomerMerge
     | CustomerUnmerge
+    | ConversationStart
     | FileUploadBegin
     | FileUploadChunk
     | FileUploadEnd

@@ -270,6 +270,34 @@ New customer chats appear there as they arrive; the ones assigned to you are und
         <translation>Не отменено: нет связи с хабом. Попробуйте ещё раз.</translation>
     </message>
     <message>
+        <source>Not sent: the connection to the hub is down. Try again.</source>
+        <translation>Не отправлено: нет соединения с хабом. Попробуйте ещё раз.</translation>
+    </message>
+    <message>
+        <source>Not sent: %1 is not working on the hub right now (not set up, or down). Tell your administrator.</source>
+        <translation>Не отправлено: %1 сейчас не работает на хабе (не настроен или недоступен). Сообщите администратору.</translation>
+    </message>
+    <message>
+        <source>Not sent: there is already an open %1 conversation with this customer. Write there.</source>
+        <translation>Не отправлено: с этим клиентом уже есть открытый разговор в %1. Пишите туда.</translation>
+    </message>
+    <message>
+        <source>Not sent: the customer cannot be reached on %1.</source>
+        <translation>Не отправлено: с клиентом нельзя связаться через %1.</translation>
+    </message>
+    <message>
+        <source>Write the message first.</source>
+        <translation>Сначала напишите сообщение.</translation>
+    </message>
+    <message>
+        <source>Not sent: the message is too long.</source>
+        <translation>Не отправлено: сообщение слишком длинное.</translation>
+    </message>
+    <message>
+        <source>Not sent: %1</source>
+        <translation>Не отправлено: %1</translation>
+    </message>
+    <message>
         <source>Not merged: one of the cards no longer exists.</source>
         <translation>Не объединено: одной из карточек больше нет.</translation>
     </message>
@@ -477,6 +505,18 @@ New customer chats appear there as they arrive; the ones assigned to you are und
         <translation>Не предлагать эту пару до перезапуска программы</translation>
     </message>
     <message>
+        <source>Sending…</source>
+        <translation>Отправка…</translation>
+    </message>
+    <message>
+        <source>Send</source>
+        <translation>Отправить</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>Отмена</translation>
+    </message>
+    <message>
         <source>Undo</source>
         <translation>Отменить</translation>
     </message>
@@ -587,6 +627,26 @@ New customer chats appear there as they arrive; the ones assigned to you are und
     <message>
         <source>No channel yet</source>
         <translation>Каналов пока нет</translation>
+    </message>
+    <message>
+        <source>Write on %1…</source>
+        <translation>Написать в %1…</translation>
+    </message>
+    <message>
+        <source>Start a new %1 conversation with this customer; it is assigned to you</source>
+        <translation>Начать новый разговор с этим клиентом в %1; он будет назначен вам</translation>
+    </message>
+    <message>
+        <source>New %1 conversation with %2</source>
+        <translation>Новый разговор в %1 с %2</translation>
+    </message>
+    <message>
+        <source>The first message, sent through %1</source>
+        <translation>Первое сообщение, которое будет отправлено через %1</translation>
+    </message>
+    <message>
+        <source>Write the message first.</source>
+        <translation>Сначала напишите сообщение.</translation>
     </message>
     <message>
         <source>Remove this tag</source>

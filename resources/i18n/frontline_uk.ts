@@ -270,6 +270,34 @@ New customer chats appear there as they arrive; the ones assigned to you are und
         <translation>Не скасовано: немає зв&apos;язку з хабом. Спробуйте ще раз.</translation>
     </message>
     <message>
+        <source>Not sent: the connection to the hub is down. Try again.</source>
+        <translation>Не надіслано: немає з’єднання з хабом. Спробуйте ще раз.</translation>
+    </message>
+    <message>
+        <source>Not sent: %1 is not working on the hub right now (not set up, or down). Tell your administrator.</source>
+        <translation>Не надіслано: %1 зараз не працює на хабі (не налаштовано або недоступно). Повідомте адміністратора.</translation>
+    </message>
+    <message>
+        <source>Not sent: there is already an open %1 conversation with this customer. Write there.</source>
+        <translation>Не надіслано: з цим клієнтом уже є відкрита розмова в %1. Пишіть туди.</translation>
+    </message>
+    <message>
+        <source>Not sent: the customer cannot be reached on %1.</source>
+        <translation>Не надіслано: з клієнтом не можна зв’язатися через %1.</translation>
+    </message>
+    <message>
+        <source>Write the message first.</source>
+        <translation>Спершу напишіть повідомлення.</translation>
+    </message>
+    <message>
+        <source>Not sent: the message is too long.</source>
+        <translation>Не надіслано: повідомлення задовге.</translation>
+    </message>
+    <message>
+        <source>Not sent: %1</source>
+        <translation>Не надіслано: %1</translation>
+    </message>
+    <message>
         <source>Not merged: one of the cards no longer exists.</source>
         <translation>Не об&apos;єднано: однієї з карток більше немає.</translation>
     </message>
@@ -477,6 +505,18 @@ New customer chats appear there as they arrive; the ones assigned to you are und
         <translation>Не пропонувати цю пару до перезапуску програми</translation>
     </message>
     <message>
+        <source>Sending…</source>
+        <translation>Надсилання…</translation>
+    </message>
+    <message>
+        <source>Send</source>
+        <translation>Надіслати</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>Скасувати</translation>
+    </message>
+    <message>
         <source>Undo</source>
         <translation>Скасувати</translation>
     </message>
@@ -587,6 +627,26 @@ New customer chats appear there as they arrive; the ones assigned to you are und
     <message>
         <source>No channel yet</source>
         <translation>Каналів ще немає</translation>
+    </message>
+    <message>
+        <source>Write on %1…</source>
+        <translation>Написати у %1…</translation>
+    </message>
+    <message>
+        <source>Start a new %1 conversation with this customer; it is assigned to you</source>
+        <translation>Почати нову розмову з цим клієнтом у %1; її буде призначено вам</translation>
+    </message>
+    <message>
+        <source>New %1 conversation with %2</source>
+        <translation>Нова розмова в %1 з %2</translation>
+    </message>
+    <message>
+        <source>The first message, sent through %1</source>
+        <translation>Перше повідомлення, яке буде надіслано через %1</translation>
+    </message>
+    <message>
+        <source>Write the message first.</source>
+        <translation>Спершу напишіть повідомлення.</translation>
     </message>
     <message>
         <source>Remove this tag</source>

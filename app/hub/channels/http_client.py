@@ -15,6 +15,7 @@ import contextlib
 import json
 import secrets
 import ssl
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -50,11 +51,19 @@ def _tls() -> ssl.SSLContext:
     return _ssl_context
 
 
-async def post_json(url: str, payload: dict[str, Any], timeout: float) -> HttpResponse:
+async def post_json(
+    url: str, payload: dict[str, Any], timeout: float, headers: Mapping[str, str] | None = None
+) -> HttpResponse:
     """POST ``payload`` as JSON; the response (any status). :class:`HttpFailure` when there
-    is none within ``timeout`` seconds (connect, send and receive together)."""
+    is none within ``timeout`` seconds (connect, send and receive together). ``headers``:
+    extra request headers (WhatsApp's ``Authorization: Bearer``; never logged)."""
     body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
-    return await request("POST", url, body, "application/json", timeout)
+    return await request("POST", url, body, timeout, headers)
+
+
+async def get_json(url: str, timeout: float, headers: Mapping[str, str] | None = None) -> HttpResponse:
+    """GET ``url``; the response (any status), as :func:`post_json`."""
+    return await request("GET", url, None, timeout, headers)
 
 
 @dataclass(frozen=True)
@@ -91,12 +100,12 @@ def _quote(value: str) -> str:
 async def post_multipart(url: str, fields: dict[str, str], files: list[FormFile], timeout: float) -> HttpResponse:
     """POST a multipart/form-data upload (Bot API sendPhoto / sendDocument with a file)."""
     body, ctype = multipart(fields, files)
-    return await request("POST", url, body, ctype, timeout)
+    return await request("POST", url, body, timeout, content_type=ctype)
 
 
 async def get(url: str, timeout: float, max_bytes: int = MAX_RESPONSE_BYTES) -> HttpResponse:
-    """GET ``url``; :class:`ResponseTooLarge` when the body is over ``max_bytes``."""
-    return await request("GET", url, b"", "", timeout, max_bytes)
+    """GET a file; :class:`ResponseTooLarge` when the body is over ``max_bytes``."""
+    return await request("GET", url, None, timeout, max_bytes=max_bytes)
 
 
 class ResponseTooLarge(HttpFailure):
@@ -108,8 +117,17 @@ class ResponseTooLarge(HttpFailure):
 
 
 async def request(
-    method: str, url: str, body: bytes, content_type: str, timeout: float, max_bytes: int = MAX_RESPONSE_BYTES
+    method: str,
+    url: str,
+    body: bytes | None,
+    timeout: float,
+    headers: Mapping[str, str] | None = None,
+    *,
+    content_type: str = "application/json",
+    max_bytes: int = MAX_RESPONSE_BYTES,
 ) -> HttpResponse:
+    """One HTTP/1.1 request (a body of ``content_type`` when ``body`` is given); the
+    response (any status). :class:`HttpFailure` when there is none within ``timeout``."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise HttpFailure("the API address must be an http:// or https:// URL")
@@ -121,15 +139,16 @@ async def request(
     host_header = host if parts.port is None else f"{host}:{parts.port}"
     if ":" in host and not host.startswith("["):
         host_header = f"[{host}]" if parts.port is None else f"[{host}]:{parts.port}"
-    lines = [
-        f"{method} {target} HTTP/1.1",
-        f"Host: {host_header}",
-        f"User-Agent: {USER_AGENT}",
-        "Accept: application/json" if method == "POST" else "Accept: */*",
-    ]
-    if method == "POST":
-        lines += [f"Content-Type: {content_type}", f"Content-Length: {len(body)}"]
-    head = ("\r\n".join([*lines, "Connection: close"]) + "\r\n\r\n").encode("ascii")
+    extra = "".join(f"{k}: {v}\r\n" for k, v in (headers or {}).items())
+    content = f"Content-Type: {content_type}\r\nContent-Length: {len(body)}\r\n" if body is not None else ""
+    head = (
+        f"{method} {target} HTTP/1.1\r\n"
+        f"Host: {host_header}\r\n"
+        f"User-Agent: {USER_AGENT}\r\n"
+        "Accept: application/json\r\n"
+        f"{content}{extra}"
+        "Connection: close\r\n\r\n"
+    ).encode("latin-1")
     writer: asyncio.StreamWriter | None = None
     try:
         async with asyncio.timeout(timeout):
@@ -140,7 +159,7 @@ async def request(
                 server_hostname=host if parts.scheme == "https" else None,
                 limit=64 * 1024,
             )
-            writer.write(head + body)
+            writer.write(head + (body or b""))
             await writer.drain()
             return await _read_response(reader, max_bytes)
     except TimeoutError:
