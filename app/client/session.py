@@ -26,6 +26,7 @@ from app.client.connection import (
     HubUnreachable,
     new_txn_id,
 )
+from app.client.files import FileClient
 from app.client.outbox import DB_NAME, Clock, Outbox, OutboxItem, user_data_dir, utc_now
 from app.client.secrets import SecretStore
 from app.protocol import close_code_is_final, convert
@@ -255,6 +256,8 @@ class OperatorSession:
         self.outbox_check_s = OUTBOX_CHECK_S
         self.reconnect_first_delay = 0.5
         self.hub_url = ""
+        # attachments: upload, send with files, fetch (app/client/files.py)
+        self.files = FileClient(self)
         self.me: OperatorInfo | None = None
         self.epoch = ""
         self.seq = 0
@@ -399,6 +402,7 @@ class OperatorSession:
         self._closing = True
         self._cancel_reconnect()
         self.secrets.delete(_secret_key(self.hub_url))
+        self.files.forget()
         await self._drop_cache()
         conn = self._conn
         if conn is not None and conn.is_open:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import random
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 FileKind = Literal["photo", "document"]
 
@@ -60,6 +60,10 @@ class InboundMessage:
     name: str = ""
     label: str = ""
     locale: str = ""
+    # the text the customer wrote with the files (also in ``text``, after the file lines)
+    caption: str = ""
+    # hub files (app/storage/files.py) the adapter fetched and kept: attached to the message
+    attachments: tuple[int, ...] = ()
     phone: str = ""
 
 
@@ -74,6 +78,8 @@ class OutboundMessage:
     text: str
     files: tuple[FileRef, ...] = ()
     attempts: int = 0
+    # hub files of the reply (app.storage.files.OutboundFile: name, mime, size, path)
+    attachments: tuple[Any, ...] = ()
 
 
 def identity_hash(channel: str, external_id: str) -> str:

@@ -34,6 +34,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from app.domain.files import DEFAULT_TYPES, TYPE_NAMES
 from app.hub.accounts import ROLES, DuplicateUser, create_operator
 
 EXIT_USAGE = 2
@@ -87,6 +88,20 @@ def _parser() -> argparse.ArgumentParser:
         "--webhook-host",
         default=os.environ.get(WEBHOOK_HOST_ENV) or None,
         help=f"address of the webhook listener (default ${WEBHOOK_HOST_ENV}, else --host)",
+    )
+    serve.add_argument(
+        "--files-dir",
+        type=Path,
+        default=None,
+        help="where attachments are kept (default: 'files' next to the SQLite database; "
+        "with PostgreSQL a directory every hub node shares)",
+    )
+    serve.add_argument("--max-file-mb", type=float, default=10.0, help="largest attachment, MiB (default 10)")
+    serve.add_argument(
+        "--file-types",
+        default=",".join(DEFAULT_TYPES),
+        help="attachment types taken, detected by content (default: %(default)s; "
+        f"known: {', '.join(TYPE_NAMES)})",
     )
 
     user = sub.add_parser("user", help="manage operator accounts")
@@ -166,6 +181,15 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+def _file_types(raw: str) -> tuple[str, ...]:
+    types = tuple(t.strip().lower() for t in raw.split(",") if t.strip())
+    unknown = [t for t in types if t not in TYPE_NAMES]
+    if unknown or not types:
+        what = ", ".join(unknown) or "(none given)"
+        raise SystemExit(f"--file-types: unknown {what}; known: {', '.join(TYPE_NAMES)}")
+    return types
+
+
 async def _serve(args: argparse.Namespace) -> int:
     from app.hub.server import Hub, HubConfig
 
@@ -177,6 +201,9 @@ async def _serve(args: argparse.Namespace) -> int:
             widget_dir=args.widget_dir,
             webhook_host=args.webhook_host,
             webhook_port=args.webhook_port,
+            files_dir=args.files_dir,
+            max_file_bytes=int(args.max_file_mb * 1024 * 1024),
+            file_types=_file_types(args.file_types),
         )
     )
     stop = asyncio.Event()

@@ -30,6 +30,7 @@ from sqlalchemy.orm import sessionmaker
 from app.domain.channels import FileRef, InboundMessage, OutboundMessage, identity_hash
 from app.domain.errors import Conflict, NotFound
 from app.protocol.messages import ConversationInfo, MessageInfo, OperatorEvent
+from app.storage.files import FileStore
 from app.storage.models import (
     ChannelConfig,
     ChannelConversation,
@@ -43,6 +44,7 @@ from app.storage.models import (
     Operator,
     OutboxItem,
     Queue,
+    StoredFile,
 )
 from app.storage.repo import ACTIVE, Outcome, Store, _emit, _emit_message, _Loader, utcnow
 
@@ -116,8 +118,9 @@ def _files(raw: str) -> tuple[FileRef, ...]:
 
 
 class ChannelStore:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, files: FileStore | None = None) -> None:
         self.store = store
+        self.files = files  # hub files: attachments of replies going out
 
     @property
     def _sessions(self) -> sessionmaker[OrmSession]:
@@ -276,7 +279,11 @@ class ChannelStore:
                 ).first()
             if old is not None:
                 return Outcome(Received(customer_id, old.conversation_id, old.id, True, False, False))
-            sent = store.customer_send(customer_id, msg.text, msg.key, channel=msg.channel)
+            if msg.attachments:
+                self._adopt(customer_id, msg.attachments)
+            sent = store.customer_send(
+                customer_id, msg.text, msg.key, channel=msg.channel, attachments=list(msg.attachments)
+            )
             message = sent.value.message
             card_events: list[OperatorEvent] = []
             with self._sessions.begin() as s:
@@ -319,7 +326,21 @@ class ChannelStore:
         s.flush()
         propose(s, events, customer_id, [e164], [])
 
-    def files(self, message_id: int) -> list[FileRef]:
+    def _adopt(self, customer_id: int, file_ids: tuple[int, ...]) -> None:
+        """Files an adapter fetched before the customer was known (no uploader yet)
+        become the customer's, so that they may be attached to the customer's message."""
+        with self._sessions.begin() as s:
+            s.execute(
+                update(StoredFile)
+                .where(
+                    StoredFile.id.in_(list(file_ids)),
+                    StoredFile.customer_id.is_(None),
+                    StoredFile.operator_id.is_(None),
+                )
+                .values(customer_id=customer_id)
+            )
+
+    def file_refs(self, message_id: int) -> list[FileRef]:
         with self._sessions() as s:
             rows = s.scalars(
                 select(MessageFile).where(MessageFile.message_id == message_id).order_by(MessageFile.position)
@@ -409,7 +430,8 @@ class ChannelStore:
                 .where(OutboxItem.channel == channel, OutboxItem.state == "pending")
                 .order_by(OutboxItem.id)
                 .limit(limit)
-            )
+            ).all()
+            attached = self.files.outbound_files([r.message_id for r in rows]) if self.files and rows else {}
             return [
                 OutboundMessage(
                     outbox_id=r.id,
@@ -419,6 +441,7 @@ class ChannelStore:
                     text=r.text,
                     files=_files(r.files),
                     attempts=r.attempts,
+                    attachments=attached.get(r.message_id, ()),
                 )
                 for r in rows
             ]

@@ -71,6 +71,14 @@ New customer chats appear there as they arrive; the ones assigned to you are und
         <translation>чекає в черзі</translation>
     </message>
     <message>
+        <source>Attach…</source>
+        <translation>Прикріпити…</translation>
+    </message>
+    <message>
+        <source>Attach images or PDF files (up to %1 each). You can also drop files here or paste an image.</source>
+        <translation>Прикріпіть зображення або PDF (до %1 кожен). Файли можна також перетягнути сюди або вставити зображення.</translation>
+    </message>
+    <message>
         <source>Transfer…</source>
         <translation>Передати…</translation>
     </message>
@@ -143,12 +151,60 @@ New customer chats appear there as they arrive; the ones assigned to you are und
         <translation>Цю розмову веде інший оператор.</translation>
     </message>
     <message>
+        <source>Sending…</source>
+        <translation>Надсилається…</translation>
+    </message>
+    <message>
         <source>Too long: %1 of at most %2 characters.</source>
         <translation>Задовго: %1 із %2 допустимих символів.</translation>
     </message>
     <message>
         <source>Ctrl+Enter sends · Enter starts a new line</source>
         <translation>Ctrl+Enter — надіслати · Enter — новий рядок</translation>
+    </message>
+    <message>
+        <source>Attach files</source>
+        <translation>Прикріпити файли</translation>
+    </message>
+    <message>
+        <source>Images and PDF (*.png *.jpg *.jpeg *.gif *.webp *.pdf);;All files (*)</source>
+        <translation>Зображення та PDF (*.png *.jpg *.jpeg *.gif *.webp *.pdf);;Усі файли (*)</translation>
+    </message>
+    <message>
+        <source>pasted image</source>
+        <translation>вставлене зображення</translation>
+    </message>
+    <message>
+        <source>Remove this file (stops its upload)</source>
+        <translation>Прибрати файл (завантаження зупиниться)</translation>
+    </message>
+    <message>
+        <source>%1 · uploading %2%</source>
+        <translation>%1 · завантаження %2%</translation>
+    </message>
+    <message>
+        <source>%1 was not attached: %2</source>
+        <translation>%1 не прикріплено: %2</translation>
+    </message>
+    <message>
+        <source>Wait until the files are uploaded, then send.</source>
+        <translation>Дочекайтеся завершення завантаження файлів і надішліть.</translation>
+    </message>
+    <message>
+        <source>Remove the files that were not attached (✕), then send.</source>
+        <translation>Приберіть неприкріплені файли (✕) і надішліть.</translation>
+    </message>
+    <message>
+        <source>Open</source>
+        <translation>Відкрити</translation>
+    </message>
+    <message>
+        <source>Save as…</source>
+        <translation>Зберегти як…</translation>
+    </message>
+    <message>
+        <source>Save the file</source>
+        <translation>Зберегти файл</translation>
     </message>
     <message>
         <source>Internal note: only operators see it…</source>
@@ -169,6 +225,10 @@ New customer chats appear there as they arrive; the ones assigned to you are und
     <message>
         <source>⚠ Also viewing: %1</source>
         <translation>⚠ Також переглядає: %1</translation>
+    </message>
+    <message>
+        <source>%1 (%2) — click to open, right-click to save</source>
+        <translation>%1 (%2) — клацання відкриє, права кнопка — зберегти</translation>
     </message>
     <message>
         <source>Click to send it again</source>
@@ -661,6 +721,60 @@ New customer chats appear there as they arrive; the ones assigned to you are und
     </message>
 </context>
 <context>
+    <name>FileSize</name>
+    <message>
+        <source>%1 B</source>
+        <translation>%1 Б</translation>
+    </message>
+    <message>
+        <source>%1 KB</source>
+        <translation>%1 КБ</translation>
+    </message>
+    <message>
+        <source>%1 MB</source>
+        <translation>%1 МБ</translation>
+    </message>
+</context>
+<context>
+    <name>FilesBridge</name>
+    <message>
+        <source>the connection to the hub is down</source>
+        <translation>немає зв&apos;язку з хабом</translation>
+    </message>
+    <message>
+        <source>the file is too big (the limit is %1 MB)</source>
+        <translation>файл завеликий (межа — %1 МБ)</translation>
+    </message>
+    <message>
+        <source>this type of file is not allowed (images and PDF only)</source>
+        <translation>такий тип файлу не приймається (лише зображення та PDF)</translation>
+    </message>
+    <message>
+        <source>the file is damaged</source>
+        <translation>файл пошкоджено</translation>
+    </message>
+    <message>
+        <source>too many uploads at once</source>
+        <translation>забагато завантажень одночасно</translation>
+    </message>
+    <message>
+        <source>this conversation belongs to another operator</source>
+        <translation>цю розмову веде інший оператор</translation>
+    </message>
+    <message>
+        <source>the message is empty</source>
+        <translation>повідомлення порожнє</translation>
+    </message>
+    <message>
+        <source>the file cannot be read: %1</source>
+        <translation>файл не читається: %1</translation>
+    </message>
+    <message>
+        <source>The message was not sent: %1</source>
+        <translation>Повідомлення не надіслано: %1</translation>
+    </message>
+</context>
+<context>
     <name>Inbox</name>
     <message>
         <source>%1 left</source>
@@ -689,6 +803,14 @@ New customer chats appear there as they arrive; the ones assigned to you are und
     <message>
         <source>No messages yet</source>
         <translation>Повідомлень ще немає</translation>
+    </message>
+    <message>
+        <source>File: %1</source>
+        <translation>Файл: %1</translation>
+    </message>
+    <message>
+        <source>(a file)</source>
+        <translation>(файл)</translation>
     </message>
     <message>
         <source>You: %1</source>
@@ -808,6 +930,10 @@ While you are Online, new chats are given to you automatically; you can also tak
         <translation>Нові розмови пропонуються лише операторам у мережі</translation>
     </message>
     <message>
+        <source>The file could not be fetched: %1</source>
+        <translation>Файл не вдалося отримати: %1</translation>
+    </message>
+    <message>
         <source>Menu</source>
         <translation>Меню</translation>
     </message>
@@ -862,6 +988,10 @@ While you are Online, new chats are given to you automatically; you can also tak
     <message>
         <source>● Offline since %1, reconnecting…</source>
         <translation>● Немає зв&apos;язку з %1, перепідключення…</translation>
+    </message>
+    <message>
+        <source>Saved to %1</source>
+        <translation>Збережено: %1</translation>
     </message>
     <message>
         <source>● Connecting…</source>
@@ -1064,6 +1194,14 @@ While you are Online, new chats are given to you automatically; you can also tak
     <message>
         <source>Note (operators only)</source>
         <translation>Нотатка (лише операторам)</translation>
+    </message>
+    <message>
+        <source>Image not available</source>
+        <translation>Зображення недоступне</translation>
+    </message>
+    <message>
+        <source>Loading…</source>
+        <translation>Завантаження…</translation>
     </message>
 </context>
 <context>

@@ -36,6 +36,7 @@ from datetime import datetime
 from typing import Any, ClassVar
 
 from app.domain.channels import InboundMessage, OutboundMessage
+from app.protocol.messages import AttachmentInfo
 from app.storage.channels import Received
 from app.storage.repo import utcnow
 
@@ -145,6 +146,10 @@ class ChannelContext:
     save_cursor: Callable[[str], Awaitable[None]]
     retry_base_s: float = 1.0
     retry_max_s: float = 60.0
+    # hub file storage (app/storage/files.py): ``await keep_file(data, name, mime, source)``
+    # checks and keeps a fetched file (AttachmentInfo, or FileRejected); None: no storage
+    keep_file: Callable[[bytes, str, str, str], Awaitable[AttachmentInfo]] | None = None
+    max_file_bytes: int = 0
     # further secrets the adapter names in ``secret_names`` (WhatsApp's app secret and
     # verify token), read like the token from the variable or file its settings name
     secrets: Mapping[str, str] = field(default_factory=dict)

@@ -50,7 +50,7 @@ from app.hub.channels.base import (
 )
 from app.hub.channels.telegram import TelegramAdapter
 from app.hub.channels.whatsapp import WhatsAppAdapter
-from app.protocol.messages import MessageCreated
+from app.protocol.messages import AttachmentInfo, MessageCreated
 from app.storage import Outcome
 from app.storage.channels import ChannelRecord, ChannelStore, Received
 from app.storage.repo import utcnow
@@ -226,6 +226,8 @@ class ChannelManager:
             retry_base_s=self.retry_base_s,
             retry_max_s=self.retry_max_s,
             secrets=secrets,
+            keep_file=self.keep_file if self.store.files is not None else None,
+            max_file_bytes=self.store.files.policy.max_bytes if self.store.files is not None else 0,
         )
         try:
             adapter = ADAPTERS[rec.kind](ctx)
@@ -289,6 +291,16 @@ class ChannelManager:
         return rt.health if rt else None
 
     # ------------------------------------------------------------------ inbound
+
+    async def keep_file(self, data: bytes, name: str, mime: str, source: str) -> AttachmentInfo:
+        """Check and keep a file an adapter fetched (the bytes on a worker thread, the row
+        on the database thread); :class:`~app.domain.files.FileRejected` when refused. The
+        file has no owner until ``receive`` attaches it to the customer's message."""
+        files = self.store.files
+        assert files is not None
+        kept = await asyncio.to_thread(files.keep_bytes_blob, data, name, mime)
+        info: AttachmentInfo = await self._db(files.add, kept, source=source)
+        return info
 
     async def receive(self, msg: InboundMessage) -> Received:
         """Store a message an adapter received (its events are published in commit order)."""
