@@ -17,7 +17,7 @@ from typing import Literal
 FileKind = Literal["photo", "document"]
 
 # The channels with an adapter on the hub (``frontline-hub channel add KIND``).
-ADAPTER_KINDS = ("telegram",)
+ADAPTER_KINDS = ("telegram", "email")
 CHANNEL_STATES = ("stopped", "starting", "up", "retrying", "down")
 
 # Texts are stored verbatim; a channel message that is only a file gets a text that says
@@ -39,6 +39,20 @@ class FileRef:
 
 
 @dataclass(frozen=True)
+class MailThread:
+    """E-mail only: what threads a mail (its Message-ID, the ids it answers from
+    In-Reply-To and References, oldest first), its subject, the whole text when quoted
+    history was trimmed from ``InboundMessage.text``, and where the original mail is
+    (``<folder>/<uidvalidity>/<uid>`` on the IMAP server)."""
+
+    message_id: str
+    refs: tuple[str, ...] = ()
+    subject: str = ""
+    full_text: str = ""
+    source: str = ""
+
+
+@dataclass(frozen=True)
 class InboundMessage:
     """One customer message as a channel received it.
 
@@ -47,7 +61,10 @@ class InboundMessage:
     id). ``key``: unique per message on this channel (Telegram: ``<chat id>:<message_id>``),
     so a message received twice (a webhook retried, getUpdates after a restart) is stored
     once. ``name``/``label``/``locale`` describe the customer for a new card (``label`` is
-    what operators see of the identity, e.g. ``@username``)."""
+    what operators see of the identity, e.g. ``@username``). ``email``: the sender's
+    address (normalised as the card stores it) when the channel is e-mail; the hub puts
+    it on the card, so a card with the same address gets a merge proposal. ``thread``:
+    e-mail threading (a reply lands in the conversation it answers)."""
 
     channel: str
     external_id: str
@@ -58,6 +75,8 @@ class InboundMessage:
     name: str = ""
     label: str = ""
     locale: str = ""
+    email: str = ""
+    thread: MailThread | None = None
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,11 @@
     frontline-hub field list
     frontline-hub channel add telegram --token-env VAR | --token-file PATH [--mode polling|webhook]
                                [--public-url URL] [--api-url URL] [--poll-timeout S] [--disabled]
+    frontline-hub channel add email --imap-host H [--imap-port P] --imap-user U
+                               --imap-password-env VAR | --imap-password-file PATH
+                               --smtp-host H [--smtp-port P] [--smtp-user U] [--smtp-password-env VAR | -file PATH]
+                               --from-address ADDR [--from-name NAME] [--imap-folder INBOX]
+                               [--tls none|starttls|ssl] [--smtp-tls ...] [--poll-interval S] [--no-idle]
     frontline-hub channel status [--json]
     frontline-hub channel remove NAME
 
@@ -128,17 +133,35 @@ def _parser() -> argparse.ArgumentParser:
     flist = field_sub.add_parser("list", help="show the custom fields")
     db_arg(flist)
 
-    channel = sub.add_parser("channel", help="channels: Telegram (WhatsApp and e-mail to come)")
+    channel = sub.add_parser("channel", help="channels: Telegram, e-mail (WhatsApp to come)")
     channel_sub = channel.add_subparsers(dest="channel_command", required=True)
     cadd = channel_sub.add_parser("add", help="add a channel, or change its settings (the running hub follows)")
-    cadd.add_argument("kind", choices=["telegram"])
-    token = cadd.add_mutually_exclusive_group(required=True)
+    cadd.add_argument("kind", choices=["telegram", "email"])
+    token = cadd.add_mutually_exclusive_group()
     token.add_argument("--token-env", help="environment variable of the hub that holds the bot token")
     token.add_argument("--token-file", help="file that holds the bot token (readable by the hub only)")
     cadd.add_argument("--mode", default="polling", choices=["polling", "webhook"])
     cadd.add_argument("--public-url", default="", help="webhook mode: https address of the webhook listener")
     cadd.add_argument("--api-url", default="https://api.telegram.org", help="Bot API address (a local Bot API server)")
     cadd.add_argument("--poll-timeout", type=int, default=25, help="long-poll timeout, seconds (polling mode)")
+    mail = cadd.add_argument_group("e-mail (channel add email)")
+    mail.add_argument("--imap-host", default="", help="IMAP server of the support mailbox")
+    mail.add_argument("--imap-port", type=int, default=None, help="default 993 with --tls ssl, else 143")
+    mail.add_argument("--imap-user", default="", help="IMAP login")
+    mail.add_argument("--imap-password-env", default="", help="environment variable that holds the IMAP password")
+    mail.add_argument("--imap-password-file", default="", help="file that holds the IMAP password")
+    mail.add_argument("--imap-folder", default="INBOX", help="folder to read (default INBOX)")
+    mail.add_argument("--smtp-host", default="", help="SMTP server replies go out through")
+    mail.add_argument("--smtp-port", type=int, default=None, help="default 465 (ssl), 587 (starttls) or 25 (none)")
+    mail.add_argument("--smtp-user", default="", help="SMTP login (none: send without logging in)")
+    mail.add_argument("--smtp-password-env", default="", help="its password's variable (default: the IMAP one)")
+    mail.add_argument("--smtp-password-file", default="", help="its password's file (default: the IMAP one)")
+    mail.add_argument("--from-address", default="", help="the support address replies come from")
+    mail.add_argument("--from-name", default="", help="display name of the support address (e.g. 'Acme Support')")
+    mail.add_argument("--tls", default="ssl", choices=["none", "starttls", "ssl"], help="IMAP (and SMTP) TLS")
+    mail.add_argument("--smtp-tls", default=None, choices=["none", "starttls", "ssl"], help="SMTP TLS (default: --tls)")
+    mail.add_argument("--poll-interval", type=float, default=60, help="seconds between polls without IMAP IDLE")
+    mail.add_argument("--no-idle", action="store_true", help="poll even when the server offers IMAP IDLE")
     cadd.add_argument("--disabled", action="store_true", help="store the settings but do not run the channel")
     db_arg(cadd)
     cstatus = channel_sub.add_parser("status", help="show channels, their state, last error and outbox")
@@ -298,6 +321,10 @@ def _channel(args: argparse.Namespace) -> int:
 def _channel_add(args: argparse.Namespace, channels: Any) -> int:
     from app.hub.channels.manager import ADAPTERS
 
+    if args.kind == "email":
+        return _email_add(args, channels)
+    if not args.token_env and not args.token_file:
+        return _fail("telegram needs --token-env VAR or --token-file PATH (where the bot token is)")
     settings: dict[str, Any] = {"mode": args.mode, "api_url": args.api_url, "poll_timeout_s": args.poll_timeout}
     if args.token_env:
         settings["token_env"] = args.token_env
@@ -323,6 +350,55 @@ def _channel_add(args: argparse.Namespace, channels: Any) -> int:
     return 0
 
 
+def _email_add(args: argparse.Namespace, channels: Any) -> int:
+    from app.hub.channels.manager import ADAPTERS
+
+    if args.imap_password_env and args.imap_password_file:
+        return _fail("give --imap-password-env or --imap-password-file, not both")
+    if args.smtp_password_env and args.smtp_password_file:
+        return _fail("give --smtp-password-env or --smtp-password-file, not both")
+    settings: dict[str, Any] = {
+        "imap_host": args.imap_host,
+        "imap_user": args.imap_user,
+        "imap_folder": args.imap_folder,
+        "smtp_host": args.smtp_host,
+        "smtp_user": args.smtp_user,
+        "from_address": args.from_address,
+        "from_name": args.from_name,
+        "tls": args.tls,
+        "smtp_tls": args.smtp_tls or args.tls,
+        "poll_interval_s": args.poll_interval,
+        "idle": not args.no_idle,
+    }
+    if args.imap_port is not None:
+        settings["imap_port"] = args.imap_port
+    if args.smtp_port is not None:
+        settings["smtp_port"] = args.smtp_port
+    # the IMAP password is the channel's secret (the manager reads token_env / token_file)
+    if args.imap_password_env:
+        settings["token_env"] = args.imap_password_env
+    elif args.imap_password_file:
+        settings["token_file"] = str(Path(args.imap_password_file).resolve())
+    if args.smtp_password_env:
+        settings["smtp_password_env"] = args.smtp_password_env
+    elif args.smtp_password_file:
+        settings["smtp_password_file"] = str(Path(args.smtp_password_file).resolve())
+    try:
+        settings = ADAPTERS["email"].check_settings(settings)
+        record, created = channels.configure("email", "email", settings, enabled=not args.disabled)
+    except ValueError as exc:
+        return _fail(str(exc))
+    where = f"${args.imap_password_env}" if args.imap_password_env else settings["token_file"]
+    how = "IMAP IDLE when offered" if settings["idle"] else f"polling every {settings['poll_interval_s']} s"
+    print(
+        f"{'added' if created else 'updated'} channel {record.name!r} ({settings['imap_user']} at "
+        f"{settings['imap_host']}:{settings['imap_port']}, {how}; replies from {settings['from_address']} through "
+        f"{settings['smtp_host']}:{settings['smtp_port']}{', disabled' if args.disabled else ''}); "
+        f"the hub reads the password from {where}"
+    )
+    return 0
+
+
 def _channel_status(args: argparse.Namespace, channels: Any) -> int:
     import json
 
@@ -332,7 +408,7 @@ def _channel_status(args: argparse.Namespace, channels: Any) -> int:
             st.channel.name: {
                 "kind": st.channel.kind,
                 "enabled": st.channel.enabled,
-                "mode": st.channel.settings.get("mode", ""),
+                "mode": st.channel.settings.get("mode", "imap" if st.channel.kind == "email" else ""),
                 "state": st.channel.state,
                 "since": _when(st.channel.state_since),
                 "last_error": st.channel.last_error,
@@ -350,8 +426,11 @@ def _channel_status(args: argparse.Namespace, channels: Any) -> int:
     for st in rows:
         c = st.channel
         state = c.state if c.enabled else "disabled"
+        mode = c.settings.get("mode", "")
+        if c.kind == "email":
+            mode = f"{c.settings.get('imap_user', '')}@{c.settings.get('imap_host', '')}"
         print(
-            f"{c.name}\t{c.settings.get('mode', '')}\t{state} since {_when(c.state_since) or '-'}\t"
+            f"{c.name}\t{mode}\t{state} since {_when(c.state_since) or '-'}\t"
             f"outbox: {st.pending} waiting, {st.failed} failed, {st.sent} sent"
         )
         if st.oldest_pending_at is not None:

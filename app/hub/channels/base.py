@@ -36,7 +36,7 @@ from datetime import datetime
 from typing import Any, ClassVar
 
 from app.domain.channels import InboundMessage, OutboundMessage
-from app.storage.channels import Received
+from app.storage.channels import ChannelStore, Received
 from app.storage.repo import utcnow
 
 
@@ -114,6 +114,11 @@ class Health:
         if changed:
             self._on_change(self)
 
+    def add_secret(self, secret: str) -> None:
+        """One more secret to clean from errors (an adapter's second password)."""
+        if secret and secret not in self._secrets:
+            self._secrets = (*self._secrets, secret)
+
     def redact(self, text: str) -> str:
         """``text`` with every secret of the channel (its token) replaced."""
         for secret in self._secrets:
@@ -143,6 +148,9 @@ class ChannelContext:
     save_cursor: Callable[[str], Awaitable[None]]
     retry_base_s: float = 1.0
     retry_max_s: float = 60.0
+    # runs ``fn(channel_store)`` on the hub's database thread (an adapter with tables of
+    # its own: the e-mail threads); None outside a hub
+    storage: Callable[[Callable[[ChannelStore], Any]], Awaitable[Any]] | None = None
     log: logging.Logger = field(default_factory=lambda: logging.getLogger("frontline.hub.channels"))
 
 

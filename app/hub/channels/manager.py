@@ -48,6 +48,7 @@ from app.hub.channels.base import (
     WebhookRequest,
     WebhookResponse,
 )
+from app.hub.channels.email import EmailAdapter
 from app.hub.channels.telegram import TelegramAdapter
 from app.protocol.messages import MessageCreated
 from app.storage import Outcome
@@ -56,7 +57,10 @@ from app.storage.repo import utcnow
 
 log = logging.getLogger("frontline.hub.channels")
 
-ADAPTERS: dict[str, type[ChannelAdapter]] = {TelegramAdapter.kind: TelegramAdapter}
+ADAPTERS: dict[str, type[ChannelAdapter]] = {
+    TelegramAdapter.kind: TelegramAdapter,
+    EmailAdapter.kind: EmailAdapter,
+}
 STOP_GRACE_S = 5.0  # how long a stopping channel may take to finish the reply it is sending
 
 P = ParamSpec("P")
@@ -216,6 +220,7 @@ class ChannelManager:
             save_cursor=lambda value: self._db(self.store.set_cursor, name, value),
             retry_base_s=self.retry_base_s,
             retry_max_s=self.retry_max_s,
+            storage=lambda fn: self._db(fn, self.store),
         )
         try:
             adapter = ADAPTERS[rec.kind](ctx)
