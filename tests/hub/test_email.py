@@ -388,7 +388,13 @@ def test_a_restart_neither_imports_again_nor_skips(email_channel: MailSetup) -> 
             imap.deliver(first_b)
             await wait_until(lambda: len([e for e in op.frames(MessageCreated)]) >= 2)
         cursor_before = setup.status().channel.cursor
-        hub.stop()
+        # the hub stops at once although the channel sits in IMAP IDLE (the task is cancelled)
+        await wait_until(lambda: setup.adapter().idle_active)
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        await asyncio.to_thread(hub.stop)
+        assert loop.time() - started < 3
+        assert setup.status().channel.state == "stopped"
         imap.deliver(mail("c@customer.test", "C", "while the hub was down"))
         hub.start()
         async with OperatorClient.connected(hub.ws_url) as op:
