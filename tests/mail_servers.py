@@ -23,6 +23,7 @@ import subprocess
 import tempfile
 import threading
 import time
+import warnings
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -263,7 +264,8 @@ class SmtpSink:
     """aiosmtpd on 127.0.0.1: keeps what it received; ``refuse`` recipients get 550,
     ``down`` makes every transaction answer 421 (the server is unavailable)."""
 
-    def __init__(self) -> None:
+    def __init__(self, auth: tuple[str, str] | None = None) -> None:
+        self.auth = auth  # (user, password) the server requires (AUTH PLAIN/LOGIN, no TLS)
         self.received: list[Received] = []
         self.refuse: set[str] = set()
         self.down = False
@@ -290,7 +292,18 @@ class SmtpSink:
     def start(self) -> SmtpSink:
         from aiosmtpd.controller import Controller
 
-        self.controller = Controller(self, hostname="127.0.0.1", port=free_port())
+        kw: dict[str, Any] = {}
+        if self.auth is not None:
+            from aiosmtpd.smtp import AuthResult, LoginPassword
+
+            def authenticator(server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> Any:
+                ok = isinstance(data, LoginPassword) and (data.login.decode(), data.password.decode()) == self.auth
+                return AuthResult(success=ok, handled=False)  # failed: aiosmtpd answers 535
+
+            kw = {"authenticator": authenticator, "auth_required": True, "auth_require_tls": False}
+        with warnings.catch_warnings():  # AUTH without TLS: on loopback, on purpose
+            warnings.simplefilter("ignore", UserWarning)
+            self.controller = Controller(self, hostname="127.0.0.1", port=free_port(), **kw)
         self.controller.start()
         return self
 

@@ -24,7 +24,11 @@ from tests.conftest import TestHub, create_test_accounts
 from tests.helpers import CustomerClient, OperatorClient, txn, wait_until
 from tests.mail_servers import PASSWORD, USER, Dovecot, SmtpSink, dovecot_missing, mail
 
-pytestmark = pytest.mark.skipif(bool(dovecot_missing()), reason=dovecot_missing() or "dovecot is here")
+pytestmark = [
+    pytest.mark.skipif(bool(dovecot_missing()), reason=dovecot_missing() or "dovecot is here"),
+    # aiosmtpd warns about AUTH without TLS: on loopback in a test, on purpose
+    pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS:UserWarning"),
+]
 
 T = TypeVar("T")
 PASSWORD_ENV = "FRONTLINE_TEST_IMAP_PASSWORD"
@@ -80,9 +84,11 @@ class MailSetup:
             engine.dispose()
 
 
-def _setup(hub_db_url: str, idle: bool, *extra: str) -> Iterator[MailSetup]:
+def _setup(
+    hub_db_url: str, idle: bool, *extra: str, smtp_auth: tuple[str, str] | None = None
+) -> Iterator[MailSetup]:
     imap = Dovecot(idle=idle).start()
-    smtp = SmtpSink().start()
+    smtp = SmtpSink(auth=smtp_auth).start()
     accounts = create_test_accounts(hub_db_url)
     hub = TestHub(hub_db_url, accounts, **FAST_CHANNELS)
     setup = MailSetup(hub, imap, smtp, hub_db_url)
@@ -109,6 +115,21 @@ def email_polling(hub_db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[
     """dovecot that does not offer IDLE: the channel polls every 0.2 s."""
     monkeypatch.setenv(PASSWORD_ENV, PASSWORD)
     yield from _setup(hub_db_url, False, "--poll-interval", "0.2")
+
+
+SMTP_PASSWORD_ENV = "FRONTLINE_TEST_SMTP_PASSWORD"
+SMTP_PASSWORD = "smtp-secret-4711"
+
+
+@pytest.fixture
+def email_smtp_auth(hub_db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[MailSetup]:
+    """The SMTP server requires a login; the hub is given a wrong SMTP password first."""
+    monkeypatch.setenv(PASSWORD_ENV, PASSWORD)
+    monkeypatch.setenv(SMTP_PASSWORD_ENV, "not-the-password")
+    yield from _setup(
+        hub_db_url, True, "--poll-interval", "3600", "--smtp-user", "relay",
+        "--smtp-password-env", SMTP_PASSWORD_ENV, smtp_auth=("relay", SMTP_PASSWORD),
+    )
 
 
 async def until(read: Callable[[], Awaitable[T]], pred: Callable[[T], bool], timeout: float = 10) -> T:
@@ -545,3 +566,31 @@ def test_channel_status_cli_shows_the_mailbox(email_channel: MailSetup, capsys: 
                     "--smtp-host", "h", "--from-address", "a@b.test", "--db", email_channel.db_url]) == 2
     assert "IMAP password" in capsys.readouterr().err
     assert email_channel.status().channel.settings["imap_host"] == "127.0.0.1"
+
+
+def test_smtp_login_refused_means_down_and_a_fixed_password_sends_the_waiting_reply(
+    email_smtp_auth: MailSetup, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    setup, imap, smtp = email_smtp_auth, email_smtp_auth.imap, email_smtp_auth.smtp
+    caplog.set_level(logging.DEBUG)
+
+    async def scenario() -> None:
+        async with OperatorClient.connected(setup.hub.ws_url) as op:
+            await _login(setup, op)
+            imap.deliver(mail("auth@customer.test", "Hi", "hello"))
+            conv = (await op.wait_conversation(lambda c: c.channel == "email")).conversation
+            await op.send_message(conv.id, "after the login")
+            await wait_until(lambda: setup.status().channel.state == "down")
+            st = setup.status()
+            assert st.channel.last_error.startswith("SMTP login refused: 535")
+            assert (st.pending, st.sent) == (1, 0) and smtp.received == []
+            # office IT fixes the password: read at the next try, no restart
+            monkeypatch.setenv(SMTP_PASSWORD_ENV, SMTP_PASSWORD)
+            await wait_until(lambda: len(smtp.received) == 1, timeout=10)
+        await wait_until(lambda: setup.status().sent == 1)
+        assert smtp.received[0].message.get_content().strip() == "after the login"
+
+    asyncio.run(scenario())
+    for secret in (SMTP_PASSWORD, "not-the-password", PASSWORD):
+        assert secret not in caplog.text
+        assert secret not in setup.status().channel.last_error

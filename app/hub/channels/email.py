@@ -395,7 +395,9 @@ class EmailAdapter(ChannelAdapter):
                 health.down(exc.text)
                 log.warning("email channel %s is down: %s", self.ctx.name, health.redact(exc.text))
                 await asyncio.sleep(self.ctx.retry_max_s)
-            except (ChannelFailure, ImapError, OSError, EOFError, TimeoutError, ssl.SSLError) as exc:
+            except Exception as exc:  # the server, the network, or a reply we could not read
+                if not isinstance(exc, ChannelFailure | ImapError | OSError | EOFError | TimeoutError):
+                    log.exception("email channel %s: unexpected failure reading the mailbox", self.ctx.name)
                 text = exc.text if isinstance(exc, ChannelFailure) else f"IMAP: {_describe(exc)}"
                 health.retrying(text)
                 delay = backoff_delay(self._attempt, self.ctx.retry_base_s, self.ctx.retry_max_s)
