@@ -6,7 +6,9 @@
   system service. Test mail is delivered by IMAP APPEND (as another mail program would
   put it there).
 - :class:`SmtpSink`: aiosmtpd as the SMTP server the hub sends replies to; it keeps what
-  it received, and can refuse recipients (550) or answer 421 (down) on command.
+  it received, and can refuse recipients (550) or answer 421 (down) on command, require a
+  login, or STARTTLS.
+- :func:`make_certificate`: a self-signed certificate (openssl) for the TLS tests.
 """
 
 from __future__ import annotations
@@ -48,14 +50,32 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def make_certificate(folder: Path) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1 (openssl): (certificate, key). The
+    certificate is its own CA: the hub is given it with ``--tls-ca-file``."""
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(
+        [
+            "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
+            "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    key.chmod(0o644)  # dovecot reads it as its own user here
+    return cert, key
+
+
 @dataclass
 class Dovecot:
     """A private dovecot; ``idle=False`` leaves IDLE out of its CAPABILITY (a server
     without IMAP IDLE, for the polling fallback)."""
 
     idle: bool = True
+    tls: tuple[Path, Path] | None = None  # (certificate, key): STARTTLS on ``port``, TLS on ``ssl_port``
     root: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="frontline-dovecot-")))
     port: int = 0
+    ssl_port: int = 0
     proc: subprocess.Popen[bytes] | None = None
 
     def _config(self) -> str:
@@ -96,6 +116,9 @@ service stats {{
         caps = ""
         if not self.idle:
             caps = "imap_capability = IMAP4rev1 LITERAL+ SASL-IR LOGIN-REFERRALS ID ENABLE SORT UIDPLUS NAMESPACE\n"
+        ssl = "ssl = no"
+        if self.tls is not None:
+            ssl = f"ssl = yes\nssl_cert = <{self.tls[0]}\nssl_key = <{self.tls[1]}"
         return f"""
 protocols = imap
 listen = 127.0.0.1
@@ -103,7 +126,7 @@ base_dir = {self.root}/run
 state_dir = {self.root}/state
 log_path = {self.root}/dovecot.log
 info_log_path = {self.root}/dovecot.log
-ssl = no
+{ssl}
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 {users}first_valid_uid = {uid}
@@ -131,7 +154,8 @@ service imap-login {{
     port = {self.port}
   }}
   inet_listener imaps {{
-    port = 0
+    address = 127.0.0.1
+    port = {self.ssl_port}
   }}
 }}
 service anvil {{
@@ -142,6 +166,7 @@ service anvil {{
     def start(self) -> Dovecot:
         for _ in range(5):
             self.port = free_port()
+            self.ssl_port = free_port() if self.tls is not None else 0
             (self.root / "dovecot.conf").write_text(self._config())
             self.proc = subprocess.Popen(
                 [DOVECOT, "-F", "-c", str(self.root / "dovecot.conf")],
@@ -264,8 +289,9 @@ class SmtpSink:
     """aiosmtpd on 127.0.0.1: keeps what it received; ``refuse`` recipients get 550,
     ``down`` makes every transaction answer 421 (the server is unavailable)."""
 
-    def __init__(self, auth: tuple[str, str] | None = None) -> None:
-        self.auth = auth  # (user, password) the server requires (AUTH PLAIN/LOGIN, no TLS)
+    def __init__(self, auth: tuple[str, str] | None = None, tls: tuple[Path, Path] | None = None) -> None:
+        self.auth = auth  # (user, password) the server requires (AUTH PLAIN/LOGIN)
+        self.tls = tls  # (certificate, key): the server offers STARTTLS and requires it
         self.received: list[Received] = []
         self.refuse: set[str] = set()
         self.down = False
@@ -301,6 +327,12 @@ class SmtpSink:
                 return AuthResult(success=ok, handled=False)  # failed: aiosmtpd answers 535
 
             kw = {"authenticator": authenticator, "auth_required": True, "auth_require_tls": False}
+        if self.tls is not None:
+            import ssl
+
+            context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            context.load_cert_chain(str(self.tls[0]), str(self.tls[1]))
+            kw.update(tls_context=context, require_starttls=True)
         with warnings.catch_warnings():  # AUTH without TLS: on loopback, on purpose
             warnings.simplefilter("ignore", UserWarning)
             self.controller = Controller(self, hostname="127.0.0.1", port=free_port(), **kw)

@@ -15,7 +15,8 @@
                                --imap-password-env VAR | --imap-password-file PATH
                                --smtp-host H [--smtp-port P] [--smtp-user U] [--smtp-password-env VAR | -file PATH]
                                --from-address ADDR [--from-name NAME] [--imap-folder INBOX]
-                               [--tls none|starttls|ssl] [--smtp-tls ...] [--poll-interval S] [--no-idle]
+                               [--tls none|starttls|ssl] [--smtp-tls ...] [--tls-ca-file PATH]
+                               [--poll-interval S] [--no-idle]
     frontline-hub channel status [--json]
     frontline-hub channel remove NAME
 
@@ -160,6 +161,7 @@ def _parser() -> argparse.ArgumentParser:
     mail.add_argument("--from-name", default="", help="display name of the support address (e.g. 'Acme Support')")
     mail.add_argument("--tls", default="ssl", choices=["none", "starttls", "ssl"], help="IMAP (and SMTP) TLS")
     mail.add_argument("--smtp-tls", default=None, choices=["none", "starttls", "ssl"], help="SMTP TLS (default: --tls)")
+    mail.add_argument("--tls-ca-file", default="", help="CA certificate(s) to check the servers by (an office CA)")
     mail.add_argument("--poll-interval", type=float, default=60, help="seconds between polls without IMAP IDLE")
     mail.add_argument("--no-idle", action="store_true", help="poll even when the server offers IMAP IDLE")
     cadd.add_argument("--disabled", action="store_true", help="store the settings but do not run the channel")
@@ -370,6 +372,8 @@ def _email_add(args: argparse.Namespace, channels: Any) -> int:
         "poll_interval_s": args.poll_interval,
         "idle": not args.no_idle,
     }
+    if args.tls_ca_file:
+        settings["tls_ca_file"] = str(Path(args.tls_ca_file).resolve())
     if args.imap_port is not None:
         settings["imap_port"] = args.imap_port
     if args.smtp_port is not None:

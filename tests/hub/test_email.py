@@ -10,6 +10,7 @@ import logging
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from email.utils import parseaddr
+from pathlib import Path
 from typing import TypeVar
 
 import pytest
@@ -22,7 +23,7 @@ from app.storage.channels import ChannelStatus, ChannelStore
 from app.storage.email import EmailStore
 from tests.conftest import TestHub, create_test_accounts
 from tests.helpers import CustomerClient, OperatorClient, txn, wait_until
-from tests.mail_servers import PASSWORD, USER, Dovecot, SmtpSink, dovecot_missing, mail
+from tests.mail_servers import PASSWORD, USER, Dovecot, SmtpSink, dovecot_missing, mail, make_certificate
 
 pytestmark = [
     pytest.mark.skipif(bool(dovecot_missing()), reason=dovecot_missing() or "dovecot is here"),
@@ -594,3 +595,42 @@ def test_smtp_login_refused_means_down_and_a_fixed_password_sends_the_waiting_re
     for secret in (SMTP_PASSWORD, "not-the-password", PASSWORD):
         assert secret not in caplog.text
         assert secret not in setup.status().channel.last_error
+
+
+@pytest.mark.parametrize(("imap_tls", "smtp_tls"), [("ssl", "starttls"), ("starttls", "none")])
+def test_tls_to_both_servers_with_the_offices_own_ca(
+    hub_db_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, imap_tls: str, smtp_tls: str
+) -> None:
+    """IMAP over TLS (port 993 style) or STARTTLS, SMTP with STARTTLS, certificates checked
+    against the CA file the admin gave (a self-signed one here); a server whose certificate
+    is not trusted is refused."""
+    monkeypatch.setenv(PASSWORD_ENV, PASSWORD)
+    cert = make_certificate(tmp_path)
+    imap = Dovecot(tls=cert).start()
+    smtp = SmtpSink(tls=cert if smtp_tls == "starttls" else None).start()
+    accounts = create_test_accounts(hub_db_url)
+    hub = TestHub(hub_db_url, accounts, **FAST_CHANNELS)
+    setup = MailSetup(hub, imap, smtp, hub_db_url)
+    port = imap.ssl_port if imap_tls == "ssl" else imap.port
+    setup.add_channel("--tls", imap_tls, "--imap-port", str(port), "--smtp-tls", smtp_tls,
+                      "--tls-ca-file", str(cert[0]))
+    hub.start()
+    try:
+        async def scenario() -> None:
+            async with OperatorClient.connected(hub.ws_url) as op:
+                await _login(setup, op)
+                imap.deliver(mail("tls@customer.test", "Secure", "over TLS"))
+                conv = (await op.wait_conversation(lambda c: c.channel == "email")).conversation
+                await op.send_message(conv.id, "answered over TLS")
+                await wait_until(lambda: len(smtp.received) == 1)
+            # without the CA the same server is not trusted: down, with the reason
+            setup.add_channel("--tls", imap_tls, "--imap-port", str(port), "--smtp-tls", smtp_tls)
+            await wait_until(lambda: "CERTIFICATE_VERIFY_FAILED" in setup.status().channel.last_error, timeout=10)
+            assert setup.status().channel.state in ("retrying", "down")
+
+        asyncio.run(scenario())
+    finally:
+        hub.stop()
+        smtp.stop()
+        imap.stop()
+    assert smtp.received[0].message.get_content().strip() == "answered over TLS"
