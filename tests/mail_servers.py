@@ -180,7 +180,9 @@ service anvil {{
                         return self
                 time.sleep(0.05)  # waiting for a child process to listen: no event to wait on
             self.stop(keep=True)
-        raise RuntimeError(f"dovecot did not start: {self.log()}")
+        log = self.log()
+        self.stop()
+        raise RuntimeError(f"dovecot did not start: {log}")
 
     def log(self) -> str:
         out = ""
