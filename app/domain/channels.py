@@ -1,6 +1,6 @@
 """What every channel adapter hands the hub and gets from it, as plain values (no I/O).
 
-A channel (Telegram, later WhatsApp and e-mail) turns what it receives into an
+A channel (Telegram, WhatsApp, e-mail) turns what it receives into an
 :class:`InboundMessage` (who wrote, where to answer them, what they wrote, which files came
 with it) and delivers an :class:`OutboundMessage` (an operator reply, made from the stored
 message). The hub stores the first and queues the second; docs/architecture.md,
@@ -17,7 +17,7 @@ from typing import Any, Literal
 FileKind = Literal["photo", "document"]
 
 # The channels with an adapter on the hub (``frontline-hub channel add KIND``).
-ADAPTER_KINDS = ("telegram", "whatsapp")
+ADAPTER_KINDS = ("telegram", "whatsapp", "email")
 CHANNEL_STATES = ("stopped", "starting", "up", "retrying", "down")
 
 # Texts are stored verbatim; a channel message that is only a file gets a text that says
@@ -39,6 +39,20 @@ class FileRef:
 
 
 @dataclass(frozen=True)
+class MailThread:
+    """E-mail only: what threads a mail (its Message-ID, the ids it answers from
+    In-Reply-To and References, oldest first), its subject, the whole text when quoted
+    history was trimmed from ``InboundMessage.text``, and where the original mail is
+    (``<folder>/<uidvalidity>/<uid>`` on the IMAP server)."""
+
+    message_id: str
+    refs: tuple[str, ...] = ()
+    subject: str = ""
+    full_text: str = ""
+    source: str = ""
+
+
+@dataclass(frozen=True)
 class InboundMessage:
     """One customer message as a channel received it.
 
@@ -49,7 +63,10 @@ class InboundMessage:
     once. ``name``/``label``/``locale`` describe the customer for a new card (``label`` is
     what operators see of the identity, e.g. ``@username``). ``phone``: the sender's
     number in E.164 when the channel is a phone number (WhatsApp); the hub puts it on the
-    card, so a card with the same number elsewhere gets a merge proposal."""
+    card, so a card with the same number elsewhere gets a merge proposal. ``email``: the sender's
+    address (normalised as the card stores it) when the channel is e-mail; the hub puts
+    it on the card, so a card with the same address gets a merge proposal. ``thread``:
+    e-mail threading (a reply lands in the conversation it answers)."""
 
     channel: str
     external_id: str
@@ -65,6 +82,8 @@ class InboundMessage:
     # hub files (app/storage/files.py) the adapter fetched and kept: attached to the message
     attachments: tuple[int, ...] = ()
     phone: str = ""
+    email: str = ""
+    thread: MailThread | None = None
 
 
 @dataclass(frozen=True)

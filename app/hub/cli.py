@@ -14,6 +14,12 @@
     frontline-hub channel add whatsapp --phone-number-id ID --token-env VAR --app-secret-env VAR
                                --verify-token-env VAR (or the *-file forms) [--public-url URL]
                                [--api-url URL] [--api-version vNN.N] [--disabled]
+    frontline-hub channel add email --imap-host H [--imap-port P] --imap-user U
+                               --imap-password-env VAR | --imap-password-file PATH
+                               --smtp-host H [--smtp-port P] [--smtp-user U] [--smtp-password-env VAR | -file PATH]
+                               --from-address ADDR [--from-name NAME] [--imap-folder INBOX]
+                               [--tls none|starttls|ssl] [--smtp-tls ...] [--tls-ca-file PATH]
+                               [--poll-interval S] [--no-idle]
     frontline-hub channel status [--json]
     frontline-hub channel remove NAME
 
@@ -146,11 +152,11 @@ def _parser() -> argparse.ArgumentParser:
     flist = field_sub.add_parser("list", help="show the custom fields")
     db_arg(flist)
 
-    channel = sub.add_parser("channel", help="channels: Telegram, WhatsApp (e-mail to come)")
+    channel = sub.add_parser("channel", help="channels: Telegram, WhatsApp, e-mail")
     channel_sub = channel.add_subparsers(dest="channel_command", required=True)
     cadd = channel_sub.add_parser("add", help="add a channel, or change its settings (the running hub follows)")
-    cadd.add_argument("kind", choices=["telegram", "whatsapp"])
-    token = cadd.add_mutually_exclusive_group(required=True)
+    cadd.add_argument("kind", choices=["telegram", "whatsapp", "email"])
+    token = cadd.add_mutually_exclusive_group()
     token.add_argument("--token-env", help="environment variable of the hub that holds the bot / access token")
     token.add_argument("--token-file", help="file that holds the bot / access token (readable by the hub only)")
     cadd.add_argument("--mode", default=None, choices=["polling", "webhook"], help="Telegram (default polling)")
@@ -167,6 +173,25 @@ def _parser() -> argparse.ArgumentParser:
         group = cadd.add_mutually_exclusive_group()
         group.add_argument(f"--{secret}-env", help=f"WhatsApp: environment variable that holds {what}")
         group.add_argument(f"--{secret}-file", help=f"WhatsApp: file that holds {what}")
+    mail = cadd.add_argument_group("e-mail (channel add email)")
+    mail.add_argument("--imap-host", default="", help="IMAP server of the support mailbox")
+    mail.add_argument("--imap-port", type=int, default=None, help="default 993 with --tls ssl, else 143")
+    mail.add_argument("--imap-user", default="", help="IMAP login")
+    mail.add_argument("--imap-password-env", default="", help="environment variable that holds the IMAP password")
+    mail.add_argument("--imap-password-file", default="", help="file that holds the IMAP password")
+    mail.add_argument("--imap-folder", default="INBOX", help="folder to read (default INBOX)")
+    mail.add_argument("--smtp-host", default="", help="SMTP server replies go out through")
+    mail.add_argument("--smtp-port", type=int, default=None, help="default 465 (ssl), 587 (starttls) or 25 (none)")
+    mail.add_argument("--smtp-user", default="", help="SMTP login (none: send without logging in)")
+    mail.add_argument("--smtp-password-env", default="", help="its password's variable (default: the IMAP one)")
+    mail.add_argument("--smtp-password-file", default="", help="its password's file (default: the IMAP one)")
+    mail.add_argument("--from-address", default="", help="the support address replies come from")
+    mail.add_argument("--from-name", default="", help="display name of the support address (e.g. 'Acme Support')")
+    mail.add_argument("--tls", default="ssl", choices=["none", "starttls", "ssl"], help="IMAP (and SMTP) TLS")
+    mail.add_argument("--smtp-tls", default=None, choices=["none", "starttls", "ssl"], help="SMTP TLS (default: --tls)")
+    mail.add_argument("--tls-ca-file", default="", help="CA certificate(s) to check the servers by (an office CA)")
+    mail.add_argument("--poll-interval", type=float, default=60, help="seconds between polls without IMAP IDLE")
+    mail.add_argument("--no-idle", action="store_true", help="poll even when the server offers IMAP IDLE")
     cadd.add_argument("--disabled", action="store_true", help="store the settings but do not run the channel")
     db_arg(cadd)
     cstatus = channel_sub.add_parser("status", help="show channels, their state, last error and outbox")
@@ -340,6 +365,10 @@ def _channel_add(args: argparse.Namespace, channels: Any) -> int:
 
     if args.kind == "whatsapp":
         return _whatsapp_add(args, channels)
+    if args.kind == "email":
+        return _email_add(args, channels)
+    if not args.token_env and not args.token_file:
+        return _fail("telegram needs --token-env VAR or --token-file PATH (where the bot token is)")
     settings: dict[str, Any] = {
         "mode": args.mode or "polling",
         "api_url": args.api_url or "https://api.telegram.org",
@@ -412,6 +441,57 @@ def _whatsapp_add(args: argparse.Namespace, channels: Any) -> int:
     return 0
 
 
+def _email_add(args: argparse.Namespace, channels: Any) -> int:
+    from app.hub.channels.manager import ADAPTERS
+
+    if args.imap_password_env and args.imap_password_file:
+        return _fail("give --imap-password-env or --imap-password-file, not both")
+    if args.smtp_password_env and args.smtp_password_file:
+        return _fail("give --smtp-password-env or --smtp-password-file, not both")
+    settings: dict[str, Any] = {
+        "imap_host": args.imap_host,
+        "imap_user": args.imap_user,
+        "imap_folder": args.imap_folder,
+        "smtp_host": args.smtp_host,
+        "smtp_user": args.smtp_user,
+        "from_address": args.from_address,
+        "from_name": args.from_name,
+        "tls": args.tls,
+        "smtp_tls": args.smtp_tls or args.tls,
+        "poll_interval_s": args.poll_interval,
+        "idle": not args.no_idle,
+    }
+    if args.tls_ca_file:
+        settings["tls_ca_file"] = str(Path(args.tls_ca_file).resolve())
+    if args.imap_port is not None:
+        settings["imap_port"] = args.imap_port
+    if args.smtp_port is not None:
+        settings["smtp_port"] = args.smtp_port
+    # the IMAP password is the channel's secret (the manager reads token_env / token_file)
+    if args.imap_password_env:
+        settings["token_env"] = args.imap_password_env
+    elif args.imap_password_file:
+        settings["token_file"] = str(Path(args.imap_password_file).resolve())
+    if args.smtp_password_env:
+        settings["smtp_password_env"] = args.smtp_password_env
+    elif args.smtp_password_file:
+        settings["smtp_password_file"] = str(Path(args.smtp_password_file).resolve())
+    try:
+        settings = ADAPTERS["email"].check_settings(settings)
+        record, created = channels.configure("email", "email", settings, enabled=not args.disabled)
+    except ValueError as exc:
+        return _fail(str(exc))
+    where = f"${args.imap_password_env}" if args.imap_password_env else settings["token_file"]
+    how = "IMAP IDLE when offered" if settings["idle"] else f"polling every {settings['poll_interval_s']} s"
+    print(
+        f"{'added' if created else 'updated'} channel {record.name!r} ({settings['imap_user']} at "
+        f"{settings['imap_host']}:{settings['imap_port']}, {how}; replies from {settings['from_address']} through "
+        f"{settings['smtp_host']}:{settings['smtp_port']}{', disabled' if args.disabled else ''}); "
+        f"the hub reads the password from {where}"
+    )
+    return 0
+
+
 def _channel_status(args: argparse.Namespace, channels: Any) -> int:
     import json
 
@@ -421,7 +501,7 @@ def _channel_status(args: argparse.Namespace, channels: Any) -> int:
             st.channel.name: {
                 "kind": st.channel.kind,
                 "enabled": st.channel.enabled,
-                "mode": st.channel.settings.get("mode", ""),
+                "mode": st.channel.settings.get("mode", "imap" if st.channel.kind == "email" else ""),
                 "state": st.channel.state,
                 "since": _when(st.channel.state_since),
                 "last_error": st.channel.last_error,
@@ -439,8 +519,11 @@ def _channel_status(args: argparse.Namespace, channels: Any) -> int:
     for st in rows:
         c = st.channel
         state = c.state if c.enabled else "disabled"
+        mode = c.settings.get("mode", "")
+        if c.kind == "email":
+            mode = f"{c.settings.get('imap_user', '')}@{c.settings.get('imap_host', '')}"
         print(
-            f"{c.name}\t{c.settings.get('mode', '')}\t{state} since {_when(c.state_since) or '-'}\t"
+            f"{c.name}\t{mode}\t{state} since {_when(c.state_since) or '-'}\t"
             f"outbox: {st.pending} waiting, {st.failed} failed, {st.sent} sent"
         )
         if st.oldest_pending_at is not None:

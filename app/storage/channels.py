@@ -28,14 +28,17 @@ from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import sessionmaker
 
 from app.domain.channels import FileRef, InboundMessage, OutboundMessage, identity_hash
+from app.domain.contacts import MAX_EMAILS
 from app.domain.errors import Conflict, NotFound
-from app.protocol.messages import ConversationInfo, MessageInfo, OperatorEvent
+from app.protocol.messages import ConversationInfo, CustomerUpdated, MessageInfo, OperatorEvent
+from app.storage import email as email_threads
 from app.storage.files import FileStore
 from app.storage.models import (
     ChannelConfig,
     ChannelConversation,
     Conversation,
     Customer,
+    CustomerEmail,
     CustomerIdentity,
     CustomerPhone,
     HubMeta,
@@ -46,7 +49,7 @@ from app.storage.models import (
     Queue,
     StoredFile,
 )
-from app.storage.repo import ACTIVE, Outcome, Store, _emit, _emit_message, _Loader, utcnow
+from app.storage.repo import ACTIVE, Outcome, Store, _emit, _emit_frame, _emit_message, _Loader, utcnow
 
 SWEPT_KEY = "channel_outbox_swept"  # hub_meta: the highest message id enqueue_replies looked at
 SYSTEM_SENDER = "sys:channel"
@@ -281,8 +284,17 @@ class ChannelStore:
                 return Outcome(Received(customer_id, old.conversation_id, old.id, True, False, False))
             if msg.attachments:
                 self._adopt(customer_id, msg.attachments)
+            thread_conversation = None
+            if msg.thread is not None:  # e-mail: a reply goes into the conversation it answers
+                with self._sessions.begin() as s:
+                    thread_conversation = email_threads.find_thread(s, msg.channel, customer_id, msg.thread.refs)
             sent = store.customer_send(
-                customer_id, msg.text, msg.key, channel=msg.channel, attachments=list(msg.attachments)
+                customer_id,
+                msg.text,
+                msg.key,
+                channel=msg.channel,
+                attachments=list(msg.attachments),
+                conversation_id=thread_conversation,
             )
             message = sent.value.message
             card_events: list[OperatorEvent] = []
@@ -291,6 +303,12 @@ class ChannelStore:
                     # first contact only: a number an operator later removes from the card
                     # stays removed (the identity still knows where to answer)
                     self._add_phone(s, card_events, customer_id, msg.phone)
+                if msg.thread is not None:
+                    email_threads.record_inbound(
+                        s, msg.channel, message.conversation_id, message.id, msg.key, msg.thread
+                    )
+                if msg.email:
+                    self._add_email(s, card_events, customer_id, msg.email, announce=not new_customer)
                 new_conversation = s.get(ChannelConversation, message.conversation_id) is None
                 if new_conversation:
                     s.add(
@@ -314,6 +332,30 @@ class ChannelStore:
                     )
         received = Received(customer_id, message.conversation_id, message.id, False, new_customer, new_conversation)
         return Outcome(received, [*sent.events, *card_events], sent.customer_messages, sent.deliveries)
+
+    @staticmethod
+    def _add_email(
+        s: OrmSession, events: list[OperatorEvent], customer_id: int, address: str, *, announce: bool
+    ) -> None:
+        """The channel's e-mail address on the customer's card (the address the customer
+        writes from), unless the card has it; a card elsewhere with the same address gets a
+        merge proposal (``merge_proposed``), as when an operator types it."""
+        from app.storage.customers import _load_profiles
+        from app.storage.merges import propose
+
+        if email_threads.has_email(s, customer_id, address):
+            return
+        count = int(
+            s.scalar(select(func.count()).select_from(CustomerEmail).where(CustomerEmail.customer_id == customer_id))
+            or 0
+        )
+        if count >= MAX_EMAILS:
+            return  # a full card keeps its addresses; the identity still knows the channel's
+        s.add(CustomerEmail(customer_id=customer_id, address=address, created_at=utcnow()))
+        s.flush()
+        if announce:
+            _emit_frame(s, events, CustomerUpdated(seq=0, customer=_load_profiles(s, [customer_id])[customer_id]))
+        propose(s, events, customer_id, [], [address])
 
     @staticmethod
     def _add_phone(s: OrmSession, events: list[OperatorEvent], customer_id: int, e164: str) -> None:

@@ -459,3 +459,34 @@ class MessageAttachment(Base):
     message_id: Mapped[int] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"), primary_key=True)
     position: Mapped[int] = mapped_column(Integer, primary_key=True)
     file_id: Mapped[int] = mapped_column(ForeignKey("files.id"), index=True)
+class EmailMessage(Base):
+    """A Message-ID of an e-mail conversation (migration 0010_email): every mail that came
+    in (``direction`` ``in``) and every reply the hub sent (``out``, made before the mail
+    goes out, so a retry keeps it and the customer's answer threads even after a crash).
+    A customer's mail whose In-Reply-To/References name one of these lands in its
+    conversation (app/storage/email.py). ``subject`` is the mail's subject (replies say
+    "Re: " + the conversation's first one)."""
+
+    __tablename__ = "email_messages"
+    __table_args__ = (
+        CheckConstraint("direction IN ('in', 'out')", name="direction"),
+        UniqueConstraint("channel", "header_id"),
+        Index("ix_email_messages_conversation_id_id", "conversation_id", "id"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
+    # the hub's message (None only for a mail that was not stored as one)
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"), unique=True)
+    direction: Mapped[str] = mapped_column(String(3))
+    # the Message-ID without its angle brackets, as written (cut at 255 characters)
+    header_id: Mapped[str] = mapped_column(String(255))
+    subject: Mapped[str] = mapped_column(String(255), default="", server_default="")
+    # the mail's References + In-Reply-To (space-separated, newest last), so a reply's
+    # References continue the customer's chain (RFC 5322 3.6.4)
+    refs: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # the whole text when quoted history was trimmed from the shown message; where the
+    # original mail is ("<folder>/<uidvalidity>/<uid>" on the IMAP server, kept \Seen)
+    full_text: Mapped[str] = mapped_column(Text, default="", server_default="")
+    source: Mapped[str] = mapped_column(String(255), default="", server_default="")
+    created_at: Mapped[datetime]

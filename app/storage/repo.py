@@ -1317,19 +1317,27 @@ class Store:
             return HistoryPage(page, len(rows) > limit)
 
     def customer_send(
-        self, customer_id: int, text: str, txn_id: str, channel: str = "web", attachments: Sequence[int] = ()
+        self,
+        customer_id: int,
+        text: str,
+        txn_id: str,
+        channel: str = "web",
+        attachments: Sequence[int] = (),
+        conversation_id: int | None = None,
     ) -> Outcome[Sent]:
         """Store a customer's message; the first one opens a queued conversation.
         Idempotent per (customer, txn_id). ``channel``: the channel it came through (the
         web chat by default; the others from app/storage/channels.py): it goes into the
         customer's active conversation on that channel, or opens one there (a merged
-        customer may have one on another channel too). The web chat's common case takes
+        customer may have one on another channel too). ``conversation_id``: that active
+        conversation of the customer on ``channel`` rather than the newest one (an e-mail
+        reply threads into the conversation it answers). The web chat's common case takes
         the fast path."""
-        if channel == "web" and not attachments:
+        if channel == "web" and not attachments and conversation_id is None:
             fast = self._customer_send_fast(customer_id, text, txn_id)
             if fast is not None:
                 return fast
-        return self._customer_send_orm(customer_id, text, txn_id, channel, attachments)
+        return self._customer_send_orm(customer_id, text, txn_id, channel, attachments, conversation_id)
 
     def _customer_send_fast(self, customer_id: int, text: str, txn_id: str) -> Outcome[Sent] | None:
         """The common case of :meth:`customer_send` (a new message in the customer's
@@ -1377,7 +1385,13 @@ class Store:
         return Outcome(Sent(customer_view(info), duplicate=False), events)
 
     def _customer_send_orm(
-        self, customer_id: int, text: str, txn_id: str, channel: str, attachments: Sequence[int] = ()
+        self,
+        customer_id: int,
+        text: str,
+        txn_id: str,
+        channel: str,
+        attachments: Sequence[int] = (),
+        conversation_id: int | None = None,
     ) -> Outcome[Sent]:
         sender = f"cust:{customer_id}"
         events: list[OperatorEvent] = []
@@ -1393,7 +1407,13 @@ class Store:
             if customer is None:
                 raise NotFound(f"no customer {customer_id}")
             now = utcnow()
-            c = self._open_conversation(s, customer_id, channel)
+            c = None
+            if conversation_id is not None:
+                c = s.get(Conversation, conversation_id)
+                if c is None or c.customer_id != customer_id or c.channel != channel or c.status not in ACTIVE:
+                    c = None
+            if c is None:
+                c = self._open_conversation(s, customer_id, channel)
             if c is None:
                 first = s.scalars(select(Queue.id).where(Queue.kind == "first").order_by(Queue.id)).first()
                 c = Conversation(

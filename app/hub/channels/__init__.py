@@ -1,2 +1,2 @@
-"""Channel adapters (Telegram; WhatsApp and e-mail to come) behind one interface
+"""Channel adapters (Telegram, WhatsApp, e-mail) behind one interface
 (:mod:`app.hub.channels.base`), run by :class:`app.hub.channels.manager.ChannelManager`."""

@@ -1,6 +1,6 @@
 """The one interface every channel adapter implements, and what the hub gives it.
 
-An adapter knows its service (the Telegram Bot API, later WhatsApp Cloud API, IMAP/SMTP)
+An adapter knows its service (the Telegram Bot API, the WhatsApp Cloud API, IMAP/SMTP)
 and nothing of the hub's storage, routing or operators:
 
 - **inbound**: it receives (a long poll loop, or webhook requests the hub passes to
@@ -37,7 +37,7 @@ from typing import Any, ClassVar
 
 from app.domain.channels import InboundMessage, OutboundMessage
 from app.protocol.messages import AttachmentInfo
-from app.storage.channels import Received
+from app.storage.channels import ChannelStore, Received
 from app.storage.repo import utcnow
 
 
@@ -117,6 +117,11 @@ class Health:
         if changed:
             self._on_change(self)
 
+    def add_secret(self, secret: str) -> None:
+        """One more secret to clean from errors (an adapter's second password)."""
+        if secret and secret not in self._secrets:
+            self._secrets = (*self._secrets, secret)
+
     def redact(self, text: str) -> str:
         """``text`` with every secret of the channel (its token) replaced."""
         for secret in self._secrets:
@@ -157,6 +162,9 @@ class ChannelContext:
     # ``failed`` status): (outbox id or None, the service's message id, why) -> True if
     # it was one of ours and the operator was told
     delivery_failed: Callable[[int | None, str, str], Awaitable[bool]] | None = None
+    # runs ``fn(channel_store)`` on the hub's database thread (an adapter with tables of
+    # its own: the e-mail threads); None outside a hub
+    storage: Callable[[Callable[[ChannelStore], Any]], Awaitable[Any]] | None = None
     log: logging.Logger = field(default_factory=lambda: logging.getLogger("frontline.hub.channels"))
 
 

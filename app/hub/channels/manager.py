@@ -48,6 +48,7 @@ from app.hub.channels.base import (
     WebhookRequest,
     WebhookResponse,
 )
+from app.hub.channels.email import EmailAdapter
 from app.hub.channels.telegram import TelegramAdapter
 from app.hub.channels.whatsapp import WhatsAppAdapter
 from app.protocol.messages import AttachmentInfo, MessageCreated
@@ -60,6 +61,7 @@ log = logging.getLogger("frontline.hub.channels")
 ADAPTERS: dict[str, type[ChannelAdapter]] = {
     TelegramAdapter.kind: TelegramAdapter,
     WhatsAppAdapter.kind: WhatsAppAdapter,
+    EmailAdapter.kind: EmailAdapter,
 }
 STOP_GRACE_S = 5.0  # how long a stopping channel may take to finish the reply it is sending
 
@@ -228,6 +230,7 @@ class ChannelManager:
             secrets=secrets,
             keep_file=self.keep_file if self.store.files is not None else None,
             max_file_bytes=self.store.files.policy.max_bytes if self.store.files is not None else 0,
+            storage=lambda fn: self._db(fn, self.store),
         )
         try:
             adapter = ADAPTERS[rec.kind](ctx)
