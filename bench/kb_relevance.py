@@ -89,7 +89,40 @@ class Fts5Baseline:
         return [r[0] for r in self.db.execute(sql, params)]
 
 
-def _frontline(scope: str) -> tuple[Searcher, int]:
+# issue 5, "Bad input": each must give results or a clear empty answer, never an exception
+BAD_INPUTS = (
+    "",
+    "   ",
+    "x" * 10_000,
+    "пароль " * 2_000,
+    '"',
+    'пароль "возврат',
+    "пароль*",
+    "NEAR(пароль возврат)",
+    "-возврат",
+    "title:пароль",
+    "'; DROP TABLE kb; --",
+    "1 OR 1=1",
+    "AND OR NOT",
+    "(((",
+    "\\x00\x00",
+    "🙂🙂🙂",
+)
+
+
+def bad_input_errors(search: Callable[..., Any]) -> list[str]:
+    """The bad inputs on which ``search(query, lang=...)`` raises, with the exception."""
+    errors = []
+    for q in BAD_INPUTS:
+        for lang in (None, "uk"):
+            try:
+                search(q, lang=lang, limit=LIMIT)
+            except Exception as e:  # any exception is the finding
+                errors.append(f"{q[:30]!r} lang={lang}: {type(e).__name__}: {e}"[:200])
+    return errors
+
+
+def _frontline(scope: str) -> tuple[Searcher, int, list[str]]:
     from app.search import SearchIndex, load_markdown_dir
 
     articles, errors = load_markdown_dir(KB_DIR)
@@ -102,7 +135,7 @@ def _frontline(scope: str) -> tuple[Searcher, int]:
     def search(q: EvalQuery) -> list[str]:
         return [h.id for h in index.search(q.query, lang=q.lang if scope == "lang" else None, limit=LIMIT)]
 
-    return search, len(articles)
+    return search, len(articles), bad_input_errors(index.search)
 
 
 def _baseline(scope: str, docs: Sequence[Doc]) -> Searcher:
@@ -183,7 +216,7 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         raise SystemExit(f"kb_eval.jsonl names articles that do not exist: {unknown}")
 
-    fl_search, n_articles = _frontline(args.scope)
+    fl_search, n_articles, bad = _frontline(args.scope)
     fl_rows, fl_s = _run(fl_search, queries)
     base_rows, base_s = _run(_baseline(args.scope, docs), queries)
 
@@ -223,6 +256,9 @@ def main(argv: list[str] | None = None) -> int:
                     f" top1={titles.get(r.ranked[0], '-') if r.ranked else '-'}"
                 )
 
+    print(f"bad inputs ({len(BAD_INPUTS)} queries x 2 scopes): {len(bad)} raised an exception")
+    for line in bad:
+        print(f"  {line}")
     overall, base = per["overall"], per["overall"]
     ratio = overall["recall_at_3"] / base["baseline_recall_at_3"] if base["baseline_recall_at_3"] else None
     print(f"\nrecall@3 frontline/baseline ratio {ratio:.2f}" if ratio else "\nbaseline recall@3 is 0")
@@ -236,6 +272,7 @@ def main(argv: list[str] | None = None) -> int:
         "baseline_recall_at_3": overall["baseline_recall_at_3"],
         "baseline_mrr": overall["baseline_mrr"],
         "recall_ratio": round(ratio, 3) if ratio else None,
+        "bad_input_errors": len(bad),
         "per_kind": {k.removeprefix("kind="): v for k, v in per.items() if k.startswith("kind=")},
         "per_lang": {k.removeprefix("lang="): v for k, v in per.items() if k.startswith("lang=")},
     }
