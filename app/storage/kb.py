@@ -143,12 +143,21 @@ class KbStore:
 
     # ------------------------------------------------------------------ writes
 
-    def _bump(self, s: OrmSession) -> None:
-        row = s.get(HubMeta, VERSION_KEY)
+    def snapshot(self) -> tuple[int, dict[str, str]]:
+        """The KB version and every article's content hash, read together."""
+        with self._sessions.begin() as s:
+            row = s.get(HubMeta, VERSION_KEY)
+            hashes = dict(s.execute(select(KbArticle.id, KbArticle.content_hash)).tuples())
+            return (int(row.value) if row is not None else 0), hashes
+
+    def _bump(self, s: OrmSession) -> int:
+        """The next KB version (the row is locked until commit on PostgreSQL)."""
+        row = s.get(HubMeta, VERSION_KEY, with_for_update=True)
         if row is None:
             s.add(HubMeta(key=VERSION_KEY, value="1"))
-        else:
-            row.value = str(int(row.value) + 1)
+            return 1
+        row.value = str(int(row.value) + 1)
+        return int(row.value)
 
     def _write(self, s: OrmSession, a: Article, author: str) -> tuple[Article, ImportAction]:
         digest = content_hash(a)
@@ -194,9 +203,10 @@ class KbStore:
                 self._bump(s)
         return Outcome(results, events)
 
-    def save(self, operator_id: int, draft: KbArticleDraft, txn_id: str) -> Outcome[tuple[Article, bool]]:
-        """Create (``draft.id`` empty or new) or replace an article; (article, created).
-        Idempotent per (operator, txn_id): a retry answers the first result."""
+    def save(self, operator_id: int, draft: KbArticleDraft, txn_id: str) -> Outcome[tuple[Article, bool, int]]:
+        """Create (``draft.id`` empty or new) or replace an article; (article, created,
+        the KB version it made, 0 when nothing changed). Idempotent per (operator,
+        txn_id): a retry answers the first result."""
         events: list[OperatorEvent] = []
         with self._sessions.begin() as s:
             done = s.scalars(
@@ -206,7 +216,7 @@ class KbStore:
                 if done.action not in ("created", "updated", "unchanged"):
                     raise Conflict("this txn_id was already used for another change")
                 info = msgspec.json.decode(done.result, type=KbArticleInfo)
-                return Outcome((_from_info(info), done.action == "created"))
+                return Outcome((_from_info(info), done.action == "created", 0))
             aid = draft.id.strip() or f"kb-{secrets.token_hex(4)}"
             try:
                 article = check_article(
@@ -223,9 +233,10 @@ class KbStore:
                 raise InvalidValue(str(exc)) from None
             author = s.scalar(select(Operator.display_name).where(Operator.id == operator_id)) or ""
             stored, action = self._write(s, article, author)
+            version = 0
             if action != "unchanged":
                 _emit_frame(s, events, KbArticleUpdated(seq=0, article=to_info(stored)))
-                self._bump(s)
+                version = self._bump(s)
             s.add(
                 KbChange(
                     article_id=stored.id,
@@ -236,11 +247,11 @@ class KbStore:
                     created_at=utcnow(),
                 )
             )
-        return Outcome((stored, action == "created"), events)
+        return Outcome((stored, action == "created", version), events)
 
-    def delete(self, operator_id: int | None, article_id: str, txn_id: str = "") -> Outcome[bool]:
-        """Delete an article; False when there was none. Idempotent per (operator,
-        txn_id) when an operator asks (the CLI passes no operator)."""
+    def delete(self, operator_id: int | None, article_id: str, txn_id: str = "") -> Outcome[tuple[bool, int]]:
+        """Delete an article: (whether there was one, the KB version it made). Idempotent
+        per (operator, txn_id) when an operator asks (the CLI passes no operator)."""
         events: list[OperatorEvent] = []
         with self._sessions.begin() as s:
             if operator_id is not None and txn_id:
@@ -250,12 +261,13 @@ class KbStore:
                 if done is not None:
                     if done.action not in ("deleted", "missing") or done.article_id != article_id:
                         raise Conflict("this txn_id was already used for another change")
-                    return Outcome(done.action == "deleted")
+                    return Outcome((done.action == "deleted", 0))
             row = s.get(KbArticle, article_id)
+            version = 0
             if row is not None:
                 s.delete(row)
                 _emit_frame(s, events, KbArticleDeleted(seq=0, article_id=article_id))
-                self._bump(s)
+                version = self._bump(s)
             if operator_id is not None and txn_id:
                 s.add(
                     KbChange(
@@ -267,7 +279,7 @@ class KbStore:
                         created_at=utcnow(),
                     )
                 )
-        return Outcome(row is not None, events)
+        return Outcome((row is not None, version), events)
 
     def set_synonyms(self, groups: Iterable[Iterable[str]]) -> list[list[str]]:
         """Replace every synonym group; the groups as stored."""
