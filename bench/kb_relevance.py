@@ -1,6 +1,6 @@
 """Knowledge-base relevance: Frontline's search against a plain full-text baseline, same queries.
 
-    python -m bench.kb_relevance [--scope lang|all] [--failures] [--quick]
+    python -m bench.kb_relevance [--scope lang|all] [--no-synonyms] [--failures] [--quick]
 
 The corpus is the demo knowledge base (resources/demo/kb/, 72 articles in ru, uk and en);
 the queries are bench/data/kb_eval.jsonl (one JSON object a line: ``qid``, ``lang``,
@@ -122,13 +122,13 @@ def bad_input_errors(search: Callable[..., Any]) -> list[str]:
     return errors
 
 
-def _frontline(scope: str) -> tuple[Searcher, int, list[str]]:
+def _frontline(scope: str, synonyms: bool) -> tuple[Searcher, int, list[str]]:
     from app.search import SearchIndex, load_markdown_dir
 
     articles, errors = load_markdown_dir(KB_DIR)
     if errors:
         raise SystemExit(f"load_markdown_dir reported errors on the demo corpus: {errors}")
-    index = SearchIndex(synonyms=read_synonyms(SYNONYMS_FILE))
+    index = SearchIndex(synonyms=read_synonyms(SYNONYMS_FILE) if synonyms else ())
     for a in articles:
         index.add(a)
 
@@ -205,6 +205,7 @@ def main(argv: list[str] | None = None) -> int:
         default="lang",
         help="lang: search the query's language (uk also ru); all: every article, for both engines",
     )
+    p.add_argument("--no-synonyms", action="store_true", help="Frontline without the synonym file")
     p.add_argument("--failures", action="store_true", help="list every query Frontline misses in its top 3")
     p.add_argument("--quick", action="store_true", help="accepted for symmetry; the run takes seconds anyway")
     args = p.parse_args(argv)
@@ -216,12 +217,13 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         raise SystemExit(f"kb_eval.jsonl names articles that do not exist: {unknown}")
 
-    fl_search, n_articles, bad = _frontline(args.scope)
+    fl_search, n_articles, bad = _frontline(args.scope, not args.no_synonyms)
     fl_rows, fl_s = _run(fl_search, queries)
     base_rows, base_s = _run(_baseline(args.scope, docs), queries)
 
     print(
-        f"{len(queries)} queries over {n_articles} articles, scope={args.scope}; "
+        f"{len(queries)} queries over {n_articles} articles, scope={args.scope}, "
+        f"synonyms {'off' if args.no_synonyms else SYNONYMS_FILE.name}; "
         f"frontline {fl_s * 1000 / len(queries):.2f} ms/query, baseline {base_s * 1000 / len(queries):.2f} ms/query"
     )
     print(f"{'':18} {'n':>4}   {'recall@3 frontline / baseline':>30}   {'MRR frontline / baseline':>26}")
@@ -265,6 +267,7 @@ def main(argv: list[str] | None = None) -> int:
     summary: dict[str, Any] = {
         "bench": "kb_relevance",
         "scope": args.scope,
+        "synonyms": not args.no_synonyms,
         "queries": len(queries),
         "articles": n_articles,
         "recall_at_3": overall["recall_at_3"],
