@@ -53,6 +53,23 @@ def test_synonym_file_parses_into_groups() -> None:
     assert all(len(g) >= 2 and all(t.strip() == t and t for t in g) for g in groups)
 
 
+def test_synonym_file_imports_into_the_hub_knowledge_base(tmp_path: Path) -> None:
+    """What an admin does with the file: each line through ``frontline-hub kb synonyms add``
+    (KbStore.add_synonyms, which merges groups sharing an entry): nothing refused, nothing lost."""
+    from app.storage import Store, make_engine, upgrade
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'kb.db'}")
+    try:
+        upgrade(engine)
+        kb = Store(engine).kb
+        for group in read_synonyms():
+            kb.add_synonyms(group)
+        stored = {e for g in kb.synonyms() for e in g}
+    finally:
+        engine.dispose()
+    assert stored == {e.lower() for g in read_synonyms() for e in g}
+
+
 def test_fts_expression_quotes_every_word() -> None:
     assert kb_relevance.fts_match_expression("") == ""
     assert kb_relevance.fts_match_expression('a "b NEAR c* -d:') == '"a" OR """b" OR "NEAR" OR "c*" OR "-d:"'
