@@ -162,7 +162,8 @@ def test_demo_questions_as_typed_in_a_chat(demo: SearchIndex) -> None:
 
 def test_filters_language_tags_visibility() -> None:
     index = SearchIndex()
-    index.add(art("pub", "Доставка заказа", "Доставка курьером.", "ru", tags=("Доставка", "курьер"), visibility="public"))
+    tags = ("Доставка", "курьер")
+    index.add(art("pub", "Доставка заказа", "Доставка курьером.", "ru", tags=tags, visibility="public"))
     index.add(art("int", "Доставка: внутреннее", "Доставка для операторов.", "ru", tags=("доставка",)))
     index.add(art("en", "Delivery", "Delivery by courier.", "en", visibility="public"))
     assert set(ids(index.search("доставка"))) == {"pub", "int"}
