@@ -61,6 +61,7 @@ QUERY_MAX_CHARS = 1000
 QUERY_MAX_WORDS = 32
 LIMIT_MAX = 100
 SNIPPET_CHARS = 200
+SURFACES_PER_TERM = 100
 # Field frequencies are packed into one int, 10 bits each.
 _TF_BITS = 10
 _TF_MAX = (1 << _TF_BITS) - 1
@@ -69,6 +70,10 @@ _TF_MASK = _TF_MAX
 _AVG_DRIFT = 0.05
 
 _LANG_CODE = {lang: i for i, lang in enumerate(LANGS)}
+
+
+def _is_word_char(ch: str) -> bool:
+    return ch.isalnum() or ch == "'"
 
 
 def _mask(lang: str, visibility: str) -> int:
@@ -119,7 +124,7 @@ class _Doc:
     """An indexed article as search needs it: ``text`` is the Markdown body until a
     snippet first needs it as plain text."""
 
-    __slots__ = ("id", "lang", "plain_ready", "shown_tags", "tags", "terms", "text", "title", "visibility")
+    __slots__ = ("folded", "id", "lang", "plain_ready", "shown_tags", "tags", "terms", "text", "title", "visibility")
 
     def __init__(
         self, id: str, title: str, body: str, lang: str, tags: frozenset[str], visibility: str, terms: tuple[str, ...]
@@ -133,10 +138,12 @@ class _Doc:
         self.visibility = visibility
         self.terms = terms
         self.shown_tags: tuple[str, ...] = ()
+        self.folded = ""
 
     def plain(self) -> str:
         if not self.plain_ready:
             self.text = plain_text(self.text)
+            self.folded = fold(self.text)
             self.plain_ready = True
         return self.text
 
@@ -191,6 +198,9 @@ class SearchIndex:
         self._version = 0
         self._avg = (1.0, 1.0, 1.0)
         self._typos = TypoIndex()
+        # term -> the written forms it was indexed from (to find the matched words in a
+        # snippet without splitting the text again)
+        self._surfaces: dict[str, set[str]] = {}
         self._typo_pending: set[str] = set()
         self._synonym_groups: list[tuple[str, ...]] = []
         # term -> synonym entries it is a one-word entry of: (group, entry index)
@@ -230,7 +240,13 @@ class SearchIndex:
             for text in (a.title, " ".join(a.tags), a.body):
                 ws = words(text)
                 for w in set(ws).difference(cache):
-                    cache[w] = lem.lemmas(w, lang)
+                    cache[w] = lemmas = lem.lemmas(w, lang)
+                    for t in lemmas:
+                        surfaces = self._surfaces.get(t)
+                        if surfaces is None:
+                            self._surfaces[t] = {w}
+                        else:
+                            surfaces.add(w)
                 fields.append(Counter(chain.from_iterable(map(cache.__getitem__, ws))))
             tc, gc, bc = fields
             doc_no = len(self._docs)
@@ -569,7 +585,8 @@ class SearchIndex:
             tier1 = [(d, s * scale) for d, s in tier1]
         ranked = (tier0 + tier1)[:limit]
         match_terms = {t: qw_i for qw_i, qw in enumerate(qwords) for t in qw.alts if t in idf_of}
-        return [self._hit(d, s, match_terms) for d, s in ranked]
+        surfaces = self._surface_forms(match_terms)
+        return [self._hit(d, s, match_terms, surfaces) for d, s in ranked]
 
     def _has_tags(self, d: int, want: frozenset[str]) -> bool:
         doc = self._docs[d]
@@ -587,26 +604,49 @@ class SearchIndex:
 
     # ------------------------------------------------------------------ snippets
 
-    def _matches(self, text: str, lang: str, match_terms: dict[str, int]) -> list[tuple[int, int, int]]:
-        """(start, end, query word) of the words of ``text`` that match the query."""
-        spans = list(word_spans(text))
-        lem = self.lemmatizer
-        hits: dict[str, int] = {}
-        for w in {w for _s, _e, w in spans}:
-            for t in lem.lemmas(w, lang):
-                qi = match_terms.get(t)
-                if qi is not None:
-                    hits[w] = qi
-                    break
-        if not hits:
-            return []
-        return [(s, e, hits[w]) for s, e, w in spans if w in hits]
+    def _matches(
+        self, text: str, lang: str, match_terms: dict[str, int], surfaces: dict[str, int], folded: str = ""
+    ) -> list[tuple[int, int, int]]:
+        """(start, end, query word) of the words of ``text`` that match the query, in
+        order. ``surfaces``: the written forms of the query's terms in the indexed texts
+        (word -> query word), each located with ``str.find`` and a check of the
+        neighbouring characters, so the text is never split into words here."""
+        folded = folded or fold(text)
+        if len(folded) != len(text):  # rare: a character whose lower case is longer
+            spans = list(word_spans(text))
+            return [(s, e, qi) for s, e, w in spans if (qi := self._word_match(w, lang, match_terms)) is not None]
+        found: list[tuple[int, int, int]] = []
+        end = len(folded)
+        for w, qi in surfaces.items():
+            i = folded.find(w)
+            n = len(w)
+            while i >= 0:
+                j = i + n
+                if (i == 0 or not _is_word_char(folded[i - 1])) and (j == end or not _is_word_char(folded[j])):
+                    found.append((i, j, qi))
+                i = folded.find(w, j)
+        found.sort()
+        return found
 
-    def _hit(self, d: int, score: float, match_terms: dict[str, int]) -> Hit:
+    def _surface_forms(self, match_terms: dict[str, int]) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for t, qi in match_terms.items():
+            for w in sorted(self._surfaces.get(t, ()))[:SURFACES_PER_TERM]:
+                out.setdefault(w, qi)
+        return out
+
+    def _word_match(self, w: str, lang: str, match_terms: dict[str, int]) -> int | None:
+        for t in self.lemmatizer.lemmas(w, lang):
+            qi = match_terms.get(t)
+            if qi is not None:
+                return qi
+        return None
+
+    def _hit(self, d: int, score: float, match_terms: dict[str, int], surfaces: dict[str, int]) -> Hit:
         doc = self._docs[d]
         assert doc is not None
-        title_marks = tuple((s, e) for s, e, _q in self._matches(doc.title, doc.lang, match_terms))
-        snippet, marks = self._snippet(doc.plain(), doc.lang, match_terms)
+        title_marks = tuple((s, e) for s, e, _q in self._matches(doc.title, doc.lang, match_terms, surfaces))
+        snippet, marks = self._snippet(doc.plain(), doc.lang, match_terms, surfaces, doc.folded)
         return Hit(
             id=doc.id,
             title=doc.title,
@@ -619,11 +659,13 @@ class SearchIndex:
             tags=doc.shown_tags,
         )
 
-    def _snippet(self, text: str, lang: str, match_terms: dict[str, int]) -> tuple[str, tuple[tuple[int, int], ...]]:
+    def _snippet(
+        self, text: str, lang: str, match_terms: dict[str, int], surfaces: dict[str, int], folded: str
+    ) -> tuple[str, tuple[tuple[int, int], ...]]:
         if len(text) <= SNIPPET_CHARS:
-            marks = tuple((s, e) for s, e, _q in self._matches(text, lang, match_terms))
+            marks = tuple((s, e) for s, e, _q in self._matches(text, lang, match_terms, surfaces, folded))
             return text, marks
-        found = self._matches(text, lang, match_terms)
+        found = self._matches(text, lang, match_terms, surfaces, folded)
         start = 0
         if found:
             # the window holding the most different query words (then the most matches)
