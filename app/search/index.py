@@ -187,6 +187,11 @@ class SearchIndex:
     ``search`` never raises on any query text: empty, huge, or full of FTS or SQL syntax,
     it returns hits or an empty list."""
 
+    # MaxScore pruning of the words that cannot change the top hits (exact; switchable
+    # so that a test can compare it with the full evaluation)
+    maxscore = True
+    last_pruned = 0
+
     def __init__(self, synonyms: Iterable[Iterable[str]] = (), *, lemmatizer: Lemmatizer | None = None) -> None:
         self.lemmatizer: Lemmatizer = lemmatizer if lemmatizer is not None else default_lemmatizer()
         self._ids: dict[str, int] = {}
@@ -502,18 +507,46 @@ class SearchIndex:
         )
         skip_common = n >= COMMON_MIN_ARTICLES and rare_exists
 
+        # filters: language and visibility from one byte per document
+        ok = {
+            _mask(lang_, vis_)
+            for lang_ in allowed
+            for vis_ in (("public", "internal") if visibility is None else (visibility,))
+        }
+        masks = self._masks
+        want = max(limit * 4, 40)
+
         # Term at a time, every loop in C: a dict per term (doc -> weighted impact), merged
         # by max within a query word (its alternatives) and by sum across words; only
-        # the documents two dicts share go through a Python-level map.
-        acc: dict[int, float] = {}
+        # the documents two dicts share go through a Python-level map. Words go rarest
+        # first (highest bound); MaxScore: once the want-th best score so far is above
+        # all that the remaining words could give a document not found yet, those words
+        # only add to the documents that can still make it (looked up by bisection).
+        plans: list[tuple[float, int, list[tuple[_Postings, float]]]] = []
         for qw in scored_words:
             alts = [(t, w) for t, w in qw.alts.items() if t in idf_of]
             if skip_common:
                 alts = [(t, w) for t, w in alts if self._df(t) <= COMMON_SHARE * n]
+            if alts:
+                items = [(self._fresh(self._post[t]), idf_of[t] * w) for t, w in alts]
+                plans.append((max(iw for _p, iw in items), sum(len(p.docs) for p, _iw in items), items))
+        plans.sort(key=lambda x: (-x[0], x[1]))
+        bounds = [0.0] * (len(plans) + 1)  # bounds[i]: the most words i.. can add
+        for i in range(len(plans) - 1, -1, -1):
+            bounds[i] = bounds[i + 1] + plans[i][0]
+        acc: dict[int, float] = {}
+        stop = len(plans)
+        theta = 0.0
+        for i, (_ub, _size, items) in enumerate(plans):
+            if i and self.maxscore and not want_tags and len(acc) >= want and sum(x[1] for x in plans[i:]) > len(acc):
+                scores = compress(acc.values(), map(ok.__contains__, map(masks.__getitem__, acc.keys())))
+                best_k = heapq.nlargest(want, scores)
+                if len(best_k) == want and best_k[-1] > bounds[i]:
+                    stop, theta = i, best_k[-1]
+                    break
             part: dict[int, float] | None = None
-            for t, w in alts:
-                p = self._fresh(self._post[t])
-                d2 = dict(zip(p.docs, map((idf_of[t] * w).__mul__, p.imps), strict=True))
+            for p, iw in items:
+                d2 = dict(zip(p.docs, map(iw.__mul__, p.imps), strict=True))
                 if part is None:
                     part = d2
                     continue
@@ -532,19 +565,28 @@ class SearchIndex:
                 summed = map(add, map(acc.__getitem__, common), map(part.__getitem__, common))
                 part.update(zip(common, summed, strict=True))
             acc.update(part)
+        self.last_pruned = len(plans) - stop  # words only looked up for the candidates
+        if stop < len(plans):
+            floor = theta - bounds[stop]
+            cands = list(compress(acc.keys(), map(floor.__le__, acc.values())))
+            acc = {d: acc[d] for d in cands}
+            for _ub, _size, items in plans[stop:]:
+                for d in cands:
+                    best = 0.0
+                    for p, iw in items:
+                        docs = p.docs
+                        j = bisect_left(docs, d)
+                        if j < len(docs) and docs[j] == d:
+                            v = iw * p.imps[j]
+                            if v > best:
+                                best = v
+                    if best:
+                        acc[d] += best
         if not acc:
             return []
 
-        # filters: language and visibility from one byte per document, in C; tags after
-        ok = {
-            _mask(lang_, vis_)
-            for lang_ in allowed
-            for vis_ in (("public", "internal") if visibility is None else (visibility,))
-        }
-        if len(ok) < 6:
-            masks = self._masks
+        if len(ok) < 6:  # the filters, in C; tags after
             acc = dict(compress(acc.items(), map(ok.__contains__, map(masks.__getitem__, acc.keys()))))
-        want = max(limit * 4, 40)
         if len(acc) > want:
             threshold = heapq.nlargest(want, acc.values())[-1]
             top = list(compress(acc.items(), map(threshold.__le__, acc.values())))
