@@ -19,7 +19,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from itertools import chain, compress
+from itertools import chain, compress, repeat
 from operator import add, itemgetter
 
 from app.search.analysis import (
@@ -570,18 +570,26 @@ class SearchIndex:
             floor = theta - bounds[stop]
             cands = list(compress(acc.keys(), map(floor.__le__, acc.values())))
             acc = {d: acc[d] for d in cands}
+            cand_set = set(cands)
             for _ub, _size, items in plans[stop:]:
-                for d in cands:
-                    best = 0.0
-                    for p, iw in items:
-                        docs = p.docs
-                        j = bisect_left(docs, d)
-                        if j < len(docs) and docs[j] == d:
-                            v = iw * p.imps[j]
-                            if v > best:
-                                best = v
-                    if best:
-                        acc[d] += best
+                part = {}
+                for p, iw in items:
+                    docs, imps = p.docs, p.imps
+                    if len(cands) * 8 < len(docs):  # few candidates: bisect into the postings
+                        for d in cands:
+                            j = bisect_left(docs, d)
+                            if j < len(docs) and docs[j] == d:
+                                v = iw * imps[j]
+                                if v > part.get(d, 0.0):
+                                    part[d] = v
+                    else:  # many: the term's dict, in C, cut to the candidates
+                        d2 = dict(zip(docs, map(iw.__mul__, imps), strict=True))
+                        keep = list(cand_set & d2.keys())
+                        vals = map(max, map(d2.__getitem__, keep), map(part.get, keep, repeat(0.0)))
+                        part.update(zip(keep, vals, strict=True))
+                if part:
+                    keys = list(part)
+                    acc.update(zip(keys, map(add, map(acc.__getitem__, keys), part.values()), strict=True))
         if not acc:
             return []
 
