@@ -23,6 +23,7 @@ from itertools import chain, compress, repeat
 from operator import add, itemgetter
 
 from app.search.analysis import (
+    _FOLDED_WORD,
     LANGS,
     STOPWORDS,
     Lemmatizer,
@@ -62,6 +63,7 @@ QUERY_MAX_WORDS = 32
 LIMIT_MAX = 100
 SNIPPET_CHARS = 200
 SURFACES_PER_TERM = 100
+SURFACES_BY_FIND = 24  # up to this many written forms are located with str.find
 # Field frequencies are packed into one int, 10 bits each.
 _TF_BITS = 10
 _TF_MAX = (1 << _TF_BITS) - 1
@@ -149,13 +151,19 @@ class _Doc:
 
 
 class _Postings:
-    __slots__ = ("docs", "imps", "tfs", "version")
+    __slots__ = ("docs", "imps", "tfs", "top", "version")
 
     def __init__(self, version: int) -> None:
         self.docs = array("l")
         self.tfs = array("Q")
         self.imps = array("d")
         self.version = version
+        self.top = -1.0  # the largest impact (an upper bound for MaxScore); -1: to compute
+
+    def max_impact(self) -> float:
+        if self.top < 0:
+            self.top = max(self.imps, default=0.0)
+        return self.top
 
 
 @dataclass
@@ -288,6 +296,7 @@ class SearchIndex:
                     p = post[t] = _Postings(version)
                     self._typo_pending.add(t)
                 p.docs.append(doc_no)
+                p.top = -1.0
                 if ct > _TF_MAX or cg > _TF_MAX:
                     ct, cg = min(ct, _TF_MAX), min(cg, _TF_MAX)
                 p.tfs.append(ct | cg << _TF_BITS | cb << (2 * _TF_BITS))
@@ -342,6 +351,7 @@ class SearchIndex:
                 (_bm25f(tf, lt[d], lg[d], lb[d], avg) for d, tf in zip(p.docs, p.tfs, strict=True)),
             )
             p.version = self._version
+            p.top = -1.0
         return p
 
     # ------------------------------------------------------------------ synonyms
@@ -514,7 +524,7 @@ class SearchIndex:
             for vis_ in (("public", "internal") if visibility is None else (visibility,))
         }
         masks = self._masks
-        want = max(limit * 4, 40)
+        want = max(limit * 3, 30)
 
         # Term at a time, every loop in C: a dict per term (doc -> weighted impact), merged
         # by max within a query word (its alternatives) and by sum across words; only
@@ -529,7 +539,8 @@ class SearchIndex:
                 alts = [(t, w) for t, w in alts if self._df(t) <= COMMON_SHARE * n]
             if alts:
                 items = [(self._fresh(self._post[t]), idf_of[t] * w) for t, w in alts]
-                plans.append((max(iw for _p, iw in items), sum(len(p.docs) for p, _iw in items), items))
+                bound = max(iw * p.max_impact() for p, iw in items)
+                plans.append((bound, sum(len(p.docs) for p, _iw in items), items))
         plans.sort(key=lambda x: (-x[0], x[1]))
         bounds = [0.0] * (len(plans) + 1)  # bounds[i]: the most words i.. can add
         for i in range(len(plans) - 1, -1, -1):
@@ -666,6 +677,13 @@ class SearchIndex:
             spans = list(word_spans(text))
             return [(s, e, qi) for s, e, w in spans if (qi := self._word_match(w, lang, match_terms)) is not None]
         found: list[tuple[int, int, int]] = []
+        if len(surfaces) > SURFACES_BY_FIND:  # many forms: one pass over the words instead
+            get = surfaces.get
+            for m in _FOLDED_WORD.finditer(folded):
+                qi = get(m.group())
+                if qi is not None:
+                    found.append((m.start(), m.end(), qi))
+            return found
         end = len(folded)
         for w, qi in surfaces.items():
             i = folded.find(w)
