@@ -47,6 +47,7 @@ K1 = 1.2
 # Weights of the words a query word is widened to (the word's own lemmas weigh 1).
 SYNONYM_WEIGHT = 0.8
 TYPO_WEIGHTS = {1: 0.7, 2: 0.5}
+COGNATE_WEIGHTS = {1: 0.6, 2: 0.45}
 # A hit in the fallback language (uk <-> ru) weighs this much of its score.
 FALLBACK_FACTOR = 0.8
 FALLBACK = {"uk": "ru", "ru": "uk"}
@@ -214,6 +215,8 @@ class SearchIndex:
         # term -> the written forms it was indexed from (to find the matched words in a
         # snippet without splitting the text again)
         self._surfaces: dict[str, set[str]] = {}
+        # term -> bit set of the languages of the articles it is in (_LANG_CODE bits)
+        self._term_langs: dict[str, int] = {}
         self._typo_pending: set[str] = set()
         self._synonym_groups: list[tuple[str, ...]] = []
         # term -> synonym entries it is a one-word entry of: (group, entry index)
@@ -280,6 +283,7 @@ class SearchIndex:
         post = self._post
         version = self._version
         lt_, lg_, lb_ = self._lens
+        term_langs = self._term_langs
         for doc_no, tc, gc, bc in counted:
             nt = TITLE_WEIGHT / (1 - TITLE_B + TITLE_B * lt_[doc_no] / avg[0])
             ng = TAGS_WEIGHT / (1 - TAGS_B + TAGS_B * lg_[doc_no] / avg[1])
@@ -287,7 +291,9 @@ class SearchIndex:
             tget, gget = tc.get, gc.get
             indexed = self._docs[doc_no]
             assert indexed is not None
+            bit = 1 << _LANG_CODE[indexed.lang]
             for t in indexed.terms:
+                term_langs[t] = term_langs.get(t, 0) | bit
                 ct = tget(t, 0)
                 cg = gget(t, 0)
                 cb = bc[t]
@@ -405,7 +411,7 @@ class SearchIndex:
                 out[c] = max(out.get(c, 0.0), TYPO_WEIGHTS[best])
         return out
 
-    def _analyse(self, query: str, langs: tuple[str, ...]) -> list[_Word]:
+    def _analyse(self, query: str, langs: tuple[str, ...], fallback: str = "") -> list[_Word]:
         lem = self.lemmatizer
         cyr_langs = tuple(lang for lang in langs if lang in ("ru", "uk")) or ("ru", "uk")
         out: list[_Word] = []
@@ -425,9 +431,27 @@ class SearchIndex:
                 # the guessed lemmas: a typo in an inflected word)
                 for t, wt in self._typo_terms({w, *alts}).items():
                     alts.setdefault(t, wt)
+            if fallback and script(w) == "cyr":
+                self._cognates(w, alts, fallback)
             out.append(_Word(alts, True))
         self._expand_synonyms(out)
         return out
+
+    def _cognates(self, w: str, alts: dict[str, float], fallback: str) -> None:
+        """Russian and Ukrainian share many words one or two letters apart (страховий /
+        страховой, квартирі / квартира): a word whose terms are not in any article of the
+        fallback language also matches the nearest terms that are only there."""
+        bit = 1 << _LANG_CODE[fallback]
+        if any(self._term_langs.get(t, 0) & bit for t in alts):
+            return
+        self.prepare()
+        found: dict[str, float] = {}
+        for v in {w, *alts}:
+            for c, d in self._typos.candidates(v):
+                if self._term_langs.get(c, 0) == bit and c not in alts:
+                    found[c] = max(found.get(c, 0.0), COGNATE_WEIGHTS[d])
+        for c, wt in sorted(found.items(), key=lambda x: (-x[1], -self._df(x[0])))[:2]:
+            alts[c] = wt
 
     def _expand_synonyms(self, qwords: list[_Word]) -> None:
         if not self._syn_entries:
@@ -498,7 +522,7 @@ class SearchIndex:
         if fallback and len(primary) == 1 and primary[0] in FALLBACK:
             second = (FALLBACK[primary[0]],)
         allowed = set(primary) | set(second) if primary else set(LANGS)
-        qwords = self._analyse(query, analysis_langs)
+        qwords = self._analyse(query, analysis_langs, second[0] if second else "")
         if not qwords:
             return []
         want_tags = frozenset(fold(t).strip() for t in tags if t and t.strip())

@@ -261,3 +261,12 @@ def test_maxscore_pruning_gives_the_full_evaluation_s_hits() -> None:
     exact = [[(h.id, h.score) for h in index.search(q, limit=10)] for q in queries]
     assert pruned == exact
     assert any(pruned)
+
+
+def test_ukrainian_words_reach_their_russian_cognates() -> None:
+    index = SearchIndex()
+    index.add(art("ru", "Страховой полис квартиры", "Страховой полис защищает квартиру от пожара.", "ru"))
+    index.add(art("uk", "Графік роботи", "Працюємо щодня з 8 до 22.", "uk"))
+    # "страховий" is not a Russian lemma, but one letter from "страховой"
+    assert ids(index.search("страховий поліс")) == ["ru"]
+    assert ids(index.search("страховий поліс", fallback=False)) == []
