@@ -58,6 +58,10 @@ ANSWER_COVERAGE = 0.7
 # nothing) when the query has rarer words; it still counts for coverage and snippets.
 COMMON_SHARE = 0.3
 COMMON_MIN_ARTICLES = 500
+# Words in more than this share of the articles (with at least COMMON_MIN_ARTICLES) only
+# add to the CANDIDATES_MAX best documents of the query's rarer words.
+CANDIDATE_SHARE = 0.05
+CANDIDATES_MAX = 300
 # Bounds on what a query may cost.
 QUERY_MAX_CHARS = 1000
 QUERY_MAX_WORDS = 32
@@ -199,6 +203,7 @@ class SearchIndex:
     # MaxScore pruning of the words that cannot change the top hits (exact; switchable
     # so that a test can compare it with the full evaluation)
     maxscore = True
+    prune_common = True
     last_pruned = 0
 
     def __init__(self, synonyms: Iterable[Iterable[str]] = (), *, lemmatizer: Lemmatizer | None = None) -> None:
@@ -556,7 +561,7 @@ class SearchIndex:
         # first (highest bound); MaxScore: once the want-th best score so far is above
         # all that the remaining words could give a document not found yet, those words
         # only add to the documents that can still make it (looked up by bisection).
-        plans: list[tuple[float, int, list[tuple[_Postings, float]]]] = []
+        plans: list[tuple[float, int, list[tuple[_Postings, float]], bool]] = []
         for qw in scored_words:
             alts = [(t, w) for t, w in qw.alts.items() if t in idf_of]
             if skip_common:
@@ -564,15 +569,25 @@ class SearchIndex:
             if alts:
                 items = [(self._fresh(self._post[t]), idf_of[t] * w) for t, w in alts]
                 bound = max(iw * p.max_impact() for p, iw in items)
-                plans.append((bound, sum(len(p.docs) for p, _iw in items), items))
-        plans.sort(key=lambda x: (-x[0], x[1]))
+                common_word = min(len(p.docs) for p, _iw in items) > CANDIDATE_SHARE * n
+                plans.append((bound, sum(len(p.docs) for p, _iw in items), items, common_word))
+        prune_common = (
+            self.prune_common and n >= COMMON_MIN_ARTICLES and not want_tags and not all(x[3] for x in plans)
+        )
+        plans.sort(key=lambda x: (prune_common and x[3], -x[0], x[1]))
         bounds = [0.0] * (len(plans) + 1)  # bounds[i]: the most words i.. can add
         for i in range(len(plans) - 1, -1, -1):
             bounds[i] = bounds[i + 1] + plans[i][0]
         acc: dict[int, float] = {}
         stop = len(plans)
         theta = 0.0
-        for i, (_ub, _size, items) in enumerate(plans):
+        approx = False
+        for i, (_ub, _size, items, common_word) in enumerate(plans):
+            if i and prune_common and common_word and acc:
+                # the words in many articles only add to the best documents of the rarer
+                # words (an approximation: a document with none of those is no answer)
+                stop, approx = i, True
+                break
             if i and self.maxscore and not want_tags and len(acc) >= want and sum(x[1] for x in plans[i:]) > len(acc):
                 scores = compress(acc.values(), map(ok.__contains__, map(masks.__getitem__, acc.keys())))
                 best_k = heapq.nlargest(want, scores)
@@ -602,11 +617,15 @@ class SearchIndex:
             acc.update(part)
         self.last_pruned = len(plans) - stop  # words only looked up for the candidates
         if stop < len(plans):
-            floor = theta - bounds[stop]
-            cands = list(compress(acc.keys(), map(floor.__le__, acc.values())))
+            if approx:
+                scores_ok = compress(acc.items(), map(ok.__contains__, map(masks.__getitem__, acc.keys())))
+                cands = [d for d, _s in heapq.nlargest(CANDIDATES_MAX, scores_ok, key=itemgetter(1))]
+            else:
+                floor = theta - bounds[stop]
+                cands = list(compress(acc.keys(), map(floor.__le__, acc.values())))
             acc = {d: acc[d] for d in cands}
             cand_set = set(cands)
-            for _ub, _size, items in plans[stop:]:
+            for _ub, _size, items, _common in plans[stop:]:
                 part = {}
                 for p, iw in items:
                     docs, imps = p.docs, p.imps
