@@ -111,22 +111,50 @@ def seed(db_url: str) -> Seeded:
     def conversation(customer: int, status: str, assignee: int | None, at: datetime, n_msgs: int) -> int:
         cid = len(convs) + 1
         waiting = at if status != "resolved" else None
-        convs.append(dict(id=cid, customer_id=customer, channel="web", status=status, assignee_id=assignee,
-                          created_at=at, updated_at=at + timedelta(minutes=n_msgs), waiting_since=waiting,
-                          declined_by="", state="open"))
+        convs.append(
+            dict(
+                id=cid,
+                customer_id=customer,
+                channel="web",
+                status=status,
+                assignee_id=assignee,
+                created_at=at,
+                updated_at=at + timedelta(minutes=n_msgs),
+                waiting_since=waiting,
+                declined_by="",
+                state="open",
+            )
+        )
         for k in range(n_msgs):
             author = "customer" if k % 2 == 0 else "operator"
-            messages.append(dict(
-                id=len(messages) + 1, conversation_id=cid, author=author,
-                operator_id=assignee if author == "operator" else None,
-                sender_key=f"op:{assignee}" if author == "operator" else f"cust:{customer}",
-                text=f"{k + 1}: {_text(rng)}", created_at=at + timedelta(minutes=k), internal=False,
-            ))
+            messages.append(
+                dict(
+                    id=len(messages) + 1,
+                    conversation_id=cid,
+                    author=author,
+                    operator_id=assignee if author == "operator" else None,
+                    sender_key=f"op:{assignee}" if author == "operator" else f"cust:{customer}",
+                    text=f"{k + 1}: {_text(rng)}",
+                    created_at=at + timedelta(minutes=k),
+                    internal=False,
+                )
+            )
         return cid
 
     def customer(name: str) -> int:
-        customers.append(dict(id=len(customers) + 1, name=name, channel="web", locale="uk",
-                              first_seen=start, vip=False, first_name="", last_name="", notes=""))
+        customers.append(
+            dict(
+                id=len(customers) + 1,
+                name=name,
+                channel="web",
+                locale="uk",
+                first_seen=start,
+                vip=False,
+                first_name="",
+                last_name="",
+                notes="",
+            )
+        )
         return len(customers)
 
     long_cust = customer("Iryna Dovha")
@@ -245,6 +273,7 @@ class Probe:
     def before(self, name: str) -> Callable[..., None]:
         def slot(*_args: Any) -> None:
             self.started[name] = self.last_started[name] = time.perf_counter()
+
         return slot
 
     def after(self, name: str) -> Callable[..., None]:
@@ -253,6 +282,7 @@ class Probe:
             for cond, fut in list(self.waiters):
                 if not fut.done() and cond(name, args):
                     fut.set_result(None)
+
         return slot
 
     def wait(self, cond: Callable[[str, tuple[Any, ...]], bool], timeout: float = 60.0) -> Any:
@@ -473,8 +503,10 @@ def main(argv: list[str] | None = None) -> int:
         db_url = f"sqlite:///{tmp / 'hub.db'}"
         t0 = time.perf_counter()
         seeded = seed(db_url)
-        print(f"seeded {HISTORY} messages, {TIMELINE} past and {INBOX} active conversations in {_ms(t0):.0f} ms",
-              flush=True)
+        print(
+            f"seeded {HISTORY} messages, {TIMELINE} past and {INBOX} active conversations in {_ms(t0):.0f} ms",
+            flush=True,
+        )
         ctx = mp.get_context("spawn")
         parent, child = ctx.Pipe()
         proc = ctx.Process(target=_hub_main, args=(db_url, child), daemon=True)
@@ -499,21 +531,35 @@ def main(argv: list[str] | None = None) -> int:
             proc.join(10)
             loop.close()
 
-    print(f"the sync of {result['inbox_rows']} conversations is one frame of ~{result['sync_kib']:.0f} KiB "
-          f"(the hub may send up to {MAX_FRAME_KIB} KiB to a client)", flush=True)
-    print(f"login (sync of {result['inbox_rows']} conversations): {result['login_ms']:.0f} ms; "
-          f"window built and shown: {result['window_ms']:.0f} ms", flush=True)
-    print(f"scrolled back {result['pages']} pages ({result['rows_after_scroll']} messages in the view) in "
-          f"{result['scroll_ms']:.0f} ms; page insert p50 {result['page_insert_ms_p50']:.1f} ms, "
-          f"last {result['page_insert_ms_last']:.1f} ms; place kept on {result['kept_in_place']} inserts", flush=True)
-    print(f"timeline first page: {result['timeline_rows']} rows; burst of {BURST} updates applied in "
-          f"{result['burst_ms']:.0f} ms (each p50 {result['burst_update_ms_p50']:.2f} ms, "
-          f"max {result['burst_update_ms_max']:.2f} ms)", flush=True)
-    print(f"open: {result['open_call_ms']:.1f} ms in open_conversation, "
-          f"{result['open_wait_ms']:.1f} ms waiting for the "
-          f"hub's page, {result['open_apply_ms']:.1f} ms showing it, the rest painting; longest stall meanwhile "
-          f"{result['open_stall_ms']:.1f} ms; the same page read by the session alone: {result['bare_page_ms']:.1f} ms",
-          flush=True)
+    print(
+        f"the sync of {result['inbox_rows']} conversations is one frame of ~{result['sync_kib']:.0f} KiB "
+        f"(the hub may send up to {MAX_FRAME_KIB} KiB to a client)",
+        flush=True,
+    )
+    print(
+        f"login (sync of {result['inbox_rows']} conversations): {result['login_ms']:.0f} ms; "
+        f"window built and shown: {result['window_ms']:.0f} ms",
+        flush=True,
+    )
+    print(
+        f"scrolled back {result['pages']} pages ({result['rows_after_scroll']} messages in the view) in "
+        f"{result['scroll_ms']:.0f} ms; page insert p50 {result['page_insert_ms_p50']:.1f} ms, "
+        f"last {result['page_insert_ms_last']:.1f} ms; place kept on {result['kept_in_place']} inserts",
+        flush=True,
+    )
+    print(
+        f"timeline first page: {result['timeline_rows']} rows; burst of {BURST} updates applied in "
+        f"{result['burst_ms']:.0f} ms (each p50 {result['burst_update_ms_p50']:.2f} ms, "
+        f"max {result['burst_update_ms_max']:.2f} ms)",
+        flush=True,
+    )
+    print(
+        f"open: {result['open_call_ms']:.1f} ms in open_conversation, "
+        f"{result['open_wait_ms']:.1f} ms waiting for the "
+        f"hub's page, {result['open_apply_ms']:.1f} ms showing it, the rest painting; longest stall meanwhile "
+        f"{result['open_stall_ms']:.1f} ms; the same page read by the session alone: {result['bare_page_ms']:.1f} ms",
+        flush=True,
+    )
     summary: dict[str, Any] = {"bench": "ui_history", "quick": args.quick}
     for name, value, ceiling in _report(result):
         ratio = value / ceiling
@@ -523,8 +569,16 @@ def main(argv: list[str] | None = None) -> int:
         summary[f"{name.removesuffix('_ms')}_ratio"] = round(ratio, 3)
     summary["sync_kib"] = round(result["sync_kib"])
     summary["sync_fits_frame"] = result["sync_kib"] <= MAX_FRAME_KIB
-    for key in ("bare_page_ms", "open_wait_ms", "pages", "page_insert_ms_p50", "burst_ms", "login_ms",
-                "timeline_rows", "rows_after_scroll"):
+    for key in (
+        "bare_page_ms",
+        "open_wait_ms",
+        "pages",
+        "page_insert_ms_p50",
+        "burst_ms",
+        "login_ms",
+        "timeline_rows",
+        "rows_after_scroll",
+    ):
         v = result[key]
         summary[key] = round(v, 1) if isinstance(v, float) else v
     print(json.dumps(summary))

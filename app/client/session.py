@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 import logging
 import random
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -55,6 +55,17 @@ from app.protocol.messages import (
     CustomFieldDef,
     DeclineOffer,
     History,
+    KbArticleDeleted,
+    KbArticleDraft,
+    KbArticleInfo,
+    KbArticleUpdated,
+    KbDelete,
+    KbGet,
+    KbHit,
+    KbSave,
+    KbSearch,
+    KbSynonymsGet,
+    KbSynonymsSet,
     MergeCandidate,
     MergeChoices,
     MergeInfo,
@@ -184,6 +195,11 @@ class _Data(msgspec.Struct):
     merge: MergeInfo | None = None
     kept: CustomerProfile | None = None
     restored: CustomerProfile | None = None
+    hits: list[KbHit] = []
+    article: KbArticleInfo | None = None
+    created: bool = False
+    deleted: bool = False
+    groups: list[list[str]] = []
 
 
 def _data(raw: dict[str, object]) -> _Data:
@@ -300,6 +316,9 @@ class OperatorSession:
         # for the cards it changed)
         self.merge_proposed: Emitter[MergeProposed] = Emitter()
         self.customers_merged: Emitter[CustomersMerged] = Emitter()
+        # the knowledge base: an article was created or changed / deleted (by anyone)
+        self.kb_article_changed: Emitter[KbArticleInfo] = Emitter()
+        self.kb_article_deleted: Emitter[str] = Emitter()
 
     # ------------------------------------------------------------------ login
 
@@ -793,6 +812,57 @@ class OperatorSession:
         assert data.conversation is not None and data.message is not None
         return data.conversation, data.message
 
+    # ------------------------------------------------------------------ knowledge base
+
+    async def kb_search(
+        self,
+        query: str,
+        *,
+        lang: str = "",
+        tags: Sequence[str] = (),
+        limit: int = 10,
+        visibility: str = "",
+        fallback: bool = True,
+    ) -> list[KbHit]:
+        """Knowledge base articles for ``query``, best first (docs/protocol.md
+        "Knowledge base"). An empty or unreadable query finds nothing, never an error."""
+        command = KbSearch(
+            txn_id=new_txn_id(),
+            query=query[:2000],
+            lang=lang,
+            tags=list(tags),
+            limit=limit,
+            visibility=visibility,
+            fallback=fallback,
+        )
+        return list((await self._request(command)).hits)
+
+    async def kb_get(self, article_id: str) -> KbArticleInfo:
+        """One article (Markdown body). CommandFailed ``not_found``."""
+        data = await self._request(KbGet(txn_id=new_txn_id(), article_id=article_id))
+        assert data.article is not None
+        return data.article
+
+    async def kb_save(self, draft: KbArticleDraft, *, txn_id: str | None = None) -> tuple[KbArticleInfo, bool]:
+        """Create (``draft.id`` empty) or replace an article: (the article as stored,
+        created). Supervisors and admins only (CommandFailed ``forbidden``); a bad value
+        gives ``invalid_value``. Pass the same ``txn_id`` to retry: applied once."""
+        data = await self._request(KbSave(txn_id=txn_id or new_txn_id(), article=draft))
+        assert data.article is not None
+        return data.article, data.created
+
+    async def kb_delete(self, article_id: str, *, txn_id: str | None = None) -> bool:
+        """Delete an article (supervisors and admins); False if there was none."""
+        return (await self._request(KbDelete(txn_id=txn_id or new_txn_id(), article_id=article_id))).deleted
+
+    async def kb_synonyms(self) -> list[list[str]]:
+        return list((await self._request(KbSynonymsGet(txn_id=new_txn_id()))).groups)
+
+    async def kb_set_synonyms(self, groups: Sequence[Sequence[str]]) -> list[list[str]]:
+        """Replace the synonym groups (supervisors and admins); the groups as stored."""
+        command = KbSynonymsSet(txn_id=new_txn_id(), groups=[list(g) for g in groups])
+        return list((await self._request(command)).groups)
+
     def _on_answered_card(self, profile: CustomerProfile, seq_before: int) -> None:
         """A card a command answered with, unless an event brought that card while the
         command was on its way (``customer_updated``, ``customers_merged``): the event is
@@ -1017,6 +1087,10 @@ class OperatorSession:
                 self._card_seq[frame.merged.id] = frame.seq
                 self._on_customer(frame.merged)
             self.customers_merged.emit(frame)
+        elif isinstance(frame, KbArticleUpdated):
+            self.kb_article_changed.emit(frame.article)
+        elif isinstance(frame, KbArticleDeleted):
+            self.kb_article_deleted.emit(frame.article_id)
 
     def _ack(self) -> None:
         """Acknowledge (cumulatively) everything applied so far."""

@@ -235,6 +235,52 @@ class MergeInfo(msgspec.Struct, omit_defaults=True):
     undone_by: int | None = None
 
 
+KbLang = Literal["ru", "uk", "en"]
+KbVisibility = Literal["internal", "public"]
+
+
+class KbArticleInfo(msgspec.Struct, omit_defaults=True):
+    """A knowledge base article. ``body`` is Markdown; ``visibility``: ``internal``
+    (operators only) or ``public`` (customers may see it too)."""
+
+    id: str
+    title: str
+    body: str
+    lang: KbLang
+    tags: list[str] = []
+    visibility: KbVisibility = "internal"
+    updated_at: datetime | None = None
+    author: str = ""
+
+
+class KbArticleDraft(msgspec.Struct, omit_defaults=True, forbid_unknown_fields=False):
+    """What ``kb_save`` writes: a new article (``id`` empty: the hub makes one, or a new
+    id) or the whole new version of an existing one."""
+
+    title: str
+    body: str
+    lang: KbLang
+    id: str = ""
+    tags: list[str] = []
+    visibility: KbVisibility = "internal"
+
+
+class KbHit(msgspec.Struct, omit_defaults=True):
+    """One search result: ``snippet`` is plain text (about 200 characters around the best
+    match); ``highlights`` / ``title_highlights`` are [start, end) character offsets of
+    the matched words in the snippet / title."""
+
+    id: str
+    title: str
+    lang: KbLang
+    score: float
+    snippet: str
+    highlights: list[tuple[int, int]] = []
+    title_highlights: list[tuple[int, int]] = []
+    visibility: KbVisibility = "internal"
+    tags: list[str] = []
+
+
 # --------------------------------------------------------------------------- both endpoints
 
 
@@ -516,6 +562,60 @@ class FileUrls(_Frame, tag="file_urls"):
     file_ids: list[int]
 
 
+class KbSearch(_Frame, tag="kb_search"):
+    """Search the knowledge base. ``lang``: the language wanted (default: the query's);
+    Ukrainian also finds Russian articles (and Russian Ukrainian ones) ranked below the
+    same-language answers unless ``fallback`` is false. ``tags``: all of them. ``limit``
+    is clamped to 1..50. On the customer endpoint only public articles are searched.
+    The result: ``hits`` (KbHit list, best first)."""
+
+    txn_id: str
+    query: str
+    lang: str = ""
+    tags: list[str] = []
+    limit: int = 10
+    visibility: str = ""
+    fallback: bool = True
+
+
+class KbGet(_Frame, tag="kb_get"):
+    """One article (``article``); ``not_found`` for an unknown id (and, for customers,
+    for an internal one)."""
+
+    txn_id: str
+    article_id: str
+
+
+class KbSave(_Frame, tag="kb_save"):
+    """Create or replace an article (supervisors and admins). The result: ``article``
+    and ``created``. A retry with the same txn_id returns the first answer."""
+
+    txn_id: str
+    article: KbArticleDraft
+
+
+class KbDelete(_Frame, tag="kb_delete"):
+    """Delete an article (supervisors and admins). The result: ``deleted`` (false: there
+    was no such article)."""
+
+    txn_id: str
+    article_id: str
+
+
+class KbSynonymsGet(_Frame, tag="kb_synonyms_get"):
+    """The synonym groups (``groups``: lists of words or phrases)."""
+
+    txn_id: str
+
+
+class KbSynonymsSet(_Frame, tag="kb_synonyms_set"):
+    """Replace all synonym groups (supervisors and admins). The result: ``groups`` as
+    stored (trimmed, without empty entries and groups of fewer than two)."""
+
+    txn_id: str
+    groups: list[list[str]]
+
+
 # --------------------------------------------------------------------------- operator events
 
 
@@ -625,6 +725,21 @@ class CustomersMerged(_Frame, tag="customers_merged"):
     must_ack: bool = False
 
 
+class KbArticleUpdated(_Frame, tag="kb_article_updated"):
+    """A knowledge base article was created or changed (``kb_save``, or an import on the
+    hub machine): the whole new article."""
+
+    seq: int
+    article: KbArticleInfo
+    must_ack: bool = False
+
+
+class KbArticleDeleted(_Frame, tag="kb_article_deleted"):
+    seq: int
+    article_id: str
+    must_ack: bool = False
+
+
 # --------------------------------------------------------------------------- customer (web chat)
 
 
@@ -704,6 +819,12 @@ OperatorCommand = (
     | FileUploadEnd
     | FileUploadCancel
     | FileUrls
+    | KbSearch
+    | KbGet
+    | KbSave
+    | KbDelete
+    | KbSynonymsGet
+    | KbSynonymsSet
 )
 # Frames an operator sends that are not commands (no txn_id, no answer): the cumulative
 # ack of must-deliver events, and the ephemeral typing/viewing signals.
@@ -719,9 +840,11 @@ OperatorEvent = (
     | CustomerUpdated
     | MergeProposed
     | CustomersMerged
+    | KbArticleUpdated
+    | KbArticleDeleted
 )
 FileCommand = FileUploadBegin | FileUploadChunk | FileUploadEnd | FileUploadCancel | FileUrls
-CustomerCommand = CustomerSend | CustomerHistory | FileCommand
+CustomerCommand = CustomerSend | CustomerHistory | FileCommand | KbSearch | KbGet
 
 # What a hub reads on each endpoint, and what a client reads back.
 OperatorInbound = Hello | OperatorCommand | OperatorNotice

@@ -234,15 +234,15 @@ class SlaBreach(Base):
     target_s: Mapped[int] = mapped_column(Integer)
     due_at: Mapped[datetime]
     recorded_at: Mapped[datetime]
+
+
 class Delivery(Base):
     """A must-deliver event not yet acknowledged by its recipient (docs/protocol.md,
     "Acknowledged deliveries"). The row is deleted when the operator's cumulative
     ``ack`` reaches ``seq``; until then the hub re-sends the event."""
 
     __tablename__ = "deliveries"
-    operator_id: Mapped[int] = mapped_column(
-        ForeignKey("operators.id", ondelete="CASCADE"), primary_key=True
-    )
+    operator_id: Mapped[int] = mapped_column(ForeignKey("operators.id", ondelete="CASCADE"), primary_key=True)
     seq: Mapped[int] = mapped_column(ForeignKey("events.seq", ondelete="CASCADE"), primary_key=True)
     created_at: Mapped[datetime]
     last_sent_at: Mapped[datetime]
@@ -349,11 +349,7 @@ class ChannelConfig(Base):
     by the environment variable or file that holds it, never stored here."""
 
     __tablename__ = "channels"
-    __table_args__ = (
-        CheckConstraint(
-            "state IN ('stopped', 'starting', 'up', 'retrying', 'down')", name="state"
-        ),
-    )
+    __table_args__ = (CheckConstraint("state IN ('stopped', 'starting', 'up', 'retrying', 'down')", name="state"),)
     name: Mapped[str] = mapped_column(String(16), primary_key=True)
     kind: Mapped[str] = mapped_column(String(16))
     settings: Mapped[str] = mapped_column(Text, default="{}")
@@ -373,9 +369,7 @@ class ChannelConversation(Base):
     identity (and so the address) its replies go to."""
 
     __tablename__ = "channel_conversations"
-    conversation_id: Mapped[int] = mapped_column(
-        ForeignKey("conversations.id", ondelete="CASCADE"), primary_key=True
-    )
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"), primary_key=True)
     channel: Mapped[str] = mapped_column(String(16))
     identity_id: Mapped[int] = mapped_column(ForeignKey("customer_identities.id", ondelete="CASCADE"), index=True)
 
@@ -459,6 +453,8 @@ class MessageAttachment(Base):
     message_id: Mapped[int] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"), primary_key=True)
     position: Mapped[int] = mapped_column(Integer, primary_key=True)
     file_id: Mapped[int] = mapped_column(ForeignKey("files.id"), index=True)
+
+
 class EmailMessage(Base):
     """A Message-ID of an e-mail conversation (migration 0010_email): every mail that came
     in (``direction`` ``in``) and every reply the hub sent (``out``, made before the mail
@@ -489,4 +485,49 @@ class EmailMessage(Base):
     # original mail is ("<folder>/<uidvalidity>/<uid>" on the IMAP server, kept \Seen)
     full_text: Mapped[str] = mapped_column(Text, default="", server_default="")
     source: Mapped[str] = mapped_column(String(255), default="", server_default="")
+
+
+class KbArticle(Base):
+    """A knowledge base article (docs/architecture.md, "Knowledge base search"). ``tags``
+    is a JSON list; ``content_hash`` (SHA-256 of title, body, lang, tags and visibility)
+    lets an import skip unchanged articles and lets every hub node see which articles
+    changed since it built its in-memory index."""
+
+    __tablename__ = "kb_articles"
+    __table_args__ = (
+        CheckConstraint("lang IN ('ru', 'uk', 'en')", name="lang"),
+        CheckConstraint("visibility IN ('internal', 'public')", name="visibility"),
+    )
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    title: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    lang: Mapped[str] = mapped_column(String(2))
+    tags: Mapped[str] = mapped_column(Text, default="[]", server_default="[]")
+    visibility: Mapped[str] = mapped_column(String(16), default="internal", server_default="internal")
+    updated_at: Mapped[datetime]
+    author: Mapped[str] = mapped_column(String(128), default="", server_default="")
+    content_hash: Mapped[str] = mapped_column(String(64))
+
+
+class KbSynonymGroup(Base):
+    """One admin-edited synonym group: a JSON list of words or phrases that mean the same."""
+
+    __tablename__ = "kb_synonyms"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    words: Mapped[str] = mapped_column(Text)
+
+
+class KbChange(Base):
+    """One applied ``kb_save`` / ``kb_delete``: who, when, which article, and the answer
+    (``result`` JSON). ``(operator_id, txn_id)`` is unique: a retried command gets the
+    same answer and changes nothing again. Kept after the article is deleted (no FK)."""
+
+    __tablename__ = "kb_changes"
+    __table_args__ = (UniqueConstraint("operator_id", "txn_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    article_id: Mapped[str] = mapped_column(String(64), index=True)
+    operator_id: Mapped[int] = mapped_column(ForeignKey("operators.id"))
+    txn_id: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(16))
+    result: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime]

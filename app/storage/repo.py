@@ -41,6 +41,8 @@ from app.protocol.messages import (
     CustomerInfo,
     CustomersMerged,
     CustomerUpdated,
+    KbArticleDeleted,
+    KbArticleUpdated,
     MergeProposed,
     MessageCreated,
     MessageInfo,
@@ -666,6 +668,8 @@ _WHOLE_FRAMES: dict[str, type[msgspec.Struct]] = {
     "sla_breached": SlaBreached,
     "queues_updated": QueuesUpdated,
     "customer_updated": CustomerUpdated,
+    "kb_article_updated": KbArticleUpdated,
+    "kb_article_deleted": KbArticleDeleted,
 }
 
 
@@ -711,10 +715,12 @@ class Store:
         self._breaches_seen: set[tuple[int, str, datetime]] = set()
         # the customer card (app/storage/customers.py, which builds on this module)
         from app.storage.customers import CustomerStore
+        from app.storage.kb import KbStore
         from app.storage.merges import MergeStore
 
         self.customers = CustomerStore(self)
         self.merges = MergeStore(self)  # identity merge (app/storage/merges.py)
+        self.kb = KbStore(self)  # the knowledge base (app/storage/kb.py)
 
     @property
     def _sessions(self) -> sessionmaker[OrmSession]:
