@@ -84,6 +84,10 @@ from app.protocol.messages import (
     SignOut,
     Sync,
     Take,
+    TemplateDelete,
+    TemplateList,
+    TemplateSave,
+    TemplateUpdated,
     Transfer,
     Typing,
     TypingEvent,
@@ -432,6 +436,8 @@ class Hub:
         operator, so everyone's queue view stays right."""
         if conn.operator_id is None:
             return False
+        if isinstance(event, TemplateUpdated):  # a personal template: its owner only
+            return event.template.scope == "team" or event.template.owner_id == conn.operator_id
         if not isinstance(event, MessageCreated) or conn.role != "operator":
             return True
         conv_id = event.message.conversation_id
@@ -715,6 +721,9 @@ class Hub:
             CustomerMergeCandidates: self._merge_candidates,
             CustomerMerge: self._customer_merge,
             CustomerUnmerge: self._customer_unmerge,
+            TemplateList: self._template_list,
+            TemplateSave: self._template_save,
+            TemplateDelete: self._template_delete,
         }
         async for frame in self._frames(conn, OperatorInbound):
             if isinstance(frame, Hello):
@@ -1016,6 +1025,26 @@ class Hub:
         info, kept, restored = outcome.value
         log.info("%s: merge %d undone", conn.label, info.id)
         return {"merge": to_builtins(info), "kept": to_builtins(kept), "restored": to_builtins(restored)}
+
+    # ------------------------------------------------------------------ answer templates
+
+    async def _template_list(self, conn: Conn, f: TemplateList) -> dict[str, Any]:
+        """The team's templates and the operator's personal ones."""
+        assert conn.operator_id is not None
+        found = await self._db(self.store.templates.visible, conn.operator_id)
+        return {"templates": to_builtins(found)}
+
+    async def _template_save(self, conn: Conn, f: TemplateSave) -> dict[str, Any]:
+        """Permissions are the store's (personal: the owner; team: supervisors and
+        admins), checked in the transaction that writes."""
+        assert conn.operator_id is not None
+        outcome = await self._tx(self.store.templates.save, conn.operator_id, f.template, f.txn_id)
+        return {"template": to_builtins(outcome.value)}
+
+    async def _template_delete(self, conn: Conn, f: TemplateDelete) -> dict[str, Any]:
+        assert conn.operator_id is not None
+        outcome = await self._tx(self.store.templates.delete, conn.operator_id, f.template_id, f.txn_id)
+        return {"template": to_builtins(outcome.value)}
 
     # ------------------------------------------------------------------ customer endpoint
 

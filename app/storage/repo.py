@@ -50,6 +50,7 @@ from app.protocol.messages import (
     QueueInfo,
     QueuesUpdated,
     SlaBreached,
+    TemplateUpdated,
 )
 from app.storage.models import (
     Conversation,
@@ -655,6 +656,7 @@ _WHOLE_FRAMES: dict[str, type[msgspec.Struct]] = {
     "sla_breached": SlaBreached,
     "queues_updated": QueuesUpdated,
     "customer_updated": CustomerUpdated,
+    "template_updated": TemplateUpdated,
 }
 
 
@@ -704,6 +706,9 @@ class Store:
 
         self.customers = CustomerStore(self)
         self.merges = MergeStore(self)  # identity merge (app/storage/merges.py)
+        from app.storage.templates import TemplateStore
+
+        self.templates = TemplateStore(self)  # answer templates (app/storage/templates.py)
 
     @property
     def _sessions(self) -> sessionmaker[OrmSession]:
