@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from PySide6.QtCore import (
@@ -19,12 +21,14 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import (
     QAbstractTextDocumentLayout,
+    QFocusEvent,
     QFont,
     QFontMetrics,
     QKeyEvent,
     QPainter,
     QPalette,
     QResizeEvent,
+    QTextCursor,
     QTextDocument,
     QTextOption,
 )
@@ -46,10 +50,12 @@ from PySide6.QtWidgets import (
 )
 
 from app.client.outbox import OutboxItem
-from app.protocol.messages import MAX_TEXT_CHARS, ConversationInfo, MessageInfo
+from app.domain.templates import PLACEHOLDER, expand, prompts
+from app.protocol.messages import MAX_TEXT_CHARS, ConversationInfo, MessageInfo, TemplateInfo
 from ui import theme
 from ui.channels import channel_name
 from ui.models.messages import MessageRole, MessagesModel, OutboxRole
+from ui.widgets.template_inline import CompletionList, PlaceholderHighlighter, PromptBar, matching
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -195,18 +201,112 @@ class MessageDelegate(QStyledItemDelegate):
         painter.restore()
 
 
+_SLASH = re.compile(r"(?:^|(?<=\s))/([\w-]*)$")
+
+
 class Composer(QPlainTextEdit):
-    """Where the reply is typed. Ctrl+Enter sends; Enter makes a new line."""
+    """Where the reply is typed. Ctrl+Enter sends; Enter makes a new line.
+
+    Typing ``/ref`` offers the matching answer templates in a list above the composer
+    (Up/Down to choose, Tab or Enter or a click to take one, Esc to close it); a whole
+    shortcode followed by Tab takes that template without the list. The template is
+    never sent: ``template_chosen`` asks the pane to put its text in place of the
+    ``/shortcode`` for editing."""
 
     submitted = Signal()
+    template_chosen = Signal(object, int, int)  # TemplateInfo, start and end of the "/shortcode"
+    completion_opened = Signal()  # the list is shown: the pane places it
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.templates: dict[str, TemplateInfo] = {}  # shortcode -> template (ui.bridge.template_bridge)
+        self.completion: CompletionList | None = None  # made by the pane, which places it
+        self.team_label = "team"
+        self.personal_label = "personal"
+        self._dismissed: tuple[int, str] | None = None  # Esc on this "/token": quiet until it changes
+        self.highlighter = PlaceholderHighlighter(self.document())
+        self.textChanged.connect(self.update_completion)
+        self.cursorPositionChanged.connect(self.update_completion)
+
+    def slash_token(self) -> tuple[int, str] | None:
+        """The ``/word`` right before the cursor (start position, the word), if any."""
+        cur = self.textCursor()
+        if cur.hasSelection():
+            return None
+        block = cur.block()
+        before = block.text()[: cur.positionInBlock()]
+        m = _SLASH.search(before)
+        if m is None:
+            return None
+        return block.position() + m.start(), m.group(1)
+
+    def update_completion(self) -> None:
+        popup = self.completion
+        if popup is None:
+            return
+        token = self.slash_token()
+        if token is None or not self.templates or token == self._dismissed or not self.isEnabled():
+            popup.hide()
+            return
+        found = matching(self.templates, token[1])
+        if not found:
+            popup.hide()
+            return
+        popup.show_templates(found, self.team_label, self.personal_label)
+        popup.show()
+        popup.raise_()
+        self.completion_opened.emit()
+
+    def choose(self, template: TemplateInfo | None = None) -> bool:
+        """Take ``template`` (default: the one chosen in the list, else the exact
+        shortcode typed) in place of the ``/word`` before the cursor."""
+        token = self.slash_token()
+        if token is None:
+            return False
+        if template is None:
+            popup = self.completion
+            if popup is not None and popup.isVisible():
+                template = popup.current_template()
+            else:
+                template = self.templates.get(token[1].casefold())
+        if template is None:
+            return False
+        if self.completion is not None:
+            self.completion.hide()
+        start = token[0]
+        self.template_chosen.emit(template, start, start + 1 + len(token[1]))
+        return True
+
+    def event(self, e: QEvent) -> bool:
+        # Tab is taken for the focus chain before keyPressEvent sees it: a template first
+        if e.type() == QEvent.Type.KeyPress and isinstance(e, QKeyEvent) and e.key() == Qt.Key.Key_Tab:
+            if not (e.modifiers() & ~Qt.KeyboardModifier.KeypadModifier) and self.choose():
+                return True
+        return super().event(e)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
-        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and (
-            event.modifiers() & Qt.KeyboardModifier.ControlModifier
-        ):
+        popup = self.completion
+        ctrl = bool(event.modifiers() & Qt.KeyboardModifier.ControlModifier)
+        if popup is not None and popup.isVisible() and not ctrl:
+            key = event.key()
+            if key in (Qt.Key.Key_Up, Qt.Key.Key_Down):
+                popup.step(-1 if key == Qt.Key.Key_Up else 1)
+                return
+            if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self.choose():
+                return
+            if key == Qt.Key.Key_Escape:
+                self._dismissed = self.slash_token()
+                popup.hide()
+                return
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and ctrl:
             self.submitted.emit()
             return
         super().keyPressEvent(event)
+
+    def focusOutEvent(self, event: QFocusEvent) -> None:
+        if self.completion is not None:
+            self.completion.hide()
+        super().focusOutEvent(event)
 
 
 TYPING_REPEAT_S = 3.0
@@ -342,10 +442,18 @@ class ConversationPane(QWidget):
         modes.addStretch(1)
         lay.addLayout(modes)
 
+        # a template's fill-in values are asked for here, right above the composer
+        self.prompt_bar = PromptBar(page)
+        lay.addWidget(self.prompt_bar)
+        self._pending_template: tuple[TemplateInfo, QTextCursor] | None = None
+        # where the window's values for template variables come from (set by the window)
+        self.variable_source: Callable[[], dict[str, str]] = dict
+
         row = QHBoxLayout()
         self.composer = Composer(page)
         self.composer.setFixedHeight(84)
         self.composer.setTabChangesFocus(True)
+        self.composer.completion = CompletionList(page)
         row.addWidget(self.composer, 1)
         self.send_button = QPushButton(page)
         self.send_button.setDefault(True)
@@ -357,6 +465,11 @@ class ConversationPane(QWidget):
         self.stack.addWidget(page)
 
         self.composer.submitted.connect(self.submit)
+        self.composer.completion_opened.connect(self._place_completion)
+        self.composer.template_chosen.connect(self._template_chosen)
+        self.composer.completion.chosen.connect(self.composer.choose)
+        self.prompt_bar.accepted.connect(self._prompts_answered)
+        self.prompt_bar.cancelled.connect(self._prompts_cancelled)
         self.send_button.clicked.connect(self.submit)
         self.take_button.clicked.connect(self._take)
         self.resolve_button.clicked.connect(self._resolve)
@@ -409,6 +522,8 @@ class ConversationPane(QWidget):
         self.note_mode.setText(self.tr("Internal note"))
         self.note_mode.setToolTip(self.tr("A note is shown to operators only, never to the customer"))
         self.loading_label.setText(self.tr("Loading earlier messages…"))
+        self.composer.team_label = self.tr("team")
+        self.composer.personal_label = self.tr("personal")
         self._place_loading_label()
         self._mode_changed()
         self._update_typing()
@@ -421,6 +536,7 @@ class ConversationPane(QWidget):
         self.stack.setCurrentIndex(0 if conv is None else 1)
         if switched:
             self._stop_typing()
+            self._prompts_cancelled()
             self.composer.clear()
             self.reply_mode.setChecked(True)
             self.customer_typing = False
@@ -533,12 +649,82 @@ class ConversationPane(QWidget):
         self.send_button.setEnabled(can_write)
 
     def _update_hint(self) -> None:
-        n = len(self.composer.toPlainText())
+        text = self.composer.toPlainText()
+        n = len(text)
+        warn = True
         if n > MAX_TEXT_CHARS:
             self.hint.setText(self.tr("Too long: %1 of at most %2 characters.")
                               .replace("%1", str(n)).replace("%2", str(MAX_TEXT_CHARS)))
+        elif (m := PLACEHOLDER.search(text)) is not None:
+            self.hint.setText(self.tr("Replace the highlighted %1 before sending: the window has no value for it.")
+                              .replace("%1", m.group(0)))
         else:
-            self.hint.setText(self.tr("Ctrl+Enter sends · Enter starts a new line"))
+            warn = False
+            self.hint.setText(self.tr("Ctrl+Enter sends · Enter starts a new line · / for templates"))
+        self.hint.setObjectName("warning" if warn else "muted")
+        self.hint.style().unpolish(self.hint)
+        self.hint.style().polish(self.hint)
+
+    # ------------------------------------------------------------------ templates and inserted answers
+
+    def set_templates(self, by_shortcode: dict[str, TemplateInfo]) -> None:
+        """The templates ``/shortcode`` means in the composer (personal shadow team)."""
+        self.composer.templates = dict(by_shortcode)
+        self.composer.update_completion()
+
+    def _place_completion(self) -> None:
+        popup = self.composer.completion
+        if popup is None:
+            return
+        rows = min(popup.count(), 8)
+        height = rows * max(popup.sizeHintForRow(0), 18) + 2 * popup.frameWidth() + 2
+        width = min(max(self.composer.width(), 260), 560)
+        top_left = self.composer.mapTo(self.composer.parentWidget(), QPoint(0, 0))
+        popup.setGeometry(top_left.x(), max(0, top_left.y() - height - 2), width, height)
+
+    def _template_chosen(self, template: TemplateInfo, start: int, end: int) -> None:
+        cursor = QTextCursor(self.composer.document())
+        cursor.setPosition(start)
+        cursor.setPosition(end, QTextCursor.MoveMode.KeepAnchor)
+        labels = prompts(template.body)
+        if not labels:
+            self._insert_template(template, cursor, {})
+            return
+        self._pending_template = (template, cursor)
+        self.prompt_bar.ask(
+            self.tr("“%1” needs a few values:").replace("%1", template.title),
+            labels,
+            self.tr("Insert"),
+            self.tr("Cancel"),
+        )
+
+    def _prompts_answered(self, answers: dict[str, str]) -> None:
+        pending, self._pending_template = self._pending_template, None
+        if pending is not None:
+            self._insert_template(pending[0], pending[1], answers)
+
+    def _prompts_cancelled(self) -> None:
+        """The "/shortcode" stays as typed."""
+        if self._pending_template is not None or self.prompt_bar.isVisible():
+            self._pending_template = None
+            self.prompt_bar.hide()
+            self.composer.setFocus()
+
+    def _insert_template(self, template: TemplateInfo, cursor: QTextCursor, answers: dict[str, str]) -> None:
+        filled = expand(template.body, self.variable_source(), answers)
+        cursor.insertText(filled.text)
+        self.composer.setTextCursor(cursor)
+        self.composer.setFocus()
+
+    def insert_text(self, text: str) -> None:
+        """Put ``text`` into the composer at the cursor (in place of a selection) for
+        editing; it is never sent from here."""
+        if self.conversation is None:
+            return
+        cursor = self.composer.textCursor()
+        cursor.insertText(text)
+        self.composer.setTextCursor(cursor)
+        self.composer.setFocus()
 
     def submit(self) -> None:
         conv = self.conversation

@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 from app.client.outbox import OutboxItem
 from app.client.session import LinkChange
 from app.client.settings import Settings
+from app.domain.contacts import format_phone
 from app.protocol.messages import (
     ConversationInfo,
     CustomerProfile,
@@ -46,6 +47,7 @@ from app.protocol.messages import (
 from ui import theme
 from ui.bridge.session_bridge import SessionBridge
 from ui.dialogs.customer_search import CustomerSearchDialog
+from ui.dialogs.templates_dialog import TemplatesDialog
 from ui.dialogs.transfer import TransferDialog
 from ui.models.inbox import ConversationRole, InboxFilter, InboxModel
 from ui.models.messages import MessagesModel
@@ -116,6 +118,9 @@ class MainWindow(QMainWindow):
         self.menu_button = QToolButton(top)
         self.menu_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         self.menu = QMenu(self.menu_button)
+        self.templates_action = QAction(self)
+        self.menu.addAction(self.templates_action)
+        self.menu.addSeparator()
         self.sign_out_action = QAction(self)
         self.menu.addAction(self.sign_out_action)
         self.menu_button.setMenu(self.menu)
@@ -183,6 +188,10 @@ class MainWindow(QMainWindow):
         self.pane.typing_changed.connect(bridge.typing)
         self.card.conversation_chosen.connect(self.open_conversation)
         self.search_dialog: CustomerSearchDialog | None = None
+        self.templates_dialog: TemplatesDialog | None = None
+        self.pane.variable_source = self.template_values
+        bridge.templates.templates_changed.connect(self._templates_changed)
+        self.templates_action.triggered.connect(self.open_templates)
         self.find_button.clicked.connect(self.open_customer_search)
         self.find_shortcut = QShortcut(QKeySequence("Ctrl+Shift+F"), self)
         self.find_shortcut.activated.connect(self.open_customer_search)
@@ -247,6 +256,7 @@ class MainWindow(QMainWindow):
             self.tr("Search customers by name, phone in any format, e-mail or a field such as a policy number "
                     "(Ctrl+Shift+F)"))
         self.sign_out_action.setText(self.tr("Sign out"))
+        self.templates_action.setText(self.tr("Answer templates…"))
         self._update_team()
         self._update_me()
 
@@ -314,6 +324,7 @@ class MainWindow(QMainWindow):
         self._update_me()
         self._update_team()
         self.on_offers_changed()
+        self._templates_changed()
         if self.current_id is not None:
             conv = self.bridge.customers.conversation(self.current_id)
             self._show(conv)
@@ -534,6 +545,38 @@ class MainWindow(QMainWindow):
             self.search_dialog.customer_chosen.connect(self.show_customer)
         self.search_dialog.open_fresh()
         return self.search_dialog
+
+    def open_templates(self) -> TemplatesDialog:
+        if self.templates_dialog is None:
+            self.templates_dialog = TemplatesDialog(self.bridge.templates, self)
+        self.templates_dialog.show()
+        self.templates_dialog.raise_()
+        return self.templates_dialog
+
+    def _templates_changed(self) -> None:
+        self.pane.set_templates(self.bridge.templates.by_shortcode())
+
+    def template_values(self) -> dict[str, str]:
+        """What the window knows for a template's variables: the open conversation, its
+        customer's card (when it was read) and the signed-in operator. A variable
+        without a value is left out, so the composer keeps it visible."""
+        values: dict[str, str] = {}
+        me = self.bridge.me
+        if me is not None:
+            values["operator.name"] = me.display_name
+        conv = self.bridge.customers.conversation(self.current_id) if self.current_id is not None else None
+        if conv is not None:
+            values["conversation.id"] = str(conv.id)
+            values["customer.name"] = conv.customer.name
+            card = self.bridge.customers.cached_card(conv.customer.id)
+            if card is not None:
+                profile = card.profile
+                values["customer.name"] = profile.name or conv.customer.name
+                if profile.phones:
+                    values["customer.phone"] = format_phone(profile.phones[0])
+                if profile.emails:
+                    values["customer.email"] = profile.emails[0]
+        return values
 
     def show_customer(self, profile: CustomerProfile) -> None:
         """A customer chosen in the search: their card and conversations on the right."""
