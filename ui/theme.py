@@ -164,6 +164,9 @@ def apply(app: QApplication, theme: str) -> None:
         QFrame#promptBar, QFrame#kbPanel {{ background: palette(alternate-base); border: 1px solid palette(mid);
                                            border-radius: 6px; }}
         QLabel#promptTitle {{ font-weight: 600; }}
+        QFrame#kbHit {{ background: palette(base); border: 1px solid palette(mid); border-radius: 5px; }}
+        QFrame#kbHit:hover {{ border: 1px solid {c.badge_web.name()}; }}
+        QToolButton#kbToggle {{ font-weight: 600; border: none; }}
         QPushButton#linkButton {{ border: none; color: {c.badge_web.name()}; text-align: left; padding: 0px 4px; }}
         """
     )

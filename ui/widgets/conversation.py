@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import time
+import weakref
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
@@ -446,8 +447,9 @@ class ConversationPane(QWidget):
         self.prompt_bar = PromptBar(page)
         lay.addWidget(self.prompt_bar)
         self._pending_template: tuple[TemplateInfo, QTextCursor] | None = None
-        # where the window's values for template variables come from (set by the window)
-        self.variable_source: Callable[[], dict[str, str]] = dict
+        # where the window's values for template variables come from (set by the window;
+        # held weakly: the window owns this pane)
+        self._variable_source: weakref.WeakMethod[Callable[[], dict[str, str]]] | None = None
 
         row = QHBoxLayout()
         self.composer = Composer(page)
@@ -667,6 +669,10 @@ class ConversationPane(QWidget):
 
     # ------------------------------------------------------------------ templates and inserted answers
 
+    def set_variable_source(self, source: Callable[[], dict[str, str]]) -> None:
+        """A bound method of the window that tells the values of template variables."""
+        self._variable_source = weakref.WeakMethod(source)  # type: ignore[arg-type]
+
     def set_templates(self, by_shortcode: dict[str, TemplateInfo]) -> None:
         """The templates ``/shortcode`` means in the composer (personal shadow team)."""
         self.composer.templates = dict(by_shortcode)
@@ -711,20 +717,27 @@ class ConversationPane(QWidget):
             self.composer.setFocus()
 
     def _insert_template(self, template: TemplateInfo, cursor: QTextCursor, answers: dict[str, str]) -> None:
-        filled = expand(template.body, self.variable_source(), answers)
+        source = self._variable_source() if self._variable_source is not None else None
+        filled = expand(template.body, source() if source is not None else {}, answers)
         cursor.insertText(filled.text)
         self.composer.setTextCursor(cursor)
         self.composer.setFocus()
 
-    def insert_text(self, text: str) -> None:
+    def insert_text(self, text: str) -> bool:
         """Put ``text`` into the composer at the cursor (in place of a selection) for
-        editing; it is never sent from here."""
-        if self.conversation is None:
-            return
+        editing; it is never sent from here. False when there is nowhere to put it (no
+        conversation, or one this operator cannot write in)."""
+        if self.conversation is None or not self.composer.isEnabled():
+            return False
         cursor = self.composer.textCursor()
         cursor.insertText(text)
         self.composer.setTextCursor(cursor)
         self.composer.setFocus()
+        return True
+
+    def selected_text(self) -> str:
+        """The composer's selection as plain text (for the knowledge-base search)."""
+        return self.composer.textCursor().selectedText().replace("\u2029", " ").strip()
 
     def submit(self) -> None:
         conv = self.conversation
