@@ -54,6 +54,7 @@ class TemplatesDialog(QDialog):
         ll.addWidget(self.search)
         self.tree = QTreeWidget(left)
         self.tree.setHeaderHidden(True)
+        self.tree.setColumnCount(2)
         self.tree.setRootIsDecorated(True)
         ll.addWidget(self.tree, 1)
         self.new_button = QPushButton(left)
@@ -110,7 +111,7 @@ class TemplatesDialog(QDialog):
         actions.addWidget(self.save_button)
         rl.addLayout(actions)
         split.addWidget(right)
-        split.setSizes([320, 560])
+        split.setSizes([380, 520])
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
         self.buttons.rejected.connect(self.reject)
         outer.addWidget(self.buttons)
@@ -193,12 +194,14 @@ class TemplatesDialog(QDialog):
                 group.setFlags(Qt.ItemFlag.ItemIsEnabled)
                 group.setExpanded(True)
             scope = self.tr("team") if t.scope == "team" else self.tr("personal")
-            item = QTreeWidgetItem(group, [f"/{t.shortcode} — {t.title}  · {scope}"])
+            item = QTreeWidgetItem(group, [f"/{t.shortcode}", f"{t.title} · {scope}"])
             item.setData(0, IdRole, t.id)
             item.setToolTip(0, t.body)
+            item.setToolTip(1, t.body)
             if t.id == keep:
                 selected = item
         self.tree.expandAll()
+        self.tree.resizeColumnToContents(0)
         if selected is not None:
             self.tree.setCurrentItem(selected)
         self.tree.blockSignals(False)
@@ -219,7 +222,7 @@ class TemplatesDialog(QDialog):
         for i in range(self.tree.topLevelItemCount()):
             group = self.tree.topLevelItem(i)
             for j in range(group.childCount()):
-                found.append(group.child(j).text(0).split(" ")[0])
+                found.append(group.child(j).text(0))
         return found
 
     def select(self, template_id: int) -> None:
