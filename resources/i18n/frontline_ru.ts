@@ -1474,6 +1474,10 @@ While you are Online, new chats are given to you automatically; you can also tak
         <translation>Изменён %1, автор: %2</translation>
     </message>
     <message>
+        <source>Last changed %1</source>
+        <translation>Изменён %1</translation>
+    </message>
+    <message>
         <source>Delete template</source>
         <translation>Удаление шаблона</translation>
     </message>

@@ -1474,6 +1474,10 @@ While you are Online, new chats are given to you automatically; you can also tak
         <translation>Змінено %1, автор: %2</translation>
     </message>
     <message>
+        <source>Last changed %1</source>
+        <translation>Змінено %1</translation>
+    </message>
+    <message>
         <source>Delete template</source>
         <translation>Видалення шаблону</translation>
     </message>

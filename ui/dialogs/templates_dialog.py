@@ -95,6 +95,9 @@ class TemplatesDialog(QDialog):
         self.help.setWordWrap(True)
         self.help.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         rl.addWidget(self.help)
+        self.changed_label = QLabel(right)
+        self.changed_label.setObjectName("muted")
+        rl.addWidget(self.changed_label)
         self.message = QLabel(right)
         self.message.setObjectName("fieldMessage")
         self.message.setProperty("kind", "error")
@@ -317,10 +320,14 @@ class TemplatesDialog(QDialog):
             self.readonly_note.show()
         else:
             self.readonly_note.hide()
-        if t is not None and t.updated_by is not None:
-            who = self.bridge.operator_name(t.updated_by)
+        self.changed_label.clear()
+        if t is not None:
             when = t.updated_at.astimezone().strftime("%d.%m.%Y %H:%M")
-            self.setToolTip(self.tr("Last changed %1 by %2").replace("%1", when).replace("%2", who or "?"))
+            who = self.bridge.operator_name(t.updated_by)
+            self.changed_label.setText(
+                self.tr("Last changed %1 by %2").replace("%1", when).replace("%2", who)
+                if who else self.tr("Last changed %1").replace("%1", when)
+            )
 
     def draft(self) -> TemplateDraft:
         t = self.current
