@@ -116,7 +116,7 @@ def test_ctrl_k_searches_as_you_type_and_enter_inserts_the_body_unsent(
             await wait_until(lambda: any(str(h.id) == REFUND_RU for h in dlg.hits), message="search results")
             # the language filter: only English articles
             dlg.language.setCurrentIndex(dlg.language.findData("en"))
-            await wait_until(lambda: dlg.hits and all(h.lang == "en" for h in dlg.hits) or
+            await wait_until(lambda: (dlg.hits and all(h.lang == "en" for h in dlg.hits)) or
                              "Nothing" in dlg.status.text(), message="English results")
             dlg.language.setCurrentIndex(dlg.language.findData(""))
             await wait_until(lambda: any(str(h.id) == REFUND_RU for h in dlg.hits), message="all languages again")
