@@ -125,6 +125,20 @@ class Demo:
             await wait_for(lambda: window.pane.composer.completion is not None
                            and window.pane.composer.completion.isVisible(), 5, "the template list")
             return window
+        if show == "template-prompt":
+            await wait_for(lambda: bool(window.pane.composer.templates), 15, "the answer templates")
+            window.pane.composer.setFocus()
+
+            def type_refund() -> None:
+                window.pane.composer.insertPlainText("/refund")
+                window.pane.composer.choose()
+
+            QTimer.singleShot(0, type_refund)
+            await wait_for(lambda: window.pane.prompt_bar.isVisible(), 5, "the fill-in prompt")
+            window.pane.prompt_bar.fields[0][1].setText("PX-778")
+            window.pane.prompt_bar.insert_button.click()
+            window.pane.composer.insertPlainText(" {customer.nickname}")
+            return window
         if show == "templates-dialog":
             await wait_for(lambda: bool(window.pane.composer.templates), 15, "the answer templates")
             dialog = window.open_templates()
