@@ -13,10 +13,11 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QTextCharFormat
 from PySide6.QtTest import QTest
 
-from app.protocol.messages import TemplateDraft
+from app.protocol.messages import TemplateDraft, TemplateUpdated
 from app.storage import Store, make_engine
 from tests.conftest import TestHub
 from tests.helpers import CustomerClient, wait_until
+from tests.hub.test_customer_card import signed_in
 from tests.ui.test_customer_card import open_chat
 from tests.ui.test_window import log_in
 from ui.widgets.main_window import MainWindow
@@ -221,5 +222,46 @@ def test_manager_personal_templates_and_read_only_team_templates(
             QTest.keyClicks(w.pane.composer, "/mine")
             QTest.keyClick(w.pane.composer, Qt.Key.Key_Tab)
             assert composer_text(w) == "Thanks, Iryna Koval!"
+
+    run(scenario())
+
+
+def test_a_supervisor_edits_a_team_template_and_operators_get_it_live(
+    hub: TestHub, run: Any, make_client: Any, qtbot: Any
+) -> None:
+    team_template(hub, "refund", "Refund", "Old text", category="Payments")
+
+    async def scenario() -> None:
+        acc = hub.accounts.supervisor
+        w = await log_in(make_client(), hub.ws_url, acc.username, acc.password)
+        qtbot.addWidget(w)
+        await wait_until(lambda: w.pane.composer.templates, message="the templates loaded")
+        op = await signed_in(hub)
+        try:
+            dlg = w.open_templates()
+            team = w.bridge.templates.by_shortcode()["refund"]
+            dlg.select(team.id)
+            assert not dlg.readonly_note.isVisibleTo(dlg) and dlg.save_button.isEnabled()
+            dlg.body.setPlainText("New text for {customer.name}")
+            dlg.save_button.click()
+            ev = await op.wait_frame(TemplateUpdated, lambda e: e.template.body == "New text for {customer.name}")
+            assert ev.template.id == team.id and ev.template.updated_by == acc.id
+            # a new template: the supervisor may choose the team scope
+            dlg.new_template()
+            assert dlg.scope.isEnabled()
+            dlg.scope.setCurrentIndex(dlg.scope.findData("team"))
+            dlg.shortcode.setText("thanks")
+            dlg.title.setText("Thanks")
+            dlg.body.setPlainText("Thank you!")
+            dlg.save_button.click()
+            ev = await op.wait_frame(TemplateUpdated, lambda e: e.template.shortcode == "thanks")
+            assert ev.template.scope == "team"
+            # and deletes it (confirmed), everyone is told
+            dlg.select(ev.template.id)
+            w.bridge.templates.delete(ev.template.id)
+            await op.wait_frame(TemplateUpdated, lambda e: e.template.shortcode == "thanks" and e.deleted)
+            await wait_until(lambda: "/thanks" not in dlg.visible_shortcodes(), message="gone from the list")
+        finally:
+            await op.close()
 
     run(scenario())
