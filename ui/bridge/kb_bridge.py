@@ -225,6 +225,8 @@ class KbBridge(QObject):
             return self.tr("Only supervisors and admins can change knowledge base articles.")
         if exc.code == "not_found":
             return self.tr("This article no longer exists.")
+        if exc.code == "unsupported":
+            return self.tr("This hub has no knowledge base yet.")
         if saving:
             return self.tr("Not saved: %1").replace("%1", exc.text)
         return self.tr("The knowledge base could not answer: %1").replace("%1", exc.text)
