@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 import logging
 import random
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -53,6 +53,17 @@ from app.protocol.messages import (
     CustomFieldDef,
     DeclineOffer,
     History,
+    KbArticleDeleted,
+    KbArticleDraft,
+    KbArticleInfo,
+    KbArticleUpdated,
+    KbDelete,
+    KbGet,
+    KbHit,
+    KbSave,
+    KbSearch,
+    KbSynonymsGet,
+    KbSynonymsSet,
     MergeCandidate,
     MergeChoices,
     MergeInfo,
@@ -190,6 +201,11 @@ class _Data(msgspec.Struct):
     restored: CustomerProfile | None = None
     templates: list[TemplateInfo] = []
     template: TemplateInfo | None = None
+    hits: list[KbHit] = []
+    article: KbArticleInfo | None = None
+    created: bool = False
+    deleted: bool = False
+    groups: list[list[str]] = []
 
 
 def _data(raw: dict[str, object]) -> _Data:
@@ -308,6 +324,9 @@ class OperatorSession:
         # date by template_updated events; templates_changed says the dict changed
         self.templates: dict[int, TemplateInfo] = {}
         self.templates_changed: Emitter[None] = Emitter()
+        # the knowledge base: an article was created or changed / deleted (by anyone)
+        self.kb_article_changed: Emitter[KbArticleInfo] = Emitter()
+        self.kb_article_deleted: Emitter[str] = Emitter()
 
     # ------------------------------------------------------------------ login
 
@@ -823,6 +842,57 @@ class OperatorSession:
             self.templates[template.id] = template
         self.templates_changed.emit(None)
 
+    # ------------------------------------------------------------------ knowledge base
+
+    async def kb_search(
+        self,
+        query: str,
+        *,
+        lang: str = "",
+        tags: Sequence[str] = (),
+        limit: int = 10,
+        visibility: str = "",
+        fallback: bool = True,
+    ) -> list[KbHit]:
+        """Knowledge base articles for ``query``, best first (docs/protocol.md
+        "Knowledge base"). An empty or unreadable query finds nothing, never an error."""
+        command = KbSearch(
+            txn_id=new_txn_id(),
+            query=query[:2000],
+            lang=lang,
+            tags=list(tags),
+            limit=limit,
+            visibility=visibility,
+            fallback=fallback,
+        )
+        return list((await self._request(command)).hits)
+
+    async def kb_get(self, article_id: str) -> KbArticleInfo:
+        """One article (Markdown body). CommandFailed ``not_found``."""
+        data = await self._request(KbGet(txn_id=new_txn_id(), article_id=article_id))
+        assert data.article is not None
+        return data.article
+
+    async def kb_save(self, draft: KbArticleDraft, *, txn_id: str | None = None) -> tuple[KbArticleInfo, bool]:
+        """Create (``draft.id`` empty) or replace an article: (the article as stored,
+        created). Supervisors and admins only (CommandFailed ``forbidden``); a bad value
+        gives ``invalid_value``. Pass the same ``txn_id`` to retry: applied once."""
+        data = await self._request(KbSave(txn_id=txn_id or new_txn_id(), article=draft))
+        assert data.article is not None
+        return data.article, data.created
+
+    async def kb_delete(self, article_id: str, *, txn_id: str | None = None) -> bool:
+        """Delete an article (supervisors and admins); False if there was none."""
+        return (await self._request(KbDelete(txn_id=txn_id or new_txn_id(), article_id=article_id))).deleted
+
+    async def kb_synonyms(self) -> list[list[str]]:
+        return list((await self._request(KbSynonymsGet(txn_id=new_txn_id()))).groups)
+
+    async def kb_set_synonyms(self, groups: Sequence[Sequence[str]]) -> list[list[str]]:
+        """Replace the synonym groups (supervisors and admins); the groups as stored."""
+        command = KbSynonymsSet(txn_id=new_txn_id(), groups=[list(g) for g in groups])
+        return list((await self._request(command)).groups)
+
     def _on_answered_card(self, profile: CustomerProfile, seq_before: int) -> None:
         """A card a command answered with, unless an event brought that card while the
         command was on its way (``customer_updated``, ``customers_merged``): the event is
@@ -1050,6 +1120,10 @@ class OperatorSession:
             self.customers_merged.emit(frame)
         elif isinstance(frame, TemplateUpdated):
             self._on_template(frame.template, deleted=frame.deleted)
+        elif isinstance(frame, KbArticleUpdated):
+            self.kb_article_changed.emit(frame.article)
+        elif isinstance(frame, KbArticleDeleted):
+            self.kb_article_deleted.emit(frame.article_id)
 
     def _ack(self) -> None:
         """Acknowledge (cumulatively) everything applied so far."""

@@ -13,6 +13,10 @@
                                [--public-url URL] [--api-url URL] [--poll-timeout S] [--disabled]
     frontline-hub channel status [--json]
     frontline-hub channel remove NAME
+    frontline-hub kb import DIR [--visibility internal|public] [--json]
+    frontline-hub kb search QUERY|- [--lang L] [--tag T] [--visibility V] [--limit N] [--json]
+    frontline-hub kb synonyms add "word1,word2,..." | list [--json]
+    frontline-hub kb delete ID
 
 ``--db`` defaults to $FRONTLINE_HUB_DB, else a SQLite file in the user data folder.
 """
@@ -23,6 +27,7 @@ import argparse
 import asyncio
 import contextlib
 import getpass
+import json
 import logging
 import os
 import signal
@@ -147,6 +152,41 @@ def _parser() -> argparse.ArgumentParser:
     cremove = channel_sub.add_parser("remove", help="remove a channel (its conversations and outbox stay)")
     cremove.add_argument("name")
     db_arg(cremove)
+
+    kb = sub.add_parser("kb", help="the knowledge base: import, search, synonyms")
+    kb_sub = kb.add_subparsers(dest="kb_command", required=True)
+    kimport = kb_sub.add_parser("import", help="import a folder of Markdown articles (again: updates, no duplicates)")
+    kimport.add_argument("dir", type=Path)
+    kimport.add_argument(
+        "--visibility",
+        default="internal",
+        choices=["internal", "public"],
+        help="for files whose front matter does not say (default internal)",
+    )
+    kimport.add_argument("--json", action="store_true", help="one JSON line per article")
+    db_arg(kimport)
+    ksearch = kb_sub.add_parser("search", help="search the knowledge base ('-': one query per line of stdin)")
+    ksearch.add_argument("query")
+    ksearch.add_argument("--lang", default=None, choices=["ru", "uk", "en"])
+    ksearch.add_argument("--tag", action="append", default=[], help="only articles with this tag (repeatable)")
+    ksearch.add_argument("--visibility", default=None, choices=["internal", "public"])
+    ksearch.add_argument("--limit", type=int, default=10)
+    ksearch.add_argument("--no-fallback", action="store_true", help="no Russian hits for Ukrainian queries and back")
+    ksearch.add_argument("--json", action="store_true", help="JSON lines (with '-': one line of hits per query)")
+    db_arg(ksearch)
+    ksyn = kb_sub.add_parser("synonyms", help="synonym groups (words or phrases that mean the same)")
+    ksyn_sub = ksyn.add_subparsers(dest="syn_command", required=True)
+    ksadd = ksyn_sub.add_parser("add", help='add a group: "word1,word2,..." (merged with groups sharing a word)')
+    ksadd.add_argument("words")
+    db_arg(ksadd)
+    kslist = ksyn_sub.add_parser("list", help="show the groups")
+    kslist.add_argument("--json", action="store_true")
+    db_arg(kslist)
+    ksclear = ksyn_sub.add_parser("clear", help="remove every group")
+    db_arg(ksclear)
+    kdel = kb_sub.add_parser("delete", help="delete an article")
+    kdel.add_argument("id")
+    db_arg(kdel)
 
     seed = sub.add_parser("demo-seed", help="create demo operators (password 'demo') and conversations")
     db_arg(seed)
@@ -363,6 +403,103 @@ def _channel_status(args: argparse.Namespace, channels: Any) -> int:
     return 0
 
 
+def _kb(args: argparse.Namespace) -> int:
+    from app.storage import Store, make_engine, upgrade
+
+    engine = make_engine(args.db)
+    try:
+        upgrade(engine)
+        kb = Store(engine).kb
+        if args.kb_command == "import":
+            return _kb_import(args, kb)
+        if args.kb_command == "search":
+            return _kb_search(args, kb)
+        if args.kb_command == "delete":
+            if not kb.delete(None, args.id).value[0]:
+                return _fail(f"no article {args.id!r}")
+            print(f"deleted {args.id}")
+            return 0
+        if args.syn_command == "add":
+            groups = kb.add_synonyms(args.words.split(","))
+        elif args.syn_command == "clear":
+            groups = kb.set_synonyms([])
+        else:
+            groups = kb.synonyms()
+            if args.json:
+                for g in groups:
+                    print(json.dumps(g, ensure_ascii=False))
+                return 0
+        for g in groups:
+            print(", ".join(g))
+        return 0
+    except ValueError as exc:
+        return _fail(str(exc))
+    finally:
+        engine.dispose()
+
+
+def _kb_import(args: argparse.Namespace, kb: Any) -> int:
+    """Every readable file is imported; each broken one is named on stderr and makes the
+    exit status 1 (the others are imported all the same)."""
+    from app.search import load_markdown_dir
+
+    if not args.dir.is_dir():
+        return _fail(f"{args.dir} is not a folder")
+    articles, errors = load_markdown_dir(args.dir, default_visibility=args.visibility)
+    for name, why in errors:
+        print(f"frontline-hub: {name}: not imported: {why}", file=sys.stderr)
+    results = kb.import_articles(articles).value
+    counts = {"created": 0, "updated": 0, "unchanged": 0}
+    for r in results:
+        counts[r.action] += 1
+        if args.json:
+            print(json.dumps({"id": r.id, "action": r.action}, ensure_ascii=False))
+    if args.json:
+        for name, why in errors:
+            print(json.dumps({"file": name, "action": "failed", "error": why}, ensure_ascii=False))
+    else:
+        print(
+            f"{len(results)} articles: {counts['created']} created, {counts['updated']} updated, "
+            f"{counts['unchanged']} unchanged; {len(errors)} files failed"
+        )
+    return 1 if errors else 0
+
+
+def _kb_search(args: argparse.Namespace, kb: Any) -> int:
+    from app.search import SearchIndex
+
+    index = SearchIndex(kb.synonyms())
+    index.add_many(kb.articles())
+
+    def run(query: str) -> list[Any]:
+        return index.search(
+            query,
+            lang=args.lang,
+            tags=args.tag,
+            visibility=args.visibility,
+            limit=args.limit,
+            fallback=not args.no_fallback,
+        )
+
+    def as_json(h: Any) -> dict[str, Any]:
+        return {"id": h.id, "title": h.title, "score": h.score, "snippet": h.snippet, "lang": h.lang}
+
+    if args.query == "-":
+        for line in sys.stdin:
+            hits = run(line.rstrip("\n"))
+            if args.json:
+                print(json.dumps([as_json(h) for h in hits], ensure_ascii=False), flush=True)
+            else:
+                print("\t".join(h.id for h in hits), flush=True)
+        return 0
+    for h in run(args.query):
+        if args.json:
+            print(json.dumps(as_json(h), ensure_ascii=False))
+        else:
+            print(f"{h.id}\t{h.score:.3f}\t{h.lang}\t{h.title}\n\t{h.snippet}")
+    return 0
+
+
 def _when(value: Any) -> str:
     return "" if value is None else value.strftime("%Y-%m-%d %H:%M:%SZ")
 
@@ -392,6 +529,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _field(args)
         if args.command == "channel":
             return _channel(args)
+        if args.command == "kb":
+            return _kb(args)
         if args.command == "demo-seed":
             return _demo_seed(args)
     except KeyboardInterrupt:

@@ -13,6 +13,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from sqlalchemy import update
 
@@ -609,9 +610,37 @@ def seed_demo(db_url: str) -> DemoAccounts:
             made_chats += 1
         _seed_queues(store)
         _seed_templates(store, ids["maria"])
+        _seed_kb(store)
         return DemoAccounts(DEMO_PASSWORD, DEMO_OPERATORS, made_ops, made_chats)
     finally:
         engine.dispose()
+
+
+# The demo knowledge base (resources/demo/kb/, 72 articles in ru/uk/en). The accounting
+# articles (kb-022..kb-039) are internal, for operators only; the rest are public, so
+# the web chat's suggestions have something to offer.
+DEMO_KB_DIR = Path(__file__).resolve().parents[2] / "resources" / "demo" / "kb"
+DEMO_KB_INTERNAL = frozenset(f"kb-{n:03d}" for n in range(22, 40))
+DEMO_SYNONYMS = (
+    ("возврат", "повернення", "refund", "рефанд"),
+    ("промокод", "купон", "promo code", "coupon"),
+    ("эцп", "кэп", "електронний підпис", "электронная подпись"),
+    ("оператор", "живой человек", "жива людина", "agent"),
+)
+
+
+def _seed_kb(store: Store) -> None:
+    """Import the demo articles (again: changes nothing) and the demo synonym groups
+    (only into a knowledge base that has none yet)."""
+    from dataclasses import replace
+
+    from app.search import load_markdown_dir
+
+    articles, _errors = load_markdown_dir(DEMO_KB_DIR, default_visibility="public")
+    articles = [replace(a, visibility="internal") if a.id in DEMO_KB_INTERNAL else a for a in articles]
+    store.kb.import_articles(articles, author="Demo")
+    if not store.kb.synonyms():
+        store.kb.set_synonyms(DEMO_SYNONYMS)
 
 
 def _import(store: Store, chat: _Chat, key: str, assignee: int | None, now: datetime) -> int:

@@ -37,6 +37,7 @@ from app.hub.channels.manager import ChannelManager, DbRunner
 from app.hub.channels.webhooks import WebhookServer
 from app.hub.connection import Conn
 from app.hub.http import HttpRoutes
+from app.hub.kb import KbService
 from app.protocol import (
     MAX_FRAME_BYTES,
     PROTOCOL_VERSION,
@@ -72,6 +73,14 @@ from app.protocol.messages import (
     Error,
     Hello,
     History,
+    KbArticleInfo,
+    KbDelete,
+    KbGet,
+    KbHit,
+    KbSave,
+    KbSearch,
+    KbSynonymsGet,
+    KbSynonymsSet,
     MessageCreated,
     OperatorEvent,
     OperatorInbound,
@@ -151,6 +160,9 @@ class HubConfig:
     # A customer waiting on an operator who has been offline this long goes back to the
     # queue (negative: never).
     orphan_after_s: float = 120.0
+    # How often the knowledge base index looks for changes made outside this hub (an
+    # import on the command line, another hub node): at most this often, before a search.
+    kb_refresh_s: float = 5.0
 
 
 class HubError(DomainError):
@@ -199,6 +211,8 @@ class Hub:
         # the channels (Telegram, ...): adapters, outbox, health; and their webhook listener
         self.channels: ChannelManager | None = None
         self.webhooks: WebhookServer | None = None
+        # the knowledge base search index (app/hub/kb.py), built on first use
+        self.kb: KbService | None = None
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -232,6 +246,7 @@ class Hub:
         try:
             await self._db(upgrade, engine)
             self._store = Store(engine)
+            self.kb = KbService(self._store, self._db, refresh_s=self.config.kb_refresh_s)
             self.epoch = await self._db(self._store.epoch)
             await self._tx(self._store.reset_presence)
             self._spawn(self._redeliver_loop(), "redeliver")
@@ -310,6 +325,9 @@ class Hub:
         log.info("hub stopped")
 
     async def _release(self) -> None:
+        kb, self.kb = self.kb, None
+        if kb is not None:
+            kb.close()
         store, self._store = self._store, None
         if self._executor is not None:
             if store is not None:
@@ -724,6 +742,12 @@ class Hub:
             TemplateList: self._template_list,
             TemplateSave: self._template_save,
             TemplateDelete: self._template_delete,
+            KbSearch: self._kb_search,
+            KbGet: self._kb_get,
+            KbSave: self._kb_save,
+            KbDelete: self._kb_delete,
+            KbSynonymsGet: self._kb_synonyms_get,
+            KbSynonymsSet: self._kb_synonyms_set,
         }
         async for frame in self._frames(conn, OperatorInbound):
             if isinstance(frame, Hello):
@@ -1046,6 +1070,93 @@ class Hub:
         outcome = await self._tx(self.store.templates.delete, conn.operator_id, f.template_id, f.txn_id)
         return {"template": to_builtins(outcome.value)}
 
+    # ------------------------------------------------------------------ knowledge base
+
+    @property
+    def _kb_service(self) -> KbService:
+        if self.kb is None:
+            raise HubError(ErrorCode.INTERNAL, "the hub is stopping")
+        return self.kb
+
+    async def kb_search(
+        self, f: KbSearch, *, public_only: bool = False
+    ) -> list[KbHit]:
+        """Search for an operator (internal and public articles, or ``f.visibility``) or,
+        with ``public_only``, for a customer (public articles only, whatever they ask)."""
+        visibility = "public" if public_only else (f.visibility if f.visibility in ("internal", "public") else None)
+        hits = await self._kb_service.search(
+            f.query,
+            lang=f.lang if f.lang in ("ru", "uk", "en") else None,
+            tags=f.tags[:20],
+            visibility=visibility,
+            limit=max(1, min(f.limit, 50)),
+            fallback=f.fallback,
+        )
+        return [
+            KbHit(
+                id=h.id,
+                title=h.title,
+                lang=h.lang,  # type: ignore[arg-type]
+                score=h.score,
+                snippet=h.snippet,
+                highlights=list(h.highlights),
+                title_highlights=list(h.title_highlights),
+                visibility=h.visibility,  # type: ignore[arg-type]
+                tags=list(h.tags),
+            )
+            for h in hits
+        ]
+
+    async def _kb_search(self, conn: Conn, f: KbSearch) -> dict[str, Any]:
+        return {"hits": to_builtins(await self.kb_search(f))}
+
+    async def _kb_get(self, conn: Conn, f: KbGet, *, public_only: bool = False) -> dict[str, Any]:
+        from app.storage.kb import to_info
+
+        article = await self._db(self.store.kb.get, f.article_id)
+        if article is None or (public_only and article.visibility != "public"):
+            raise HubError(ErrorCode.NOT_FOUND, f"no article {f.article_id!r}")
+        return {"article": to_builtins(to_info(article))}
+
+    def _kb_editor(self, conn: Conn) -> int:
+        assert conn.operator_id is not None
+        if conn.role not in ("supervisor", "admin"):
+            raise HubError(ErrorCode.FORBIDDEN, "only supervisors and admins change the knowledge base")
+        return conn.operator_id
+
+    async def _kb_save(self, conn: Conn, f: KbSave) -> dict[str, Any]:
+        from app.storage.kb import to_info
+
+        op_id = self._kb_editor(conn)
+        outcome = await self._tx(self.store.kb.save, op_id, f.article, f.txn_id)
+        article, created, version = outcome.value
+        self._kb_service.saved(article, version)
+        info: KbArticleInfo = to_info(article)
+        log.info("%s: knowledge base article %s %s", conn.label, article.id, "created" if created else "saved")
+        return {"article": to_builtins(info), "created": created}
+
+    async def _kb_delete(self, conn: Conn, f: KbDelete) -> dict[str, Any]:
+        op_id = self._kb_editor(conn)
+        outcome = await self._tx(self.store.kb.delete, op_id, f.article_id, f.txn_id)
+        deleted, version = outcome.value
+        self._kb_service.deleted(f.article_id, version)
+        return {"deleted": deleted}
+
+    async def _kb_synonyms_get(self, conn: Conn, f: KbSynonymsGet) -> dict[str, Any]:
+        return {"groups": await self._db(self.store.kb.synonyms)}
+
+    async def _kb_synonyms_set(self, conn: Conn, f: KbSynonymsSet) -> dict[str, Any]:
+        self._kb_editor(conn)
+        groups = await self._db(self.store.kb.set_synonyms, f.groups)
+        self._kb_service.synonyms_set(groups)
+        return {"groups": groups}
+
+    async def _customer_kb(self, conn: Conn, f: KbSearch | KbGet) -> dict[str, Any]:
+        """The web widget may search and read public articles only."""
+        if isinstance(f, KbGet):
+            return await self._kb_get(conn, f, public_only=True)
+        return {"hits": to_builtins(await self.kb_search(f, public_only=True))}
+
     # ------------------------------------------------------------------ customer endpoint
 
     async def _customer_session(self, conn: Conn) -> None:
@@ -1103,6 +1214,8 @@ class Hub:
                 continue
             if isinstance(frame, CustomerHistory):
                 await self._answer(conn, frame, self._customer_history)
+            elif isinstance(frame, KbSearch | KbGet):
+                await self._answer(conn, frame, self._customer_kb)
             else:
                 await self._answer(conn, frame, self._customer_send)
 

@@ -220,6 +220,84 @@ class MergeInfo(msgspec.Struct, omit_defaults=True):
     undone_by: int | None = None
 
 
+KbLang = Literal["ru", "uk", "en"]
+KbVisibility = Literal["internal", "public"]
+
+
+class KbArticleInfo(msgspec.Struct, omit_defaults=True):
+    """A knowledge base article. ``body`` is Markdown; ``visibility``: ``internal``
+    (operators only) or ``public`` (customers may see it too)."""
+
+    id: str
+    title: str
+    body: str
+    lang: KbLang
+    tags: list[str] = []
+    visibility: KbVisibility = "internal"
+    updated_at: datetime | None = None
+    author: str = ""
+
+
+class KbArticleDraft(msgspec.Struct, omit_defaults=True, forbid_unknown_fields=False):
+    """What ``kb_save`` writes: a new article (``id`` empty: the hub makes one, or a new
+    id) or the whole new version of an existing one."""
+
+    title: str
+    body: str
+    lang: KbLang
+    id: str = ""
+    tags: list[str] = []
+    visibility: KbVisibility = "internal"
+
+
+class KbHit(msgspec.Struct, omit_defaults=True):
+    """One search result: ``snippet`` is plain text (about 200 characters around the best
+    match); ``highlights`` / ``title_highlights`` are [start, end) character offsets of
+    the matched words in the snippet / title."""
+
+    id: str
+    title: str
+    lang: KbLang
+    score: float
+    snippet: str
+    highlights: list[tuple[int, int]] = []
+    title_highlights: list[tuple[int, int]] = []
+    visibility: KbVisibility = "internal"
+    tags: list[str] = []
+
+
+class TemplateInfo(msgspec.Struct, omit_defaults=True):
+    """An answer template, typed as ``/shortcode`` in the composer (docs/protocol.md,
+    "Answer templates"). ``owner_id`` is set for personal ones. ``attachments`` is
+    reserved for references to files in the hub's attachment storage (always empty
+    until that storage exists)."""
+
+    id: int
+    shortcode: str
+    title: str
+    body: str
+    scope: TemplateScope
+    updated_at: datetime
+    category: str = ""
+    language: str = ""
+    owner_id: int | None = None
+    updated_by: int | None = None
+    attachments: list[str] = []
+
+
+class TemplateDraft(msgspec.Struct, omit_defaults=True, forbid_unknown_fields=False):
+    """What ``template_save`` writes: a new template (``id`` null) or the whole new
+    version of one (its scope cannot change)."""
+
+    shortcode: str
+    title: str
+    body: str
+    scope: TemplateScope = "personal"
+    category: str = ""
+    language: str = ""
+    id: int | None = None
+
+
 # --------------------------------------------------------------------------- both endpoints
 
 
@@ -428,36 +506,58 @@ class CustomerUnmerge(_Frame, tag="customer_unmerge"):
     merge_id: int
 
 
-class TemplateInfo(msgspec.Struct, omit_defaults=True):
-    """An answer template, typed as ``/shortcode`` in the composer (docs/protocol.md,
-    "Answer templates"). ``owner_id`` is set for personal ones. ``attachments`` is
-    reserved for references to files in the hub's attachment storage (always empty
-    until that storage exists)."""
+class KbSearch(_Frame, tag="kb_search"):
+    """Search the knowledge base. ``lang``: the language wanted (default: the query's);
+    Ukrainian also finds Russian articles (and Russian Ukrainian ones) ranked below the
+    same-language answers unless ``fallback`` is false. ``tags``: all of them. ``limit``
+    is clamped to 1..50. On the customer endpoint only public articles are searched.
+    The result: ``hits`` (KbHit list, best first)."""
 
-    id: int
-    shortcode: str
-    title: str
-    body: str
-    scope: TemplateScope
-    updated_at: datetime
-    category: str = ""
-    language: str = ""
-    owner_id: int | None = None
-    updated_by: int | None = None
-    attachments: list[str] = []
+    txn_id: str
+    query: str
+    lang: str = ""
+    tags: list[str] = []
+    limit: int = 10
+    visibility: str = ""
+    fallback: bool = True
 
 
-class TemplateDraft(msgspec.Struct, omit_defaults=True, forbid_unknown_fields=False):
-    """What ``template_save`` writes: a new template (``id`` null) or the whole new
-    version of one (its scope cannot change)."""
+class KbGet(_Frame, tag="kb_get"):
+    """One article (``article``); ``not_found`` for an unknown id (and, for customers,
+    for an internal one)."""
 
-    shortcode: str
-    title: str
-    body: str
-    scope: TemplateScope = "personal"
-    category: str = ""
-    language: str = ""
-    id: int | None = None
+    txn_id: str
+    article_id: str
+
+
+class KbSave(_Frame, tag="kb_save"):
+    """Create or replace an article (supervisors and admins). The result: ``article``
+    and ``created``. A retry with the same txn_id returns the first answer."""
+
+    txn_id: str
+    article: KbArticleDraft
+
+
+class KbDelete(_Frame, tag="kb_delete"):
+    """Delete an article (supervisors and admins). The result: ``deleted`` (false: there
+    was no such article)."""
+
+    txn_id: str
+    article_id: str
+
+
+class KbSynonymsGet(_Frame, tag="kb_synonyms_get"):
+    """The synonym groups (``groups``: lists of words or phrases)."""
+
+    txn_id: str
+
+
+class KbSynonymsSet(_Frame, tag="kb_synonyms_set"):
+    """Replace all synonym groups (supervisors and admins). The result: ``groups`` as
+    stored (trimmed, without empty entries and groups of fewer than two)."""
+
+    txn_id: str
+    groups: list[list[str]]
 
 
 class TemplateList(_Frame, tag="template_list"):
@@ -593,6 +693,21 @@ class CustomersMerged(_Frame, tag="customers_merged"):
     must_ack: bool = False
 
 
+class KbArticleUpdated(_Frame, tag="kb_article_updated"):
+    """A knowledge base article was created or changed (``kb_save``, or an import on the
+    hub machine): the whole new article."""
+
+    seq: int
+    article: KbArticleInfo
+    must_ack: bool = False
+
+
+class KbArticleDeleted(_Frame, tag="kb_article_deleted"):
+    seq: int
+    article_id: str
+    must_ack: bool = False
+
+
 class TemplateUpdated(_Frame, tag="template_updated"):
     """A template was saved (``deleted`` false: its new version) or deleted. Sent to
     the operators who can see it: a personal one to its owner only."""
@@ -677,6 +792,12 @@ OperatorCommand = (
     | TemplateList
     | TemplateSave
     | TemplateDelete
+    | KbSearch
+    | KbGet
+    | KbSave
+    | KbDelete
+    | KbSynonymsGet
+    | KbSynonymsSet
 )
 # Frames an operator sends that are not commands (no txn_id, no answer): the cumulative
 # ack of must-deliver events, and the ephemeral typing/viewing signals.
@@ -693,13 +814,15 @@ OperatorEvent = (
     | MergeProposed
     | CustomersMerged
     | TemplateUpdated
+    | KbArticleUpdated
+    | KbArticleDeleted
 )
-CustomerCommand = CustomerSend | CustomerHistory
+CustomerCommand = CustomerSend | CustomerHistory | KbSearch | KbGet
 
 # What a hub reads on each endpoint, and what a client reads back.
 OperatorInbound = Hello | OperatorCommand | OperatorNotice
 OperatorOutbound = Welcome | Result | Error | OperatorEvent | TypingEvent | ViewingEvent
-CustomerInbound = CustomerHello | CustomerSend | CustomerHistory | CustomerTyping
+CustomerInbound = CustomerHello | CustomerSend | CustomerHistory | CustomerTyping | KbSearch | KbGet
 CustomerOutbound = CustomerWelcome | Result | Error | MessageCreated | OperatorTyping
 
 MAX_TEXT_CHARS = 8000

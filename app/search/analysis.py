@@ -7,6 +7,7 @@ dictionaries, which happens once, on first use (about half a second).
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 from collections.abc import Iterator
@@ -95,6 +96,8 @@ class MorphLemmatizer:
                 if m is None:
                     import pymorphy3
 
+                    # it says at INFO which dictionary it loads, on every start
+                    logging.getLogger("pymorphy3").setLevel(logging.WARNING)
                     m = self._morph[lang] = pymorphy3.MorphAnalyzer(lang=lang)
         return m
 

@@ -111,13 +111,15 @@ class Hit:
     snippet: str  # plain text, ~200 chars around the best match
     highlights: tuple[tuple[int, int], ...]  # (start, end) offsets into snippet of matched words
     title_highlights: tuple[tuple[int, int], ...] = ()
+    visibility: str = "internal"
+    tags: tuple[str, ...] = ()
 
 
 class _Doc:
     """An indexed article as search needs it: ``text`` is the Markdown body until a
     snippet first needs it as plain text."""
 
-    __slots__ = ("id", "lang", "plain_ready", "tags", "terms", "text", "title", "visibility")
+    __slots__ = ("id", "lang", "plain_ready", "shown_tags", "tags", "terms", "text", "title", "visibility")
 
     def __init__(
         self, id: str, title: str, body: str, lang: str, tags: frozenset[str], visibility: str, terms: tuple[str, ...]
@@ -130,6 +132,7 @@ class _Doc:
         self.tags = tags
         self.visibility = visibility
         self.terms = terms
+        self.shown_tags: tuple[str, ...] = ()
 
     def plain(self) -> str:
         if not self.plain_ready:
@@ -239,7 +242,9 @@ class SearchIndex:
             tags = frozenset(fold(t).strip() for t in a.tags)
             terms = tuple(bc.keys() | tc.keys() | gc.keys())
             self._masks.append(_mask(lang, a.visibility))
-            self._docs.append(_Doc(a.id, a.title, a.body, lang, tags, a.visibility, terms))
+            doc = _Doc(a.id, a.title, a.body, lang, tags, a.visibility, terms)
+            doc.shown_tags = tuple(a.tags)
+            self._docs.append(doc)
             counted.append((doc_no, tc, gc, bc))
         self._drift()
         avg = self._avg
@@ -251,9 +256,9 @@ class SearchIndex:
             ng = TAGS_WEIGHT / (1 - TAGS_B + TAGS_B * lg_[doc_no] / avg[1])
             nb = BODY_WEIGHT / (1 - BODY_B + BODY_B * lb_[doc_no] / avg[2])
             tget, gget = tc.get, gc.get
-            doc = self._docs[doc_no]
-            assert doc is not None
-            for t in doc.terms:
+            indexed = self._docs[doc_no]
+            assert indexed is not None
+            for t in indexed.terms:
                 ct = tget(t, 0)
                 cg = gget(t, 0)
                 cb = bc[t]
@@ -452,8 +457,8 @@ class SearchIndex:
             return []
         query = query[:QUERY_MAX_CHARS]
         detected = detect_langs(query, self.lemmatizer)
-        if lang in _LANG_CODE:
-            primary: tuple[str, ...] = (lang,)  # type: ignore[assignment]
+        if lang is not None and lang in _LANG_CODE:
+            primary: tuple[str, ...] = (lang,)
             analysis_langs = tuple(dict.fromkeys((*detected, lang)))
         else:
             primary = detected
@@ -610,6 +615,8 @@ class SearchIndex:
             snippet=snippet,
             highlights=marks,
             title_highlights=title_marks,
+            visibility=doc.visibility,
+            tags=doc.shown_tags,
         )
 
     def _snippet(self, text: str, lang: str, match_terms: dict[str, int]) -> tuple[str, tuple[tuple[int, int], ...]]:

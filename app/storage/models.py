@@ -476,3 +476,49 @@ class TemplateCommand(Base):
     kind: Mapped[str] = mapped_column(String(16))
     result: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime]
+
+
+class KbArticle(Base):
+    """A knowledge base article (docs/architecture.md, "Knowledge base search"). ``tags``
+    is a JSON list; ``content_hash`` (SHA-256 of title, body, lang, tags and visibility)
+    lets an import skip unchanged articles and lets every hub node see which articles
+    changed since it built its in-memory index."""
+
+    __tablename__ = "kb_articles"
+    __table_args__ = (
+        CheckConstraint("lang IN ('ru', 'uk', 'en')", name="lang"),
+        CheckConstraint("visibility IN ('internal', 'public')", name="visibility"),
+    )
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    title: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    lang: Mapped[str] = mapped_column(String(2))
+    tags: Mapped[str] = mapped_column(Text, default="[]", server_default="[]")
+    visibility: Mapped[str] = mapped_column(String(16), default="internal", server_default="internal")
+    updated_at: Mapped[datetime]
+    author: Mapped[str] = mapped_column(String(128), default="", server_default="")
+    content_hash: Mapped[str] = mapped_column(String(64))
+
+
+class KbSynonymGroup(Base):
+    """One admin-edited synonym group: a JSON list of words or phrases that mean the same."""
+
+    __tablename__ = "kb_synonyms"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    words: Mapped[str] = mapped_column(Text)
+
+
+class KbChange(Base):
+    """One applied ``kb_save`` / ``kb_delete``: who, when, which article, and the answer
+    (``result`` JSON). ``(operator_id, txn_id)`` is unique: a retried command gets the
+    same answer and changes nothing again. Kept after the article is deleted (no FK)."""
+
+    __tablename__ = "kb_changes"
+    __table_args__ = (UniqueConstraint("operator_id", "txn_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    article_id: Mapped[str] = mapped_column(String(64), index=True)
+    operator_id: Mapped[int] = mapped_column(ForeignKey("operators.id"))
+    txn_id: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(16))
+    result: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]

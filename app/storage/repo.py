@@ -40,6 +40,8 @@ from app.protocol.messages import (
     CustomerInfo,
     CustomersMerged,
     CustomerUpdated,
+    KbArticleDeleted,
+    KbArticleUpdated,
     MergeProposed,
     MessageCreated,
     MessageInfo,
@@ -657,6 +659,8 @@ _WHOLE_FRAMES: dict[str, type[msgspec.Struct]] = {
     "queues_updated": QueuesUpdated,
     "customer_updated": CustomerUpdated,
     "template_updated": TemplateUpdated,
+    "kb_article_updated": KbArticleUpdated,
+    "kb_article_deleted": KbArticleDeleted,
 }
 
 
@@ -702,6 +706,7 @@ class Store:
         self._breaches_seen: set[tuple[int, str, datetime]] = set()
         # the customer card (app/storage/customers.py, which builds on this module)
         from app.storage.customers import CustomerStore
+        from app.storage.kb import KbStore
         from app.storage.merges import MergeStore
 
         self.customers = CustomerStore(self)
@@ -709,6 +714,7 @@ class Store:
         from app.storage.templates import TemplateStore
 
         self.templates = TemplateStore(self)  # answer templates (app/storage/templates.py)
+        self.kb = KbStore(self)  # the knowledge base (app/storage/kb.py)
 
     @property
     def _sessions(self) -> sessionmaker[OrmSession]:

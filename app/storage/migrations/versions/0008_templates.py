@@ -2,7 +2,7 @@
 a reserved attachments column) and template_commands (idempotent saves and deletes)
 
 Revision ID: 0008_templates
-Revises: 0006_channels
+Revises: 0007_kb
 Create Date: 2026-11-30 13:40:00
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 import app.storage.models
 
 revision: str = '0008_templates'
-down_revision: str | None = '0006_channels'
+down_revision: str | None = '0007_kb'
 branch_labels: str | None = None
 depends_on: str | None = None
 
