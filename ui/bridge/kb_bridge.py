@@ -18,13 +18,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable
+from collections.abc import Coroutine
 from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from app.client.connection import CommandFailed, ConnectionLost, new_txn_id
 from app.client.session import LinkChange, OperatorSession
+from app.protocol.messages import KbArticleDraft, KbArticleInfo, KbHit
 
 log = logging.getLogger(__name__)
 
@@ -160,8 +161,8 @@ class KbBridge(QObject):
         keeps its txn_id (keyed by the article, or "new" for a new one)."""
         self._spawn(self._save(draft))
 
-    async def _save(self, draft: Any) -> None:
-        key = str(getattr(draft, "id", None) or "new")
+    async def _save(self, draft: dict[str, Any] | KbArticleDraft) -> None:
+        key = str((draft.get("id") if isinstance(draft, dict) else draft.id) or "new")
         txn_id = self._save_txn.setdefault(key, new_txn_id())
         try:
             article = await self._store(draft, txn_id)
@@ -175,26 +176,36 @@ class KbBridge(QObject):
 
     # ------------------------------------------------------------------ the session's KB calls
 
-    async def _search(self, query: str, language: str, limit: int) -> list[Any]:
-        if not hasattr(self.session, "kb_search"):
-            raise CommandFailed("unsupported", "this hub has no knowledge base")
-        return list(await self.session.kb_search(query, lang=language or None, limit=limit))
+    async def _search(self, query: str, language: str, limit: int) -> list[KbHit]:
+        return await self.session.kb_search(query, lang=language, limit=limit)
 
-    async def _get(self, article_id: str) -> Any:
+    async def _get(self, article_id: str) -> KbArticleInfo:
         return await self.session.kb_get(article_id)
 
-    async def _store(self, draft: Any, txn_id: str) -> Any:
-        return await self.session.kb_save(draft, txn_id=txn_id)
+    async def _store(self, fields: dict[str, Any] | KbArticleDraft, txn_id: str) -> KbArticleInfo:
+        draft = fields if isinstance(fields, KbArticleDraft) else KbArticleDraft(
+            id=str(fields.get("id") or ""),
+            title=str(fields["title"]),
+            body=str(fields["body"]),
+            lang=fields["lang"],
+            tags=list(fields.get("tags", [])),
+            visibility=fields.get("visibility", "internal"),
+        )
+        article, _created = await self.session.kb_save(draft, txn_id=txn_id)
+        return article
 
     def _connect_events(self, session: OperatorSession) -> None:
-        emitter = getattr(session, "kb_article_updated", None)
-        if emitter is not None:
-            emitter.connect(self.articles_changed.emit)
+        session.kb_article_changed.connect(self.articles_changed.emit)
+        session.kb_article_deleted.connect(self.articles_changed.emit)
 
     # ------------------------------------------------------------------ helpers
 
-    def _spawn(self, coro: Awaitable[None]) -> asyncio.Task[None]:
-        task: asyncio.Task[None] = asyncio.ensure_future(coro)
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> asyncio.Task[None] | None:
+        try:
+            task: asyncio.Task[None] = asyncio.ensure_future(coro)
+        except RuntimeError:  # no loop any more (the app is closing): nothing to ask
+            coro.close()
+            return None
         self._tasks.add(task)
         task.add_done_callback(self._done)
         return task
@@ -225,8 +236,6 @@ class KbBridge(QObject):
             return self.tr("Only supervisors and admins can change knowledge base articles.")
         if exc.code == "not_found":
             return self.tr("This article no longer exists.")
-        if exc.code == "unsupported":
-            return self.tr("This hub has no knowledge base yet.")
         if saving:
             return self.tr("Not saved: %1").replace("%1", exc.text)
         return self.tr("The knowledge base could not answer: %1").replace("%1", exc.text)
