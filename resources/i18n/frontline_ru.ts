@@ -689,10 +689,6 @@ New customer chats appear there as they arrive; the ones assigned to you are und
         <translation>Этой статьи больше нет.</translation>
     </message>
     <message>
-        <source>This hub has no knowledge base yet.</source>
-        <translation>На этом хабе пока нет базы знаний.</translation>
-    </message>
-    <message>
         <source>Not saved: %1</source>
         <translation>Не сохранено: %1</translation>
     </message>

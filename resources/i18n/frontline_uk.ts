@@ -689,10 +689,6 @@ New customer chats appear there as they arrive; the ones assigned to you are und
         <translation>Цієї статті більше немає.</translation>
     </message>
     <message>
-        <source>This hub has no knowledge base yet.</source>
-        <translation>На цьому хабі поки немає бази знань.</translation>
-    </message>
-    <message>
         <source>Not saved: %1</source>
         <translation>Не збережено: %1</translation>
     </message>

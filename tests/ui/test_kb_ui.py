@@ -21,7 +21,7 @@ from tests.conftest import TestHub, create_test_accounts
 from tests.helpers import CustomerClient, wait_until
 from tests.ui.test_customer_card import open_chat
 from tests.ui.test_window import log_in
-from ui.widgets.kb_panel import marked_html
+from ui.widgets.kb_panel import clipped, marked_html
 from ui.widgets.main_window import MainWindow
 
 DEMO_KB = Path(__file__).resolve().parents[2] / "resources" / "demo" / "kb"
@@ -69,6 +69,9 @@ def suggested_for(w: MainWindow) -> int | None:
 def test_marked_html_bolds_the_ranges_and_escapes_the_rest() -> None:
     assert marked_html("a <b> refund & more", [(6, 12)]) == "a &lt;b&gt; <b>refund</b> &amp; more"
     assert marked_html("abc", [(5, 9), (2, 1)]) == "abc"  # ranges outside the text are ignored
+    text, marks = clipped("0123456789 " * 20 + "refund here", [(220, 226)], 40)
+    assert len(text) <= 42 and text.startswith("…") and marked_html(text, marks).count("<b>refund</b>") == 1
+    assert clipped("short", [(0, 5)], 40) == ("short", [(0, 5)])
 
 
 def test_the_customers_message_shows_the_refund_article_in_the_suggestions(

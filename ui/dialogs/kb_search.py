@@ -6,6 +6,7 @@ also create and edit articles from here (ui/dialogs/kb_editor.py)."""
 
 from __future__ import annotations
 
+import html
 from typing import Any
 
 from PySide6.QtCore import QEvent, QSize, Qt, Signal
@@ -23,6 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ui import theme
 from ui.bridge.kb_bridge import KbBridge
 from ui.widgets.kb_panel import hit_snippet_html, hit_title_html
 
@@ -61,6 +63,7 @@ class KbSearchDialog(QDialog):
         self.results.setWordWrap(True)
         self.results.setAlternatingRowColors(True)
         self.results.setVerticalScrollMode(QListWidget.ScrollMode.ScrollPerPixel)
+        self.results.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         lay.addWidget(self.results, 1)
         buttons = QHBoxLayout()
         self.new_button = QPushButton(self)
@@ -140,10 +143,15 @@ class KbSearchDialog(QDialog):
             return
         self.hits = list(hits)
         self.results.clear()
+        muted = theme.colors().muted.name()
         for hit in self.hits:
             item = QListWidgetItem(self.results)
             item.setData(HitRole, hit)
-            label = QLabel(f"{hit_title_html(hit)}<br><span>{hit_snippet_html(hit)}</span>")
+            label = QLabel(
+                f"<span style='font-weight: 600'>{hit_title_html(hit)}</span>"
+                f" <span style='color: {muted}'>{html.escape(str(hit.lang).upper())}</span><br>"
+                f"<span>{hit_snippet_html(hit)}</span>"
+            )
             label.setWordWrap(True)
             label.setTextFormat(Qt.TextFormat.RichText)
             label.setContentsMargins(6, 4, 6, 4)

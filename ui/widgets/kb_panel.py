@@ -20,7 +20,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-SHOWN = 5
+from ui import theme
+
+SHOWN = 3  # the panel shares the side with the card: the best three, the rest in Ctrl+K
+SNIPPET_CHARS = 95  # about two lines of the panel
 
 
 def marked_html(text: str, marks: Sequence[Sequence[int]] = ()) -> str:
@@ -36,6 +39,28 @@ def marked_html(text: str, marks: Sequence[Sequence[int]] = ()) -> str:
         pos = end
     out.append(html.escape(text[pos:]))
     return "".join(out)
+
+
+def clipped(text: str, marks: Sequence[Sequence[int]], limit: int) -> tuple[str, list[tuple[int, int]]]:
+    """At most ``limit`` characters of ``text`` around its first mark, the marks moved
+    along (those cut off are dropped)."""
+    spans = sorted((int(m[0]), int(m[1])) for m in marks if len(m) >= 2)
+    if len(text) <= limit:
+        return text, spans
+    start = max(0, (spans[0][0] - 20) if spans else 0)
+    start = min(start, max(0, len(text) - limit))
+    if start > 0:  # at a word, not in one
+        space = text.find(" ", start, start + 15)
+        start = space + 1 if space >= 0 and (not spans or space < spans[0][0]) else start
+    end = min(len(text), start + limit)
+    if end < len(text):
+        space = text.rfind(" ", start + limit // 2, end)
+        end = space if space > 0 else end
+    prefix = "…" if start > 0 else ""
+    suffix = "…" if end < len(text) else ""
+    shift = start - len(prefix)
+    moved = [(a - shift, b - shift) for a, b in spans if a >= start and b <= end]
+    return prefix + text[start:end] + suffix, moved
 
 
 def hit_title_html(hit: Any) -> str:
@@ -61,14 +86,23 @@ class HitButton(QFrame):
         lay.setContentsMargins(8, 5, 8, 5)
         lay.setSpacing(1)
         lang = str(getattr(hit, "lang", "") or "").upper()
-        self.title = QLabel(f"{hit_title_html(hit)} <span style='color: gray'>{html.escape(lang)}</span>", self)
+        muted = theme.colors().muted.name()
+        self.title = QLabel(
+            f"<span style='font-weight: 600'>{hit_title_html(hit)}</span>"
+            f" <span style='color: {muted}'>{html.escape(lang)}</span>",
+            self,
+        )
         self.title.setObjectName("kbHitTitle")
         self.title.setWordWrap(True)
         self.title.setTextFormat(Qt.TextFormat.RichText)
-        self.snippet = QLabel(hit_snippet_html(hit), self)
+        text, marks = clipped(str(getattr(hit, "snippet", "")), getattr(hit, "highlights", ()) or (), SNIPPET_CHARS)
+        self.snippet = QLabel(marked_html(text, marks), self)
         self.snippet.setObjectName("kbHitSnippet")
         self.snippet.setWordWrap(True)
         self.snippet.setTextFormat(Qt.TextFormat.RichText)
+        self.snippet.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+        # two lines at most, cut at a line, never through one
+        self.snippet.setFixedHeight(2 * self.snippet.fontMetrics().lineSpacing())
         for label in (self.title, self.snippet):
             label.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
         lay.addWidget(self.title)
@@ -137,7 +171,7 @@ class KbSuggestions(QFrame):
         self.toggle.setToolTip(self.tr("Show or hide the suggestions"))
         tip = self.tr("Click to put this answer into your reply; you can edit it before sending")
         for row in self.rows:
-            row.setToolTip(tip)
+            row.setToolTip(tip + "\n\n" + str(getattr(row.hit, "snippet", "")))
         self.status.setText({
             "empty": self.tr("Articles that answer the customer's latest message appear here."),
             "looking": self.tr("Looking for articles…"),
