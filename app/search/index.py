@@ -19,7 +19,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from itertools import chain, compress
+from itertools import chain, compress, repeat
 from operator import add, itemgetter
 
 from app.search.analysis import (
@@ -61,6 +61,7 @@ QUERY_MAX_CHARS = 1000
 QUERY_MAX_WORDS = 32
 LIMIT_MAX = 100
 SNIPPET_CHARS = 200
+SURFACES_PER_TERM = 100
 # Field frequencies are packed into one int, 10 bits each.
 _TF_BITS = 10
 _TF_MAX = (1 << _TF_BITS) - 1
@@ -69,6 +70,10 @@ _TF_MASK = _TF_MAX
 _AVG_DRIFT = 0.05
 
 _LANG_CODE = {lang: i for i, lang in enumerate(LANGS)}
+
+
+def _is_word_char(ch: str) -> bool:
+    return ch.isalnum() or ch == "'"
 
 
 def _mask(lang: str, visibility: str) -> int:
@@ -119,7 +124,7 @@ class _Doc:
     """An indexed article as search needs it: ``text`` is the Markdown body until a
     snippet first needs it as plain text."""
 
-    __slots__ = ("id", "lang", "plain_ready", "shown_tags", "tags", "terms", "text", "title", "visibility")
+    __slots__ = ("folded", "id", "lang", "plain_ready", "shown_tags", "tags", "terms", "text", "title", "visibility")
 
     def __init__(
         self, id: str, title: str, body: str, lang: str, tags: frozenset[str], visibility: str, terms: tuple[str, ...]
@@ -133,10 +138,12 @@ class _Doc:
         self.visibility = visibility
         self.terms = terms
         self.shown_tags: tuple[str, ...] = ()
+        self.folded = ""
 
     def plain(self) -> str:
         if not self.plain_ready:
             self.text = plain_text(self.text)
+            self.folded = fold(self.text)
             self.plain_ready = True
         return self.text
 
@@ -180,6 +187,11 @@ class SearchIndex:
     ``search`` never raises on any query text: empty, huge, or full of FTS or SQL syntax,
     it returns hits or an empty list."""
 
+    # MaxScore pruning of the words that cannot change the top hits (exact; switchable
+    # so that a test can compare it with the full evaluation)
+    maxscore = True
+    last_pruned = 0
+
     def __init__(self, synonyms: Iterable[Iterable[str]] = (), *, lemmatizer: Lemmatizer | None = None) -> None:
         self.lemmatizer: Lemmatizer = lemmatizer if lemmatizer is not None else default_lemmatizer()
         self._ids: dict[str, int] = {}
@@ -191,6 +203,9 @@ class SearchIndex:
         self._version = 0
         self._avg = (1.0, 1.0, 1.0)
         self._typos = TypoIndex()
+        # term -> the written forms it was indexed from (to find the matched words in a
+        # snippet without splitting the text again)
+        self._surfaces: dict[str, set[str]] = {}
         self._typo_pending: set[str] = set()
         self._synonym_groups: list[tuple[str, ...]] = []
         # term -> synonym entries it is a one-word entry of: (group, entry index)
@@ -230,7 +245,13 @@ class SearchIndex:
             for text in (a.title, " ".join(a.tags), a.body):
                 ws = words(text)
                 for w in set(ws).difference(cache):
-                    cache[w] = lem.lemmas(w, lang)
+                    cache[w] = lemmas = lem.lemmas(w, lang)
+                    for t in lemmas:
+                        surfaces = self._surfaces.get(t)
+                        if surfaces is None:
+                            self._surfaces[t] = {w}
+                        else:
+                            surfaces.add(w)
                 fields.append(Counter(chain.from_iterable(map(cache.__getitem__, ws))))
             tc, gc, bc = fields
             doc_no = len(self._docs)
@@ -486,18 +507,46 @@ class SearchIndex:
         )
         skip_common = n >= COMMON_MIN_ARTICLES and rare_exists
 
+        # filters: language and visibility from one byte per document
+        ok = {
+            _mask(lang_, vis_)
+            for lang_ in allowed
+            for vis_ in (("public", "internal") if visibility is None else (visibility,))
+        }
+        masks = self._masks
+        want = max(limit * 4, 40)
+
         # Term at a time, every loop in C: a dict per term (doc -> weighted impact), merged
         # by max within a query word (its alternatives) and by sum across words; only
-        # the documents two dicts share go through a Python-level map.
-        acc: dict[int, float] = {}
+        # the documents two dicts share go through a Python-level map. Words go rarest
+        # first (highest bound); MaxScore: once the want-th best score so far is above
+        # all that the remaining words could give a document not found yet, those words
+        # only add to the documents that can still make it (looked up by bisection).
+        plans: list[tuple[float, int, list[tuple[_Postings, float]]]] = []
         for qw in scored_words:
             alts = [(t, w) for t, w in qw.alts.items() if t in idf_of]
             if skip_common:
                 alts = [(t, w) for t, w in alts if self._df(t) <= COMMON_SHARE * n]
+            if alts:
+                items = [(self._fresh(self._post[t]), idf_of[t] * w) for t, w in alts]
+                plans.append((max(iw for _p, iw in items), sum(len(p.docs) for p, _iw in items), items))
+        plans.sort(key=lambda x: (-x[0], x[1]))
+        bounds = [0.0] * (len(plans) + 1)  # bounds[i]: the most words i.. can add
+        for i in range(len(plans) - 1, -1, -1):
+            bounds[i] = bounds[i + 1] + plans[i][0]
+        acc: dict[int, float] = {}
+        stop = len(plans)
+        theta = 0.0
+        for i, (_ub, _size, items) in enumerate(plans):
+            if i and self.maxscore and not want_tags and len(acc) >= want and sum(x[1] for x in plans[i:]) > len(acc):
+                scores = compress(acc.values(), map(ok.__contains__, map(masks.__getitem__, acc.keys())))
+                best_k = heapq.nlargest(want, scores)
+                if len(best_k) == want and best_k[-1] > bounds[i]:
+                    stop, theta = i, best_k[-1]
+                    break
             part: dict[int, float] | None = None
-            for t, w in alts:
-                p = self._fresh(self._post[t])
-                d2 = dict(zip(p.docs, map((idf_of[t] * w).__mul__, p.imps), strict=True))
+            for p, iw in items:
+                d2 = dict(zip(p.docs, map(iw.__mul__, p.imps), strict=True))
                 if part is None:
                     part = d2
                     continue
@@ -516,19 +565,36 @@ class SearchIndex:
                 summed = map(add, map(acc.__getitem__, common), map(part.__getitem__, common))
                 part.update(zip(common, summed, strict=True))
             acc.update(part)
+        self.last_pruned = len(plans) - stop  # words only looked up for the candidates
+        if stop < len(plans):
+            floor = theta - bounds[stop]
+            cands = list(compress(acc.keys(), map(floor.__le__, acc.values())))
+            acc = {d: acc[d] for d in cands}
+            cand_set = set(cands)
+            for _ub, _size, items in plans[stop:]:
+                part = {}
+                for p, iw in items:
+                    docs, imps = p.docs, p.imps
+                    if len(cands) * 8 < len(docs):  # few candidates: bisect into the postings
+                        for d in cands:
+                            j = bisect_left(docs, d)
+                            if j < len(docs) and docs[j] == d:
+                                v = iw * imps[j]
+                                if v > part.get(d, 0.0):
+                                    part[d] = v
+                    else:  # many: the term's dict, in C, cut to the candidates
+                        d2 = dict(zip(docs, map(iw.__mul__, imps), strict=True))
+                        keep = list(cand_set & d2.keys())
+                        vals = map(max, map(d2.__getitem__, keep), map(part.get, keep, repeat(0.0)))
+                        part.update(zip(keep, vals, strict=True))
+                if part:
+                    keys = list(part)
+                    acc.update(zip(keys, map(add, map(acc.__getitem__, keys), part.values()), strict=True))
         if not acc:
             return []
 
-        # filters: language and visibility from one byte per document, in C; tags after
-        ok = {
-            _mask(lang_, vis_)
-            for lang_ in allowed
-            for vis_ in (("public", "internal") if visibility is None else (visibility,))
-        }
-        if len(ok) < 6:
-            masks = self._masks
+        if len(ok) < 6:  # the filters, in C; tags after
             acc = dict(compress(acc.items(), map(ok.__contains__, map(masks.__getitem__, acc.keys()))))
-        want = max(limit * 4, 40)
         if len(acc) > want:
             threshold = heapq.nlargest(want, acc.values())[-1]
             top = list(compress(acc.items(), map(threshold.__le__, acc.values())))
@@ -569,7 +635,8 @@ class SearchIndex:
             tier1 = [(d, s * scale) for d, s in tier1]
         ranked = (tier0 + tier1)[:limit]
         match_terms = {t: qw_i for qw_i, qw in enumerate(qwords) for t in qw.alts if t in idf_of}
-        return [self._hit(d, s, match_terms) for d, s in ranked]
+        surfaces = self._surface_forms(match_terms)
+        return [self._hit(d, s, match_terms, surfaces) for d, s in ranked]
 
     def _has_tags(self, d: int, want: frozenset[str]) -> bool:
         doc = self._docs[d]
@@ -587,26 +654,49 @@ class SearchIndex:
 
     # ------------------------------------------------------------------ snippets
 
-    def _matches(self, text: str, lang: str, match_terms: dict[str, int]) -> list[tuple[int, int, int]]:
-        """(start, end, query word) of the words of ``text`` that match the query."""
-        spans = list(word_spans(text))
-        lem = self.lemmatizer
-        hits: dict[str, int] = {}
-        for w in {w for _s, _e, w in spans}:
-            for t in lem.lemmas(w, lang):
-                qi = match_terms.get(t)
-                if qi is not None:
-                    hits[w] = qi
-                    break
-        if not hits:
-            return []
-        return [(s, e, hits[w]) for s, e, w in spans if w in hits]
+    def _matches(
+        self, text: str, lang: str, match_terms: dict[str, int], surfaces: dict[str, int], folded: str = ""
+    ) -> list[tuple[int, int, int]]:
+        """(start, end, query word) of the words of ``text`` that match the query, in
+        order. ``surfaces``: the written forms of the query's terms in the indexed texts
+        (word -> query word), each located with ``str.find`` and a check of the
+        neighbouring characters, so the text is never split into words here."""
+        folded = folded or fold(text)
+        if len(folded) != len(text):  # rare: a character whose lower case is longer
+            spans = list(word_spans(text))
+            return [(s, e, qi) for s, e, w in spans if (qi := self._word_match(w, lang, match_terms)) is not None]
+        found: list[tuple[int, int, int]] = []
+        end = len(folded)
+        for w, qi in surfaces.items():
+            i = folded.find(w)
+            n = len(w)
+            while i >= 0:
+                j = i + n
+                if (i == 0 or not _is_word_char(folded[i - 1])) and (j == end or not _is_word_char(folded[j])):
+                    found.append((i, j, qi))
+                i = folded.find(w, j)
+        found.sort()
+        return found
 
-    def _hit(self, d: int, score: float, match_terms: dict[str, int]) -> Hit:
+    def _surface_forms(self, match_terms: dict[str, int]) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for t, qi in match_terms.items():
+            for w in sorted(self._surfaces.get(t, ()))[:SURFACES_PER_TERM]:
+                out.setdefault(w, qi)
+        return out
+
+    def _word_match(self, w: str, lang: str, match_terms: dict[str, int]) -> int | None:
+        for t in self.lemmatizer.lemmas(w, lang):
+            qi = match_terms.get(t)
+            if qi is not None:
+                return qi
+        return None
+
+    def _hit(self, d: int, score: float, match_terms: dict[str, int], surfaces: dict[str, int]) -> Hit:
         doc = self._docs[d]
         assert doc is not None
-        title_marks = tuple((s, e) for s, e, _q in self._matches(doc.title, doc.lang, match_terms))
-        snippet, marks = self._snippet(doc.plain(), doc.lang, match_terms)
+        title_marks = tuple((s, e) for s, e, _q in self._matches(doc.title, doc.lang, match_terms, surfaces))
+        snippet, marks = self._snippet(doc.plain(), doc.lang, match_terms, surfaces, doc.folded)
         return Hit(
             id=doc.id,
             title=doc.title,
@@ -619,11 +709,13 @@ class SearchIndex:
             tags=doc.shown_tags,
         )
 
-    def _snippet(self, text: str, lang: str, match_terms: dict[str, int]) -> tuple[str, tuple[tuple[int, int], ...]]:
+    def _snippet(
+        self, text: str, lang: str, match_terms: dict[str, int], surfaces: dict[str, int], folded: str
+    ) -> tuple[str, tuple[tuple[int, int], ...]]:
         if len(text) <= SNIPPET_CHARS:
-            marks = tuple((s, e) for s, e, _q in self._matches(text, lang, match_terms))
+            marks = tuple((s, e) for s, e, _q in self._matches(text, lang, match_terms, surfaces, folded))
             return text, marks
-        found = self._matches(text, lang, match_terms)
+        found = self._matches(text, lang, match_terms, surfaces, folded)
         start = 0
         if found:
             # the window holding the most different query words (then the most matches)

@@ -126,7 +126,7 @@ class KbStore:
     def hashes(self) -> dict[str, str]:
         """Article id -> content hash (what changed since an index was built)."""
         with self._sessions() as s:
-            return dict(s.execute(select(KbArticle.id, KbArticle.content_hash)).tuples())
+            return {str(i): str(h) for i, h in s.execute(select(KbArticle.id, KbArticle.content_hash))}
 
     def get(self, article_id: str) -> Article | None:
         with self._sessions() as s:
@@ -147,7 +147,7 @@ class KbStore:
         """The KB version and every article's content hash, read together."""
         with self._sessions.begin() as s:
             row = s.get(HubMeta, VERSION_KEY)
-            hashes = dict(s.execute(select(KbArticle.id, KbArticle.content_hash)).tuples())
+            hashes = {str(i): str(h) for i, h in s.execute(select(KbArticle.id, KbArticle.content_hash))}
             return (int(row.value) if row is not None else 0), hashes
 
     def _bump(self, s: OrmSession) -> int:

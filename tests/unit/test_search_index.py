@@ -162,7 +162,8 @@ def test_demo_questions_as_typed_in_a_chat(demo: SearchIndex) -> None:
 
 def test_filters_language_tags_visibility() -> None:
     index = SearchIndex()
-    index.add(art("pub", "Доставка заказа", "Доставка курьером.", "ru", tags=("Доставка", "курьер"), visibility="public"))
+    tags = ("Доставка", "курьер")
+    index.add(art("pub", "Доставка заказа", "Доставка курьером.", "ru", tags=tags, visibility="public"))
     index.add(art("int", "Доставка: внутреннее", "Доставка для операторов.", "ru", tags=("доставка",)))
     index.add(art("en", "Delivery", "Delivery by courier.", "en", visibility="public"))
     assert set(ids(index.search("доставка"))) == {"pub", "int"}
@@ -236,3 +237,27 @@ def test_odd_limits_and_empty_index() -> None:
     index.add(art("a", "Пароль", "Текст.", "ru"))
     assert len(index.search("пароль", limit=0)) == 1
     assert len(index.search("пароль", limit=10**9)) == 1
+
+
+def test_maxscore_pruning_gives_the_full_evaluation_s_hits() -> None:
+    """The pruned evaluation (MaxScore) answers exactly what scoring every posting does."""
+    import random
+
+    articles, _ = load_markdown_dir(DEMO_KB)
+    rng = random.Random(7)
+    vocab = [w for a in articles if a.lang == "ru" for w in a.body.split()]
+    index = SearchIndex()
+    index.add_many(
+        Article(f"s{i}", " ".join(rng.sample(vocab, 4)), " ".join(rng.sample(vocab, 60)), "ru") for i in range(1500)
+    )
+    queries = [" ".join(rng.sample(vocab, rng.randint(2, 7))) for _ in range(60)]
+    pruned = []
+    pruned_words = 0
+    for q in queries:
+        pruned.append([(h.id, h.score) for h in index.search(q, limit=10)])
+        pruned_words += index.last_pruned
+    assert pruned_words > 0  # the pruning did happen
+    index.maxscore = False
+    exact = [[(h.id, h.score) for h in index.search(q, limit=10)] for q in queries]
+    assert pruned == exact
+    assert any(pruned)
