@@ -23,6 +23,7 @@ from itertools import chain, compress, repeat
 from operator import add, itemgetter
 
 from app.search.analysis import (
+    _FOLDED_WORD,
     LANGS,
     STOPWORDS,
     Lemmatizer,
@@ -46,6 +47,7 @@ K1 = 1.2
 # Weights of the words a query word is widened to (the word's own lemmas weigh 1).
 SYNONYM_WEIGHT = 0.8
 TYPO_WEIGHTS = {1: 0.7, 2: 0.5}
+COGNATE_WEIGHTS = {1: 0.6, 2: 0.45}
 # A hit in the fallback language (uk <-> ru) weighs this much of its score.
 FALLBACK_FACTOR = 0.8
 FALLBACK = {"uk": "ru", "ru": "uk"}
@@ -56,12 +58,17 @@ ANSWER_COVERAGE = 0.7
 # nothing) when the query has rarer words; it still counts for coverage and snippets.
 COMMON_SHARE = 0.3
 COMMON_MIN_ARTICLES = 500
+# Words in more than this share of the articles (with at least COMMON_MIN_ARTICLES) only
+# add to the CANDIDATES_MAX best documents of the query's rarer words.
+CANDIDATE_SHARE = 0.05
+CANDIDATES_MAX = 300
 # Bounds on what a query may cost.
 QUERY_MAX_CHARS = 1000
 QUERY_MAX_WORDS = 32
 LIMIT_MAX = 100
 SNIPPET_CHARS = 200
 SURFACES_PER_TERM = 100
+SURFACES_BY_FIND = 24  # up to this many written forms are located with str.find
 # Field frequencies are packed into one int, 10 bits each.
 _TF_BITS = 10
 _TF_MAX = (1 << _TF_BITS) - 1
@@ -149,13 +156,19 @@ class _Doc:
 
 
 class _Postings:
-    __slots__ = ("docs", "imps", "tfs", "version")
+    __slots__ = ("docs", "imps", "tfs", "top", "version")
 
     def __init__(self, version: int) -> None:
         self.docs = array("l")
         self.tfs = array("Q")
         self.imps = array("d")
         self.version = version
+        self.top = -1.0  # the largest impact (an upper bound for MaxScore); -1: to compute
+
+    def max_impact(self) -> float:
+        if self.top < 0:
+            self.top = max(self.imps, default=0.0)
+        return self.top
 
 
 @dataclass
@@ -190,6 +203,7 @@ class SearchIndex:
     # MaxScore pruning of the words that cannot change the top hits (exact; switchable
     # so that a test can compare it with the full evaluation)
     maxscore = True
+    prune_common = True
     last_pruned = 0
 
     def __init__(self, synonyms: Iterable[Iterable[str]] = (), *, lemmatizer: Lemmatizer | None = None) -> None:
@@ -206,6 +220,8 @@ class SearchIndex:
         # term -> the written forms it was indexed from (to find the matched words in a
         # snippet without splitting the text again)
         self._surfaces: dict[str, set[str]] = {}
+        # term -> bit set of the languages of the articles it is in (_LANG_CODE bits)
+        self._term_langs: dict[str, int] = {}
         self._typo_pending: set[str] = set()
         self._synonym_groups: list[tuple[str, ...]] = []
         # term -> synonym entries it is a one-word entry of: (group, entry index)
@@ -272,6 +288,7 @@ class SearchIndex:
         post = self._post
         version = self._version
         lt_, lg_, lb_ = self._lens
+        term_langs = self._term_langs
         for doc_no, tc, gc, bc in counted:
             nt = TITLE_WEIGHT / (1 - TITLE_B + TITLE_B * lt_[doc_no] / avg[0])
             ng = TAGS_WEIGHT / (1 - TAGS_B + TAGS_B * lg_[doc_no] / avg[1])
@@ -279,7 +296,9 @@ class SearchIndex:
             tget, gget = tc.get, gc.get
             indexed = self._docs[doc_no]
             assert indexed is not None
+            bit = 1 << _LANG_CODE[indexed.lang]
             for t in indexed.terms:
+                term_langs[t] = term_langs.get(t, 0) | bit
                 ct = tget(t, 0)
                 cg = gget(t, 0)
                 cb = bc[t]
@@ -288,6 +307,7 @@ class SearchIndex:
                     p = post[t] = _Postings(version)
                     self._typo_pending.add(t)
                 p.docs.append(doc_no)
+                p.top = -1.0
                 if ct > _TF_MAX or cg > _TF_MAX:
                     ct, cg = min(ct, _TF_MAX), min(cg, _TF_MAX)
                 p.tfs.append(ct | cg << _TF_BITS | cb << (2 * _TF_BITS))
@@ -342,6 +362,7 @@ class SearchIndex:
                 (_bm25f(tf, lt[d], lg[d], lb[d], avg) for d, tf in zip(p.docs, p.tfs, strict=True)),
             )
             p.version = self._version
+            p.top = -1.0
         return p
 
     # ------------------------------------------------------------------ synonyms
@@ -395,7 +416,7 @@ class SearchIndex:
                 out[c] = max(out.get(c, 0.0), TYPO_WEIGHTS[best])
         return out
 
-    def _analyse(self, query: str, langs: tuple[str, ...]) -> list[_Word]:
+    def _analyse(self, query: str, langs: tuple[str, ...], fallback: str = "") -> list[_Word]:
         lem = self.lemmatizer
         cyr_langs = tuple(lang for lang in langs if lang in ("ru", "uk")) or ("ru", "uk")
         out: list[_Word] = []
@@ -415,9 +436,27 @@ class SearchIndex:
                 # the guessed lemmas: a typo in an inflected word)
                 for t, wt in self._typo_terms({w, *alts}).items():
                     alts.setdefault(t, wt)
+            if fallback and script(w) == "cyr":
+                self._cognates(w, alts, fallback)
             out.append(_Word(alts, True))
         self._expand_synonyms(out)
         return out
+
+    def _cognates(self, w: str, alts: dict[str, float], fallback: str) -> None:
+        """Russian and Ukrainian share many words one or two letters apart (страховий /
+        страховой, квартирі / квартира): a word whose terms are not in any article of the
+        fallback language also matches the nearest terms that are only there."""
+        bit = 1 << _LANG_CODE[fallback]
+        if any(self._term_langs.get(t, 0) & bit for t in alts):
+            return
+        self.prepare()
+        found: dict[str, float] = {}
+        for v in {w, *alts}:
+            for c, d in self._typos.candidates(v):
+                if self._term_langs.get(c, 0) == bit and c not in alts:
+                    found[c] = max(found.get(c, 0.0), COGNATE_WEIGHTS[d])
+        for c, wt in sorted(found.items(), key=lambda x: (-x[1], -self._df(x[0])))[:2]:
+            alts[c] = wt
 
     def _expand_synonyms(self, qwords: list[_Word]) -> None:
         if not self._syn_entries:
@@ -488,7 +527,7 @@ class SearchIndex:
         if fallback and len(primary) == 1 and primary[0] in FALLBACK:
             second = (FALLBACK[primary[0]],)
         allowed = set(primary) | set(second) if primary else set(LANGS)
-        qwords = self._analyse(query, analysis_langs)
+        qwords = self._analyse(query, analysis_langs, second[0] if second else "")
         if not qwords:
             return []
         want_tags = frozenset(fold(t).strip() for t in tags if t and t.strip())
@@ -514,7 +553,7 @@ class SearchIndex:
             for vis_ in (("public", "internal") if visibility is None else (visibility,))
         }
         masks = self._masks
-        want = max(limit * 4, 40)
+        want = max(limit * 3, 30)
 
         # Term at a time, every loop in C: a dict per term (doc -> weighted impact), merged
         # by max within a query word (its alternatives) and by sum across words; only
@@ -522,22 +561,35 @@ class SearchIndex:
         # first (highest bound); MaxScore: once the want-th best score so far is above
         # all that the remaining words could give a document not found yet, those words
         # only add to the documents that can still make it (looked up by bisection).
-        plans: list[tuple[float, int, list[tuple[_Postings, float]]]] = []
+        plans: list[tuple[float, int, list[tuple[_Postings, float]], bool]] = []
         for qw in scored_words:
             alts = [(t, w) for t, w in qw.alts.items() if t in idf_of]
             if skip_common:
                 alts = [(t, w) for t, w in alts if self._df(t) <= COMMON_SHARE * n]
             if alts:
                 items = [(self._fresh(self._post[t]), idf_of[t] * w) for t, w in alts]
-                plans.append((max(iw for _p, iw in items), sum(len(p.docs) for p, _iw in items), items))
-        plans.sort(key=lambda x: (-x[0], x[1]))
+                bound = max(iw * p.max_impact() for p, iw in items)
+                common_word = min(len(p.docs) for p, _iw in items) > CANDIDATE_SHARE * n
+                plans.append((bound, sum(len(p.docs) for p, _iw in items), items, common_word))
+        prune_common = self.prune_common and n >= COMMON_MIN_ARTICLES and not want_tags and len(plans) > 1
+        if prune_common and all(x[3] for x in plans):
+            # every word is common: the rarest ones (up to twice the smallest postings) seed
+            smallest = min(x[1] for x in plans)
+            plans = [(b, size, items, size > 2 * smallest) for b, size, items, _c in plans]
+        plans.sort(key=lambda x: (prune_common and x[3], -x[0], x[1]))
         bounds = [0.0] * (len(plans) + 1)  # bounds[i]: the most words i.. can add
         for i in range(len(plans) - 1, -1, -1):
             bounds[i] = bounds[i + 1] + plans[i][0]
         acc: dict[int, float] = {}
         stop = len(plans)
         theta = 0.0
-        for i, (_ub, _size, items) in enumerate(plans):
+        approx = False
+        for i, (_ub, _size, items, common_word) in enumerate(plans):
+            if i and prune_common and common_word and acc:
+                # the words in many articles only add to the best documents of the rarer
+                # words (an approximation: a document with none of those is no answer)
+                stop, approx = i, True
+                break
             if i and self.maxscore and not want_tags and len(acc) >= want and sum(x[1] for x in plans[i:]) > len(acc):
                 scores = compress(acc.values(), map(ok.__contains__, map(masks.__getitem__, acc.keys())))
                 best_k = heapq.nlargest(want, scores)
@@ -567,11 +619,15 @@ class SearchIndex:
             acc.update(part)
         self.last_pruned = len(plans) - stop  # words only looked up for the candidates
         if stop < len(plans):
-            floor = theta - bounds[stop]
-            cands = list(compress(acc.keys(), map(floor.__le__, acc.values())))
+            if approx:
+                scores_ok = compress(acc.items(), map(ok.__contains__, map(masks.__getitem__, acc.keys())))
+                cands = [d for d, _s in heapq.nlargest(CANDIDATES_MAX, scores_ok, key=itemgetter(1))]
+            else:
+                floor = theta - bounds[stop]
+                cands = list(compress(acc.keys(), map(floor.__le__, acc.values())))
             acc = {d: acc[d] for d in cands}
             cand_set = set(cands)
-            for _ub, _size, items in plans[stop:]:
+            for _ub, _size, items, _common in plans[stop:]:
                 part = {}
                 for p, iw in items:
                     docs, imps = p.docs, p.imps
@@ -666,6 +722,13 @@ class SearchIndex:
             spans = list(word_spans(text))
             return [(s, e, qi) for s, e, w in spans if (qi := self._word_match(w, lang, match_terms)) is not None]
         found: list[tuple[int, int, int]] = []
+        if len(surfaces) > SURFACES_BY_FIND:  # many forms: one pass over the words instead
+            get = surfaces.get
+            for m in _FOLDED_WORD.finditer(folded):
+                qi = get(m.group())
+                if qi is not None:
+                    found.append((m.start(), m.end(), qi))
+            return found
         end = len(folded)
         for w, qi in surfaces.items():
             i = folded.find(w)
