@@ -12,7 +12,8 @@ import logging
 import time
 from pathlib import Path
 
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication, QWidget
 
 from app.client.secrets import MemorySecretStore
 from app.client.session import OperatorSession
@@ -61,7 +62,9 @@ class Demo:
         self.simulator.start_in_thread()
         return self.hub.ws_url
 
-    async def run(self, settings: Settings, *, screenshot: str | None, timeout: float) -> int:
+    async def run(
+        self, settings: Settings, *, screenshot: str | None, timeout: float, show: str | None = None
+    ) -> int:
         url = await self.start_hub()
         self.session = OperatorSession(
             MemorySecretStore(available=False), settings.device_id(), data_dir=self.data_dir / "client"
@@ -81,10 +84,11 @@ class Demo:
             return 0
         await wait_for(lambda: bool(arrived), timeout, "a simulated customer's message")
         await self._show_live_conversation(window, arrived)
+        shown = await self._show_part(window, show) if show else window
         QApplication.processEvents()
         path = Path(screenshot)
         path.parent.mkdir(parents=True, exist_ok=True)
-        if not window.grab().save(str(path), "PNG"):
+        if not shown.grab().save(str(path), "PNG"):
             log.error("could not write %s", path)
             return 1
         log.info("screenshot saved to %s", path)
@@ -123,6 +127,50 @@ class Demo:
 
         await wait_for(images_shown, 15, "the conversation's images")
         window.pane.list.viewport().repaint()
+
+    async def _show_part(self, window: MainWindow, show: str) -> QWidget:
+        """Open what ``--show`` names, as an operator would, and return what to grab."""
+        if show == "templates":
+            await wait_for(lambda: bool(window.pane.composer.templates), 15, "the answer templates")
+            window.pane.composer.setFocus()
+            # typed from the Qt loop, not inside this task (the typing signal starts a slot task)
+            QTimer.singleShot(0, lambda: window.pane.composer.insertPlainText("Hi! /re"))
+            await wait_for(lambda: window.pane.composer.completion is not None
+                           and window.pane.composer.completion.isVisible(), 5, "the template list")
+            return window
+        if show == "template-prompt":
+            await wait_for(lambda: bool(window.pane.composer.templates), 15, "the answer templates")
+            window.pane.composer.setFocus()
+
+            def type_refund() -> None:
+                window.pane.composer.insertPlainText("/refund")
+                window.pane.composer.choose()
+
+            QTimer.singleShot(0, type_refund)
+            await wait_for(lambda: window.pane.prompt_bar.isVisible(), 5, "the fill-in prompt")
+            window.pane.prompt_bar.fields[0][1].setText("PX-778")
+            window.pane.prompt_bar.insert_button.click()
+            window.pane.composer.insertPlainText(" {customer.nickname}")
+            return window
+        if show == "templates-dialog":
+            await wait_for(lambda: bool(window.pane.composer.templates), 15, "the answer templates")
+            dialog = window.open_templates()
+            dialog.select(next(t.id for t in window.bridge.templates.templates() if t.shortcode == "refund"))
+            return dialog
+        if show == "kb":
+            await wait_for(lambda: window.kb_panel.state in ("ready", "none", "failed"), 15, "the suggestions")
+            return window
+        if show in ("kb-search", "kb-editor"):
+            search = window.open_kb_search()
+            search.query.setText("вернуть деньги за полис")
+            await wait_for(lambda: bool(search.hits) or "Nothing" in search.status.text(), 15, "search results")
+            if show == "kb-search":
+                return search
+            search.edit_requested.emit(search.current_hit())
+            await wait_for(lambda: window.kb_editor is not None and window.kb_editor.isVisible(), 15, "the editor")
+            assert window.kb_editor is not None
+            return window.kb_editor
+        return window
 
     async def stop(self) -> None:
         loop = asyncio.get_running_loop()

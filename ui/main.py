@@ -42,6 +42,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     demo.add_argument("--data-dir", help="where the demo hub keeps its database (default: a new temp folder)")
     demo.add_argument("--operator", default="olena", help="demo operator to log in as")
     demo.add_argument("--pace", type=float, default=20.0, help="mean seconds between new simulated chats")
+    demo.add_argument("--show", choices=("templates", "template-prompt", "templates-dialog", "kb", "kb-search",
+                                         "kb-editor"),
+                      help="with --screenshot: also open this part of the window (answer templates, KB)")
     demo.add_argument("--timeout", type=float, default=90.0, help="--screenshot gives up after this many seconds")
     args = parser.parse_args(argv)
     if args.command == "demo":
@@ -89,7 +92,8 @@ async def run_demo(args: argparse.Namespace, settings: Settings) -> int:
 
     demo = Demo(Path(args.data_dir), operator=args.operator, pace=args.pace)
     try:
-        return await demo.run(settings, screenshot=args.screenshot, timeout=args.timeout)
+        return await demo.run(settings, screenshot=args.screenshot, timeout=args.timeout,
+                              show=args.show)
     finally:
         await demo.stop()
 

@@ -159,6 +159,14 @@ def apply(app: QApplication, theme: str) -> None:
         QToolButton#chipRemove:hover, QToolButton#rowRemove:hover {{ color: {c.bad.name()}; }}
         QToolButton#vipToggle {{ padding: 2px 6px; }}
         QToolButton#vipToggle[vip="true"] {{ color: {c.vip.name()}; font-weight: 600; }}
+        QLabel#warning {{ color: {c.warn.name()}; }}
+        QListWidget#templateCompletion {{ border: 1px solid palette(mid); border-radius: 4px; }}
+        QFrame#promptBar, QFrame#kbPanel {{ background: palette(alternate-base); border: 1px solid palette(mid);
+                                           border-radius: 6px; }}
+        QLabel#promptTitle {{ font-weight: 600; }}
+        QFrame#kbHit {{ background: palette(base); border: 1px solid palette(mid); border-radius: 5px; }}
+        QFrame#kbHit:hover {{ border: 1px solid {c.badge_web.name()}; }}
+        QToolButton#kbToggle {{ font-weight: 600; border: none; }}
         QPushButton#linkButton {{ border: none; color: {c.badge_web.name()}; text-align: left; padding: 0px 4px; }}
         QFrame#attachmentChip {{ background: palette(alternate-base); border: 1px solid palette(mid);
                                  border-radius: 9px; min-height: 20px; }}

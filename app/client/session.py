@@ -86,6 +86,12 @@ from app.protocol.messages import (
     SignOut,
     Sync,
     Take,
+    TemplateDelete,
+    TemplateDraft,
+    TemplateInfo,
+    TemplateList,
+    TemplateSave,
+    TemplateUpdated,
     Transfer,
     Typing,
     TypingEvent,
@@ -195,6 +201,8 @@ class _Data(msgspec.Struct):
     merge: MergeInfo | None = None
     kept: CustomerProfile | None = None
     restored: CustomerProfile | None = None
+    templates: list[TemplateInfo] = []
+    template: TemplateInfo | None = None
     hits: list[KbHit] = []
     article: KbArticleInfo | None = None
     created: bool = False
@@ -316,6 +324,10 @@ class OperatorSession:
         # for the cards it changed)
         self.merge_proposed: Emitter[MergeProposed] = Emitter()
         self.customers_merged: Emitter[CustomersMerged] = Emitter()
+        # answer templates (team + own personal), read with load_templates and kept up to
+        # date by template_updated events; templates_changed says the dict changed
+        self.templates: dict[int, TemplateInfo] = {}
+        self.templates_changed: Emitter[None] = Emitter()
         # the knowledge base: an article was created or changed / deleted (by anyone)
         self.kb_article_changed: Emitter[KbArticleInfo] = Emitter()
         self.kb_article_deleted: Emitter[str] = Emitter()
@@ -812,6 +824,43 @@ class OperatorSession:
         assert data.conversation is not None and data.message is not None
         return data.conversation, data.message
 
+    # ------------------------------------------------------------------ answer templates
+
+    async def load_templates(self) -> list[TemplateInfo]:
+        """The templates this operator may use (the team's and their own), kept in
+        ``templates``; later changes arrive as ``template_updated`` events."""
+        data = await self._request(TemplateList(txn_id=new_txn_id()))
+        self.templates = {t.id: t for t in data.templates}
+        self.templates_changed.emit(None)
+        return list(data.templates)
+
+    async def save_template(self, draft: TemplateDraft, *, txn_id: str | None = None) -> TemplateInfo:
+        """Create (``draft.id`` None) or change a template. CommandFailed ``forbidden``
+        (a team template by an operator), ``conflict`` (the shortcode is taken),
+        ``invalid_value``. Pass the same ``txn_id`` to retry: it is saved once."""
+        data = await self._request(TemplateSave(txn_id=txn_id or new_txn_id(), template=draft))
+        assert data.template is not None
+        self._on_template(data.template, deleted=False)
+        return data.template
+
+    async def delete_template(self, template_id: int, *, txn_id: str | None = None) -> TemplateInfo:
+        data = await self._request(TemplateDelete(txn_id=txn_id or new_txn_id(), template_id=template_id))
+        assert data.template is not None
+        self._on_template(data.template, deleted=True)
+        return data.template
+
+    def _on_template(self, template: TemplateInfo, *, deleted: bool) -> None:
+        known = self.templates.get(template.id)
+        if deleted:
+            if known is None:
+                return
+            del self.templates[template.id]
+        else:
+            if known is not None and known.updated_at > template.updated_at:
+                return  # an event brought a newer version meanwhile
+            self.templates[template.id] = template
+        self.templates_changed.emit(None)
+
     # ------------------------------------------------------------------ knowledge base
 
     async def kb_search(
@@ -1019,6 +1068,7 @@ class OperatorSession:
         self.conversations, self.operators, self.queues = {}, {}, {}
         self._histories.clear()
         self.offers.clear()
+        self.templates = {}
 
     # ------------------------------------------------------------------ events
 
@@ -1087,6 +1137,8 @@ class OperatorSession:
                 self._card_seq[frame.merged.id] = frame.seq
                 self._on_customer(frame.merged)
             self.customers_merged.emit(frame)
+        elif isinstance(frame, TemplateUpdated):
+            self._on_template(frame.template, deleted=frame.deleted)
         elif isinstance(frame, KbArticleUpdated):
             self.kb_article_changed.emit(frame.article)
         elif isinstance(frame, KbArticleDeleted):

@@ -18,7 +18,7 @@ from pathlib import Path
 from sqlalchemy import update
 
 from app.hub.accounts import hash_password
-from app.protocol.messages import CustomerChanges
+from app.protocol.messages import CustomerChanges, TemplateDraft
 from app.storage import Store, make_engine, upgrade
 from app.storage.files import FileStore, default_files_dir
 from app.storage.models import Conversation, Customer, CustomerIdentity, Message
@@ -56,6 +56,43 @@ DEMO_PHOTOS = {
 
 
 DEMO_PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+
+# team answer templates (typed as /shortcode in the composer), made by the supervisor
+DEMO_TEMPLATES: tuple[TemplateDraft, ...] = (
+    TemplateDraft(
+        shortcode="hello", title="Greeting", category="General", language="en", scope="team",
+        body="Hello {customer.name}! My name is {operator.name}, how can I help you?",
+    ),
+    TemplateDraft(
+        shortcode="refund", title="Refund: when the money arrives", category="Payments", language="en",
+        scope="team",
+        body="Dear {customer.name}, your refund for policy {?Policy number} has been approved. The money "
+        "reaches your card within 5 working days. Your request number is {conversation.id}.",
+    ),
+    TemplateDraft(
+        shortcode="privet", title="Приветствие", category="General", language="ru", scope="team",
+        body="Здравствуйте, {customer.name}! Меня зовут {operator.name}, чем могу помочь?",
+    ),
+    TemplateDraft(
+        shortcode="vozvrat", title="Возврат денег за полис", category="Payments", language="ru", scope="team",
+        body="{customer.name}, возврат по полису {?Номер полиса} одобрен. Деньги поступят на карту в течение "
+        "5 рабочих дней. Номер обращения: {conversation.id}.",
+    ),
+    TemplateDraft(
+        shortcode="vitannia", title="Привітання", category="General", language="uk", scope="team",
+        body="Добрий день, {customer.name}! Мене звати {operator.name}, чим можу допомогти?",
+    ),
+    TemplateDraft(
+        shortcode="povernennia", title="Повернення коштів за поліс", category="Payments", language="uk",
+        scope="team",
+        body="{customer.name}, повернення за полісом {?Номер поліса} схвалено. Кошти надійдуть на картку "
+        "протягом 5 робочих днів. Номер звернення: {conversation.id}.",
+    ),
+    TemplateDraft(
+        shortcode="callback", title="We will call you back", category="Calls", language="en", scope="team",
+        body="We will call you back at {customer.phone} within an hour. Thank you for waiting!",
+    ),
+)
 
 
 # custom fields of the demo hub's cards (key, label, type), as an admin adds them
@@ -591,6 +628,7 @@ def seed_demo(db_url: str) -> DemoAccounts:
             _move_to_customer(store, conv_id, customers[chat.name], label="mobile browser")
             made_chats += 1
         _seed_queues(store)
+        _seed_templates(store, ids["maria"])
         _seed_kb(store)
         return DemoAccounts(DEMO_PASSWORD, DEMO_OPERATORS, made_ops, made_chats)
     finally:
@@ -715,6 +753,14 @@ def _seed_fields(store: Store) -> None:
     for key, label, kind in DEMO_FIELDS:
         if key not in existing:
             store.customers.add_field(key, label, kind)
+
+
+def _seed_templates(store: Store, author_id: int) -> None:
+    """The team's templates, once (a template whose shortcode exists is left alone)."""
+    existing = {t.shortcode for t in store.templates.visible(author_id) if t.scope == "team"}
+    for draft in DEMO_TEMPLATES:
+        if draft.shortcode not in existing:
+            store.templates.save(author_id, draft, f"demo-template-{draft.shortcode}")
 
 
 def _seed_queues(store: Store) -> None:

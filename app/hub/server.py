@@ -101,6 +101,10 @@ from app.protocol.messages import (
     SignOut,
     Sync,
     Take,
+    TemplateDelete,
+    TemplateList,
+    TemplateSave,
+    TemplateUpdated,
     Transfer,
     Typing,
     TypingEvent,
@@ -485,6 +489,8 @@ class Hub:
         operator, so everyone's queue view stays right."""
         if conn.operator_id is None:
             return False
+        if isinstance(event, TemplateUpdated):  # a personal template: its owner only
+            return event.template.scope == "team" or event.template.owner_id == conn.operator_id
         if not isinstance(event, MessageCreated) or conn.role != "operator":
             return True
         conv_id = event.message.conversation_id
@@ -561,6 +567,7 @@ class Hub:
     async def route(self) -> None:
         """One routing pass now (also run after every change that may free or need an operator)."""
         await self._route()
+
     async def _redeliver_loop(self) -> None:
         """Re-send unacknowledged must-deliver events to live connections."""
         interval = self.config.redeliver_interval_s
@@ -785,6 +792,9 @@ class Hub:
             CustomerUnmerge: self._customer_unmerge,
             **self._file_handlers(),
             ConversationStart: self._conversation_start,
+            TemplateList: self._template_list,
+            TemplateSave: self._template_save,
+            TemplateDelete: self._template_delete,
             KbSearch: self._kb_search,
             KbGet: self._kb_get,
             KbSave: self._kb_save,
@@ -1118,6 +1128,25 @@ class Hub:
         conversation, message = outcome.value
         log.info("%s: conversation %d started on %s", conn.label, conversation.id, f.channel)
         return {"conversation": to_builtins(conversation), "message": to_builtins(message)}
+    # ------------------------------------------------------------------ answer templates
+
+    async def _template_list(self, conn: Conn, f: TemplateList) -> dict[str, Any]:
+        """The team's templates and the operator's personal ones."""
+        assert conn.operator_id is not None
+        found = await self._db(self.store.templates.visible, conn.operator_id)
+        return {"templates": to_builtins(found)}
+
+    async def _template_save(self, conn: Conn, f: TemplateSave) -> dict[str, Any]:
+        """Permissions are the store's (personal: the owner; team: supervisors and
+        admins), checked in the transaction that writes."""
+        assert conn.operator_id is not None
+        outcome = await self._tx(self.store.templates.save, conn.operator_id, f.template, f.txn_id)
+        return {"template": to_builtins(outcome.value)}
+
+    async def _template_delete(self, conn: Conn, f: TemplateDelete) -> dict[str, Any]:
+        assert conn.operator_id is not None
+        outcome = await self._tx(self.store.templates.delete, conn.operator_id, f.template_id, f.txn_id)
+        return {"template": to_builtins(outcome.value)}
 
     # ------------------------------------------------------------------ knowledge base
 

@@ -28,6 +28,8 @@ ConversationState = Literal["open", "waiting", "snoozed"]
 QueueKind = Literal["first", "second"]
 QueueStrategy = Literal["round_robin", "least_loaded", "manual"]
 SlaKind = Literal["first", "next"]
+# personal: its owner's only; team: everyone reads, supervisors and admins edit
+TemplateScope = Literal["personal", "team"]
 
 
 class _Frame(msgspec.Struct, tag_field="type", forbid_unknown_fields=False, omit_defaults=True):
@@ -279,6 +281,38 @@ class KbHit(msgspec.Struct, omit_defaults=True):
     title_highlights: list[tuple[int, int]] = []
     visibility: KbVisibility = "internal"
     tags: list[str] = []
+
+
+class TemplateInfo(msgspec.Struct, omit_defaults=True):
+    """An answer template, typed as ``/shortcode`` in the composer (docs/protocol.md,
+    "Answer templates"). ``owner_id`` is set for personal ones. ``attachments`` is
+    reserved for references to files in the hub's attachment storage (always empty
+    until that storage exists)."""
+
+    id: int
+    shortcode: str
+    title: str
+    body: str
+    scope: TemplateScope
+    updated_at: datetime
+    category: str = ""
+    language: str = ""
+    owner_id: int | None = None
+    updated_by: int | None = None
+    attachments: list[str] = []
+
+
+class TemplateDraft(msgspec.Struct, omit_defaults=True, forbid_unknown_fields=False):
+    """What ``template_save`` writes: a new template (``id`` null) or the whole new
+    version of one (its scope cannot change)."""
+
+    shortcode: str
+    title: str
+    body: str
+    scope: TemplateScope = "personal"
+    category: str = ""
+    language: str = ""
+    id: int | None = None
 
 
 # --------------------------------------------------------------------------- both endpoints
@@ -616,6 +650,30 @@ class KbSynonymsSet(_Frame, tag="kb_synonyms_set"):
     groups: list[list[str]]
 
 
+class TemplateList(_Frame, tag="template_list"):
+    """The templates this operator may use: the team's and their own personal ones.
+    The result: ``templates`` (TemplateInfo list, by category, then shortcode)."""
+
+    txn_id: str
+
+
+class TemplateSave(_Frame, tag="template_save"):
+    """Create or change a template. Personal ones: their owner only; team ones:
+    supervisors and admins. The result: ``template``. A retry with the same txn_id
+    returns the same template and writes nothing again."""
+
+    txn_id: str
+    template: TemplateDraft
+
+
+class TemplateDelete(_Frame, tag="template_delete"):
+    """Delete a template (same permissions as saving it). The result: ``template``
+    (as it was). A retry with the same txn_id answers the same."""
+
+    txn_id: str
+    template_id: int
+
+
 # --------------------------------------------------------------------------- operator events
 
 
@@ -740,6 +798,16 @@ class KbArticleDeleted(_Frame, tag="kb_article_deleted"):
     must_ack: bool = False
 
 
+class TemplateUpdated(_Frame, tag="template_updated"):
+    """A template was saved (``deleted`` false: its new version) or deleted. Sent to
+    the operators who can see it: a personal one to its owner only."""
+
+    seq: int
+    template: TemplateInfo
+    deleted: bool = False
+    must_ack: bool = False
+
+
 # --------------------------------------------------------------------------- customer (web chat)
 
 
@@ -819,6 +887,9 @@ OperatorCommand = (
     | FileUploadEnd
     | FileUploadCancel
     | FileUrls
+    | TemplateList
+    | TemplateSave
+    | TemplateDelete
     | KbSearch
     | KbGet
     | KbSave
@@ -840,6 +911,7 @@ OperatorEvent = (
     | CustomerUpdated
     | MergeProposed
     | CustomersMerged
+    | TemplateUpdated
     | KbArticleUpdated
     | KbArticleDeleted
 )

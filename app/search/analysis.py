@@ -87,6 +87,7 @@ class MorphLemmatizer:
         self._morph: dict[str, Any] = {}
         self._stemmer: Any = None
         self._caches: dict[str, dict[str, tuple[str, ...]]] = {}
+        self._known: dict[tuple[str, str], bool] = {}
 
     def _analyzer(self, lang: str) -> Any:
         m = self._morph.get(lang)
@@ -154,7 +155,13 @@ class MorphLemmatizer:
     def is_known(self, word: str, lang: str) -> bool:
         if script(word) != "cyr" or lang not in ("ru", "uk"):
             return False
-        return bool(self._analyzer(lang).word_is_known(word))
+        key = (lang, word)
+        known = self._known.get(key)
+        if known is None:
+            if len(self._known) >= self.CACHE_MAX:
+                self._known.clear()
+            known = self._known[key] = bool(self._analyzer(lang).word_is_known(word))
+        return known
 
 
 _default: MorphLemmatizer | None = None

@@ -571,9 +571,11 @@ class SearchIndex:
                 bound = max(iw * p.max_impact() for p, iw in items)
                 common_word = min(len(p.docs) for p, _iw in items) > CANDIDATE_SHARE * n
                 plans.append((bound, sum(len(p.docs) for p, _iw in items), items, common_word))
-        prune_common = (
-            self.prune_common and n >= COMMON_MIN_ARTICLES and not want_tags and not all(x[3] for x in plans)
-        )
+        prune_common = self.prune_common and n >= COMMON_MIN_ARTICLES and not want_tags and len(plans) > 1
+        if prune_common and all(x[3] for x in plans):
+            # every word is common: the rarest ones (up to twice the smallest postings) seed
+            smallest = min(x[1] for x in plans)
+            plans = [(b, size, items, size > 2 * smallest) for b, size, items, _c in plans]
         plans.sort(key=lambda x: (prune_common and x[3], -x[0], x[1]))
         bounds = [0.0] * (len(plans) + 1)  # bounds[i]: the most words i.. can add
         for i in range(len(plans) - 1, -1, -1):

@@ -487,6 +487,53 @@ class EmailMessage(Base):
     source: Mapped[str] = mapped_column(String(255), default="", server_default="")
 
 
+# --------------------------------------------------------------------------- answer templates (0008)
+
+
+TEMPLATE_SCOPES = ("personal", "team")
+
+
+class AnswerTemplate(Base):
+    """An answer template (app/storage/templates.py): typed as ``/shortcode`` in the
+    composer. ``scope_key`` is ``team`` or ``op:<owner id>`` and makes the shortcode
+    unique per scope (a NULL owner would not take part in a unique constraint).
+    ``attachments`` is reserved for references to files in the hub's attachment storage
+    (a JSON list, NULL until that storage exists; see docs/architecture.md)."""
+
+    __tablename__ = "answer_templates"
+    __table_args__ = (
+        UniqueConstraint("scope_key", "shortcode"),
+        CheckConstraint("scope IN ('personal', 'team')", name="scope"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    scope: Mapped[str] = mapped_column(String(16))
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("operators.id", ondelete="CASCADE"), index=True)
+    scope_key: Mapped[str] = mapped_column(String(32))
+    shortcode: Mapped[str] = mapped_column(String(64))
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    category: Mapped[str] = mapped_column(String(64), server_default="")
+    language: Mapped[str] = mapped_column(String(8), server_default="")
+    attachments: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime]
+    updated_by: Mapped[int | None] = mapped_column(ForeignKey("operators.id", ondelete="SET NULL"))
+
+
+class TemplateCommand(Base):
+    """One applied ``template_save`` / ``template_delete``: ``(operator_id, txn_id)`` is
+    unique, so a retried command finds its row and gets the same answer (``result``
+    JSON), changing nothing again."""
+
+    __tablename__ = "template_commands"
+    __table_args__ = (UniqueConstraint("operator_id", "txn_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    operator_id: Mapped[int] = mapped_column(ForeignKey("operators.id", ondelete="CASCADE"))
+    txn_id: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16))
+    result: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+
+
 class KbArticle(Base):
     """A knowledge base article (docs/architecture.md, "Knowledge base search"). ``tags``
     is a JSON list; ``content_hash`` (SHA-256 of title, body, lang, tags and visibility)

@@ -53,6 +53,7 @@ from app.protocol.messages import (
     QueueInfo,
     QueuesUpdated,
     SlaBreached,
+    TemplateUpdated,
 )
 from app.storage.files import attach, attachments_of
 from app.storage.models import (
@@ -668,6 +669,7 @@ _WHOLE_FRAMES: dict[str, type[msgspec.Struct]] = {
     "sla_breached": SlaBreached,
     "queues_updated": QueuesUpdated,
     "customer_updated": CustomerUpdated,
+    "template_updated": TemplateUpdated,
     "kb_article_updated": KbArticleUpdated,
     "kb_article_deleted": KbArticleDeleted,
 }
@@ -720,6 +722,9 @@ class Store:
 
         self.customers = CustomerStore(self)
         self.merges = MergeStore(self)  # identity merge (app/storage/merges.py)
+        from app.storage.templates import TemplateStore
+
+        self.templates = TemplateStore(self)  # answer templates (app/storage/templates.py)
         self.kb = KbStore(self)  # the knowledge base (app/storage/kb.py)
 
     @property

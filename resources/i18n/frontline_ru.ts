@@ -63,6 +63,26 @@ New customer chats appear there as they arrive; the ones assigned to you are und
         <translation>%1 · %2 · №%3</translation>
     </message>
     <message>
+        <source>Replace the highlighted %1 before sending: the window has no value for it.</source>
+        <translation>Замените выделенное %1 перед отправкой: для него нет значения.</translation>
+    </message>
+    <message>
+        <source>Ctrl+Enter sends · Enter starts a new line · / for templates</source>
+        <translation>Ctrl+Enter — отправить · Enter — новая строка · / — шаблоны</translation>
+    </message>
+    <message>
+        <source>“%1” needs a few values:</source>
+        <translation>Для «%1» нужно несколько значений:</translation>
+    </message>
+    <message>
+        <source>Insert</source>
+        <translation>Вставить</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>Отмена</translation>
+    </message>
+    <message>
         <source>Type your reply…</source>
         <translation>Введите ответ…</translation>
     </message>
@@ -123,6 +143,14 @@ New customer chats appear there as they arrive; the ones assigned to you are und
         <translation>Загрузка более ранних сообщений…</translation>
     </message>
     <message>
+        <source>team</source>
+        <translation>команда</translation>
+    </message>
+    <message>
+        <source>personal</source>
+        <translation>личный</translation>
+    </message>
+    <message>
         <source>open</source>
         <translation>открыт</translation>
     </message>
@@ -157,10 +185,6 @@ New customer chats appear there as they arrive; the ones assigned to you are und
     <message>
         <source>Too long: %1 of at most %2 characters.</source>
         <translation>Слишком длинно: %1 из %2 допустимых символов.</translation>
-    </message>
-    <message>
-        <source>Ctrl+Enter sends · Enter starts a new line</source>
-        <translation>Ctrl+Enter — отправить · Enter — новая строка</translation>
     </message>
     <message>
         <source>Attach files</source>
@@ -829,6 +853,178 @@ New customer chats appear there as they arrive; the ones assigned to you are und
     </message>
 </context>
 <context>
+    <name>KbBridge</name>
+    <message>
+        <source>The knowledge base is not reachable: the connection to the hub is down.</source>
+        <translation>База знаний недоступна: нет соединения с хабом.</translation>
+    </message>
+    <message>
+        <source>The knowledge base did not answer in time.</source>
+        <translation>База знаний не ответила вовремя.</translation>
+    </message>
+    <message>
+        <source>Only supervisors and admins can change knowledge base articles.</source>
+        <translation>Изменять статьи базы знаний могут только супервизоры и администраторы.</translation>
+    </message>
+    <message>
+        <source>This article no longer exists.</source>
+        <translation>Этой статьи больше нет.</translation>
+    </message>
+    <message>
+        <source>Not saved: %1</source>
+        <translation>Не сохранено: %1</translation>
+    </message>
+    <message>
+        <source>The knowledge base could not answer: %1</source>
+        <translation>База знаний не смогла ответить: %1</translation>
+    </message>
+</context>
+<context>
+    <name>KbEditorDialog</name>
+    <message>
+        <source>New article</source>
+        <translation>Новая статья</translation>
+    </message>
+    <message>
+        <source>Edit article</source>
+        <translation>Изменить статью</translation>
+    </message>
+    <message>
+        <source>Title</source>
+        <translation>Заголовок</translation>
+    </message>
+    <message>
+        <source>Language</source>
+        <translation>Язык</translation>
+    </message>
+    <message>
+        <source>Tags</source>
+        <translation>Теги</translation>
+    </message>
+    <message>
+        <source>comma-separated, e.g. refund, policy</source>
+        <translation>через запятую, например: возврат, полис</translation>
+    </message>
+    <message>
+        <source>Visible to</source>
+        <translation>Кому видна</translation>
+    </message>
+    <message>
+        <source>Operators only (internal)</source>
+        <translation>Только операторам (внутренняя)</translation>
+    </message>
+    <message>
+        <source>Customers too (public)</source>
+        <translation>И клиентам (публичная)</translation>
+    </message>
+    <message>
+        <source>Text (Markdown: **bold**, lists with 1. or -)</source>
+        <translation>Текст (Markdown: **жирный**, списки через 1. или -)</translation>
+    </message>
+    <message>
+        <source>Save</source>
+        <translation>Сохранить</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>Отмена</translation>
+    </message>
+    <message>
+        <source>An article needs a title and a text.</source>
+        <translation>У статьи должны быть заголовок и текст.</translation>
+    </message>
+</context>
+<context>
+    <name>KbSearchDialog</name>
+    <message>
+        <source>Search the knowledge base</source>
+        <translation>Поиск по базе знаний</translation>
+    </message>
+    <message>
+        <source>What is the customer asking about?</source>
+        <translation>О чём спрашивает клиент?</translation>
+    </message>
+    <message>
+        <source>All languages</source>
+        <translation>Все языки</translation>
+    </message>
+    <message>
+        <source>Insert answer</source>
+        <translation>Вставить ответ</translation>
+    </message>
+    <message>
+        <source>Put the article&apos;s text into your reply to edit it (Enter)</source>
+        <translation>Вставить текст статьи в ответ для правки (Enter)</translation>
+    </message>
+    <message>
+        <source>Insert link</source>
+        <translation>Вставить ссылку</translation>
+    </message>
+    <message>
+        <source>New article…</source>
+        <translation>Новая статья…</translation>
+    </message>
+    <message>
+        <source>Edit…</source>
+        <translation>Изменить…</translation>
+    </message>
+    <message>
+        <source>Searching…</source>
+        <translation>Ищем…</translation>
+    </message>
+    <message>
+        <source>Type what the customer is asking about.</source>
+        <translation>Введите, о чём спрашивает клиент.</translation>
+    </message>
+    <message>
+        <source>Nothing found. Try other words or another language.</source>
+        <translation>Ничего не найдено. Попробуйте другие слова или другой язык.</translation>
+    </message>
+    <message>
+        <source>Enter or a click puts the answer into your reply; nothing is sent yet.</source>
+        <translation>Enter или щелчок вставляет ответ в сообщение; ничего не отправляется.</translation>
+    </message>
+</context>
+<context>
+    <name>KbSuggestions</name>
+    <message>
+        <source>Search… (Ctrl+K)</source>
+        <translation>Поиск… (Ctrl+K)</translation>
+    </message>
+    <message>
+        <source>Search the knowledge base (Ctrl+K)</source>
+        <translation>Поиск по базе знаний (Ctrl+K)</translation>
+    </message>
+    <message>
+        <source>Suggested articles</source>
+        <translation>Подходящие статьи</translation>
+    </message>
+    <message>
+        <source>Suggested articles (%1)</source>
+        <translation>Подходящие статьи (%1)</translation>
+    </message>
+    <message>
+        <source>Show or hide the suggestions</source>
+        <translation>Показать или скрыть подсказки</translation>
+    </message>
+    <message>
+        <source>Click to put this answer into your reply; you can edit it before sending</source>
+        <translation>Щёлкните, чтобы вставить ответ в сообщение; перед отправкой его можно изменить</translation>
+    </message>
+    <message>
+        <source>Articles that answer the customer&apos;s latest message appear here.</source>
+        <translation>Здесь появятся статьи, отвечающие на последнее сообщение клиента.</translation>
+    </message>
+    <message>
+        <source>Looking for articles…</source>
+        <translation>Ищем статьи…</translation>
+    </message>
+    <message>
+        <source>No article matches the customer&apos;s latest message. Try Search…</source>
+        <translation>Нет статей к последнему сообщению клиента. Попробуйте «Поиск…»</translation>
+    </message>
+</context>
+<context>
     <name>LoginDialog</name>
     <message>
         <source>Frontline — sign in</source>
@@ -950,6 +1146,10 @@ While you are Online, new chats are given to you automatically; you can also tak
         <translation>Выйти</translation>
     </message>
     <message>
+        <source>Answer templates…</source>
+        <translation>Шаблоны ответов…</translation>
+    </message>
+    <message>
         <source>Mine (%1)</source>
         <translation>Мои (%1)</translation>
     </message>
@@ -992,6 +1192,10 @@ While you are Online, new chats are given to you automatically; you can also tak
     <message>
         <source>Saved to %1</source>
         <translation>Сохранено: %1</translation>
+    </message>
+    <message>
+        <source>Open a conversation you can reply to, then insert the answer.</source>
+        <translation>Откройте разговор, в котором вы можете отвечать, и вставьте ответ.</translation>
     </message>
     <message>
         <source>● Connecting…</source>
@@ -1344,6 +1548,140 @@ While you are Online, new chats are given to you automatically; you can also tak
     <message>
         <source>the message is too long (at most 8000 characters)</source>
         <translation>сообщение слишком длинное (не более 8000 символов)</translation>
+    </message>
+</context>
+<context>
+    <name>TemplateBridge</name>
+    <message>
+        <source>Not saved: the connection to the hub is down. Try again when it is back.</source>
+        <translation>Не сохранено: нет соединения с хабом. Повторите, когда оно восстановится.</translation>
+    </message>
+    <message>
+        <source>Not saved: the hub did not answer in time. Try again.</source>
+        <translation>Не сохранено: хаб не ответил вовремя. Повторите попытку.</translation>
+    </message>
+    <message>
+        <source>Only supervisors and admins can change team templates.</source>
+        <translation>Изменять шаблоны команды могут только супервизоры и администраторы.</translation>
+    </message>
+    <message>
+        <source>Not saved: this shortcode is already used. Choose another one.</source>
+        <translation>Не сохранено: это сокращение уже занято. Выберите другое.</translation>
+    </message>
+    <message>
+        <source>This template no longer exists.</source>
+        <translation>Этого шаблона больше нет.</translation>
+    </message>
+    <message>
+        <source>Not saved: %1</source>
+        <translation>Не сохранено: %1</translation>
+    </message>
+</context>
+<context>
+    <name>TemplatesDialog</name>
+    <message>
+        <source>Answer templates</source>
+        <translation>Шаблоны ответов</translation>
+    </message>
+    <message>
+        <source>Search by shortcode, title or text</source>
+        <translation>Поиск по сокращению, названию или тексту</translation>
+    </message>
+    <message>
+        <source>New personal template</source>
+        <translation>Новый личный шаблон</translation>
+    </message>
+    <message>
+        <source>Shortcode</source>
+        <translation>Сокращение</translation>
+    </message>
+    <message>
+        <source>e.g. refund, typed as /refund</source>
+        <translation>например, refund — набирается как /refund</translation>
+    </message>
+    <message>
+        <source>Title</source>
+        <translation>Название</translation>
+    </message>
+    <message>
+        <source>Category</source>
+        <translation>Категория</translation>
+    </message>
+    <message>
+        <source>Language</source>
+        <translation>Язык</translation>
+    </message>
+    <message>
+        <source>Who sees it</source>
+        <translation>Кто видит</translation>
+    </message>
+    <message>
+        <source>Text</source>
+        <translation>Текст</translation>
+    </message>
+    <message>
+        <source>Save</source>
+        <translation>Сохранить</translation>
+    </message>
+    <message>
+        <source>Delete</source>
+        <translation>Удалить</translation>
+    </message>
+    <message>
+        <source>Make a personal copy</source>
+        <translation>Сделать личную копию</translation>
+    </message>
+    <message>
+        <source>Any language</source>
+        <translation>Любой язык</translation>
+    </message>
+    <message>
+        <source>Only me (personal)</source>
+        <translation>Только я (личный)</translation>
+    </message>
+    <message>
+        <source>The whole team</source>
+        <translation>Вся команда</translation>
+    </message>
+    <message>
+        <source>Variables filled in from the conversation: %1. A fill-in prompt such as {?Policy number} asks you for the value when the template is inserted.</source>
+        <translation>Переменные, которые подставляются из разговора: %1. Запрос вроде {?Номер полиса} спросит значение при вставке шаблона.</translation>
+    </message>
+    <message>
+        <source>Close</source>
+        <translation>Закрыть</translation>
+    </message>
+    <message>
+        <source>No category</source>
+        <translation>Без категории</translation>
+    </message>
+    <message>
+        <source>team</source>
+        <translation>команда</translation>
+    </message>
+    <message>
+        <source>personal</source>
+        <translation>личный</translation>
+    </message>
+    <message>
+        <source>This is a team template: everyone can use it, only supervisors and admins can change it. Make a personal copy if you need another wording.</source>
+        <translation>Это шаблон команды: пользоваться им могут все, а изменять — только супервизоры и администраторы. Если нужна другая формулировка, сделайте личную копию.</translation>
+    </message>
+    <message>
+        <source>Last changed %1 by %2</source>
+        <translation>Изменён %1, автор: %2</translation>
+    </message>
+    <message>
+        <source>Last changed %1</source>
+        <translation>Изменён %1</translation>
+    </message>
+    <message>
+        <source>Delete template</source>
+        <translation>Удаление шаблона</translation>
+    </message>
+    <message>
+        <source>Delete the template /%1 “%2”?</source>
+        <translation>Удалить шаблон /%1 «%2»?</translation>
     </message>
 </context>
 <context>

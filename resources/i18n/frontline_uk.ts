@@ -63,6 +63,26 @@ New customer chats appear there as they arrive; the ones assigned to you are und
         <translation>%1 · %2 · №%3</translation>
     </message>
     <message>
+        <source>Replace the highlighted %1 before sending: the window has no value for it.</source>
+        <translation>Замініть виділене %1 перед надсиланням: для нього немає значення.</translation>
+    </message>
+    <message>
+        <source>Ctrl+Enter sends · Enter starts a new line · / for templates</source>
+        <translation>Ctrl+Enter — надіслати · Enter — новий рядок · / — шаблони</translation>
+    </message>
+    <message>
+        <source>“%1” needs a few values:</source>
+        <translation>Для «%1» потрібно кілька значень:</translation>
+    </message>
+    <message>
+        <source>Insert</source>
+        <translation>Вставити</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>Скасувати</translation>
+    </message>
+    <message>
         <source>Type your reply…</source>
         <translation>Введіть відповідь…</translation>
     </message>
@@ -123,6 +143,14 @@ New customer chats appear there as they arrive; the ones assigned to you are und
         <translation>Завантаження попередніх повідомлень…</translation>
     </message>
     <message>
+        <source>team</source>
+        <translation>команда</translation>
+    </message>
+    <message>
+        <source>personal</source>
+        <translation>особистий</translation>
+    </message>
+    <message>
         <source>open</source>
         <translation>відкрита</translation>
     </message>
@@ -157,10 +185,6 @@ New customer chats appear there as they arrive; the ones assigned to you are und
     <message>
         <source>Too long: %1 of at most %2 characters.</source>
         <translation>Задовго: %1 із %2 допустимих символів.</translation>
-    </message>
-    <message>
-        <source>Ctrl+Enter sends · Enter starts a new line</source>
-        <translation>Ctrl+Enter — надіслати · Enter — новий рядок</translation>
     </message>
     <message>
         <source>Attach files</source>
@@ -829,6 +853,178 @@ New customer chats appear there as they arrive; the ones assigned to you are und
     </message>
 </context>
 <context>
+    <name>KbBridge</name>
+    <message>
+        <source>The knowledge base is not reachable: the connection to the hub is down.</source>
+        <translation>База знань недоступна: немає з’єднання з хабом.</translation>
+    </message>
+    <message>
+        <source>The knowledge base did not answer in time.</source>
+        <translation>База знань не відповіла вчасно.</translation>
+    </message>
+    <message>
+        <source>Only supervisors and admins can change knowledge base articles.</source>
+        <translation>Змінювати статті бази знань можуть лише супервізори та адміністратори.</translation>
+    </message>
+    <message>
+        <source>This article no longer exists.</source>
+        <translation>Цієї статті більше немає.</translation>
+    </message>
+    <message>
+        <source>Not saved: %1</source>
+        <translation>Не збережено: %1</translation>
+    </message>
+    <message>
+        <source>The knowledge base could not answer: %1</source>
+        <translation>База знань не змогла відповісти: %1</translation>
+    </message>
+</context>
+<context>
+    <name>KbEditorDialog</name>
+    <message>
+        <source>New article</source>
+        <translation>Нова стаття</translation>
+    </message>
+    <message>
+        <source>Edit article</source>
+        <translation>Редагувати статтю</translation>
+    </message>
+    <message>
+        <source>Title</source>
+        <translation>Заголовок</translation>
+    </message>
+    <message>
+        <source>Language</source>
+        <translation>Мова</translation>
+    </message>
+    <message>
+        <source>Tags</source>
+        <translation>Теги</translation>
+    </message>
+    <message>
+        <source>comma-separated, e.g. refund, policy</source>
+        <translation>через кому, наприклад: повернення, поліс</translation>
+    </message>
+    <message>
+        <source>Visible to</source>
+        <translation>Кому видима</translation>
+    </message>
+    <message>
+        <source>Operators only (internal)</source>
+        <translation>Лише операторам (внутрішня)</translation>
+    </message>
+    <message>
+        <source>Customers too (public)</source>
+        <translation>І клієнтам (публічна)</translation>
+    </message>
+    <message>
+        <source>Text (Markdown: **bold**, lists with 1. or -)</source>
+        <translation>Текст (Markdown: **жирний**, списки через 1. або -)</translation>
+    </message>
+    <message>
+        <source>Save</source>
+        <translation>Зберегти</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>Скасувати</translation>
+    </message>
+    <message>
+        <source>An article needs a title and a text.</source>
+        <translation>Стаття повинна мати заголовок і текст.</translation>
+    </message>
+</context>
+<context>
+    <name>KbSearchDialog</name>
+    <message>
+        <source>Search the knowledge base</source>
+        <translation>Пошук у базі знань</translation>
+    </message>
+    <message>
+        <source>What is the customer asking about?</source>
+        <translation>Про що питає клієнт?</translation>
+    </message>
+    <message>
+        <source>All languages</source>
+        <translation>Усі мови</translation>
+    </message>
+    <message>
+        <source>Insert answer</source>
+        <translation>Вставити відповідь</translation>
+    </message>
+    <message>
+        <source>Put the article&apos;s text into your reply to edit it (Enter)</source>
+        <translation>Вставити текст статті у відповідь для редагування (Enter)</translation>
+    </message>
+    <message>
+        <source>Insert link</source>
+        <translation>Вставити посилання</translation>
+    </message>
+    <message>
+        <source>New article…</source>
+        <translation>Нова стаття…</translation>
+    </message>
+    <message>
+        <source>Edit…</source>
+        <translation>Редагувати…</translation>
+    </message>
+    <message>
+        <source>Searching…</source>
+        <translation>Шукаємо…</translation>
+    </message>
+    <message>
+        <source>Type what the customer is asking about.</source>
+        <translation>Введіть, про що питає клієнт.</translation>
+    </message>
+    <message>
+        <source>Nothing found. Try other words or another language.</source>
+        <translation>Нічого не знайдено. Спробуйте інші слова або іншу мову.</translation>
+    </message>
+    <message>
+        <source>Enter or a click puts the answer into your reply; nothing is sent yet.</source>
+        <translation>Enter або клацання вставляє відповідь у повідомлення; нічого не надсилається.</translation>
+    </message>
+</context>
+<context>
+    <name>KbSuggestions</name>
+    <message>
+        <source>Search… (Ctrl+K)</source>
+        <translation>Пошук… (Ctrl+K)</translation>
+    </message>
+    <message>
+        <source>Search the knowledge base (Ctrl+K)</source>
+        <translation>Пошук у базі знань (Ctrl+K)</translation>
+    </message>
+    <message>
+        <source>Suggested articles</source>
+        <translation>Доречні статті</translation>
+    </message>
+    <message>
+        <source>Suggested articles (%1)</source>
+        <translation>Доречні статті (%1)</translation>
+    </message>
+    <message>
+        <source>Show or hide the suggestions</source>
+        <translation>Показати або сховати підказки</translation>
+    </message>
+    <message>
+        <source>Click to put this answer into your reply; you can edit it before sending</source>
+        <translation>Клацніть, щоб вставити відповідь у повідомлення; перед надсиланням її можна змінити</translation>
+    </message>
+    <message>
+        <source>Articles that answer the customer&apos;s latest message appear here.</source>
+        <translation>Тут з’являться статті, що відповідають на останнє повідомлення клієнта.</translation>
+    </message>
+    <message>
+        <source>Looking for articles…</source>
+        <translation>Шукаємо статті…</translation>
+    </message>
+    <message>
+        <source>No article matches the customer&apos;s latest message. Try Search…</source>
+        <translation>Немає статей до останнього повідомлення клієнта. Спробуйте «Пошук…»</translation>
+    </message>
+</context>
+<context>
     <name>LoginDialog</name>
     <message>
         <source>Frontline — sign in</source>
@@ -950,6 +1146,10 @@ While you are Online, new chats are given to you automatically; you can also tak
         <translation>Вийти</translation>
     </message>
     <message>
+        <source>Answer templates…</source>
+        <translation>Шаблони відповідей…</translation>
+    </message>
+    <message>
         <source>Mine (%1)</source>
         <translation>Мої (%1)</translation>
     </message>
@@ -992,6 +1192,10 @@ While you are Online, new chats are given to you automatically; you can also tak
     <message>
         <source>Saved to %1</source>
         <translation>Збережено: %1</translation>
+    </message>
+    <message>
+        <source>Open a conversation you can reply to, then insert the answer.</source>
+        <translation>Відкрийте розмову, у якій ви можете відповідати, і вставте відповідь.</translation>
     </message>
     <message>
         <source>● Connecting…</source>
@@ -1344,6 +1548,140 @@ While you are Online, new chats are given to you automatically; you can also tak
     <message>
         <source>the message is too long (at most 8000 characters)</source>
         <translation>повідомлення задовге (не більше 8000 символів)</translation>
+    </message>
+</context>
+<context>
+    <name>TemplateBridge</name>
+    <message>
+        <source>Not saved: the connection to the hub is down. Try again when it is back.</source>
+        <translation>Не збережено: немає з’єднання з хабом. Повторіть, коли його буде відновлено.</translation>
+    </message>
+    <message>
+        <source>Not saved: the hub did not answer in time. Try again.</source>
+        <translation>Не збережено: хаб не відповів вчасно. Спробуйте ще раз.</translation>
+    </message>
+    <message>
+        <source>Only supervisors and admins can change team templates.</source>
+        <translation>Змінювати шаблони команди можуть лише супервізори та адміністратори.</translation>
+    </message>
+    <message>
+        <source>Not saved: this shortcode is already used. Choose another one.</source>
+        <translation>Не збережено: це скорочення вже зайняте. Виберіть інше.</translation>
+    </message>
+    <message>
+        <source>This template no longer exists.</source>
+        <translation>Цього шаблону більше немає.</translation>
+    </message>
+    <message>
+        <source>Not saved: %1</source>
+        <translation>Не збережено: %1</translation>
+    </message>
+</context>
+<context>
+    <name>TemplatesDialog</name>
+    <message>
+        <source>Answer templates</source>
+        <translation>Шаблони відповідей</translation>
+    </message>
+    <message>
+        <source>Search by shortcode, title or text</source>
+        <translation>Пошук за скороченням, назвою або текстом</translation>
+    </message>
+    <message>
+        <source>New personal template</source>
+        <translation>Новий особистий шаблон</translation>
+    </message>
+    <message>
+        <source>Shortcode</source>
+        <translation>Скорочення</translation>
+    </message>
+    <message>
+        <source>e.g. refund, typed as /refund</source>
+        <translation>наприклад, refund — набирається як /refund</translation>
+    </message>
+    <message>
+        <source>Title</source>
+        <translation>Назва</translation>
+    </message>
+    <message>
+        <source>Category</source>
+        <translation>Категорія</translation>
+    </message>
+    <message>
+        <source>Language</source>
+        <translation>Мова</translation>
+    </message>
+    <message>
+        <source>Who sees it</source>
+        <translation>Хто бачить</translation>
+    </message>
+    <message>
+        <source>Text</source>
+        <translation>Текст</translation>
+    </message>
+    <message>
+        <source>Save</source>
+        <translation>Зберегти</translation>
+    </message>
+    <message>
+        <source>Delete</source>
+        <translation>Видалити</translation>
+    </message>
+    <message>
+        <source>Make a personal copy</source>
+        <translation>Зробити особисту копію</translation>
+    </message>
+    <message>
+        <source>Any language</source>
+        <translation>Будь-яка мова</translation>
+    </message>
+    <message>
+        <source>Only me (personal)</source>
+        <translation>Лише я (особистий)</translation>
+    </message>
+    <message>
+        <source>The whole team</source>
+        <translation>Уся команда</translation>
+    </message>
+    <message>
+        <source>Variables filled in from the conversation: %1. A fill-in prompt such as {?Policy number} asks you for the value when the template is inserted.</source>
+        <translation>Змінні, що підставляються з розмови: %1. Запит на кшталт {?Номер поліса} запитає значення під час вставлення шаблону.</translation>
+    </message>
+    <message>
+        <source>Close</source>
+        <translation>Закрити</translation>
+    </message>
+    <message>
+        <source>No category</source>
+        <translation>Без категорії</translation>
+    </message>
+    <message>
+        <source>team</source>
+        <translation>команда</translation>
+    </message>
+    <message>
+        <source>personal</source>
+        <translation>особистий</translation>
+    </message>
+    <message>
+        <source>This is a team template: everyone can use it, only supervisors and admins can change it. Make a personal copy if you need another wording.</source>
+        <translation>Це шаблон команди: користуватися ним можуть усі, а змінювати — лише супервізори та адміністратори. Якщо потрібне інше формулювання, зробіть особисту копію.</translation>
+    </message>
+    <message>
+        <source>Last changed %1 by %2</source>
+        <translation>Змінено %1, автор: %2</translation>
+    </message>
+    <message>
+        <source>Last changed %1</source>
+        <translation>Змінено %1</translation>
+    </message>
+    <message>
+        <source>Delete template</source>
+        <translation>Видалення шаблону</translation>
+    </message>
+    <message>
+        <source>Delete the template /%1 “%2”?</source>
+        <translation>Видалити шаблон /%1 «%2»?</translation>
     </message>
 </context>
 <context>

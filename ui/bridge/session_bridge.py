@@ -26,6 +26,8 @@ from app.protocol.messages import (
 )
 from ui.bridge.customer_bridge import CustomerBridge
 from ui.bridge.files_bridge import FilesBridge
+from ui.bridge.kb_bridge import KbBridge
+from ui.bridge.template_bridge import TemplateBridge
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +62,10 @@ class SessionBridge(QObject):
         self.customers = CustomerBridge(session, self)
         # attachments: uploads, replies with files, images and files (its own bridge, same session)
         self.files = FilesBridge(session, self)
+        # answer templates (their own bridge, same session)
+        self.templates = TemplateBridge(session, self)
+        # the knowledge base: suggestions, search, articles (same session)
+        self.kb = KbBridge(session, self)
         self._older_in_flight: set[int] = set()  # conversations whose older page is being read
         session.link_changed.connect(self.link_changed.emit)
         session.synced.connect(lambda _v: self.synced.emit())

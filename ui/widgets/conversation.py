@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
 import time
+import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -29,6 +32,7 @@ from PySide6.QtGui import (
     QAbstractTextDocumentLayout,
     QColor,
     QCursor,
+    QFocusEvent,
     QFont,
     QFontMetrics,
     QImage,
@@ -38,6 +42,7 @@ from PySide6.QtGui import (
     QPalette,
     QPolygonF,
     QResizeEvent,
+    QTextCursor,
     QTextDocument,
     QTextOption,
 )
@@ -61,11 +66,13 @@ from PySide6.QtWidgets import (
 
 from app.client.outbox import OutboxItem
 from app.domain.files import DEFAULT_MAX_BYTES
-from app.protocol.messages import MAX_TEXT_CHARS, AttachmentInfo, ConversationInfo, MessageInfo
+from app.domain.templates import PLACEHOLDER, expand, prompts
+from app.protocol.messages import MAX_TEXT_CHARS, AttachmentInfo, ConversationInfo, MessageInfo, TemplateInfo
 from ui import theme
 from ui.bridge.files_bridge import FilesBridge, thumb_size
 from ui.channels import channel_name
 from ui.models.messages import MessageRole, MessagesModel, OutboxRole
+from ui.widgets.template_inline import CompletionList, PlaceholderHighlighter, PromptBar, matching
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -335,13 +342,92 @@ class MessageDelegate(QStyledItemDelegate):
             y += h + ATT_GAP
 
 
+_SLASH = re.compile(r"(?:^|(?<=\s))/([\w-]*)$")
+
+
 class Composer(QPlainTextEdit):
-    """Where the reply is typed. Ctrl+Enter sends; Enter makes a new line. Files dropped
-    on it and images pasted into it become attachments (not text)."""
+    """Where the reply is typed. Ctrl+Enter sends; Enter makes a new line.
+
+    Typing ``/ref`` offers the matching answer templates in a list above the composer
+    (Up/Down to choose, Tab or Enter or a click to take one, Esc to close it); a whole
+    shortcode followed by Tab takes that template without the list. The template is
+    never sent: ``template_chosen`` asks the pane to put its text in place of the
+    ``/shortcode`` for editing.
+
+    Files dropped on it and images pasted into it become attachments (not text)."""
 
     submitted = Signal()
+    template_chosen = Signal(object, int, int)  # TemplateInfo, start and end of the "/shortcode"
+    completion_opened = Signal()  # the list is shown: the pane places it
     files_dropped = Signal(list)  # local paths
     image_pasted = Signal(QImage)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.templates: dict[str, TemplateInfo] = {}  # shortcode -> template (ui.bridge.template_bridge)
+        self.completion: CompletionList | None = None  # made by the pane, which places it
+        self.team_label = "team"
+        self.personal_label = "personal"
+        self._dismissed: tuple[int, str] | None = None  # Esc on this "/token": quiet until it changes
+        self.highlighter = PlaceholderHighlighter(self.document())
+        self.textChanged.connect(self.update_completion)
+        self.cursorPositionChanged.connect(self.update_completion)
+
+    def slash_token(self) -> tuple[int, str] | None:
+        """The ``/word`` right before the cursor (start position, the word), if any."""
+        cur = self.textCursor()
+        if cur.hasSelection():
+            return None
+        block = cur.block()
+        before = block.text()[: cur.positionInBlock()]
+        m = _SLASH.search(before)
+        if m is None:
+            return None
+        return block.position() + m.start(), m.group(1)
+
+    def update_completion(self) -> None:
+        popup = self.completion
+        if popup is None:
+            return
+        token = self.slash_token()
+        if token is None or not self.templates or token == self._dismissed or not self.isEnabled():
+            popup.hide()
+            return
+        found = matching(self.templates, token[1])
+        if not found:
+            popup.hide()
+            return
+        popup.show_templates(found, self.team_label, self.personal_label)
+        popup.show()
+        popup.raise_()
+        self.completion_opened.emit()
+
+    def choose(self, template: TemplateInfo | None = None) -> bool:
+        """Take ``template`` (default: the one chosen in the list, else the exact
+        shortcode typed) in place of the ``/word`` before the cursor."""
+        token = self.slash_token()
+        if token is None:
+            return False
+        if template is None:
+            popup = self.completion
+            if popup is not None and popup.isVisible():
+                template = popup.current_template()
+            else:
+                template = self.templates.get(token[1].casefold())
+        if template is None:
+            return False
+        if self.completion is not None:
+            self.completion.hide()
+        start = token[0]
+        self.template_chosen.emit(template, start, start + 1 + len(token[1]))
+        return True
+
+    def event(self, e: QEvent) -> bool:
+        # Tab is taken for the focus chain before keyPressEvent sees it: a template first
+        if e.type() == QEvent.Type.KeyPress and isinstance(e, QKeyEvent) and e.key() == Qt.Key.Key_Tab:
+            if not (e.modifiers() & ~Qt.KeyboardModifier.KeypadModifier) and self.choose():
+                return True
+        return super().event(e)
 
     def canInsertFromMimeData(self, source: QMimeData) -> bool:
         return source.hasImage() or _local_files(source) != [] or super().canInsertFromMimeData(source)
@@ -359,12 +445,28 @@ class Composer(QPlainTextEdit):
         super().insertFromMimeData(source)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
-        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and (
-            event.modifiers() & Qt.KeyboardModifier.ControlModifier
-        ):
+        popup = self.completion
+        ctrl = bool(event.modifiers() & Qt.KeyboardModifier.ControlModifier)
+        if popup is not None and popup.isVisible() and not ctrl:
+            key = event.key()
+            if key in (Qt.Key.Key_Up, Qt.Key.Key_Down):
+                popup.step(-1 if key == Qt.Key.Key_Up else 1)
+                return
+            if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self.choose():
+                return
+            if key == Qt.Key.Key_Escape:
+                self._dismissed = self.slash_token()
+                popup.hide()
+                return
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and ctrl:
             self.submitted.emit()
             return
         super().keyPressEvent(event)
+
+    def focusOutEvent(self, event: QFocusEvent) -> None:
+        if self.completion is not None:
+            self.completion.hide()
+        super().focusOutEvent(event)
 
 
 def _local_files(source: QMimeData) -> list[str]:
@@ -539,11 +641,19 @@ class ConversationPane(QWidget):
         self.pending_layout.addStretch(1)
         self.pending_bar.hide()
         lay.addWidget(self.pending_bar)
+        # a template's fill-in values are asked for here, right above the composer
+        self.prompt_bar = PromptBar(page)
+        lay.addWidget(self.prompt_bar)
+        self._pending_template: tuple[TemplateInfo, QTextCursor] | None = None
+        # where the window's values for template variables come from (set by the window;
+        # held weakly: the window owns this pane)
+        self._variable_source: weakref.WeakMethod[Callable[[], dict[str, str]]] | None = None
 
         row = QHBoxLayout()
         self.composer = Composer(page)
         self.composer.setFixedHeight(84)
         self.composer.setTabChangesFocus(True)
+        self.composer.completion = CompletionList(page)
         row.addWidget(self.composer, 1)
         buttons = QVBoxLayout()
         buttons.setSpacing(4)
@@ -565,6 +675,11 @@ class ConversationPane(QWidget):
         self.composer.files_dropped.connect(self.attach_paths)
         self.composer.image_pasted.connect(self.attach_image)
         self.attach_button.clicked.connect(self._choose_files)
+        self.composer.completion_opened.connect(self._place_completion)
+        self.composer.template_chosen.connect(self._template_chosen)
+        self.composer.completion.chosen.connect(self.composer.choose)
+        self.prompt_bar.accepted.connect(self._prompts_answered)
+        self.prompt_bar.cancelled.connect(self._prompts_cancelled)
         self.send_button.clicked.connect(self.submit)
         self.take_button.clicked.connect(self._take)
         self.resolve_button.clicked.connect(self._resolve)
@@ -621,6 +736,8 @@ class ConversationPane(QWidget):
         self.note_mode.setText(self.tr("Internal note"))
         self.note_mode.setToolTip(self.tr("A note is shown to operators only, never to the customer"))
         self.loading_label.setText(self.tr("Loading earlier messages…"))
+        self.composer.team_label = self.tr("team")
+        self.composer.personal_label = self.tr("personal")
         self._place_loading_label()
         self._mode_changed()
         self._update_typing()
@@ -633,6 +750,7 @@ class ConversationPane(QWidget):
         self.stack.setCurrentIndex(0 if conv is None else 1)
         if switched:
             self._stop_typing()
+            self._prompts_cancelled()
             self.composer.clear()
             self.clear_pending()
             self.reply_mode.setChecked(True)
@@ -747,16 +865,98 @@ class ConversationPane(QWidget):
         self.attach_button.setEnabled(can_write and not self.note_mode.isChecked())
 
     def _update_hint(self) -> None:
-        n = len(self.composer.toPlainText())
+        text = self.composer.toPlainText()
+        n = len(text)
+        warn = True
         if self.file_error:
             self.hint.setText(self.file_error)
         elif self.sending_files:
+            warn = False
             self.hint.setText(self.tr("Sending…"))
         elif n > MAX_TEXT_CHARS:
             self.hint.setText(self.tr("Too long: %1 of at most %2 characters.")
                               .replace("%1", str(n)).replace("%2", str(MAX_TEXT_CHARS)))
+        elif (m := PLACEHOLDER.search(text)) is not None:
+            self.hint.setText(self.tr("Replace the highlighted %1 before sending: the window has no value for it.")
+                              .replace("%1", m.group(0)))
         else:
-            self.hint.setText(self.tr("Ctrl+Enter sends · Enter starts a new line"))
+            warn = False
+            self.hint.setText(self.tr("Ctrl+Enter sends · Enter starts a new line · / for templates"))
+        self.hint.setObjectName("warning" if warn else "muted")
+        self.hint.style().unpolish(self.hint)
+        self.hint.style().polish(self.hint)
+
+    # ------------------------------------------------------------------ templates and inserted answers
+
+    def set_variable_source(self, source: Callable[[], dict[str, str]]) -> None:
+        """A bound method of the window that tells the values of template variables."""
+        self._variable_source = weakref.WeakMethod(source)  # type: ignore[arg-type]
+
+    def set_templates(self, by_shortcode: dict[str, TemplateInfo]) -> None:
+        """The templates ``/shortcode`` means in the composer (personal shadow team)."""
+        self.composer.templates = dict(by_shortcode)
+        self.composer.update_completion()
+
+    def _place_completion(self) -> None:
+        popup = self.composer.completion
+        if popup is None:
+            return
+        rows = min(popup.count(), 8)
+        height = rows * max(popup.sizeHintForRow(0), 18) + 2 * popup.frameWidth() + 2
+        width = min(max(self.composer.width(), 260), 560)
+        top_left = self.composer.mapTo(self.composer.parentWidget(), QPoint(0, 0))
+        popup.setGeometry(top_left.x(), max(0, top_left.y() - height - 2), width, height)
+
+    def _template_chosen(self, template: TemplateInfo, start: int, end: int) -> None:
+        cursor = QTextCursor(self.composer.document())
+        cursor.setPosition(start)
+        cursor.setPosition(end, QTextCursor.MoveMode.KeepAnchor)
+        labels = prompts(template.body)
+        if not labels:
+            self._insert_template(template, cursor, {})
+            return
+        self._pending_template = (template, cursor)
+        self.prompt_bar.ask(
+            self.tr("“%1” needs a few values:").replace("%1", template.title),
+            labels,
+            self.tr("Insert"),
+            self.tr("Cancel"),
+        )
+
+    def _prompts_answered(self, answers: dict[str, str]) -> None:
+        pending, self._pending_template = self._pending_template, None
+        if pending is not None:
+            self._insert_template(pending[0], pending[1], answers)
+
+    def _prompts_cancelled(self) -> None:
+        """The "/shortcode" stays as typed."""
+        if self._pending_template is not None or self.prompt_bar.isVisible():
+            self._pending_template = None
+            self.prompt_bar.hide()
+            self.composer.setFocus()
+
+    def _insert_template(self, template: TemplateInfo, cursor: QTextCursor, answers: dict[str, str]) -> None:
+        source = self._variable_source() if self._variable_source is not None else None
+        filled = expand(template.body, source() if source is not None else {}, answers)
+        cursor.insertText(filled.text)
+        self.composer.setTextCursor(cursor)
+        self.composer.setFocus()
+
+    def insert_text(self, text: str) -> bool:
+        """Put ``text`` into the composer at the cursor (in place of a selection) for
+        editing; it is never sent from here. False when there is nowhere to put it (no
+        conversation, or one this operator cannot write in)."""
+        if self.conversation is None or not self.composer.isEnabled():
+            return False
+        cursor = self.composer.textCursor()
+        cursor.insertText(text)
+        self.composer.setTextCursor(cursor)
+        self.composer.setFocus()
+        return True
+
+    def selected_text(self) -> str:
+        """The composer's selection as plain text (for the knowledge-base search)."""
+        return self.composer.textCursor().selectedText().replace("\u2029", " ").strip()
 
     def submit(self) -> None:
         conv = self.conversation

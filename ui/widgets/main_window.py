@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from PySide6.QtCore import (
     QByteArray,
@@ -35,6 +36,8 @@ from PySide6.QtWidgets import (
 from app.client.outbox import OutboxItem
 from app.client.session import LinkChange
 from app.client.settings import Settings
+from app.domain.contacts import format_phone
+from app.domain.markdown import to_plain
 from app.protocol.messages import (
     ConversationInfo,
     CustomerProfile,
@@ -47,12 +50,16 @@ from app.protocol.messages import (
 from ui import theme
 from ui.bridge.session_bridge import SessionBridge
 from ui.dialogs.customer_search import CustomerSearchDialog
+from ui.dialogs.kb_editor import KbEditorDialog
+from ui.dialogs.kb_search import KbSearchDialog, public_url
+from ui.dialogs.templates_dialog import TemplatesDialog
 from ui.dialogs.transfer import TransferDialog
 from ui.models.inbox import ConversationRole, InboxFilter, InboxModel
 from ui.models.messages import MessagesModel
 from ui.widgets.conversation import ConversationPane
 from ui.widgets.customer_card import CustomerCard
 from ui.widgets.inbox import InboxView
+from ui.widgets.kb_panel import KbSuggestions
 from ui.widgets.offer_banner import OfferBanner
 
 STATUSES = ("online", "away", "busy", "offline")
@@ -117,6 +124,9 @@ class MainWindow(QMainWindow):
         self.menu_button = QToolButton(top)
         self.menu_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         self.menu = QMenu(self.menu_button)
+        self.templates_action = QAction(self)
+        self.menu.addAction(self.templates_action)
+        self.menu.addSeparator()
         self.sign_out_action = QAction(self)
         self.menu.addAction(self.sign_out_action)
         self.menu_button.setMenu(self.menu)
@@ -138,10 +148,18 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.team_view, "")
         self.pane = ConversationPane(self.messages, self)
         self.card = CustomerCard(bridge.customers, self)
+        # the right side: the knowledge-base suggestions (collapsible) above the card
+        self.side = QWidget(self)
+        side = QVBoxLayout(self.side)
+        side.setContentsMargins(6, 6, 0, 0)
+        side.setSpacing(4)
+        self.kb_panel = KbSuggestions(self.side)
+        side.addWidget(self.kb_panel)
+        side.addWidget(self.card, 1)
         self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
         self.splitter.addWidget(self.tabs)
         self.splitter.addWidget(self.pane)
-        self.splitter.addWidget(self.card)
+        self.splitter.addWidget(self.side)
         self.splitter.setStretchFactor(0, 0)
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setStretchFactor(2, 0)
@@ -184,6 +202,24 @@ class MainWindow(QMainWindow):
         self.pane.typing_changed.connect(bridge.typing)
         self.card.conversation_chosen.connect(self.open_conversation)
         self.search_dialog: CustomerSearchDialog | None = None
+        self.templates_dialog: TemplatesDialog | None = None
+        self.pane.set_variable_source(self.template_values)
+        bridge.templates.templates_changed.connect(self._templates_changed)
+        self.templates_action.triggered.connect(self.open_templates)
+        # knowledge base: suggestions for the customer's latest message, Ctrl+K search
+        self.kb_dialog: KbSearchDialog | None = None
+        self.kb_editor: KbEditorDialog | None = None
+        kb = bridge.kb
+        kb.suggesting.connect(self._kb_suggesting)
+        kb.suggestions_ready.connect(self._kb_suggestions_ready)
+        kb.suggestions_failed.connect(self._kb_suggestions_failed)
+        kb.article_loaded.connect(self._kb_article_loaded)
+        kb.article_load_failed.connect(self._kb_article_failed)
+        self.kb_panel.insert_requested.connect(self.insert_article)
+        self.kb_panel.search_requested.connect(self.open_kb_search)
+        self.kb_shortcut = QShortcut(QKeySequence("Ctrl+K"), self)
+        self.kb_shortcut.setContext(Qt.ShortcutContext.WindowShortcut)
+        self.kb_shortcut.activated.connect(self.open_kb_search)
         self.find_button.clicked.connect(self.open_customer_search)
         self.find_shortcut = QShortcut(QKeySequence("Ctrl+Shift+F"), self)
         self.find_shortcut.activated.connect(self.open_customer_search)
@@ -264,6 +300,7 @@ class MainWindow(QMainWindow):
             self.tr("Search customers by name, phone in any format, e-mail or a field such as a policy number "
                     "(Ctrl+Shift+F)"))
         self.sign_out_action.setText(self.tr("Sign out"))
+        self.templates_action.setText(self.tr("Answer templates…"))
         self._update_team()
         self._update_me()
 
@@ -331,6 +368,7 @@ class MainWindow(QMainWindow):
         self._update_me()
         self._update_team()
         self.on_offers_changed()
+        self._templates_changed()
         if self.current_id is not None:
             conv = self.bridge.customers.conversation(self.current_id)
             self._show(conv)
@@ -349,6 +387,8 @@ class MainWindow(QMainWindow):
         if conv is not None:
             self.inbox.upsert(conv)
         self.messages.add(msg)
+        if msg.conversation_id == self.current_id and msg.author == "customer" and not msg.internal:
+            self.bridge.kb.suggest(msg.conversation_id, msg.id, msg.text)
 
     def on_operator_changed(self, op: OperatorInfo) -> None:
         self._update_team()
@@ -359,6 +399,7 @@ class MainWindow(QMainWindow):
     def on_history_loaded(self, conversation_id: int) -> None:
         if conversation_id == self.current_id:
             self._show_messages(conversation_id)
+            self._suggest_for_latest(conversation_id)
             # the newest page is read: from now on scrolling to the top reads older ones
             self.pane.set_history_state(
                 self.bridge.has_more_history(conversation_id), self.bridge.loading_older(conversation_id)
@@ -531,6 +572,7 @@ class MainWindow(QMainWindow):
         self._show(conv)
         self.pane.set_history_state(False, False)  # until its newest page is read
         self._show_messages(conversation_id)
+        self._suggest_for_latest(conversation_id)
         self.pane.composer.setFocus()
 
     def _select_in_inbox(self, conversation_id: int) -> None:
@@ -560,6 +602,116 @@ class MainWindow(QMainWindow):
             self.search_dialog.customer_chosen.connect(self.show_customer)
         self.search_dialog.open_fresh()
         return self.search_dialog
+
+    def open_templates(self) -> TemplatesDialog:
+        if self.templates_dialog is None:
+            self.templates_dialog = TemplatesDialog(self.bridge.templates, self)
+        self.templates_dialog.show()
+        self.templates_dialog.raise_()
+        return self.templates_dialog
+
+    def _templates_changed(self) -> None:
+        self.pane.set_templates(self.bridge.templates.by_shortcode())
+
+    def template_values(self) -> dict[str, str]:
+        """What the window knows for a template's variables: the open conversation, its
+        customer's card (when it was read) and the signed-in operator. A variable
+        without a value is left out, so the composer keeps it visible."""
+        values: dict[str, str] = {}
+        me = self.bridge.me
+        if me is not None:
+            values["operator.name"] = me.display_name
+        conv = self.bridge.customers.conversation(self.current_id) if self.current_id is not None else None
+        if conv is not None:
+            values["conversation.id"] = str(conv.id)
+            values["customer.name"] = conv.customer.name
+            card = self.bridge.customers.cached_card(conv.customer.id)
+            if card is not None:
+                profile = card.profile
+                values["customer.name"] = profile.name or conv.customer.name
+                if profile.phones:
+                    values["customer.phone"] = format_phone(profile.phones[0])
+                if profile.emails:
+                    values["customer.email"] = profile.emails[0]
+        return values
+
+    # ------------------------------------------------------------------ knowledge base
+
+    def _latest_customer_message(self, conversation_id: int) -> MessageInfo | None:
+        for msg in reversed(self.bridge.messages(conversation_id)):
+            if msg.author == "customer" and not msg.internal:
+                return msg
+        return None
+
+    def _suggest_for_latest(self, conversation_id: int) -> None:
+        """Suggestions for the customer's latest message: the ones found before when
+        that is still the latest, else a new search."""
+        msg = self._latest_customer_message(conversation_id)
+        if msg is None:
+            self.kb_panel.show_empty()
+            return
+        known = self.bridge.kb.suggestions.get(conversation_id)
+        if known is not None and known[0] == msg.id:
+            self.kb_panel.show_hits(known[1])
+        else:
+            self.kb_panel.show_empty()
+            self.bridge.kb.suggest(conversation_id, msg.id, msg.text)
+
+    def _kb_suggesting(self, conversation_id: int) -> None:
+        if conversation_id == self.current_id:
+            self.kb_panel.show_looking()
+
+    def _kb_suggestions_ready(self, conversation_id: int, _message_id: int, hits: list[Any]) -> None:
+        if conversation_id == self.current_id:
+            self.kb_panel.show_hits(hits)
+
+    def _kb_suggestions_failed(self, conversation_id: int, text: str) -> None:
+        if conversation_id == self.current_id:
+            self.kb_panel.show_failed(text)
+
+    def open_kb_search(self) -> KbSearchDialog:
+        if self.kb_dialog is None:
+            self.kb_dialog = KbSearchDialog(self.bridge.kb, self)
+            self.kb_dialog.insert_requested.connect(self.insert_article)
+            self.kb_dialog.edit_requested.connect(self.edit_article)
+        self.kb_dialog.open_with(self.pane.selected_text())
+        return self.kb_dialog
+
+    def insert_article(self, hit: Any, how: str = "text") -> None:
+        """An article chosen in the suggestions or the search: its text (read whole from
+        the hub) or its public link goes into the composer, for editing."""
+        url = public_url(hit)
+        if how == "link" and url:
+            self._insert(url)
+            return
+        self.bridge.kb.load_article(str(hit.id), "insert")
+
+    def edit_article(self, hit: Any | None) -> None:
+        if hit is None:
+            self._open_editor(None)
+        else:
+            self.bridge.kb.load_article(str(hit.id), "edit")
+
+    def _open_editor(self, article: Any | None) -> KbEditorDialog:
+        self.kb_editor = KbEditorDialog(self.bridge.kb, article, self)
+        self.kb_editor.setModal(True)
+        self.kb_editor.show()
+        return self.kb_editor
+
+    def _kb_article_loaded(self, article: Any, purpose: str) -> None:
+        if purpose == "edit":
+            self._open_editor(article)
+        elif purpose == "insert":
+            self._insert(to_plain(str(article.body)))
+
+    def _kb_article_failed(self, text: str, _hub_text: str) -> None:
+        self.statusBar().showMessage(text, 8000)
+
+    def _insert(self, text: str) -> None:
+        if not self.pane.insert_text(text):
+            self.statusBar().showMessage(
+                self.tr("Open a conversation you can reply to, then insert the answer."), 8000
+            )
 
     def show_customer(self, profile: CustomerProfile) -> None:
         """A customer chosen in the search: their card and conversations on the right."""

@@ -14,7 +14,7 @@ from alembic import op
 import app.storage.models
 
 revision: str = '0009_attachments'
-down_revision: str | None = '0007_kb'
+down_revision: str | None = '0008_templates'
 branch_labels: str | None = None
 depends_on: str | None = None
 
