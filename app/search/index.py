@@ -584,13 +584,16 @@ class SearchIndex:
         stop = len(plans)
         theta = 0.0
         approx = False
+        checks = 2
         for i, (_ub, _size, items, common_word) in enumerate(plans):
             if i and prune_common and common_word and acc:
                 # the words in many articles only add to the best documents of the rarer
                 # words (an approximation: a document with none of those is no answer)
                 stop, approx = i, True
                 break
-            if i and self.maxscore and not want_tags and len(acc) >= want and sum(x[1] for x in plans[i:]) > len(acc):
+            worth_it = checks and len(acc) >= want and sum(x[1] for x in plans[i:]) > len(acc)
+            if i and worth_it and self.maxscore and not want_tags:
+                checks -= 1  # each check costs a pass over the scores: two at most
                 scores = compress(acc.values(), map(ok.__contains__, map(masks.__getitem__, acc.keys())))
                 best_k = heapq.nlargest(want, scores)
                 if len(best_k) == want and best_k[-1] > bounds[i]:
@@ -620,8 +623,13 @@ class SearchIndex:
         self.last_pruned = len(plans) - stop  # words only looked up for the candidates
         if stop < len(plans):
             if approx:
-                scores_ok = compress(acc.items(), map(ok.__contains__, map(masks.__getitem__, acc.keys())))
-                cands = [d for d, _s in heapq.nlargest(CANDIDATES_MAX, scores_ok, key=itemgetter(1))]
+                if len(ok) < 6:
+                    acc = dict(compress(acc.items(), map(ok.__contains__, map(masks.__getitem__, acc.keys()))))
+                if len(acc) > CANDIDATES_MAX:
+                    floor = heapq.nlargest(CANDIDATES_MAX, acc.values())[-1]
+                    cands = list(compress(acc.keys(), map(floor.__le__, acc.values())))
+                else:
+                    cands = list(acc)
             else:
                 floor = theta - bounds[stop]
                 cands = list(compress(acc.keys(), map(floor.__le__, acc.values())))
