@@ -972,8 +972,11 @@ class Store:
                     select(Conversation).where(Conversation.status.in_(ACTIVE)).order_by(Conversation.id)
                 )
             )
-            # the customers in the session at once (one query, not one per conversation)
-            list(s.scalars(select(Customer).where(Customer.id.in_({c.customer_id for c in convs}))))
+            # the customers at once (one query, not one per conversation); kept by the
+            # loader: the session's identity map holds them only weakly, so a bare
+            # ``list(...)`` was dropped again and each conversation loaded its customer
+            for cust in s.scalars(select(Customer).where(Customer.id.in_({c.customer_id for c in convs}))):
+                load.seed(customer=_customer_info(cust))
             last_ids = (
                 {
                     conv_id: msg_id
