@@ -487,6 +487,16 @@ class OperatorSession:
             key=lambda i: i.local_id,
         )
 
+    def newest_unsent(self) -> dict[int, OutboxItem]:
+        """Conversation id -> its newest unsent (pending or failed) reply: what
+        ``outbox_of(id)[-1]`` gives, for every conversation in one pass."""
+        newest: dict[int, OutboxItem] = {}
+        for item in self._outbox_items.values():
+            old = newest.get(item.conversation_id)
+            if old is None or item.local_id > old.local_id:
+                newest[item.conversation_id] = item
+        return newest
+
     @property
     def waiting_count(self) -> int:
         """Messages waiting to be sent (not counting "not sent" ones)."""
