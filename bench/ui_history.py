@@ -279,7 +279,62 @@ def _ms(t0: float) -> float:
     return (time.perf_counter() - t0) * 1000.0
 
 
-async def _drive(url: str, seeded: Seeded, args: argparse.Namespace, hub: Connection, tmp: Path) -> dict[str, Any]:
+class Clocks:
+    """Wall time, this thread's CPU time (the window's: Qt and the asyncio loop run on
+    it) and the hub process's CPU time (``/proc/PID/stat``), read together. CPU times do
+    not count the time spent waiting for a core, which on this shared 2-core machine is
+    most of the difference between two runs."""
+
+    def __init__(self, hub_pid: int) -> None:
+        self.hub_pid = hub_pid
+        self._tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+    def hub_cpu(self) -> float:
+        try:
+            with open(f"/proc/{self.hub_pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / self._tick * 1000.0  # utime + stime, ms
+        except (OSError, IndexError, ValueError):
+            return float("nan")
+
+    def read(self) -> tuple[float, float, float]:
+        return time.perf_counter() * 1000.0, time.thread_time() * 1000.0, self.hub_cpu()
+
+    def since(self, start: tuple[float, float, float]) -> tuple[float, float, float]:
+        now = self.read()
+        return now[0] - start[0], now[1] - start[1], now[2] - start[2]
+
+
+def _paint(w: Any) -> None:
+    """Paint what the last steps changed, now: the window's pending update request (the
+    regions its widgets marked dirty), as the next turn of the event loop would. (A
+    ``repaint()`` of the whole window would also paint what did not change: the inbox
+    lists, 25–40 ms of a loaded machine at each step; ``--full-repaint`` measures that.)"""
+    from PySide6.QtCore import QCoreApplication, QEvent
+
+    if FULL_REPAINT:
+        w.repaint()
+    else:
+        QCoreApplication.sendPostedEvents(w, QEvent.Type.UpdateRequest)
+
+
+FULL_REPAINT = False
+
+
+def _median(xs: list[float]) -> float:
+    return statistics.median(xs) if xs else float("nan")
+
+
+def _loadavg() -> float:
+    try:
+        return os.getloadavg()[0]
+    except OSError:
+        return float("nan")
+
+
+async def _drive(
+    url: str, seeded: Seeded, args: argparse.Namespace, hub: Connection, tmp: Path, clocks: Clocks
+) -> dict[str, Any]:
     from PySide6.QtCore import QPoint
     from PySide6.QtWidgets import QApplication
 
@@ -297,10 +352,26 @@ async def _drive(url: str, seeded: Seeded, args: argparse.Namespace, hub: Connec
     bridge = SessionBridge(session)
     # (no processEvents in here: inside a qasync coroutine it would re-enter tasks; repaint()
     # paints synchronously, and the loop itself runs Qt's events between awaits)
-    t0 = time.perf_counter()
+    c0 = clocks.read()
     await session.login(url, "bench", PASSWORD)
-    login_ms = _ms(t0)
+    login_ms, login_cpu, login_hub_cpu = clocks.since(c0)
     sync_bytes = len(msgspec.json.encode(list(session.conversations.values())))
+    # the client's decode of that sync frame, alone (what the login spent on it)
+    from app.client.session import _data
+    from app.protocol.codec import decode_operator_outbound, encode, to_builtins
+    from app.protocol.messages import Result
+
+    frame = encode(Result(txn_id="t", data={
+        "epoch": "e", "seq": 1, "recovered": False,
+        "conversations": to_builtins(list(session.conversations.values())),
+        "operators": to_builtins(list(session.operators.values())),
+        "queues": to_builtins(list(session.queues.values())),
+    }))
+    decodes = []
+    for _ in range(3):
+        t = time.thread_time()
+        _data(decode_operator_outbound(frame).data)
+        decodes.append((time.thread_time() - t) * 1000.0)
 
     probe = Probe()
     signals = {
@@ -321,52 +392,67 @@ async def _drive(url: str, seeded: Seeded, args: argparse.Namespace, hub: Connec
         sig.connect(probe.after(name))
     ticker = Ticker()
     out: dict[str, Any] = {"login_ms": login_ms, "window_ms": window_ms, "sync_kib": sync_bytes / 1024}
+    out["login_cpu_ms"], out["login_hub_cpu_ms"] = login_cpu, login_hub_cpu
+    out["sync_decode_cpu_ms"] = _median(decodes)
     out["inbox_rows"] = w.inbox.rowCount()
 
     # the inbox: what every sync (and resume) applies, until painted
-    syncs = []
-    for _ in range(3):
-        t0 = time.perf_counter()
+    syncs, sync_cpu = [], []
+    for _ in range(args.repeat):
+        c0 = clocks.read()
         w.on_synced()
-        w.repaint()
-        syncs.append(_ms(t0))
+        _paint(w)
+        wall, cpu, _hub = clocks.since(c0)
+        syncs.append(wall)
+        sync_cpu.append(cpu)
         await asyncio.sleep(0.05)
-    out["inbox_sync_ms"] = statistics.median(syncs)
+    out["inbox_sync_ms"] = _median(syncs)
+    out["inbox_sync_cpu_ms"] = _median(sync_cpu)
 
     # the long conversation: newest page, painted (after the login's cache write is done:
     # the operator does not click within the first second)
     await asyncio.sleep(1.0)
     # reference: the same newest page read by the session alone (the round trip, no window)
-    bare = []
-    for _ in range(3):
+    bare, bare_hub = [], []
+    for _ in range(args.repeat):
         session._histories.pop(seeded.long_conversation, None)
-        t0 = time.perf_counter()
+        c0 = clocks.read()
         await session.load_history(seeded.long_conversation)
-        bare.append(_ms(t0))
+        wall, _cpu, hub_cpu = clocks.since(c0)
+        bare.append(wall)
+        bare_hub.append(hub_cpu)
         await asyncio.sleep(0.1)
-    out["bare_page_ms"] = statistics.median(bare)
+    out["bare_page_ms"] = _median(bare)
+    out["bare_page_hub_cpu_ms"] = _median(bare_hub)
     session._histories.pop(seeded.long_conversation, None)
     ticker.start()
-    opens, calls, waits, applies = [], [], [], []
-    for k in range(3):
+    opens, calls, waits, applies, open_cpu, open_hub = [], [], [], [], [], []
+    for k in range(args.repeat):
         if k:  # open another one in between, then this again: a fresh read of the newest page
             w.open_conversation(seeded.timeline_conversation)
             await probe.wait(lambda n, a: n == "history" and a[0] == seeded.timeline_conversation)
             await asyncio.sleep(0.2)
             session._histories.pop(seeded.long_conversation, None)  # as if never opened this run
         t0 = time.perf_counter()
+        c0 = clocks.read()
         done = probe.wait(lambda n, a: n == "history" and a[0] == seeded.long_conversation)
         w.open_conversation(seeded.long_conversation)
         t_call = time.perf_counter()
         await done
-        w.repaint()
-        opens.append(_ms(t0))
+        _paint(w)
+        wall, cpu, hub_cpu = clocks.since(c0)
+        opens.append(wall)
+        open_cpu.append(cpu)
+        open_hub.append(hub_cpu)
         calls.append((t_call - t0) * 1000)
         waits.append((probe.last_started["history"] - t_call) * 1000)
         applies.append(probe.spans["history"][-1])
         await asyncio.sleep(0.2)
     out["open_stall_ms"] = ticker.stop()
     out["open_ms"] = statistics.median(opens)
+    out["open_cpu_ms"] = _median(open_cpu)
+    out["open_hub_cpu_ms"] = _median(open_hub)
+    out["opens"] = [round(x, 1) for x in opens]
     out["open_call_ms"] = statistics.median(calls)
     out["open_wait_ms"] = statistics.median(waits)
     out["open_apply_ms"] = statistics.median(applies)
@@ -379,25 +465,35 @@ async def _drive(url: str, seeded: Seeded, args: argparse.Namespace, hub: Connec
     await asyncio.sleep(0.1)
     ticker.start()
     t_scroll = time.perf_counter()
+    c_scroll = clocks.read()
+    max_rows = 0
     for _ in range(args.pages):
         rows = w.messages.rowCount()
+        first = w.messages.first_id()
         done = probe.wait(lambda n, a: n == "older")
         bar.setValue(0)  # the operator drags to the top
         top = pane.list.indexAt(QPoint(pane.list.viewport().width() // 2, 0))
-        top_row, top_y = top.row(), pane.list.visualRect(top).top()
+        top_id, top_y = w.messages.message_at(top.row()).id, pane.list.visualRect(top).top()
         await done
-        added = w.messages.rowCount() - rows
-        moved = pane.list.visualRect(w.messages.index(top_row + added)).top() - top_y
-        kept_in_place += added > 0 and moved == 0
-        if added > 0 and moved != 0:
+        max_rows = max(max_rows, w.messages.rowCount())
+        added = first != w.messages.first_id()
+        # where that message is now (the rows above it are the new page)
+        row = next(r for r in range(w.messages.rowCount()) if w.messages.message_at(r).id == top_id)
+        moved = pane.list.visualRect(w.messages.index(row)).top() - top_y
+        kept_in_place += added and moved == 0
+        if added and moved != 0:
             print(f"  page at {rows} rows: the message at the top moved by {moved} px", flush=True)
         await asyncio.sleep(0.01)  # let it paint, as the operator would see it
         if not pane.more_history:
             break
     out["scroll_ms"] = _ms(t_scroll)
     out["max_stall_ms"] = ticker.stop()
+    _wall, scroll_cpu, scroll_hub = clocks.since(c_scroll)
+    out["max_rows"] = max_rows
     inserts = probe.spans.get("older", [])
     out["pages"] = len(inserts)
+    out["scroll_cpu_ms_per_page"] = scroll_cpu / max(1, len(inserts))
+    out["scroll_hub_cpu_ms_per_page"] = scroll_hub / max(1, len(inserts))
     out["rows_after_scroll"] = w.messages.rowCount()
     out["page_insert_ms_p50"] = statistics.median(inserts) if inserts else float("nan")
     out["page_insert_ms_max"] = max(inserts) if inserts else float("nan")
@@ -405,13 +501,25 @@ async def _drive(url: str, seeded: Seeded, args: argparse.Namespace, hub: Connec
     out["kept_in_place"] = kept_in_place
 
     # the customer with 5,000 past conversations: the card's timeline, first page painted
-    await asyncio.sleep(0.1)
-    t0 = time.perf_counter()
-    done = probe.wait(lambda n, a: n == "timeline" and a[0] == seeded.timeline_customer)
-    w.open_conversation(seeded.timeline_conversation)
-    await done
-    w.repaint()
-    out["timeline_open_ms"] = _ms(t0)
+    tl_opens, tl_cpu, tl_hub = [], [], []
+    for k in range(args.repeat):
+        if k:  # another customer in between, and the timeline not cached: a fresh read
+            w.open_conversation(seeded.long_conversation)
+            await probe.wait(lambda n, a: n == "history" and a[0] == seeded.long_conversation)
+            w.bridge.customers._timelines.pop(seeded.timeline_customer, None)
+        await asyncio.sleep(0.2)
+        c0 = clocks.read()
+        done = probe.wait(lambda n, a: n == "timeline" and a[0] == seeded.timeline_customer)
+        w.open_conversation(seeded.timeline_conversation)
+        await done
+        _paint(w)
+        wall, cpu, hub_cpu = clocks.since(c0)
+        tl_opens.append(wall)
+        tl_cpu.append(cpu)
+        tl_hub.append(hub_cpu)
+    out["timeline_open_ms"] = _median(tl_opens)
+    out["timeline_open_cpu_ms"] = _median(tl_cpu)
+    out["timeline_open_hub_cpu_ms"] = _median(tl_hub)
     out["timeline_rows"] = w.card.timeline.rowCount()
 
     # a burst of 200 conversation updates into the 5,000-conversation inbox
@@ -428,11 +536,13 @@ async def _drive(url: str, seeded: Seeded, args: argparse.Namespace, hub: Connec
     done = probe.wait(burst_done)
     ticker.start()
     t0 = time.perf_counter()
+    c0 = clocks.read()
     hub.send(("burst", seeded.burst_conversations))
     await done
-    w.repaint()
+    _paint(w)
     out["burst_ms"] = _ms(t0)
     out["burst_stall_ms"] = ticker.stop()
+    out["burst_cpu_ms"] = clocks.since(c0)[1]
     applied = probe.spans.get("changed", [])
     out["burst_update_ms_max"] = max(applied) if applied else float("nan")
     out["burst_update_ms_p50"] = statistics.median(applied) if applied else float("nan")
@@ -458,10 +568,19 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m bench.ui_history", description=__doc__.split("\n\n")[0])
     p.add_argument("--quick", action="store_true", help="20 pages back, one open (under a minute)")
     p.add_argument("--pages", type=int, default=None, help="older pages to scroll back through (default 40; 20 quick)")
+    p.add_argument("--repeat", type=int, default=None,
+                   help="opens and syncs measured, the median reported (default 5; 3 quick)")
+    p.add_argument("--full-repaint", action="store_true",
+                   help="measure each step until the whole window is repainted (not only what changed)")
     p.add_argument("--profile", metavar="FILE", help="write a cProfile of the window side (this process) to FILE")
     args = p.parse_args(argv)
     if args.pages is None:
         args.pages = 20 if args.quick else 40
+    if args.repeat is None:
+        args.repeat = 3 if args.quick else 5
+    global FULL_REPAINT
+    FULL_REPAINT = args.full_repaint
+    load_start = _loadavg()
 
     import qasync
     from PySide6.QtWidgets import QApplication
@@ -489,7 +608,9 @@ def main(argv: list[str] | None = None) -> int:
         try:
             if profiler is not None:
                 profiler.enable()
-            result = loop.run_until_complete(_drive(f"ws://127.0.0.1:{port}", seeded, args, parent, tmp))
+            assert proc.pid is not None
+            clocks = Clocks(proc.pid)
+            result = loop.run_until_complete(_drive(f"ws://127.0.0.1:{port}", seeded, args, parent, tmp, clocks))
         finally:
             if profiler is not None:
                 profiler.disable()
@@ -501,9 +622,12 @@ def main(argv: list[str] | None = None) -> int:
 
     print(f"the sync of {result['inbox_rows']} conversations is one frame of ~{result['sync_kib']:.0f} KiB "
           f"(the hub may send up to {MAX_FRAME_KIB} KiB to a client)", flush=True)
-    print(f"login (sync of {result['inbox_rows']} conversations): {result['login_ms']:.0f} ms; "
+    print(f"login (sync of {result['inbox_rows']} conversations): {result['login_ms']:.0f} ms "
+          f"(hub CPU {result['login_hub_cpu_ms']:.0f} ms, window thread CPU {result['login_cpu_ms']:.0f} ms, "
+          f"of it decoding the sync frame {result['sync_decode_cpu_ms']:.0f} ms); "
           f"window built and shown: {result['window_ms']:.0f} ms", flush=True)
-    print(f"scrolled back {result['pages']} pages ({result['rows_after_scroll']} messages in the view) in "
+    print(f"scrolled back {result['pages']} pages ({result['rows_after_scroll']} messages in the view, "
+          f"at most {result['max_rows']}) in "
           f"{result['scroll_ms']:.0f} ms; page insert p50 {result['page_insert_ms_p50']:.1f} ms, "
           f"last {result['page_insert_ms_last']:.1f} ms; place kept on {result['kept_in_place']} inserts", flush=True)
     print(f"timeline first page: {result['timeline_rows']} rows; burst of {BURST} updates applied in "
@@ -512,8 +636,26 @@ def main(argv: list[str] | None = None) -> int:
     print(f"open: {result['open_call_ms']:.1f} ms in open_conversation, "
           f"{result['open_wait_ms']:.1f} ms waiting for the "
           f"hub's page, {result['open_apply_ms']:.1f} ms showing it, the rest painting; longest stall meanwhile "
-          f"{result['open_stall_ms']:.1f} ms; the same page read by the session alone: {result['bare_page_ms']:.1f} ms",
+          f"{result['open_stall_ms']:.1f} ms; the same page read by the session alone: {result['bare_page_ms']:.1f} ms "
+          f"(hub CPU {result['bare_page_hub_cpu_ms']:.1f} ms); opens: {result['opens']}",
           flush=True)
+    print("CPU time (not waiting for a core): "
+          f"open {result['open_cpu_ms']:.1f} ms window thread + {result['open_hub_cpu_ms']:.1f} ms hub; "
+          f"timeline {result['timeline_open_cpu_ms']:.1f} + {result['timeline_open_hub_cpu_ms']:.1f} ms hub; "
+          f"inbox sync {result['inbox_sync_cpu_ms']:.1f} ms; "
+          f"per older page {result['scroll_cpu_ms_per_page']:.1f} ms + "
+          f"{result['scroll_hub_cpu_ms_per_page']:.1f} ms hub; "
+          f"burst {result['burst_cpu_ms']:.1f} ms", flush=True)
+    for name, cpu_key, ceiling in (
+        ("open", "open_cpu_ms", OPEN_CEILING_MS),
+        ("timeline_open", "timeline_open_cpu_ms", TIMELINE_CEILING_MS),
+        ("inbox_sync", "inbox_sync_cpu_ms", INBOX_SYNC_CEILING_MS),
+    ):
+        print(f"{name + ' CPU':20s} {result[cpu_key]:8.1f} ms  ceiling {ceiling:5.0f} ms  "
+              f"ratio {result[cpu_key] / ceiling:5.2f}  (window thread only)", flush=True)
+    load_end = _loadavg()
+    print(f"load average (1 min) at the start {load_start:.1f}, at the end {load_end:.1f}; "
+          f"medians of {args.repeat}", flush=True)
     summary: dict[str, Any] = {"bench": "ui_history", "quick": args.quick}
     for name, value, ceiling in _report(result):
         ratio = value / ceiling
@@ -521,10 +663,16 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{name:20s} {value:8.1f} ms  ceiling {ceiling:5.0f} ms  ratio {ratio:5.2f}  {verdict}", flush=True)
         summary[name] = round(value, 1)
         summary[f"{name.removesuffix('_ms')}_ratio"] = round(ratio, 3)
+    summary["load_start"] = round(load_start, 1)
+    summary["load_end"] = round(load_end, 1)
+    summary["repeat"] = args.repeat
+    summary["full_repaint"] = args.full_repaint
     summary["sync_kib"] = round(result["sync_kib"])
     summary["sync_fits_frame"] = result["sync_kib"] <= MAX_FRAME_KIB
     for key in ("bare_page_ms", "open_wait_ms", "pages", "page_insert_ms_p50", "burst_ms", "login_ms",
-                "timeline_rows", "rows_after_scroll"):
+                "timeline_rows", "rows_after_scroll", "max_rows", "open_cpu_ms", "open_hub_cpu_ms",
+                "timeline_open_cpu_ms", "timeline_open_hub_cpu_ms", "inbox_sync_cpu_ms", "scroll_cpu_ms_per_page",
+                "scroll_hub_cpu_ms_per_page", "burst_cpu_ms", "login_hub_cpu_ms", "sync_decode_cpu_ms"):
         v = result[key]
         summary[key] = round(v, 1) if isinstance(v, float) else v
     print(json.dumps(summary))

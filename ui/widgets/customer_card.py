@@ -46,7 +46,7 @@ from ui import theme
 from ui.bridge.customer_bridge import CachedCard, CustomerBridge
 from ui.dialogs.merge_dialog import MergeDialog, reason_text
 from ui.models.customers import ConversationRole, CurrentRole, TimelineModel
-from ui.widgets.inline_edit import FlowLayout, InlineField, TagChip, repolish
+from ui.widgets.inline_edit import FlowLayout, InlineField, TagChip, repolish, set_style_property
 
 LANGUAGE_NAMES = {"en": "English", "ru": "Русский", "uk": "Українська"}
 NAME_MAX = 200
@@ -1096,8 +1096,7 @@ class CustomerCard(QWidget):
             else:
                 text = self.tr("Offline: the full card (phones, e-mail, notes) loads when the connection is back.")
         self.note.setText(text)
-        self.note.setProperty("kind", "error" if self.state == "failed" else "info")
-        repolish(self.note)
+        set_style_property(self.note, "kind", "error" if self.state == "failed" else "info")
         self.note.setVisible(bool(text))
         self.retry_button.setVisible(self.state == "failed" and self.online)
 
@@ -1106,8 +1105,7 @@ class CustomerCard(QWidget):
         vip = profile.vip if profile is not None else bool(basic and basic.vip)
         self.vip_button.setChecked(vip)
         self.vip_button.setText(self.tr("★ VIP") if vip else self.tr("☆ Mark as VIP"))
-        self.vip_button.setProperty("vip", "true" if vip else "false")
-        repolish(self.vip_button)
+        set_style_property(self.vip_button, "vip", "true" if vip else "false")
         self.vip_button.setEnabled(self.editable)
 
     def channel_name(self, channel: str) -> str:
@@ -1124,8 +1122,10 @@ class CustomerCard(QWidget):
             name = self.channel_name(ident.channel)
             lines.append(f"{name} · {ident.label}" if ident.label else name)
         self.channels.setText("\n".join(lines) if lines else self.tr("No channel yet"))
-        self.channels.setObjectName("" if lines else "muted")
-        repolish(self.channels)
+        name = "" if lines else "muted"
+        if self.channels.objectName() != name:
+            self.channels.setObjectName(name)
+            repolish(self.channels)
 
     def _render_tags(self, profile: CustomerProfile, editable: bool) -> None:
         for tag in list(self.tag_chips):
