@@ -134,7 +134,7 @@ def apply(app: QApplication, theme: str) -> None:
         QFrame#noticeBanner QLabel {{ color: {c.note_text.name()}; }}
         QLabel#collision {{ color: {c.warn.name()}; font-weight: 600; }}
         QPushButton#newMessagesPill {{ background: {c.badge_web.name()}; color: #ffffff; border: none;
-                                       border-radius: 12px; padding: 4px 14px; font-weight: 600; }}
+                                       border-radius: 9px; padding: 3px 14px; font-weight: 600; }}
         QPushButton#newMessagesPill:hover {{ background: {c.badge_telegram.name()}; }}
         QPlainTextEdit[noteMode="true"] {{ background: {c.note_bubble.name()}; color: {c.note_text.name()};
                                            border: 1px solid {c.note_border.name()}; }}
