@@ -21,6 +21,15 @@ GIL with the window, as on an operator's machine. This process is the desktop cl
   ``conversation_updated`` events arrive in a burst (another operator sets 200 of their
   conversations to "waiting").
 
+"Painted" means the window's pending update request was delivered (what the widgets
+marked dirty is painted, as the next turn of the event loop would); ``--full-repaint``
+repaints the whole window instead (the inbox lists too). Opens and syncs are measured
+``--repeat`` times (default 5) and the median is reported. Next to each wall-clock figure
+the bench prints the CPU time behind it: this thread's (the window and the asyncio loop)
+and the hub process's (``/proc/PID/stat``). On a shared 2-core machine the wall clock
+mostly measures the wait for a core; the CPU figures and their ratios to the same
+ceilings are what moves with the code.
+
 Each figure is printed against its ceiling as a ratio (figure / ceiling, at most 1
 meets it); the last line is one JSON object (DESIGN.md, benchmark conventions).
 """
@@ -29,6 +38,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import cProfile
 import json
 import multiprocessing as mp
@@ -39,7 +49,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from multiprocessing.connection import Connection
@@ -213,18 +223,25 @@ class Ticker:
         self.timer.setTimerType(Qt.TimerType.PreciseTimer)
         self.timer.setInterval(2)
         self.timer.timeout.connect(self._tick)
-        self.last = 0.0
+        self.last = self.last_cpu = 0.0
         self.max_gap = 0.0
+        self.max_busy = 0.0  # the most CPU this thread spent between two ticks
 
     def _tick(self) -> None:
-        now = time.perf_counter()
+        now, cpu = time.perf_counter(), time.thread_time()
         self.max_gap = max(self.max_gap, now - self.last)
-        self.last = now
+        self.max_busy = max(self.max_busy, cpu - self.last_cpu)
+        self.last, self.last_cpu = now, cpu
 
     def start(self) -> None:
-        self.last = time.perf_counter()
-        self.max_gap = 0.0
+        self.last, self.last_cpu = time.perf_counter(), time.thread_time()
+        self.max_gap = self.max_busy = 0.0
         self.timer.start()
+
+    def busy_ms(self) -> float:
+        """The longest the loop was kept busy by this thread's own work (CPU time between
+        two ticks): the stall the code causes; the rest of a gap is waiting for a core."""
+        return self.max_busy * 1000.0
 
     def stop(self) -> float:
         self._tick()
@@ -321,6 +338,23 @@ def _paint(w: Any) -> None:
 FULL_REPAINT = False
 
 
+PHASES = ("sync", "open", "scroll", "timeline", "burst")
+
+
+@contextlib.contextmanager
+def _profiled(args: argparse.Namespace, phase: str) -> Iterator[None]:
+    """cProfile on while ``phase`` is measured, when asked (``--profile-phase``)."""
+    profiler = getattr(args, "profiler", None)
+    on = profiler is not None and args.profile_phase == phase
+    if on:
+        profiler.enable()
+    try:
+        yield
+    finally:
+        if on:
+            profiler.disable()
+
+
 def _median(xs: list[float]) -> float:
     return statistics.median(xs) if xs else float("nan")
 
@@ -400,8 +434,9 @@ async def _drive(
     syncs, sync_cpu = [], []
     for _ in range(args.repeat):
         c0 = clocks.read()
-        w.on_synced()
-        _paint(w)
+        with _profiled(args, "sync"):
+            w.on_synced()
+            _paint(w)
         wall, cpu, _hub = clocks.since(c0)
         syncs.append(wall)
         sync_cpu.append(cpu)
@@ -435,11 +470,12 @@ async def _drive(
             session._histories.pop(seeded.long_conversation, None)  # as if never opened this run
         t0 = time.perf_counter()
         c0 = clocks.read()
-        done = probe.wait(lambda n, a: n == "history" and a[0] == seeded.long_conversation)
-        w.open_conversation(seeded.long_conversation)
-        t_call = time.perf_counter()
-        await done
-        _paint(w)
+        with _profiled(args, "open"):
+            done = probe.wait(lambda n, a: n == "history" and a[0] == seeded.long_conversation)
+            w.open_conversation(seeded.long_conversation)
+            t_call = time.perf_counter()
+            await done
+            _paint(w)
         wall, cpu, hub_cpu = clocks.since(c0)
         opens.append(wall)
         open_cpu.append(cpu)
@@ -467,27 +503,29 @@ async def _drive(
     t_scroll = time.perf_counter()
     c_scroll = clocks.read()
     max_rows = 0
-    for _ in range(args.pages):
-        rows = w.messages.rowCount()
-        first = w.messages.first_id()
-        done = probe.wait(lambda n, a: n == "older")
-        bar.setValue(0)  # the operator drags to the top
-        top = pane.list.indexAt(QPoint(pane.list.viewport().width() // 2, 0))
-        top_id, top_y = w.messages.message_at(top.row()).id, pane.list.visualRect(top).top()
-        await done
-        max_rows = max(max_rows, w.messages.rowCount())
-        added = first != w.messages.first_id()
-        # where that message is now (the rows above it are the new page)
-        row = next(r for r in range(w.messages.rowCount()) if w.messages.message_at(r).id == top_id)
-        moved = pane.list.visualRect(w.messages.index(row)).top() - top_y
-        kept_in_place += added and moved == 0
-        if added and moved != 0:
-            print(f"  page at {rows} rows: the message at the top moved by {moved} px", flush=True)
-        await asyncio.sleep(0.01)  # let it paint, as the operator would see it
-        if not pane.more_history:
-            break
+    with _profiled(args, "scroll"):
+        for _ in range(args.pages):
+            rows = w.messages.rowCount()
+            first = w.messages.first_id()
+            done = probe.wait(lambda n, a: n == "older")
+            bar.setValue(0)  # the operator drags to the top
+            top = pane.list.indexAt(QPoint(pane.list.viewport().width() // 2, 0))
+            top_id, top_y = w.messages.message_at(top.row()).id, pane.list.visualRect(top).top()
+            await done
+            max_rows = max(max_rows, w.messages.rowCount())
+            added = first != w.messages.first_id()
+            # where that message is now (the rows above it are the new page)
+            row = next(r for r in range(w.messages.rowCount()) if w.messages.message_at(r).id == top_id)
+            moved = pane.list.visualRect(w.messages.index(row)).top() - top_y
+            kept_in_place += added and moved == 0
+            if added and moved != 0:
+                print(f"  page at {rows} rows: the message at the top moved by {moved} px", flush=True)
+            await asyncio.sleep(0.01)  # let it paint, as the operator would see it
+            if not pane.more_history:
+                break
     out["scroll_ms"] = _ms(t_scroll)
     out["max_stall_ms"] = ticker.stop()
+    out["max_stall_cpu_ms"] = ticker.busy_ms()
     _wall, scroll_cpu, scroll_hub = clocks.since(c_scroll)
     out["max_rows"] = max_rows
     inserts = probe.spans.get("older", [])
@@ -509,10 +547,11 @@ async def _drive(
             w.bridge.customers._timelines.pop(seeded.timeline_customer, None)
         await asyncio.sleep(0.2)
         c0 = clocks.read()
-        done = probe.wait(lambda n, a: n == "timeline" and a[0] == seeded.timeline_customer)
-        w.open_conversation(seeded.timeline_conversation)
-        await done
-        _paint(w)
+        with _profiled(args, "timeline"):
+            done = probe.wait(lambda n, a: n == "timeline" and a[0] == seeded.timeline_customer)
+            w.open_conversation(seeded.timeline_conversation)
+            await done
+            _paint(w)
         wall, cpu, hub_cpu = clocks.since(c0)
         tl_opens.append(wall)
         tl_cpu.append(cpu)
@@ -537,11 +576,13 @@ async def _drive(
     ticker.start()
     t0 = time.perf_counter()
     c0 = clocks.read()
-    hub.send(("burst", seeded.burst_conversations))
-    await done
-    _paint(w)
+    with _profiled(args, "burst"):
+        hub.send(("burst", seeded.burst_conversations))
+        await done
+        _paint(w)
     out["burst_ms"] = _ms(t0)
     out["burst_stall_ms"] = ticker.stop()
+    out["burst_stall_cpu_ms"] = ticker.busy_ms()
     out["burst_cpu_ms"] = clocks.since(c0)[1]
     applied = probe.spans.get("changed", [])
     out["burst_update_ms_max"] = max(applied) if applied else float("nan")
@@ -573,6 +614,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--full-repaint", action="store_true",
                    help="measure each step until the whole window is repainted (not only what changed)")
     p.add_argument("--profile", metavar="FILE", help="write a cProfile of the window side (this process) to FILE")
+    p.add_argument("--profile-phase", choices=PHASES,
+                   help="with --profile: only while this is measured (default: the whole run)")
     args = p.parse_args(argv)
     if args.pages is None:
         args.pages = 20 if args.quick else 40
@@ -604,9 +647,9 @@ def main(argv: list[str] | None = None) -> int:
         app.setQuitOnLastWindowClosed(False)  # type: ignore[union-attr]
         loop = qasync.QEventLoop(app)
         asyncio.set_event_loop(loop)
-        profiler = cProfile.Profile() if args.profile else None
+        profiler = args.profiler = cProfile.Profile() if args.profile else None
         try:
-            if profiler is not None:
+            if profiler is not None and not args.profile_phase:
                 profiler.enable()
             assert proc.pid is not None
             clocks = Clocks(proc.pid)
@@ -645,11 +688,14 @@ def main(argv: list[str] | None = None) -> int:
           f"inbox sync {result['inbox_sync_cpu_ms']:.1f} ms; "
           f"per older page {result['scroll_cpu_ms_per_page']:.1f} ms + "
           f"{result['scroll_hub_cpu_ms_per_page']:.1f} ms hub; "
-          f"burst {result['burst_cpu_ms']:.1f} ms", flush=True)
+          f"burst {result['burst_cpu_ms']:.1f} ms; longest the loop was kept busy (CPU between two ticks): "
+          f"scrolling {result['max_stall_cpu_ms']:.1f} ms, burst {result['burst_stall_cpu_ms']:.1f} ms", flush=True)
     for name, cpu_key, ceiling in (
         ("open", "open_cpu_ms", OPEN_CEILING_MS),
         ("timeline_open", "timeline_open_cpu_ms", TIMELINE_CEILING_MS),
         ("inbox_sync", "inbox_sync_cpu_ms", INBOX_SYNC_CEILING_MS),
+        ("max_stall", "max_stall_cpu_ms", STALL_CEILING_MS),
+        ("burst_stall", "burst_stall_cpu_ms", BURST_STALL_CEILING_MS),
     ):
         print(f"{name + ' CPU':20s} {result[cpu_key]:8.1f} ms  ceiling {ceiling:5.0f} ms  "
               f"ratio {result[cpu_key] / ceiling:5.2f}  (window thread only)", flush=True)
@@ -672,7 +718,8 @@ def main(argv: list[str] | None = None) -> int:
     for key in ("bare_page_ms", "open_wait_ms", "pages", "page_insert_ms_p50", "burst_ms", "login_ms",
                 "timeline_rows", "rows_after_scroll", "max_rows", "open_cpu_ms", "open_hub_cpu_ms",
                 "timeline_open_cpu_ms", "timeline_open_hub_cpu_ms", "inbox_sync_cpu_ms", "scroll_cpu_ms_per_page",
-                "scroll_hub_cpu_ms_per_page", "burst_cpu_ms", "login_hub_cpu_ms", "sync_decode_cpu_ms"):
+                "scroll_hub_cpu_ms_per_page", "burst_cpu_ms",
+                "max_stall_cpu_ms", "burst_stall_cpu_ms", "login_hub_cpu_ms", "sync_decode_cpu_ms"):
         v = result[key]
         summary[key] = round(v, 1) if isinstance(v, float) else v
     print(json.dumps(summary))
