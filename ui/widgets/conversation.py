@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections import OrderedDict
 from datetime import UTC, datetime, timedelta
 
 from PySide6.QtCore import (
@@ -53,6 +54,7 @@ from ui.models.messages import MessageRole, MessagesModel, OutboxRole
 Index = QModelIndex | QPersistentModelIndex
 
 PAD = 10
+PAINTED_DOCS = 200  # laid-out bubble texts kept for repainting
 GAP = 6
 META_GAP = 3
 
@@ -82,13 +84,35 @@ class MessageDelegate(QStyledItemDelegate):
         # One document re-used to measure new rows (setPlainText on it): a third of the
         # cost of a new document per row, the same heights.
         self._measure: tuple[str, float, QTextDocument] | None = None
+        # The laid-out documents of the bubbles painted last (a scroll or a repaint of
+        # the list paints the same rows again; laying out their text was most of it).
+        self._docs: OrderedDict[tuple[object, ...], tuple[QTextDocument, float]] = OrderedDict()
         view.installEventFilter(self)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if event.type() in (QEvent.Type.FontChange, QEvent.Type.StyleChange):
             self._heights.clear()
             self._measure = None
+            self._docs.clear()
         return False
+
+    def _row_key(self, msg: MessageInfo) -> tuple[object, ...]:
+        width = self.view.viewport().width()
+        return (msg.id, width) if msg.id else (msg.txn_id, msg.text, width)
+
+    def _painted_document(self, msg: MessageInfo, index: Index) -> tuple[QTextDocument, float]:
+        key = self._row_key(msg)
+        entry = self._docs.get(key)
+        if entry is not None:
+            self._docs.move_to_end(key)
+            return entry
+        doc = self.document_for(index)
+        text_w = min(doc.idealWidth(), self._bubble_width() - 2 * PAD)
+        doc.setTextWidth(max(text_w, 1.0))
+        entry = self._docs[key] = (doc, text_w)
+        if len(self._docs) > PAINTED_DOCS:
+            self._docs.popitem(last=False)
+        return entry
 
     def _text_height(self, text: str) -> float:
         font = self.view.font()
@@ -119,7 +143,7 @@ class MessageDelegate(QStyledItemDelegate):
         msg: MessageInfo = (
             model.message_at(index.row()) if isinstance(model, MessagesModel) else index.data(MessageRole)
         )
-        key = (msg.id, width) if msg.id else (msg.txn_id, msg.text, width)
+        key = self._row_key(msg)
         h = self._heights.get(key)
         if h is None:
             meta_h = QFontMetrics(self._meta_font()).height()
@@ -144,9 +168,7 @@ class MessageDelegate(QStyledItemDelegate):
         c = theme.colors()
         pal = option.palette  # type: ignore[attr-defined]
         rect = option.rect  # type: ignore[attr-defined]
-        doc = self.document_for(index)
-        text_w = min(doc.idealWidth(), self._bubble_width() - 2 * PAD)
-        doc.setTextWidth(max(text_w, 1.0))
+        doc, text_w = self._painted_document(msg, index)
         meta_font = self._meta_font()
         mfm = QFontMetrics(meta_font)
 

@@ -180,15 +180,27 @@ class TimelineDelegate(QStyledItemDelegate):
         super().__init__(view)
         self.card = card
         self.view = view
+        # the row's fonts and metrics, made once per view font (not at every row's paint)
+        self._fonts: tuple[str, QFont, QFontMetrics, QFont, QFontMetrics, QFont, QFontMetrics] | None = None
 
     def _small(self) -> QFont:
         f = QFont(self.view.font())
         f.setPointSizeF(max(7.0, f.pointSizeF() * 0.9))
         return f
 
+    def fonts(self) -> tuple[QFont, QFontMetrics, QFont, QFontMetrics, QFont, QFontMetrics]:
+        """The view's font, its small and its bold variant, each with its metrics."""
+        base = self.view.font()
+        if self._fonts is None or self._fonts[0] != base.key():
+            small = self._small()
+            bold = QFont(base)
+            bold.setWeight(QFont.Weight.DemiBold)
+            self._fonts = (base.key(), QFont(base), QFontMetrics(base), small, QFontMetrics(small),
+                           bold, QFontMetrics(bold))
+        return self._fonts[1:]
+
     def sizeHint(self, option: QStyleOptionViewItem, index: Index) -> QSize:
-        fm = QFontMetrics(self.view.font())
-        sm = QFontMetrics(self._small())
+        _font, fm, _small, sm, _bold, _bfm = self.fonts()
         return QSize(1, 2 * self.PAD + fm.height() + 3 + sm.height())  # as wide as the view
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: Index) -> None:
@@ -207,10 +219,7 @@ class TimelineDelegate(QStyledItemDelegate):
             painter.fillRect(rect, pal.alternateBase().color().lighter(102))
         if current:
             painter.fillRect(QRect(rect.left(), rect.top() + 4, 3, rect.height() - 8), c.badge_web)
-        font = QFont(self.view.font())
-        fm = QFontMetrics(font)
-        small = self._small()
-        sm = QFontMetrics(small)
+        font, fm, small, sm, bold, bold_fm = self.fonts()
         left, right = rect.left() + 12, rect.right() - 8
         top = rect.top() + self.PAD
         number = f"#{conv.id}"
@@ -218,12 +227,10 @@ class TimelineDelegate(QStyledItemDelegate):
         painter.setPen(c.muted)
         nw = sm.horizontalAdvance(number)
         painter.drawText(QRect(right - nw, top, nw, fm.height()), Qt.AlignmentFlag.AlignVCenter, number)
-        bold = QFont(font)
-        bold.setWeight(QFont.Weight.DemiBold)
         painter.setFont(bold)
         painter.setPen(pal.text().color())
         when = self.card.when_text(conv.created_at)
-        ww = QFontMetrics(bold).horizontalAdvance(when)
+        ww = bold_fm.horizontalAdvance(when)
         painter.drawText(QRect(left, top, ww + 2, fm.height()), Qt.AlignmentFlag.AlignVCenter, when)
         status, color = self.card.status_text(conv)
         x = left + ww + 8
