@@ -176,7 +176,11 @@ def _hub_main(db_url: str, conn: Connection) -> None:
     while True:
         cmd, arg = conn.recv()
         if cmd == "burst":
-            conn.send(asyncio.run(_burst(hub.port, arg)))
+            try:
+                conn.send(asyncio.run(_burst(hub.port, arg)))
+            except Exception as exc:  # e.g. its socket timed out on a saturated machine
+                print(f"the burst failed: {exc!r}", file=sys.stderr, flush=True)
+                conn.send(-1)
         else:
             hub.stop()
             conn.send("stopped")
@@ -658,8 +662,10 @@ def main(argv: list[str] | None = None) -> int:
             if profiler is not None:
                 profiler.disable()
                 profiler.dump_stats(args.profile)
-            parent.send(("stop", None))
-            parent.recv()
+            if proc.is_alive():
+                parent.send(("stop", None))
+                if parent.poll(30):
+                    parent.recv()
             proc.join(10)
             loop.close()
 
