@@ -299,6 +299,7 @@ class Figures:
     samples: int
     frames_per_message: float = math.nan  # frames the clients received per message relayed
     server_cpu_us: float = math.nan  # server process CPU time per message relayed (closed loop)
+    loop_cpu_us: float = math.nan  # of which the server's main thread (the event loop)
     server_cpu_share: float = math.nan  # server CPU seconds per wall second (1.0: one core busy)
     load_cpu_share: float = math.nan  # the same for this load-generating process
     persisted: int | None = None
@@ -311,6 +312,22 @@ def _cpu_seconds(pid: int) -> float:
     except OSError:
         return math.nan
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _thread_cpu(pid: int) -> dict[int, float]:
+    """CPU seconds of each thread of a process (Linux /proc; empty elsewhere)."""
+    out: dict[int, float] = {}
+    try:
+        tasks = list(Path(f"/proc/{pid}/task").iterdir())
+    except OSError:
+        return out
+    for task in tasks:
+        try:
+            fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        out[int(task.name)] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return out
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -343,10 +360,16 @@ async def _drive(target: Target, args: argparse.Namespace, usernames: list[str],
     stats.measuring, stats.relayed, stats.latencies = True, 0, []
     t0 = time.perf_counter()
     cpu0, own0 = _cpu_seconds(server_pid), time.process_time()
+    threads0 = _thread_cpu(server_pid)
+    spy = _profile(args, target, server_pid)
     await asyncio.sleep(args.seconds)
     stats.measuring = False
+    if spy is not None:
+        await asyncio.to_thread(spy.wait)
     elapsed = time.perf_counter() - t0
     server_cpu, own_cpu = _cpu_seconds(server_pid) - cpu0, time.process_time() - own0
+    threads1 = _thread_cpu(server_pid)
+    loop_cpu = threads1.get(server_pid, math.nan) - threads0.get(server_pid, math.nan)  # the main thread: the loop
     relayed, sat, frames = stats.relayed, list(stats.latencies), stats.frames
     stop.set()
     for c in customers:  # release the loops waiting for an answer
@@ -377,12 +400,24 @@ async def _drive(target: Target, args: argparse.Namespace, usernames: list[str],
         samples=len(lat),
         frames_per_message=frames / relayed if relayed else math.nan,
         server_cpu_us=server_cpu / relayed * 1e6 if relayed else math.nan,
+        loop_cpu_us=loop_cpu / relayed * 1e6 if relayed else math.nan,
         server_cpu_share=server_cpu / elapsed,
         load_cpu_share=own_cpu / elapsed,
     )
 
 
 # ---------------------------------------------------------------------- processes
+
+
+def _profile(args: argparse.Namespace, target: Target, pid: int) -> subprocess.Popen[bytes] | None:
+    """With ``--profile FILE``: py-spy samples the hub (GIL holder only) through the
+    measured throughput phase into FILE (py-spy's raw collapsed-stack format)."""
+    if not args.profile or not isinstance(target, HubTarget):
+        return None
+    spy = [str(Path(sys.executable).parent / "py-spy"), "record", "--pid", str(pid), "--nonblocking"]
+    spy += ["--gil"] if os.environ.get("BENCH_PYSPY_ALL") is None else []
+    spy += ["-r", "200", "-f", "raw", "-d", str(max(1, int(args.seconds))), "-o", args.profile]
+    return subprocess.Popen(spy, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 async def _wait_port(port: int, proc: subprocess.Popen[bytes], timeout: float = 60) -> None:
@@ -460,7 +495,8 @@ def _report(name: str, f: Figures) -> str:
         f"{name:6s} throughput {f.throughput:8.0f} msg/s (closed loop: p50 {f.sat_p50_ms:6.2f} ms, "
         f"p99 {f.sat_p99_ms:6.2f} ms) | at the fixed rate: p50 {f.p50_ms:6.2f} ms, p99 {f.p99_ms:6.2f} ms "
         f"({f.samples} samples); {f.frames_per_message:.2f} frames received per message; "
-        f"closed loop CPU: server {f.server_cpu_us:.0f} us/message, {f.server_cpu_share:.2f} cores, "
+        f"closed loop CPU: server {f.server_cpu_us:.0f} us/message (event loop {f.loop_cpu_us:.0f}), "
+        f"{f.server_cpu_share:.2f} cores, "
         f"load generator {f.load_cpu_share:.2f} cores"
     )
 
@@ -468,9 +504,20 @@ def _report(name: str, f: Figures) -> str:
 def _main(args: argparse.Namespace) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="bench-hub-relay-") as tmp:
         workdir = Path(tmp)
-        relay = _run_target("relay", args, workdir)
-        print(_report("relay", relay), flush=True)
+        relay = _run_target("relay", args, workdir) if not args.hub_only else None
+        if relay is not None:
+            print(_report("relay", relay), flush=True)
         hub = _run_target("hub", args, workdir)
+        if relay is None:
+            print(_report("hub", hub), flush=True)
+            return {
+                "bench": "hub_relay",
+                "hub_only": True,
+                "hub_msgs_per_s": round(hub.throughput, 1),
+                "hub_cpu_us_per_message": round(hub.server_cpu_us, 1),
+                "hub_loop_cpu_us_per_message": round(hub.loop_cpu_us, 1),
+                "p99_ms": round(hub.p99_ms, 2),
+            }
         print(_report("hub", hub), flush=True)
         log_errors = sum(" ERROR " in line for line in (workdir / "hub.log").read_text().splitlines())
     ratio = hub.throughput / relay.throughput if relay.throughput else 0.0
@@ -498,6 +545,7 @@ def _main(args: argparse.Namespace) -> dict[str, Any]:
         "relay_closed_loop_p99_ms": round(relay.sat_p99_ms, 2),
         "hub_cpu_us_per_message": round(hub.server_cpu_us, 1),
         "relay_cpu_us_per_message": round(relay.server_cpu_us, 1),
+        "hub_loop_cpu_us_per_message": round(hub.loop_cpu_us, 1),
         "cpu_ratio": round(relay.server_cpu_us / hub.server_cpu_us, 3) if hub.server_cpu_us else None,
         "hub_cpu_cores": round(hub.server_cpu_share, 2),
         "relay_cpu_cores": round(relay.server_cpu_share, 2),
@@ -521,6 +569,8 @@ def main(argv: list[str] | None = None) -> int:
         help="latency phase: messages per second per conversation, each answered (default 0.2: one every 5 s)",
     )
     p.add_argument("--seconds", type=float, default=None, help="length of each measured phase")
+    p.add_argument("--hub-only", action="store_true", help="measure the hub alone (no ratio; for profiling)")
+    p.add_argument("--profile", metavar="FILE", help="py-spy the hub's throughput phase into FILE (raw format)")
     p.add_argument("--serve-relay", type=int, default=None, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.serve_relay is not None:

@@ -326,3 +326,85 @@ class CustomerClient(ProtoClient):
     ) -> MessageInfo:
         ev = await self.wait_frame(MessageCreated, lambda e: pred(e.message), timeout)
         return ev.message  # type: ignore[no-any-return]
+
+
+# --------------------------------------------------------------------------- attachments
+
+
+def png_bytes(width: int = 4, height: int = 3, rgb: tuple[int, int, int] = (200, 40, 40)) -> bytes:
+    """A real PNG (8-bit RGB, one colour) made with zlib: what a screenshot tool writes."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    row = b"\x00" + bytes(rgb) * width
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    body = chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(row * height)) + chunk(b"IEND", b"")
+    return b"\x89PNG\r\n\x1a\n" + body
+
+
+async def upload(
+    client: ProtoClient,
+    data: bytes,
+    name: str,
+    mime: str = "",
+    *,
+    txn_id: str | None = None,
+    stop_after: int | None = None,
+) -> dict[str, Any]:
+    """Upload ``data`` as the protocol says (begin, base64 chunks, end): the ``file`` of
+    the result. With ``stop_after`` (bytes), stop there and return the begin's result
+    (a cut upload, to be resumed with the same ``txn_id``)."""
+    import base64
+
+    from app.protocol.messages import FileUploadBegin, FileUploadChunk, FileUploadEnd
+
+    begin_txn = txn_id or txn()
+    began = await client.request(FileUploadBegin(txn_id=begin_txn, name=name, size=len(data), mime=mime))
+    upload_id, offset, step = str(began["upload_id"]), int(began["offset"]), int(began["chunk_bytes"])  # type: ignore[call-overload]
+    while offset < len(data):
+        if stop_after is not None and offset >= stop_after:
+            return {**began, "txn_id": begin_txn, "offset": offset}
+        piece = data[offset : offset + step]
+        answer = await client.request(
+            FileUploadChunk(
+                txn_id=txn(), upload_id=upload_id, offset=offset, data=base64.b64encode(piece).decode()
+            )
+        )
+        offset = int(answer["offset"])  # type: ignore[call-overload]
+    ended = await client.request(FileUploadEnd(txn_id=txn(), upload_id=upload_id))
+    return dict(ended["file"])  # type: ignore[call-overload]
+
+
+async def file_urls(client: ProtoClient, ids: list[int]) -> dict[str, str]:
+    from app.protocol.messages import FileUrls
+
+    data = await client.request(FileUrls(txn_id=txn(), file_ids=ids))
+    return dict(data["urls"])  # type: ignore[call-overload]
+
+
+async def http_get(url: str) -> tuple[int, dict[str, str], bytes]:
+    """GET over real HTTP (urllib on a worker thread): status, headers, body."""
+    import urllib.error
+    import urllib.request
+
+    def fetch() -> tuple[int, dict[str, str], bytes]:
+        try:
+            with urllib.request.urlopen(url, timeout=DEFAULT_TIMEOUT) as resp:
+                return resp.status, {k.lower(): v for k, v in resp.headers.items()}, resp.read()
+        except urllib.error.HTTPError as exc:
+            return exc.code, {k.lower(): v for k, v in exc.headers.items()}, exc.read()
+
+    return await asyncio.to_thread(fetch)
+
+
+def jpeg_header(width: int = 1280, height: int = 960) -> bytes:
+    """The segments of a baseline JPEG up to its frame header (what the hub checks), and
+    the end marker: a JPEG as far as type and size go."""
+    import struct
+
+    app0 = b"\xff\xe0" + struct.pack(">H", 16) + b"JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00"
+    sof0 = b"\xff\xc0" + struct.pack(">HBHHB", 11, 8, height, width, 1) + b"\x01\x11\x00"
+    return b"\xff\xd8" + app0 + sof0 + b"\xff\xd9"

@@ -22,12 +22,14 @@ behaves like the real one where the hub depends on it:
 
 from __future__ import annotations
 
+import email.policy
 import json
 import threading
 import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
+from email.parser import BytesParser
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -59,6 +61,10 @@ class BotApiDouble:
     sent: list[dict[str, Any]] = field(default_factory=list)
     blocked: set[int] = field(default_factory=set)
     webhook: dict[str, Any] | None = None
+    # files the bot can fetch (getFile + GET /file/bot<token>/<path>), by file_id
+    files: dict[str, bytes] = field(default_factory=dict)
+    # files the bot sent as uploads (multipart/form-data): (method, field, file name, type, bytes)
+    uploads: list[tuple[str, str, str, str, bytes]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self._lock = threading.Condition()
@@ -68,6 +74,7 @@ class BotApiDouble:
         self._failures: list[_Failure] = []
         self._stalled: frozenset[str] | None = None
         self._known_chats: set[int] = set()
+        self._paths: dict[str, bytes] = {}
         self._closing = False
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -123,8 +130,8 @@ class BotApiDouble:
         language_code: str = "uk",
         chat_id: int | None = None,
         chat_type: str = "private",
-        photo: bool = False,
-        document: tuple[str, str] | None = None,  # (file name, mime type)
+        photo: bool | bytes = False,  # bytes: the large size's content, served by getFile
+        document: tuple[str, str] | tuple[str, str, bytes] | None = None,  # (file name, mime type[, bytes])
         caption: str = "",
         extra: dict[str, Any] | None = None,
         queue: bool = True,
@@ -151,21 +158,27 @@ class BotApiDouble:
         message: dict[str, Any] = {"message_id": message_id, "from": sender, "chat": chat, "date": int(time.time())}
         if text is not None:
             message["text"] = text
-        if photo:
+        if photo is not False:
+            large = f"AgACAgIAAx-large-{message_id}"
             message["photo"] = [
                 {"file_id": f"AgACAgIAAx-small-{message_id}", "file_unique_id": f"AQADs{message_id}",
-                 "file_size": 1320, "width": 90, "height": 67},
-                {"file_id": f"AgACAgIAAx-large-{message_id}", "file_unique_id": f"AQADl{message_id}",
-                 "file_size": 48213, "width": 1280, "height": 960},
+                 "file_size": len(photo) // 2 if isinstance(photo, bytes) else 1320, "width": 90, "height": 67},
+                {"file_id": large, "file_unique_id": f"AQADl{message_id}",
+                 "file_size": len(photo) if isinstance(photo, bytes) else 48213, "width": 1280, "height": 960},
             ]
+            if isinstance(photo, bytes):  # both sizes serve it (the hub takes the largest by size)
+                self.files[large] = self.files[f"AgACAgIAAx-small-{message_id}"] = photo
         if document is not None:
+            doc_id = f"BQACAgIAAx-doc-{message_id}"
             message["document"] = {
                 "file_name": document[0],
                 "mime_type": document[1],
-                "file_id": f"BQACAgIAAx-doc-{message_id}",
+                "file_id": doc_id,
                 "file_unique_id": f"AgADd{message_id}",
-                "file_size": 20480,
+                "file_size": len(document[2]) if len(document) == 3 else 20480,  # type: ignore[misc]
             }
+            if len(document) == 3:
+                self.files[doc_id] = document[2]  # type: ignore[misc]
         if caption:
             message["caption"] = caption
         if extra:
@@ -281,8 +294,19 @@ class BotApiDouble:
         raw = req.rfile.read(length) if length else b""
         params: dict[str, Any] = dict(parse_qsl(parts.query))
         ctype = req.headers.get("Content-Type", "")
+        if parts.path.startswith("/file/bot") and req.command == "GET":
+            self._serve_file(req, parts.path)
+            return
         if raw:
-            if ctype.startswith("application/json"):
+            if ctype.startswith("multipart/form-data"):
+                try:
+                    fields, uploaded = _parse_multipart(ctype, raw)
+                except ValueError:
+                    self._answer(req, *self._error(400, "Bad Request: can't parse multipart/form-data"))
+                    return
+                params.update(fields)
+                params["_files"] = uploaded
+            elif ctype.startswith("application/json"):
                 try:
                     body = json.loads(raw)
                 except ValueError:
@@ -329,6 +353,29 @@ class BotApiDouble:
             self._answer(req, 200, {"ok": True, "result": result})
         else:
             self._answer(req, status, result)
+
+    def _serve_file(self, req: BaseHTTPRequestHandler, path: str) -> None:
+        """``GET /file/bot<token>/<file_path>``: the bytes, as api.telegram.org serves them."""
+        token, _, file_path = path[len("/file/bot"):].partition("/")
+        with self._lock:
+            self.calls.append(Call("file", {"file_path": file_path}))
+            data = None if token != self.token else self._paths.get(file_path)
+        if data is None:
+            self._answer(req, 404, {"ok": False, "error_code": 404, "description": "Not Found"})
+            return
+        self._answer_raw(req, 200, data, "application/octet-stream")
+
+    def _api_getFile(self, params: dict[str, Any]) -> tuple[int, Any]:
+        file_id = str(params.get("file_id", ""))
+        with self._lock:
+            data = self.files.get(file_id)
+            if data is None:
+                return self._error(400, "Bad Request: invalid file_id")
+            if len(data) > 20 * 1024 * 1024:
+                return self._error(400, "Bad Request: file is too big")
+            file_path = f"documents/file_{abs(hash(file_id)) % 10_000}.bin"
+            self._paths[file_path] = data
+        return 200, {"file_id": file_id, "file_unique_id": file_id[-8:], "file_size": len(data), "file_path": file_path}
 
     def _failure_for(self, method: str) -> tuple[int, Any]:
         for f in self._failures:
@@ -435,8 +482,19 @@ class BotApiDouble:
             return self._error(400, "Bad Request: message is too long")
         return self._send(params, {"text": text})
 
+    def _uploaded(self, method: str, field_name: str, params: dict[str, Any]) -> str | None:
+        """The file_id of a file uploaded in the multipart field ``field_name``, if any."""
+        for name, filename, ctype, data in params.get("_files", []):
+            if name == field_name:
+                with self._lock:
+                    self.uploads.append((method, name, filename, ctype, data))
+                    file_id = f"uploaded-{len(self.uploads)}"
+                    self.files[file_id] = data
+                return file_id
+        return None
+
     def _api_sendPhoto(self, params: dict[str, Any]) -> tuple[int, Any]:
-        photo = params.get("photo")
+        photo = self._uploaded("sendPhoto", "photo", params) or params.get("photo")
         if not isinstance(photo, str) or not photo:
             return self._error(400, "Bad Request: there is no photo in the request")
         content: dict[str, Any] = {"photo": [{"file_id": photo, "file_unique_id": "x", "width": 1, "height": 1}]}
@@ -445,7 +503,7 @@ class BotApiDouble:
         return self._send(params, content)
 
     def _api_sendDocument(self, params: dict[str, Any]) -> tuple[int, Any]:
-        document = params.get("document")
+        document = self._uploaded("sendDocument", "document", params) or params.get("document")
         if not isinstance(document, str) or not document:
             return self._error(400, "Bad Request: there is no document in the request")
         content: dict[str, Any] = {"document": {"file_id": document, "file_unique_id": "y"}}
@@ -460,3 +518,25 @@ _DESCRIPTIONS = {
     503: "Service Unavailable",
     409: "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running",
 }
+
+
+def _parse_multipart(ctype: str, raw: bytes) -> tuple[dict[str, str], list[tuple[str, str, str, bytes]]]:
+    """A multipart/form-data body: its plain fields and its file parts (field, file
+    name, Content-Type, bytes). ValueError when it is not well formed."""
+    msg = BytesParser(policy=email.policy.HTTP).parsebytes(b"Content-Type: " + ctype.encode() + b"\r\n\r\n" + raw)
+    if not msg.is_multipart():
+        raise ValueError("not multipart")
+    fields: dict[str, str] = {}
+    files: list[tuple[str, str, str, bytes]] = []
+    for part in msg.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        if not isinstance(name, str):
+            raise ValueError("a part without a name")
+        payload = part.get_payload(decode=True)
+        data = payload if isinstance(payload, bytes) else b""
+        filename = part.get_filename()
+        if filename is not None:
+            files.append((name, filename, part.get_content_type(), data))
+        else:
+            fields[name] = data.decode()
+    return fields, files

@@ -110,6 +110,19 @@ class Demo:
                        15, "the conversation's history")
         await wait_for(lambda: window.card.state == "ready" and window.card.timeline.rowCount() > 0,
                        15, "the customer card")
+        files = window.bridge.files
+        window.pane.list.viewport().repaint()  # painting asks for the thumbnails
+
+        def images_shown() -> bool:
+            return all(
+                files.image(a.id) is not None or files.image_failed(a.id)
+                for m in window.bridge.messages(conv_id)
+                for a in m.attachments
+                if a.mime.startswith("image/")
+            )
+
+        await wait_for(images_shown, 15, "the conversation's images")
+        window.pane.list.viewport().repaint()
 
     async def stop(self) -> None:
         loop = asyncio.get_running_loop()

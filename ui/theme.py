@@ -163,5 +163,10 @@ def apply(app: QApplication, theme: str) -> None:
         QToolButton#vipToggle {{ padding: 2px 6px; }}
         QToolButton#vipToggle[vip="true"] {{ color: {c.vip.name()}; font-weight: 600; }}
         QPushButton#linkButton {{ border: none; color: {c.badge_web.name()}; text-align: left; padding: 0px 4px; }}
+        QFrame#attachmentChip {{ background: palette(alternate-base); border: 1px solid palette(mid);
+                                 border-radius: 9px; min-height: 20px; }}
+        QFrame#attachmentChip[failed="true"] {{ border: 1px solid {c.bad.name()}; }}
+        QFrame#attachmentChip[failed="true"] QLabel {{ color: {c.bad.name()}; }}
+        QFrame#attachmentChip QToolButton {{ border: none; padding: 0px 4px; color: palette(placeholder-text); }}
         """
     )

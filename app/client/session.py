@@ -26,6 +26,7 @@ from app.client.connection import (
     HubUnreachable,
     new_txn_id,
 )
+from app.client.files import FileClient
 from app.client.outbox import DB_NAME, Clock, Outbox, OutboxItem, user_data_dir, utc_now
 from app.client.secrets import SecretStore
 from app.protocol import close_code_is_final, convert
@@ -37,6 +38,7 @@ from app.protocol.messages import (
     Auth,
     ConversationInfo,
     ConversationOffered,
+    ConversationStart,
     ConversationState,
     ConversationUpdated,
     CustomerChanges,
@@ -254,6 +256,8 @@ class OperatorSession:
         self.outbox_check_s = OUTBOX_CHECK_S
         self.reconnect_first_delay = 0.5
         self.hub_url = ""
+        # attachments: upload, send with files, fetch (app/client/files.py)
+        self.files = FileClient(self)
         self.me: OperatorInfo | None = None
         self.epoch = ""
         self.seq = 0
@@ -398,6 +402,7 @@ class OperatorSession:
         self._closing = True
         self._cancel_reconnect()
         self.secrets.delete(_secret_key(self.hub_url))
+        self.files.forget()
         await self._drop_cache()
         conn = self._conn
         if conn is not None and conn.is_open:
@@ -783,6 +788,20 @@ class OperatorSession:
         self._on_answered_card(data.kept, seq_before)
         self._on_answered_card(data.restored, seq_before)
         return data.merge, data.kept, data.restored
+
+    async def start_conversation(
+        self, customer_id: int, channel: str, text: str, *, identity_id: int = 0, txn_id: str | None = None
+    ) -> tuple[ConversationInfo, MessageInfo]:
+        """Write first to a customer on one of their channels (``conversation_start``): the
+        new conversation (assigned to us) and its first message. CommandFailed
+        ``channel_unavailable`` / ``not_found`` / ``conflict`` when the hub refuses; pass
+        the same ``txn_id`` to retry."""
+        command = ConversationStart(
+            txn_id=txn_id or new_txn_id(), customer_id=customer_id, channel=channel, text=text, identity_id=identity_id
+        )
+        data = await self._request(command)
+        assert data.conversation is not None and data.message is not None
+        return data.conversation, data.message
 
     def _on_answered_card(self, profile: CustomerProfile, seq_before: int) -> None:
         """A card a command answered with, unless an event brought that card while the

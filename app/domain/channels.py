@@ -12,12 +12,12 @@ from __future__ import annotations
 import hashlib
 import random
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 FileKind = Literal["photo", "document"]
 
 # The channels with an adapter on the hub (``frontline-hub channel add KIND``).
-ADAPTER_KINDS = ("telegram",)
+ADAPTER_KINDS = ("telegram", "whatsapp")
 CHANNEL_STATES = ("stopped", "starting", "up", "retrying", "down")
 
 # Texts are stored verbatim; a channel message that is only a file gets a text that says
@@ -47,7 +47,9 @@ class InboundMessage:
     id). ``key``: unique per message on this channel (Telegram: ``<chat id>:<message_id>``),
     so a message received twice (a webhook retried, getUpdates after a restart) is stored
     once. ``name``/``label``/``locale`` describe the customer for a new card (``label`` is
-    what operators see of the identity, e.g. ``@username``)."""
+    what operators see of the identity, e.g. ``@username``). ``phone``: the sender's
+    number in E.164 when the channel is a phone number (WhatsApp); the hub puts it on the
+    card, so a card with the same number elsewhere gets a merge proposal."""
 
     channel: str
     external_id: str
@@ -58,6 +60,11 @@ class InboundMessage:
     name: str = ""
     label: str = ""
     locale: str = ""
+    # the text the customer wrote with the files (also in ``text``, after the file lines)
+    caption: str = ""
+    # hub files (app/storage/files.py) the adapter fetched and kept: attached to the message
+    attachments: tuple[int, ...] = ()
+    phone: str = ""
 
 
 @dataclass(frozen=True)
@@ -71,6 +78,8 @@ class OutboundMessage:
     text: str
     files: tuple[FileRef, ...] = ()
     attempts: int = 0
+    # hub files of the reply (app.storage.files.OutboundFile: name, mime, size, path)
+    attachments: tuple[Any, ...] = ()
 
 
 def identity_hash(channel: str, external_id: str) -> str:

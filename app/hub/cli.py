@@ -11,6 +11,9 @@
     frontline-hub field list
     frontline-hub channel add telegram --token-env VAR | --token-file PATH [--mode polling|webhook]
                                [--public-url URL] [--api-url URL] [--poll-timeout S] [--disabled]
+    frontline-hub channel add whatsapp --phone-number-id ID --token-env VAR --app-secret-env VAR
+                               --verify-token-env VAR (or the *-file forms) [--public-url URL]
+                               [--api-url URL] [--api-version vNN.N] [--disabled]
     frontline-hub channel status [--json]
     frontline-hub channel remove NAME
 
@@ -31,6 +34,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from app.domain.files import DEFAULT_TYPES, TYPE_NAMES
 from app.hub.accounts import ROLES, DuplicateUser, create_operator
 
 EXIT_USAGE = 2
@@ -85,6 +89,20 @@ def _parser() -> argparse.ArgumentParser:
         default=os.environ.get(WEBHOOK_HOST_ENV) or None,
         help=f"address of the webhook listener (default ${WEBHOOK_HOST_ENV}, else --host)",
     )
+    serve.add_argument(
+        "--files-dir",
+        type=Path,
+        default=None,
+        help="where attachments are kept (default: 'files' next to the SQLite database; "
+        "with PostgreSQL a directory every hub node shares)",
+    )
+    serve.add_argument("--max-file-mb", type=float, default=10.0, help="largest attachment, MiB (default 10)")
+    serve.add_argument(
+        "--file-types",
+        default=",".join(DEFAULT_TYPES),
+        help="attachment types taken, detected by content (default: %(default)s; "
+        f"known: {', '.join(TYPE_NAMES)})",
+    )
 
     user = sub.add_parser("user", help="manage operator accounts")
     user_sub = user.add_subparsers(dest="user_command", required=True)
@@ -128,17 +146,27 @@ def _parser() -> argparse.ArgumentParser:
     flist = field_sub.add_parser("list", help="show the custom fields")
     db_arg(flist)
 
-    channel = sub.add_parser("channel", help="channels: Telegram (WhatsApp and e-mail to come)")
+    channel = sub.add_parser("channel", help="channels: Telegram, WhatsApp (e-mail to come)")
     channel_sub = channel.add_subparsers(dest="channel_command", required=True)
     cadd = channel_sub.add_parser("add", help="add a channel, or change its settings (the running hub follows)")
-    cadd.add_argument("kind", choices=["telegram"])
+    cadd.add_argument("kind", choices=["telegram", "whatsapp"])
     token = cadd.add_mutually_exclusive_group(required=True)
-    token.add_argument("--token-env", help="environment variable of the hub that holds the bot token")
-    token.add_argument("--token-file", help="file that holds the bot token (readable by the hub only)")
-    cadd.add_argument("--mode", default="polling", choices=["polling", "webhook"])
+    token.add_argument("--token-env", help="environment variable of the hub that holds the bot / access token")
+    token.add_argument("--token-file", help="file that holds the bot / access token (readable by the hub only)")
+    cadd.add_argument("--mode", default=None, choices=["polling", "webhook"], help="Telegram (default polling)")
     cadd.add_argument("--public-url", default="", help="webhook mode: https address of the webhook listener")
-    cadd.add_argument("--api-url", default="https://api.telegram.org", help="Bot API address (a local Bot API server)")
-    cadd.add_argument("--poll-timeout", type=int, default=25, help="long-poll timeout, seconds (polling mode)")
+    cadd.add_argument(
+        "--api-url",
+        default=None,
+        help="API address (default https://api.telegram.org, or https://graph.facebook.com for WhatsApp)",
+    )
+    cadd.add_argument("--poll-timeout", type=int, default=25, help="long-poll timeout, seconds (Telegram polling)")
+    cadd.add_argument("--phone-number-id", default="", help="WhatsApp: the Phone number ID from Meta's API setup")
+    cadd.add_argument("--api-version", default="v21.0", help="WhatsApp: the Graph API version (default v21.0)")
+    for secret, what in (("app-secret", "the Meta app secret"), ("verify-token", "the webhook verify token")):
+        group = cadd.add_mutually_exclusive_group()
+        group.add_argument(f"--{secret}-env", help=f"WhatsApp: environment variable that holds {what}")
+        group.add_argument(f"--{secret}-file", help=f"WhatsApp: file that holds {what}")
     cadd.add_argument("--disabled", action="store_true", help="store the settings but do not run the channel")
     db_arg(cadd)
     cstatus = channel_sub.add_parser("status", help="show channels, their state, last error and outbox")
@@ -153,6 +181,15 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+def _file_types(raw: str) -> tuple[str, ...]:
+    types = tuple(t.strip().lower() for t in raw.split(",") if t.strip())
+    unknown = [t for t in types if t not in TYPE_NAMES]
+    if unknown or not types:
+        what = ", ".join(unknown) or "(none given)"
+        raise SystemExit(f"--file-types: unknown {what}; known: {', '.join(TYPE_NAMES)}")
+    return types
+
+
 async def _serve(args: argparse.Namespace) -> int:
     from app.hub.server import Hub, HubConfig
 
@@ -164,6 +201,9 @@ async def _serve(args: argparse.Namespace) -> int:
             widget_dir=args.widget_dir,
             webhook_host=args.webhook_host,
             webhook_port=args.webhook_port,
+            files_dir=args.files_dir,
+            max_file_bytes=int(args.max_file_mb * 1024 * 1024),
+            file_types=_file_types(args.file_types),
         )
     )
     stop = asyncio.Event()
@@ -298,7 +338,14 @@ def _channel(args: argparse.Namespace) -> int:
 def _channel_add(args: argparse.Namespace, channels: Any) -> int:
     from app.hub.channels.manager import ADAPTERS
 
-    settings: dict[str, Any] = {"mode": args.mode, "api_url": args.api_url, "poll_timeout_s": args.poll_timeout}
+    if args.kind == "whatsapp":
+        return _whatsapp_add(args, channels)
+    settings: dict[str, Any] = {
+        "mode": args.mode or "polling",
+        "api_url": args.api_url or "https://api.telegram.org",
+        "poll_timeout_s": args.poll_timeout,
+    }
+    args.mode = settings["mode"]
     if args.token_env:
         settings["token_env"] = args.token_env
     else:
@@ -320,6 +367,48 @@ def _channel_add(args: argparse.Namespace, channels: Any) -> int:
             f"Telegram will POST to {settings['public_url']}/channels/{record.name}/<secret path>: "
             "forward /channels/ to the hub's --webhook-port"
         )
+    return 0
+
+
+def _whatsapp_add(args: argparse.Namespace, channels: Any) -> int:
+    from app.hub.channels.manager import ADAPTERS
+
+    if args.mode not in (None, "webhook"):
+        return _fail("WhatsApp receives by webhook only (leave out --mode)")
+    settings: dict[str, Any] = {
+        "mode": "webhook",
+        "phone_number_id": args.phone_number_id,
+        "api_version": args.api_version,
+    }
+    if args.api_url:
+        settings["api_url"] = args.api_url
+    wheres = []
+    for name in ("token", "app_secret", "verify_token"):
+        env, path = getattr(args, f"{name}_env"), getattr(args, f"{name}_file")
+        if env:
+            settings[f"{name}_env"] = env
+            wheres.append(f"${env}")
+        elif path:
+            settings[f"{name}_file"] = str(Path(path).resolve())
+            wheres.append(settings[f"{name}_file"])
+    if args.public_url:
+        settings["public_url"] = args.public_url.rstrip("/")
+    try:
+        settings = ADAPTERS["whatsapp"].check_settings(settings)
+        record, created = channels.configure("whatsapp", "whatsapp", settings, enabled=not args.disabled)
+    except ValueError as exc:
+        return _fail(str(exc))
+    print(
+        f"{'added' if created else 'updated'} channel {record.name!r} (phone number id {settings['phone_number_id']}"
+        f"{', disabled' if args.disabled else ''}); the hub reads the access token, app secret and verify token "
+        f"from {', '.join(wheres)}"
+    )
+    base = settings.get("public_url") or "https://<your hub>"
+    print(
+        "In Meta's app dashboard (WhatsApp > Configuration) set the callback URL to "
+        f"{base}/channels/{record.name}/webhook with the same verify token and subscribe to the 'messages' "
+        "field; forward /channels/ to the hub's --webhook-port"
+    )
     return 0
 
 

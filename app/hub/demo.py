@@ -19,6 +19,7 @@ from sqlalchemy import update
 from app.hub.accounts import hash_password
 from app.protocol.messages import CustomerChanges
 from app.storage import Store, make_engine, upgrade
+from app.storage.files import FileStore, default_files_dir
 from app.storage.models import Conversation, Customer, CustomerIdentity, Message
 from app.storage.repo import utcnow
 
@@ -45,6 +46,15 @@ DEMO_VIP = ("Anna Schmidt",)
 DEMO_NOTES = {
     "Michael Brown": "Courier says it was left at the door. Ask for a photo before we refund.",
 }
+
+
+# a photo a demo customer sent (text, file name): what the note above asks for
+DEMO_PHOTOS = {
+    "Michael Brown": ("Here is the box as it was left at the door.", "parcel.png"),
+}
+
+
+DEMO_PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 
 
 # custom fields of the demo hub's cards (key, label, type), as an admin adds them
@@ -557,6 +567,16 @@ def seed_demo(db_url: str) -> DemoAccounts:
             note = DEMO_NOTES.get(chat.name)
             if note is not None and assignee is not None:
                 store.operator_send(assignee, conv_id, note, f"demo-note-{index}", internal=True)
+            photo = DEMO_PHOTOS.get(chat.name)
+            if photo is not None:
+                _send_photo(store, db_url, customer_id, photo, f"demo-photo-{index}")
+                if assignee is not None:  # and the operator answers with a form to fill in
+                    files = FileStore(store._sessions, default_files_dir(db_url))
+                    form = files.keep_bytes(DEMO_PDF, "refund-form.pdf", operator_id=assignee)
+                    store.operator_send(
+                        assignee, conv_id, "Thank you! Please fill in the refund form.", f"demo-form-{index}",
+                        attachments=[form.id],
+                    )
             card = DEMO_CARDS.get(chat.name)
             if card is not None:
                 store.customers.update(ids["maria"], customer_id, card, f"demo-card-{index}")
@@ -573,6 +593,44 @@ def seed_demo(db_url: str) -> DemoAccounts:
         return DemoAccounts(DEMO_PASSWORD, DEMO_OPERATORS, made_ops, made_chats)
     finally:
         engine.dispose()
+
+
+def _send_photo(store: Store, db_url: str, customer_id: int, photo: tuple[str, str], txn_id: str) -> None:
+    text, name = photo
+    files = FileStore(store._sessions, default_files_dir(db_url))
+    files.prepare()
+    info = files.keep_bytes(parcel_png(), name, "image/png", customer_id=customer_id)
+    store.customer_send(customer_id, text, txn_id, attachments=[info.id])
+
+
+def parcel_png(width: int = 360, height: int = 240) -> bytes:
+    """A picture of a dented parcel on a doormat, drawn pixel by pixel (no imaging library)."""
+    import struct
+    import zlib
+
+    rows = bytearray()
+    for y in range(height):
+        rows.append(0)
+        for x in range(width):
+            r, g, b = 226, 232, 240  # wall
+            if y > height * 0.62:
+                r, g, b = (150, 120, 90) if (x // 6 + y // 6) % 2 else (140, 110, 82)  # doormat
+            bx0, bx1, by0, by1 = width * 0.25, width * 0.75, height * 0.22, height * 0.82
+            dent = 14 * max(0.0, 1 - abs(x - width * 0.62) / 40) if y < by0 + 30 else 0
+            if bx0 <= x <= bx1 and by0 + dent <= y <= by1:
+                r, g, b = (196, 150, 96) if x < width * 0.52 else (176, 132, 82)  # the box, two faces
+                if abs(x - width * 0.5) < 9:
+                    r, g, b = 222, 196, 140  # tape
+                if bx0 + 20 < x < bx0 + 70 and by1 - 50 < y < by1 - 20:
+                    r, g, b = 245, 245, 245  # the label
+            rows += bytes((r, g, b))
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    body = chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(bytes(rows), 9)) + chunk(b"IEND", b"")
+    return b"\x89PNG\r\n\x1a\n" + body
 
 
 def _import(store: Store, chat: _Chat, key: str, assignee: int | None, now: datetime) -> int:

@@ -1,11 +1,12 @@
-"""Plain HTTP on the hub port: /healthz, /healthz/channels and the customer web widget's files."""
+"""Plain HTTP on the hub port: /healthz, /healthz/channels, the customer web widget's files and
+attachments (/files/<id> with a signed URL, app/hub/files.py)."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from email.utils import formatdate
 from pathlib import Path, PurePosixPath
 from urllib.parse import unquote, urlsplit
@@ -86,14 +87,23 @@ def safe_file(root: Path, rel: str) -> Path | None:
 class HttpRoutes:
     """The ``process_request`` hook of the websockets server."""
 
-    def __init__(self, widget_dir: Path | None, channel_states: Callable[[], dict[str, str]] | None = None) -> None:
+    def __init__(
+        self,
+        widget_dir: Path | None,
+        channel_states: Callable[[], dict[str, str]] | None = None,
+        files: Callable[[str, str], Awaitable[Response]] | None = None,
+    ) -> None:
         self.widget_dir = widget_dir or default_widget_dir()
         self.channel_states = channel_states or dict
+        self.files = files  # GET /files/<id>?exp=…&sig=… (app/hub/files.py: FileRoute)
 
     async def __call__(self, connection: ServerConnection, request: Request) -> Response | None:
-        path = urlsplit(request.path).path
+        parts = urlsplit(request.path)
+        path = parts.path
         if path in WS_PATHS:
             return None
+        if path.startswith("/files/") and self.files is not None:
+            return await self.files(path, parts.query)
         if path == "/healthz":
             return _response(200, "OK", b"ok", "text/plain; charset=utf-8")
         if path == "/healthz/channels":

@@ -19,7 +19,7 @@ from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
@@ -29,6 +29,7 @@ from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 
 from app.domain.errors import Conflict, DomainError
+from app.domain.files import DEFAULT_MAX_BYTES, DEFAULT_TYPES, FilePolicy
 from app.domain.passwords import normalize_username
 from app.domain.text import TextRejected, clean_text
 from app.domain.tokens import new_token, token_hash
@@ -36,6 +37,7 @@ from app.hub import accounts
 from app.hub.channels.manager import ChannelManager, DbRunner
 from app.hub.channels.webhooks import WebhookServer
 from app.hub.connection import Conn
+from app.hub.files import URL_TTL_S, FileRoute, Uploads, signed_path
 from app.hub.http import HttpRoutes
 from app.protocol import (
     MAX_FRAME_BYTES,
@@ -54,6 +56,7 @@ from app.protocol.messages import (
     Auth,
     ConversationInfo,
     ConversationOffered,
+    ConversationStart,
     ConversationUpdated,
     CustomerConversations,
     CustomerGet,
@@ -70,6 +73,11 @@ from app.protocol.messages import (
     CustomerWelcome,
     DeclineOffer,
     Error,
+    FileUploadBegin,
+    FileUploadCancel,
+    FileUploadChunk,
+    FileUploadEnd,
+    FileUrls,
     Hello,
     History,
     MessageCreated,
@@ -94,6 +102,7 @@ from app.protocol.messages import (
 from app.storage import Outcome, Store, make_engine, upgrade
 from app.storage.channels import ChannelStore
 from app.storage.engine import CHECKPOINT_INTERVAL_S, checkpoint, checkpoint_in_background
+from app.storage.files import FileStore, default_files_dir
 from app.storage.repo import utcnow
 
 log = logging.getLogger("frontline.hub")
@@ -147,6 +156,14 @@ class HubConfig:
     # A customer waiting on an operator who has been offline this long goes back to the
     # queue (negative: never).
     orphan_after_s: float = 120.0
+    # Attachments (docs/admin.md "Files"): where the bytes live (default: ``files`` next
+    # to the SQLite database), the size limit, the types taken (detected by content).
+    files_dir: Path | None = None
+    max_file_bytes: int = DEFAULT_MAX_BYTES
+    file_types: tuple[str, ...] = DEFAULT_TYPES
+    file_url_ttl_s: int = URL_TTL_S
+    # a file no message carries this long after its upload is deleted
+    orphan_file_s: float = 24 * 3600.0
 
 
 class HubError(DomainError):
@@ -195,6 +212,10 @@ class Hub:
         # the channels (Telegram, ...): adapters, outbox, health; and their webhook listener
         self.channels: ChannelManager | None = None
         self.webhooks: WebhookServer | None = None
+        # attachments: the storage, the unfinished uploads, the URL signing key
+        self.files: FileStore | None = None
+        self.uploads: Uploads | None = None
+        self._file_secret = b""
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -229,15 +250,28 @@ class Hub:
             await self._db(upgrade, engine)
             self._store = Store(engine)
             self.epoch = await self._db(self._store.epoch)
+            self.files = FileStore(
+                self._store._sessions,
+                self.config.files_dir or default_files_dir(self.config.db_url),
+                FilePolicy(self.config.max_file_bytes, tuple(self.config.file_types)),
+            )
+            await asyncio.to_thread(self.files.prepare)
+            self._file_secret = await self._db(self.files.secret)
+            self.uploads = Uploads(self.files, self._db)
             await self._tx(self._store.reset_presence)
             self._spawn(self._redeliver_loop(), "redeliver")
+            self._spawn(self._orphan_files_loop(), "orphan files")
             if background_checkpoints:
                 self._spawn(self._checkpoint_loop(engine), "checkpoint")
             self._server = await serve(
                 self._handle,
                 self.config.host,
                 self.config.port,
-                process_request=HttpRoutes(self.config.widget_dir, channel_states=self._channel_states),
+                process_request=HttpRoutes(
+                    self.config.widget_dir,
+                    channel_states=self._channel_states,
+                    files=FileRoute(self.files, self._file_secret, self._db),
+                ),
                 max_size=self.config.max_frame_bytes,
                 ping_interval=self.config.ping_interval_s,
                 ping_timeout=self.config.ping_timeout_s,
@@ -261,7 +295,7 @@ class Hub:
 
     async def _start_channels(self) -> None:
         self.channels = ChannelManager(
-            ChannelStore(self.store),
+            ChannelStore(self.store, self.files),
             DbRunner(self._db, self._tx),
             route=lambda: self._spawn(self._route(), "route channel conversation"),
             refresh_s=self.config.channel_refresh_s,
@@ -521,6 +555,19 @@ class Hub:
             for op_id, event in due:
                 self._send_to_operator(op_id, event)
 
+    async def _orphan_files_loop(self) -> None:
+        """Hourly: files nobody sent within a day are forgotten (docs/admin.md "Files")."""
+        while True:
+            if self.files is not None:
+                try:
+                    cutoff = utcnow() - timedelta(seconds=self.config.orphan_file_s)
+                    gone = await self._db(self.files.sweep_orphans, cutoff)
+                    if gone:
+                        log.info("%d files that no message carries were deleted", gone)
+                except Exception:
+                    log.exception("sweeping unsent files failed")
+            await asyncio.sleep(3600)
+
     async def _checkpoint_loop(self, engine: Engine) -> None:
         """SQLite WAL checkpoints on a thread of their own, so that no commit on the
         database thread stalls for one (``checkpoint_in_background``)."""
@@ -554,6 +601,8 @@ class Hub:
         if self._store is None:
             return
         orphan_after = timedelta(seconds=self.config.orphan_after_s) if self.config.orphan_after_s >= 0 else None
+        if self.uploads is not None:
+            self.uploads.expire()
         outcome = await self._tx(self.store.tick, self.config.clock(), orphan_after)
         for conv_id, op_id in outcome.value.expired:
             log.info("offer of conversation %d to operator %d ran out: operator set away", conv_id, op_id)
@@ -715,6 +764,8 @@ class Hub:
             CustomerMergeCandidates: self._merge_candidates,
             CustomerMerge: self._customer_merge,
             CustomerUnmerge: self._customer_unmerge,
+            **self._file_handlers(),
+            ConversationStart: self._conversation_start,
         }
         async for frame in self._frames(conn, OperatorInbound):
             if isinstance(frame, Hello):
@@ -854,9 +905,15 @@ class Hub:
 
     async def _send_message(self, conn: Conn, f: SendMessage) -> dict[str, Any]:
         assert conn.operator_id is not None
-        text = clean_text(f.text)
+        text = _message_text(f.text, f.attachments)
         outcome = await self._tx_batched(
-            self.store.operator_send, conn.operator_id, f.conversation_id, text, f.txn_id, f.internal
+            self.store.operator_send,
+            conn.operator_id,
+            f.conversation_id,
+            text,
+            f.txn_id,
+            f.internal,
+            attachments=list(f.attachments),
         )
         return {"message": to_builtins(outcome.value.message)}
 
@@ -1017,6 +1074,26 @@ class Hub:
         log.info("%s: merge %d undone", conn.label, info.id)
         return {"merge": to_builtins(info), "kept": to_builtins(kept), "restored": to_builtins(restored)}
 
+    # ------------------------------------------------------------------ writing first on a channel
+
+    async def _conversation_start(self, conn: Conn, f: ConversationStart) -> dict[str, Any]:
+        """An operator writes first on one of the customer's channels (docs/protocol.md,
+        "Writing first on another channel"); only ever on the operator's explicit word."""
+        assert conn.operator_id is not None
+        text = clean_text(f.text)
+        state = self.channels.channel_state(f.channel) if self.channels is not None else None
+        if state is None:
+            raise HubError(ErrorCode.CHANNEL_UNAVAILABLE, f"the {f.channel} channel is not configured on this hub")
+        if state == "down":
+            raise HubError(ErrorCode.CHANNEL_UNAVAILABLE, f"the {f.channel} channel is down: nothing can be sent")
+        assert self.channels is not None
+        outcome = await self.channels.start_conversation(
+            conn.operator_id, f.customer_id, f.channel, f.identity_id, text, f.txn_id
+        )
+        conversation, message = outcome.value
+        log.info("%s: conversation %d started on %s", conn.label, conversation.id, f.channel)
+        return {"conversation": to_builtins(conversation), "message": to_builtins(message)}
+
     # ------------------------------------------------------------------ customer endpoint
 
     async def _customer_session(self, conn: Conn) -> None:
@@ -1057,6 +1134,7 @@ class Hub:
             ),
             drop=lambda f: isinstance(f, MessageCreated) and f.message.id in in_welcome,
         )
+        file_handlers = self._file_handlers()
         async for frame in self._frames(conn, CustomerInbound):
             if isinstance(frame, CustomerHello):
                 conn.send(Error(code=ErrorCode.INVALID_FRAME, text="hello was already received"))
@@ -1074,8 +1152,10 @@ class Hub:
                 continue
             if isinstance(frame, CustomerHistory):
                 await self._answer(conn, frame, self._customer_history)
-            else:
+            elif isinstance(frame, CustomerSend):
                 await self._answer(conn, frame, self._customer_send)
+            else:
+                await self._answer(conn, frame, file_handlers[type(frame)])
 
     def _register_customer(self, conn: Conn, customer_id: int) -> None:
         if conn.customer_id is not None and conn.customer_id != customer_id:
@@ -1103,11 +1183,72 @@ class Hub:
 
     async def _customer_send(self, conn: Conn, f: CustomerSend) -> dict[str, Any]:
         assert conn.customer_id is not None
-        text = clean_text(f.text)
-        outcome = await self._tx_batched(self.store.customer_send, conn.customer_id, text, f.txn_id)
+        text = _message_text(f.text, f.attachments)
+        outcome = await self._tx_batched(
+            self.store.customer_send, conn.customer_id, text, f.txn_id, attachments=list(f.attachments)
+        )
         conn.conversation_id = outcome.value.message.conversation_id
         if any(
             isinstance(e, ConversationUpdated) and e.conversation.status == "queued" for e in outcome.events
         ):
             self._spawn(self._route(), "route new conversation")
         return {"message": to_builtins(outcome.value.message)}
+
+    # ------------------------------------------------------------------ files (both endpoints)
+
+    def _file_handlers(self) -> dict[type, Callable[[Conn, Any], Awaitable[dict[str, Any]]]]:
+        return {
+            FileUploadBegin: self._file_upload_begin,
+            FileUploadChunk: self._file_upload_chunk,
+            FileUploadEnd: self._file_upload_end,
+            FileUploadCancel: self._file_upload_cancel,
+            FileUrls: self._file_urls,
+        }
+
+    @staticmethod
+    def _owner(conn: Conn) -> tuple[str, int]:
+        if conn.operator_id is not None:
+            return ("op", conn.operator_id)
+        if conn.customer_id is not None:
+            return ("cust", conn.customer_id)
+        raise HubError(ErrorCode.NOT_AUTHENTICATED, "sign in first")
+
+    async def _file_upload_begin(self, conn: Conn, f: FileUploadBegin) -> dict[str, Any]:
+        assert self.uploads is not None
+        return await self.uploads.begin(self._owner(conn), f.txn_id, f.name, f.size, f.mime)
+
+    async def _file_upload_chunk(self, conn: Conn, f: FileUploadChunk) -> dict[str, Any]:
+        assert self.uploads is not None
+        return await self.uploads.chunk(self._owner(conn), f.upload_id, f.offset, f.data)
+
+    async def _file_upload_end(self, conn: Conn, f: FileUploadEnd) -> dict[str, Any]:
+        assert self.uploads is not None
+        info = await self.uploads.end(self._owner(conn), f.upload_id)
+        return {"file": to_builtins(info)}
+
+    async def _file_upload_cancel(self, conn: Conn, f: FileUploadCancel) -> dict[str, Any]:
+        assert self.uploads is not None
+        self.uploads.cancel(self._owner(conn), f.upload_id)
+        return {}
+
+    async def _file_urls(self, conn: Conn, f: FileUrls) -> dict[str, Any]:
+        """Signed URLs for the files this sender may read (the others are left out)."""
+        assert self.files is not None
+        ids = [i for i in f.file_ids[:100] if isinstance(i, int)]
+        kind, who = self._owner(conn)
+        if kind == "op":
+            readable = await self._db(self.files.readable_by_operator, who, ids)
+        else:
+            readable = await self._db(self.files.readable_by_customer, who, ids)
+        urls: dict[str, str] = {}
+        expires = 0
+        for file_id in sorted(readable):
+            urls[str(file_id)], expires = signed_path(self._file_secret, file_id, self.config.file_url_ttl_s)
+        return {"urls": urls, "expires_at": _iso(datetime.fromtimestamp(expires, UTC)) if urls else None}
+
+
+def _message_text(text: str, attachments: list[int]) -> str:
+    """The text as stored: checked as always, but a message with files may have none."""
+    if attachments and not text.strip():
+        return ""
+    return clean_text(text)

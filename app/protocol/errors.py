@@ -26,6 +26,13 @@ class ErrorCode(StrEnum):
     INVALID_EMAIL = "invalid_email"
     INVALID_FIELD = "invalid_field"
     INVALID_VALUE = "invalid_value"
+    # attachments (docs/protocol.md "Files")
+    FILE_TOO_BIG = "file_too_big"
+    FILE_TYPE_NOT_ALLOWED = "file_type_not_allowed"
+    FILE_BROKEN = "file_broken"
+    UPLOAD_OFFSET = "upload_offset"
+    # conversation_start: the channel is not configured on the hub, or is down
+    CHANNEL_UNAVAILABLE = "channel_unavailable"
 
 
 class CloseCode(IntEnum):

@@ -57,6 +57,19 @@ class CustomerInfo(msgspec.Struct, omit_defaults=True):
     vip: bool = False
 
 
+class AttachmentInfo(msgspec.Struct, omit_defaults=True):
+    """A file kept by the hub, as a message carries it. ``mime`` is what the hub found
+    the content to be (never what the sender said); ``width``/``height`` for images.
+    Its bytes are fetched over HTTP with a signed URL from ``file_urls``."""
+
+    id: int
+    name: str
+    mime: str
+    size: int
+    width: int | None = None
+    height: int | None = None
+
+
 class MessageInfo(msgspec.Struct, omit_defaults=True):
     id: int
     conversation_id: int
@@ -68,6 +81,8 @@ class MessageInfo(msgspec.Struct, omit_defaults=True):
     txn_id: str | None = None
     # an internal note: shown to operators only, never sent to the customer
     internal: bool = False
+    # files sent with the message (older clients ignore them; the text may then be "")
+    attachments: list[AttachmentInfo] = []
 
 
 class ConversationInfo(msgspec.Struct, omit_defaults=True):
@@ -122,10 +137,12 @@ CustomFieldType = Literal["text", "number", "date"]
 class IdentityInfo(msgspec.Struct, omit_defaults=True):
     """One way a channel recognises a customer, as operators may see it: the channel and
     a label (e.g. a Telegram @name); never the secret or hash the hub matches on.
-    ``channel`` is a plain string so that an older client reads channels added later."""
+    ``channel`` is a plain string so that an older client reads channels added later.
+    ``id`` names the identity in ``conversation_start`` (writing first on that channel)."""
 
     channel: str
     label: str = ""
+    id: int = 0
 
 
 class CustomFieldDef(msgspec.Struct, omit_defaults=True):
@@ -299,6 +316,8 @@ class SendMessage(_Frame, tag="send_message"):
     conversation_id: int
     text: str
     internal: bool = False
+    # ids of files this operator uploaded (file_upload_end); the text may be "" with files
+    attachments: list[int] = []
 
 
 class Take(_Frame, tag="take"):
@@ -424,6 +443,77 @@ class CustomerUnmerge(_Frame, tag="customer_unmerge"):
 
     txn_id: str
     merge_id: int
+
+
+class ConversationStart(_Frame, tag="conversation_start"):
+    """Write first to a customer on one of their channels (Telegram, WhatsApp): a new
+    conversation on ``channel``, open and assigned to the sender, whose first message is
+    ``text``; it leaves through that channel like any reply. ``identity_id``: which of the
+    customer's identities on that channel (``IdentityInfo.id``; 0: their only one). The
+    result: ``conversation`` and ``message``. Refused with ``not_found`` (no such customer,
+    or no identity on that channel), ``conflict`` (already an active conversation there:
+    write in it) or ``channel_unavailable`` (the channel is not configured or is down).
+    A retry with the same txn_id returns what the first made."""
+
+    txn_id: str
+    customer_id: int
+    channel: str
+    text: str
+    identity_id: int = 0
+
+
+# --------------------------------------------------------------------------- files (both endpoints)
+
+
+class FileUploadBegin(_Frame, tag="file_upload_begin"):
+    """Start (or, with the same txn_id, resume) an upload of ``size`` bytes. The result:
+    ``upload_id``, ``offset`` (bytes the hub already has: 0, or where to go on after a
+    cut) and ``chunk_bytes`` (the largest chunk the hub takes). Refused at once when the
+    size is over the limit (file_too_big)."""
+
+    txn_id: str
+    name: str
+    size: int
+    mime: str = ""
+
+
+class FileUploadChunk(_Frame, tag="file_upload_chunk"):
+    """``data`` (base64) are the bytes at ``offset``. The result: the new ``offset``. A
+    chunk the hub already has (a retry) is acknowledged and not written twice; one past
+    the hub's offset is refused with upload_offset (the text names the offset). The
+    first chunk is type-checked at once (file_type_not_allowed)."""
+
+    txn_id: str
+    upload_id: str
+    offset: int
+    data: str
+
+
+class FileUploadEnd(_Frame, tag="file_upload_end"):
+    """All bytes are sent: the hub checks the whole file and keeps it. The result:
+    ``file`` (AttachmentInfo), to be sent with ``send_message`` / ``customer_send``.
+    A retry answers the same file."""
+
+    txn_id: str
+    upload_id: str
+
+
+class FileUploadCancel(_Frame, tag="file_upload_cancel"):
+    """Drop an unfinished upload (its bytes are deleted). The result is empty."""
+
+    txn_id: str
+    upload_id: str
+
+
+class FileUrls(_Frame, tag="file_urls"):
+    """Signed download URLs of files the sender may read (an operator: any file attached
+    to a message, or one they uploaded; a visitor: files of their own conversation, or
+    ones they uploaded). The result: ``urls`` (file id as a string -> path and query,
+    relative to the hub's HTTP address) and ``expires_at``. Files the sender may not read
+    are left out."""
+
+    txn_id: str
+    file_ids: list[int]
 
 
 # --------------------------------------------------------------------------- operator events
@@ -562,6 +652,8 @@ class CustomerWelcome(_Frame, tag="customer_welcome"):
 class CustomerSend(_Frame, tag="customer_send"):
     txn_id: str
     text: str
+    # ids of files this visitor uploaded (file_upload_end); the text may be "" with files
+    attachments: list[int] = []
 
 
 class CustomerHistory(_Frame, tag="customer_history"):
@@ -606,6 +698,12 @@ OperatorCommand = (
     | CustomerMergeCandidates
     | CustomerMerge
     | CustomerUnmerge
+    | ConversationStart
+    | FileUploadBegin
+    | FileUploadChunk
+    | FileUploadEnd
+    | FileUploadCancel
+    | FileUrls
 )
 # Frames an operator sends that are not commands (no txn_id, no answer): the cumulative
 # ack of must-deliver events, and the ephemeral typing/viewing signals.
@@ -622,12 +720,13 @@ OperatorEvent = (
     | MergeProposed
     | CustomersMerged
 )
-CustomerCommand = CustomerSend | CustomerHistory
+FileCommand = FileUploadBegin | FileUploadChunk | FileUploadEnd | FileUploadCancel | FileUrls
+CustomerCommand = CustomerSend | CustomerHistory | FileCommand
 
 # What a hub reads on each endpoint, and what a client reads back.
 OperatorInbound = Hello | OperatorCommand | OperatorNotice
 OperatorOutbound = Welcome | Result | Error | OperatorEvent | TypingEvent | ViewingEvent
-CustomerInbound = CustomerHello | CustomerSend | CustomerHistory | CustomerTyping
+CustomerInbound = CustomerHello | CustomerCommand | CustomerTyping
 CustomerOutbound = CustomerWelcome | Result | Error | MessageCreated | OperatorTyping
 
 MAX_TEXT_CHARS = 8000

@@ -28,20 +28,25 @@ from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import sessionmaker
 
 from app.domain.channels import FileRef, InboundMessage, OutboundMessage, identity_hash
-from app.domain.errors import NotFound
-from app.protocol.messages import MessageInfo, OperatorEvent
+from app.domain.errors import Conflict, NotFound
+from app.protocol.messages import ConversationInfo, MessageInfo, OperatorEvent
+from app.storage.files import FileStore
 from app.storage.models import (
     ChannelConfig,
     ChannelConversation,
     Conversation,
     Customer,
     CustomerIdentity,
+    CustomerPhone,
     HubMeta,
     Message,
     MessageFile,
+    Operator,
     OutboxItem,
+    Queue,
+    StoredFile,
 )
-from app.storage.repo import ACTIVE, Outcome, Store, _emit, _Loader, utcnow
+from app.storage.repo import ACTIVE, Outcome, Store, _emit, _emit_message, _Loader, utcnow
 
 SWEPT_KEY = "channel_outbox_swept"  # hub_meta: the highest message id enqueue_replies looked at
 SYSTEM_SENDER = "sys:channel"
@@ -113,8 +118,9 @@ def _files(raw: str) -> tuple[FileRef, ...]:
 
 
 class ChannelStore:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, files: FileStore | None = None) -> None:
         self.store = store
+        self.files = files  # hub files: attachments of replies going out
 
     @property
     def _sessions(self) -> sessionmaker[OrmSession]:
@@ -273,9 +279,18 @@ class ChannelStore:
                 ).first()
             if old is not None:
                 return Outcome(Received(customer_id, old.conversation_id, old.id, True, False, False))
-            sent = store.customer_send(customer_id, msg.text, msg.key, channel=msg.channel)
+            if msg.attachments:
+                self._adopt(customer_id, msg.attachments)
+            sent = store.customer_send(
+                customer_id, msg.text, msg.key, channel=msg.channel, attachments=list(msg.attachments)
+            )
             message = sent.value.message
+            card_events: list[OperatorEvent] = []
             with self._sessions.begin() as s:
+                if msg.phone and new_customer:
+                    # first contact only: a number an operator later removes from the card
+                    # stays removed (the identity still knows where to answer)
+                    self._add_phone(s, card_events, customer_id, msg.phone)
                 new_conversation = s.get(ChannelConversation, message.conversation_id) is None
                 if new_conversation:
                     s.add(
@@ -298,9 +313,34 @@ class ChannelStore:
                         )
                     )
         received = Received(customer_id, message.conversation_id, message.id, False, new_customer, new_conversation)
-        return Outcome(received, sent.events, sent.customer_messages, sent.deliveries)
+        return Outcome(received, [*sent.events, *card_events], sent.customer_messages, sent.deliveries)
 
-    def files(self, message_id: int) -> list[FileRef]:
+    @staticmethod
+    def _add_phone(s: OrmSession, events: list[OperatorEvent], customer_id: int, e164: str) -> None:
+        """The channel's phone number on a new customer's card (WhatsApp: the number the
+        customer writes from); a card elsewhere with the same number gets a merge proposal
+        (``merge_proposed``), as when an operator types it."""
+        from app.storage.merges import propose
+
+        s.add(CustomerPhone(customer_id=customer_id, e164=e164, created_at=utcnow()))
+        s.flush()
+        propose(s, events, customer_id, [e164], [])
+
+    def _adopt(self, customer_id: int, file_ids: tuple[int, ...]) -> None:
+        """Files an adapter fetched before the customer was known (no uploader yet)
+        become the customer's, so that they may be attached to the customer's message."""
+        with self._sessions.begin() as s:
+            s.execute(
+                update(StoredFile)
+                .where(
+                    StoredFile.id.in_(list(file_ids)),
+                    StoredFile.customer_id.is_(None),
+                    StoredFile.operator_id.is_(None),
+                )
+                .values(customer_id=customer_id)
+            )
+
+    def file_refs(self, message_id: int) -> list[FileRef]:
         with self._sessions() as s:
             rows = s.scalars(
                 select(MessageFile).where(MessageFile.message_id == message_id).order_by(MessageFile.position)
@@ -390,7 +430,8 @@ class ChannelStore:
                 .where(OutboxItem.channel == channel, OutboxItem.state == "pending")
                 .order_by(OutboxItem.id)
                 .limit(limit)
-            )
+            ).all()
+            attached = self.files.outbound_files([r.message_id for r in rows]) if self.files and rows else {}
             return [
                 OutboundMessage(
                     outbox_id=r.id,
@@ -400,6 +441,7 @@ class ChannelStore:
                     text=r.text,
                     files=_files(r.files),
                     attempts=r.attempts,
+                    attachments=attached.get(r.message_id, ()),
                 )
                 for r in rows
             ]
@@ -470,23 +512,148 @@ class ChannelStore:
             row.attempts += 1
             row.last_error = error[:2000]
             row.last_attempt_at = now
-            conv = s.get(Conversation, row.conversation_id)
-            assert conv is not None
-            note = Message(
-                conversation_id=conv.id,
-                author="system",
-                operator_id=None,
-                sender_key=SYSTEM_SENDER,
-                text=f"Not delivered through {channel_title}: {error}"[:2000],
-                created_at=now,
-                txn_id=f"outbox:{outbox_id}",
-                internal=True,
-            )
-            s.add(note)
-            s.flush()
-            info: MessageInfo = _Loader(s).message(note, conv.customer_id)
-            _emit(s, events, "message_created", info)
+            text = f"Not delivered through {channel_title}: {error}"
+            self._note(s, events, row.conversation_id, text, f"outbox:{outbox_id}", now)
         return Outcome(None, events)
+
+    def mark_undelivered(
+        self, channel: str, outbox_id: int | None, external_id: str, error: str, channel_title: str
+    ) -> Outcome[bool]:
+        """The service took a reply and reported later that it did not reach the customer
+        (WhatsApp's ``failed`` status): the row (found by ``outbox_id``, else by the
+        service's message id) becomes ``failed`` and the conversation gets the internal
+        note :meth:`mark_failed` writes. False when it is not one of ours; a second report
+        of the same reply changes nothing."""
+        events: list[OperatorEvent] = []
+        with self._sessions.begin() as s:
+            row = s.get(OutboxItem, outbox_id) if outbox_id is not None else None
+            if row is None and external_id:
+                row = s.scalars(
+                    select(OutboxItem).where(
+                        OutboxItem.channel == channel, OutboxItem.external_id.like(f"{external_id[:64]}%")
+                    )
+                ).first()
+            if row is None or row.channel != channel:
+                return Outcome(False)
+            txn = f"outbox:{row.id}"
+            if s.scalar(select(Message.id).where(Message.sender_key == SYSTEM_SENDER, Message.txn_id == txn)):
+                return Outcome(True)  # told already
+            now = utcnow()
+            row.state = "failed"
+            row.last_error = error[:2000]
+            row.last_attempt_at = now
+            self._note(s, events, row.conversation_id, f"Not delivered through {channel_title}: {error}", txn, now)
+        return Outcome(True, events)
+
+    @staticmethod
+    def _note(
+        s: OrmSession, events: list[OperatorEvent], conversation_id: int, text: str, txn: str, now: datetime
+    ) -> None:
+        conv = s.get(Conversation, conversation_id)
+        assert conv is not None
+        note = Message(
+            conversation_id=conv.id,
+            author="system",
+            operator_id=None,
+            sender_key=SYSTEM_SENDER,
+            text=text[:2000],
+            created_at=now,
+            txn_id=txn,
+            internal=True,
+        )
+        s.add(note)
+        s.flush()
+        info: MessageInfo = _Loader(s).message(note, conv.customer_id)
+        _emit(s, events, "message_created", info)
+
+    # ------------------------------------------------------------------ writing first
+
+    def start_conversation(
+        self, operator_id: int, customer_id: int, channel: str, identity_id: int, text: str, txn_id: str
+    ) -> Outcome[tuple[ConversationInfo, MessageInfo]]:
+        """An operator writes first to a customer on one of their channel identities
+        (``conversation_start``), in ONE transaction: a new conversation on that channel,
+        open and assigned to the operator, linked to the identity its replies go to, with
+        the operator's message in it (copied to the outbox by :meth:`enqueue_replies`, like
+        any reply). ``identity_id`` 0: the customer's only identity on ``channel``.
+        Refused (``NotFound``/``Conflict``) when the customer has no identity there, or
+        already has an active conversation on that channel (write there). A retry with the
+        same ``txn_id`` returns what the first try made."""
+        sender = f"op:{operator_id}"
+        events: list[OperatorEvent] = []
+        with self._sessions.begin() as s:
+            load = _Loader(s)
+            old = s.scalars(select(Message).where(Message.sender_key == sender, Message.txn_id == txn_id)).first()
+            if old is not None:
+                conv = s.get(Conversation, old.conversation_id)
+                assert conv is not None
+                return Outcome((load.conversation(conv, old), load.message(old, conv.customer_id)))
+            customer = s.get(Customer, customer_id)
+            if customer is None or customer.merged_into is not None:
+                raise NotFound(f"no customer {customer_id}")
+            idents = list(
+                s.scalars(
+                    select(CustomerIdentity)
+                    .where(CustomerIdentity.customer_id == customer_id, CustomerIdentity.channel == channel)
+                    .order_by(CustomerIdentity.id)
+                )
+            )
+            if identity_id:
+                idents = [i for i in idents if i.id == identity_id]
+            if not idents or not idents[0].address:
+                raise NotFound(f"the customer has no {channel} identity to write to")
+            if len(idents) > 1:
+                raise Conflict(f"the customer has several {channel} identities: name one (identity_id)")
+            ident = idents[0]
+            active = s.scalars(
+                select(Conversation.id).where(
+                    Conversation.customer_id == customer_id,
+                    Conversation.channel == channel,
+                    Conversation.status.in_(ACTIVE),
+                )
+            ).first()
+            if active is not None:
+                raise Conflict(
+                    f"the customer already has an active {channel} conversation (#{active}): write there"
+                )
+            op = s.get(Operator, operator_id)
+            if op is None:
+                raise NotFound(f"no operator {operator_id}")
+            now = utcnow()
+            first = s.scalars(select(Queue.id).where(Queue.kind == "first").order_by(Queue.id)).first()
+            c = Conversation(
+                customer_id=customer_id,
+                channel=channel,
+                status="open",
+                state="waiting",  # the customer's turn
+                assignee_id=operator_id,
+                created_at=now,
+                updated_at=now,
+                waiting_since=None,
+                first_response_at=now,
+                queue_id=first,
+            )
+            s.add(c)
+            s.flush()
+            op.last_assigned_at = now
+            s.add(ChannelConversation(conversation_id=c.id, channel=channel, identity_id=ident.id))
+            m = Message(
+                conversation_id=c.id,
+                author="operator",
+                operator_id=operator_id,
+                sender_key=sender,
+                text=text,
+                created_at=now,
+                txn_id=txn_id,
+            )
+            s.add(m)
+            s.flush()
+            info = load.message(m, customer_id)
+            conv_info = load.conversation(c, m)
+            _emit(s, events, "conversation_updated", conv_info)
+            _emit(s, events, "operator_updated", load.operator(op))
+            _emit_message(s, events, info, None)
+        return Outcome((conv_info, info), events)
 
 
 def _aware(value: Any) -> datetime | None:

@@ -110,12 +110,12 @@ def _load_profiles(s: OrmSession, ids: Iterable[int]) -> dict[int, CustomerProfi
     ):
         emails.setdefault(cid, []).append(address)
     identities: dict[int, list[IdentityInfo]] = {}
-    for cid, channel, label in s.execute(
-        select(CustomerIdentity.customer_id, CustomerIdentity.channel, CustomerIdentity.label)
+    for cid, ident_id, channel, label in s.execute(
+        select(CustomerIdentity.customer_id, CustomerIdentity.id, CustomerIdentity.channel, CustomerIdentity.label)
         .where(CustomerIdentity.customer_id.in_(wanted))
         .order_by(CustomerIdentity.id)
     ):
-        identities.setdefault(cid, []).append(IdentityInfo(channel=channel, label=label))
+        identities.setdefault(cid, []).append(IdentityInfo(channel=channel, label=label, id=ident_id))
     tags: dict[int, list[str]] = {}
     for cid, tag in s.execute(
         select(CustomerTag.customer_id, CustomerTag.tag).where(CustomerTag.customer_id.in_(wanted))

@@ -429,3 +429,33 @@ class MessageFile(Base):
     name: Mapped[str] = mapped_column(String(255), default="", server_default="")
     mime: Mapped[str] = mapped_column(String(128), default="", server_default="")
     size: Mapped[int | None] = mapped_column(Integer)
+
+
+class StoredFile(Base):
+    """A file kept by the hub (an upload, or one fetched from a channel). The bytes are a
+    content-addressed file under the hub's files directory (``<sha256[:2]>/<sha256>``);
+    this row is what the hub knows of it. Two rows may share the bytes (the same picture
+    sent twice). docs/architecture.md, "Files"."""
+
+    __tablename__ = "files"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    size: Mapped[int] = mapped_column(Integer)
+    mime: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(255))
+    width: Mapped[int | None] = mapped_column(Integer)
+    height: Mapped[int | None] = mapped_column(Integer)
+    # who uploaded it: an operator, a customer (web chat or a channel), or neither (the hub)
+    operator_id: Mapped[int | None] = mapped_column(ForeignKey("operators.id"), index=True)
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"), index=True)
+    source: Mapped[str] = mapped_column(String(16), default="upload", server_default="upload")
+    created_at: Mapped[datetime]
+
+
+class MessageAttachment(Base):
+    """A hub file attached to a message, in order."""
+
+    __tablename__ = "message_attachments"
+    message_id: Mapped[int] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    file_id: Mapped[int] = mapped_column(ForeignKey("files.id"), index=True)

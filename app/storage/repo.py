@@ -9,7 +9,7 @@ These methods block: the hub calls them on its single database thread.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import sessionmaker
 
 from app.domain import sla
-from app.domain.errors import Conflict, Forbidden, NotFound
+from app.domain.errors import Conflict, Forbidden, InvalidValue, NotFound
 from app.domain.routing import (
     STRATEGIES,
     OperatorLoad,
@@ -34,6 +34,7 @@ from app.domain.routing import (
 )
 from app.domain.tokens import new_epoch
 from app.protocol.messages import (
+    AttachmentInfo,
     ConversationInfo,
     ConversationOffered,
     ConversationUpdated,
@@ -51,6 +52,7 @@ from app.protocol.messages import (
     QueuesUpdated,
     SlaBreached,
 )
+from app.storage.files import attach, attachments_of
 from app.storage.models import (
     Conversation,
     Customer,
@@ -275,6 +277,14 @@ class _Loader:
         self._op_names: dict[int, str] = {}
         self._customers: dict[int, CustomerInfo] = {}
         self._queues: dict[int, QueueRow | None] = {}
+        self._attachments: dict[int, list[AttachmentInfo]] = {}
+
+    def preload_attachments(self, message_ids: Iterable[int]) -> None:
+        """Read the attachments of these messages in one query (before ``message``)."""
+        self._attachments.update(attachments_of(self.s, message_ids))
+
+    def set_attachments(self, message_id: int, infos: list[AttachmentInfo]) -> None:
+        self._attachments[message_id] = infos
 
     def seed(
         self,
@@ -338,6 +348,7 @@ class _Loader:
             author_name=name,
             txn_id=m.txn_id,
             internal=bool(m.internal),
+            attachments=self._attachments.get(m.id, []),
         )
 
     def conversation(self, c: ConversationRow, last: MessageRow | bool | None = True) -> ConversationInfo:
@@ -1027,6 +1038,7 @@ class Store:
             rows = list(s.scalars(q.order_by(Message.id.desc()).limit(limit + 1)))
             has_more = len(rows) > limit
             load = _Loader(s)
+            load.preload_attachments(m.id for m in rows[:limit])
             return HistoryPage([load.message(m, c.customer_id) for m in reversed(rows[:limit])], has_more)
 
     # ------------------------------------------------------------------ operator actions
@@ -1103,18 +1115,27 @@ class Store:
         return Outcome(info, events)
 
     def operator_send(
-        self, operator_id: int, conversation_id: int, text: str, txn_id: str, internal: bool = False
+        self,
+        operator_id: int,
+        conversation_id: int,
+        text: str,
+        txn_id: str,
+        internal: bool = False,
+        attachments: Sequence[int] = (),
     ) -> Outcome[Sent]:
         """Store an operator's reply. Only the assignee writes; a queued conversation is
         taken first. A retry with the same txn_id returns the stored message.
         ``internal``: an operator-only note (any operator may add one; nothing changes
         for the customer, who never receives it)."""
         if internal:
+            if attachments:
+                raise InvalidValue("files cannot be attached to internal notes")
             return self._add_note(operator_id, conversation_id, text, txn_id)
-        fast = self._operator_send_fast(operator_id, conversation_id, text, txn_id)
-        if fast is not None:
-            return fast
-        return self._operator_send_orm(operator_id, conversation_id, text, txn_id)
+        if not attachments:  # a reply with files takes the ORM path (rare; more to write)
+            fast = self._operator_send_fast(operator_id, conversation_id, text, txn_id)
+            if fast is not None:
+                return fast
+        return self._operator_send_orm(operator_id, conversation_id, text, txn_id, attachments)
 
     def _operator_send_fast(
         self, operator_id: int, conversation_id: int, text: str, txn_id: str
@@ -1165,7 +1186,7 @@ class Store:
         return Outcome(Sent(info, duplicate=False), events, push)
 
     def _operator_send_orm(
-        self, operator_id: int, conversation_id: int, text: str, txn_id: str
+        self, operator_id: int, conversation_id: int, text: str, txn_id: str, attachments: Sequence[int] = ()
     ) -> Outcome[Sent]:
         sender = f"op:{operator_id}"
         events: list[OperatorEvent] = []
@@ -1178,6 +1199,7 @@ class Store:
             if old is not None:
                 conv = s.get(Conversation, old.conversation_id)
                 assert conv is not None
+                load.preload_attachments([old.id])
                 return Outcome(Sent(load.message(old, conv.customer_id), duplicate=True))
             c = self._conv_for_update(s, conversation_id)
             if c.status == "resolved":
@@ -1209,6 +1231,8 @@ class Store:
             )
             s.add(m)
             s.flush()
+            if attachments:
+                load.set_attachments(m.id, attach(s, m.id, attachments, operator_id=operator_id))
             info = load.message(m, c.customer_id)
             if took:  # an assignment: every operator hears of it
                 _emit(s, events, "conversation_updated", load.conversation(c, m))
@@ -1272,6 +1296,7 @@ class Store:
                     .limit(HISTORY_MAX)
                 )
             )
+            load.preload_attachments(m.id for m in rows)
             messages = [customer_view(load.message(m, customer_id)) for m in reversed(rows)]
         return VisitorState(customer, conv.id if conv else None, messages)
 
@@ -1290,21 +1315,24 @@ class Store:
                 q = q.where(Message.id < before_id)
             rows = list(s.scalars(q.order_by(Message.id.desc()).limit(limit + 1)))
             load = _Loader(s)
+            load.preload_attachments(m.id for m in rows[:limit])
             page = [customer_view(load.message(m, customer_id)) for m in reversed(rows[:limit])]
             return HistoryPage(page, len(rows) > limit)
 
-    def customer_send(self, customer_id: int, text: str, txn_id: str, channel: str = "web") -> Outcome[Sent]:
+    def customer_send(
+        self, customer_id: int, text: str, txn_id: str, channel: str = "web", attachments: Sequence[int] = ()
+    ) -> Outcome[Sent]:
         """Store a customer's message; the first one opens a queued conversation.
         Idempotent per (customer, txn_id). ``channel``: the channel it came through (the
         web chat by default; the others from app/storage/channels.py): it goes into the
         customer's active conversation on that channel, or opens one there (a merged
         customer may have one on another channel too). The web chat's common case takes
         the fast path."""
-        if channel == "web":
+        if channel == "web" and not attachments:
             fast = self._customer_send_fast(customer_id, text, txn_id)
             if fast is not None:
                 return fast
-        return self._customer_send_orm(customer_id, text, txn_id, channel)
+        return self._customer_send_orm(customer_id, text, txn_id, channel, attachments)
 
     def _customer_send_fast(self, customer_id: int, text: str, txn_id: str) -> Outcome[Sent] | None:
         """The common case of :meth:`customer_send` (a new message in the customer's
@@ -1351,7 +1379,9 @@ class Store:
             _emit_message_core(conn, events, info, conv_info)
         return Outcome(Sent(customer_view(info), duplicate=False), events)
 
-    def _customer_send_orm(self, customer_id: int, text: str, txn_id: str, channel: str) -> Outcome[Sent]:
+    def _customer_send_orm(
+        self, customer_id: int, text: str, txn_id: str, channel: str, attachments: Sequence[int] = ()
+    ) -> Outcome[Sent]:
         sender = f"cust:{customer_id}"
         events: list[OperatorEvent] = []
         with self._sessions.begin() as s:
@@ -1360,6 +1390,7 @@ class Store:
                 select(Message).where(Message.sender_key == sender, Message.txn_id == txn_id)
             ).first()
             if old is not None:
+                load.preload_attachments([old.id])
                 return Outcome(Sent(customer_view(load.message(old, customer_id)), duplicate=True))
             customer = s.get(Customer, customer_id)
             if customer is None:
@@ -1399,6 +1430,8 @@ class Store:
             )
             s.add(m)
             s.flush()
+            if attachments:
+                load.set_attachments(m.id, attach(s, m.id, attachments, customer_id=customer_id))
             info = load.message(m, customer_id)
             if new:  # a new conversation: every operator hears of it
                 _emit(s, events, "conversation_updated", load.conversation(c, m))

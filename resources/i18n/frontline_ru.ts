@@ -71,6 +71,14 @@ New customer chats appear there as they arrive; the ones assigned to you are und
         <translation>ждёт в очереди</translation>
     </message>
     <message>
+        <source>Attach…</source>
+        <translation>Прикрепить…</translation>
+    </message>
+    <message>
+        <source>Attach images or PDF files (up to %1 each). You can also drop files here or paste an image.</source>
+        <translation>Прикрепите изображения или PDF (до %1 каждый). Файлы можно также перетащить сюда или вставить изображение.</translation>
+    </message>
+    <message>
         <source>Transfer…</source>
         <translation>Передать…</translation>
     </message>
@@ -151,12 +159,60 @@ New customer chats appear there as they arrive; the ones assigned to you are und
         <translation>Этот диалог ведёт другой оператор.</translation>
     </message>
     <message>
+        <source>Sending…</source>
+        <translation>Отправляется…</translation>
+    </message>
+    <message>
         <source>Too long: %1 of at most %2 characters.</source>
         <translation>Слишком длинно: %1 из %2 допустимых символов.</translation>
     </message>
     <message>
         <source>Ctrl+Enter sends · Enter starts a new line</source>
         <translation>Ctrl+Enter — отправить · Enter — новая строка</translation>
+    </message>
+    <message>
+        <source>Attach files</source>
+        <translation>Прикрепить файлы</translation>
+    </message>
+    <message>
+        <source>Images and PDF (*.png *.jpg *.jpeg *.gif *.webp *.pdf);;All files (*)</source>
+        <translation>Изображения и PDF (*.png *.jpg *.jpeg *.gif *.webp *.pdf);;Все файлы (*)</translation>
+    </message>
+    <message>
+        <source>pasted image</source>
+        <translation>вставленное изображение</translation>
+    </message>
+    <message>
+        <source>Remove this file (stops its upload)</source>
+        <translation>Убрать файл (загрузка остановится)</translation>
+    </message>
+    <message>
+        <source>%1 · uploading %2%</source>
+        <translation>%1 · загрузка %2%</translation>
+    </message>
+    <message>
+        <source>%1 was not attached: %2</source>
+        <translation>%1 не прикреплён: %2</translation>
+    </message>
+    <message>
+        <source>Wait until the files are uploaded, then send.</source>
+        <translation>Дождитесь окончания загрузки файлов и отправьте.</translation>
+    </message>
+    <message>
+        <source>Remove the files that were not attached (✕), then send.</source>
+        <translation>Уберите неприкреплённые файлы (✕) и отправьте.</translation>
+    </message>
+    <message>
+        <source>Open</source>
+        <translation>Открыть</translation>
+    </message>
+    <message>
+        <source>Save as…</source>
+        <translation>Сохранить как…</translation>
+    </message>
+    <message>
+        <source>Save the file</source>
+        <translation>Сохранить файл</translation>
     </message>
     <message>
         <source>Internal note: only operators see it…</source>
@@ -177,6 +233,10 @@ New customer chats appear there as they arrive; the ones assigned to you are und
     <message>
         <source>⚠ Also viewing: %1</source>
         <translation>⚠ Также смотрит: %1</translation>
+    </message>
+    <message>
+        <source>%1 (%2) — click to open, right-click to save</source>
+        <translation>%1 (%2) — щелчок откроет, правая кнопка — сохранить</translation>
     </message>
     <message>
         <source>Click to send it again</source>
@@ -216,6 +276,34 @@ New customer chats appear there as they arrive; the ones assigned to you are und
     <message>
         <source>Not undone: the connection to the hub is down. Try again.</source>
         <translation>Не отменено: нет связи с хабом. Попробуйте ещё раз.</translation>
+    </message>
+    <message>
+        <source>Not sent: the connection to the hub is down. Try again.</source>
+        <translation>Не отправлено: нет соединения с хабом. Попробуйте ещё раз.</translation>
+    </message>
+    <message>
+        <source>Not sent: %1 is not working on the hub right now (not set up, or down). Tell your administrator.</source>
+        <translation>Не отправлено: %1 сейчас не работает на хабе (не настроен или недоступен). Сообщите администратору.</translation>
+    </message>
+    <message>
+        <source>Not sent: there is already an open %1 conversation with this customer. Write there.</source>
+        <translation>Не отправлено: с этим клиентом уже есть открытый разговор в %1. Пишите туда.</translation>
+    </message>
+    <message>
+        <source>Not sent: the customer cannot be reached on %1.</source>
+        <translation>Не отправлено: с клиентом нельзя связаться через %1.</translation>
+    </message>
+    <message>
+        <source>Write the message first.</source>
+        <translation>Сначала напишите сообщение.</translation>
+    </message>
+    <message>
+        <source>Not sent: the message is too long.</source>
+        <translation>Не отправлено: сообщение слишком длинное.</translation>
+    </message>
+    <message>
+        <source>Not sent: %1</source>
+        <translation>Не отправлено: %1</translation>
     </message>
     <message>
         <source>Not merged: one of the cards no longer exists.</source>
@@ -425,6 +513,18 @@ New customer chats appear there as they arrive; the ones assigned to you are und
         <translation>Не предлагать эту пару до перезапуска программы</translation>
     </message>
     <message>
+        <source>Sending…</source>
+        <translation>Отправка…</translation>
+    </message>
+    <message>
+        <source>Send</source>
+        <translation>Отправить</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>Отмена</translation>
+    </message>
+    <message>
         <source>Undo</source>
         <translation>Отменить</translation>
     </message>
@@ -537,6 +637,26 @@ New customer chats appear there as they arrive; the ones assigned to you are und
         <translation>Каналов пока нет</translation>
     </message>
     <message>
+        <source>Write on %1…</source>
+        <translation>Написать в %1…</translation>
+    </message>
+    <message>
+        <source>Start a new %1 conversation with this customer; it is assigned to you</source>
+        <translation>Начать новый разговор с этим клиентом в %1; он будет назначен вам</translation>
+    </message>
+    <message>
+        <source>New %1 conversation with %2</source>
+        <translation>Новый разговор в %1 с %2</translation>
+    </message>
+    <message>
+        <source>The first message, sent through %1</source>
+        <translation>Первое сообщение, которое будет отправлено через %1</translation>
+    </message>
+    <message>
+        <source>Write the message first.</source>
+        <translation>Сначала напишите сообщение.</translation>
+    </message>
+    <message>
         <source>Remove this tag</source>
         <translation>Удалить этот тег</translation>
     </message>
@@ -609,6 +729,60 @@ New customer chats appear there as they arrive; the ones assigned to you are und
     </message>
 </context>
 <context>
+    <name>FileSize</name>
+    <message>
+        <source>%1 B</source>
+        <translation>%1 Б</translation>
+    </message>
+    <message>
+        <source>%1 KB</source>
+        <translation>%1 КБ</translation>
+    </message>
+    <message>
+        <source>%1 MB</source>
+        <translation>%1 МБ</translation>
+    </message>
+</context>
+<context>
+    <name>FilesBridge</name>
+    <message>
+        <source>the connection to the hub is down</source>
+        <translation>нет связи с хабом</translation>
+    </message>
+    <message>
+        <source>the file is too big (the limit is %1 MB)</source>
+        <translation>файл слишком большой (предел — %1 МБ)</translation>
+    </message>
+    <message>
+        <source>this type of file is not allowed (images and PDF only)</source>
+        <translation>такой тип файла не принимается (только изображения и PDF)</translation>
+    </message>
+    <message>
+        <source>the file is damaged</source>
+        <translation>файл повреждён</translation>
+    </message>
+    <message>
+        <source>too many uploads at once</source>
+        <translation>слишком много загрузок одновременно</translation>
+    </message>
+    <message>
+        <source>this conversation belongs to another operator</source>
+        <translation>этот диалог ведёт другой оператор</translation>
+    </message>
+    <message>
+        <source>the message is empty</source>
+        <translation>сообщение пустое</translation>
+    </message>
+    <message>
+        <source>the file cannot be read: %1</source>
+        <translation>файл не читается: %1</translation>
+    </message>
+    <message>
+        <source>The message was not sent: %1</source>
+        <translation>Сообщение не отправлено: %1</translation>
+    </message>
+</context>
+<context>
     <name>Inbox</name>
     <message>
         <source>%1 left</source>
@@ -637,6 +811,14 @@ New customer chats appear there as they arrive; the ones assigned to you are und
     <message>
         <source>No messages yet</source>
         <translation>Сообщений пока нет</translation>
+    </message>
+    <message>
+        <source>File: %1</source>
+        <translation>Файл: %1</translation>
+    </message>
+    <message>
+        <source>(a file)</source>
+        <translation>(файл)</translation>
     </message>
     <message>
         <source>You: %1</source>
@@ -756,6 +938,10 @@ While you are Online, new chats are given to you automatically; you can also tak
         <translation>Новые разговоры предлагаются только операторам в сети</translation>
     </message>
     <message>
+        <source>The file could not be fetched: %1</source>
+        <translation>Файл не удалось получить: %1</translation>
+    </message>
+    <message>
         <source>Menu</source>
         <translation>Меню</translation>
     </message>
@@ -810,6 +996,10 @@ While you are Online, new chats are given to you automatically; you can also tak
     <message>
         <source>● Offline since %1, reconnecting…</source>
         <translation>● Нет связи с %1, переподключение…</translation>
+    </message>
+    <message>
+        <source>Saved to %1</source>
+        <translation>Сохранено: %1</translation>
     </message>
     <message>
         <source>● Connecting…</source>
@@ -1012,6 +1202,14 @@ While you are Online, new chats are given to you automatically; you can also tak
     <message>
         <source>Note (operators only)</source>
         <translation>Заметка (только операторам)</translation>
+    </message>
+    <message>
+        <source>Image not available</source>
+        <translation>Изображение недоступно</translation>
+    </message>
+    <message>
+        <source>Loading…</source>
+        <translation>Загрузка…</translation>
     </message>
 </context>
 <context>

@@ -71,6 +71,14 @@ New customer chats appear there as they arrive; the ones assigned to you are und
         <translation>чекає в черзі</translation>
     </message>
     <message>
+        <source>Attach…</source>
+        <translation>Прикріпити…</translation>
+    </message>
+    <message>
+        <source>Attach images or PDF files (up to %1 each). You can also drop files here or paste an image.</source>
+        <translation>Прикріпіть зображення або PDF (до %1 кожен). Файли можна також перетягнути сюди або вставити зображення.</translation>
+    </message>
+    <message>
         <source>Transfer…</source>
         <translation>Передати…</translation>
     </message>
@@ -151,12 +159,60 @@ New customer chats appear there as they arrive; the ones assigned to you are und
         <translation>Цю розмову веде інший оператор.</translation>
     </message>
     <message>
+        <source>Sending…</source>
+        <translation>Надсилається…</translation>
+    </message>
+    <message>
         <source>Too long: %1 of at most %2 characters.</source>
         <translation>Задовго: %1 із %2 допустимих символів.</translation>
     </message>
     <message>
         <source>Ctrl+Enter sends · Enter starts a new line</source>
         <translation>Ctrl+Enter — надіслати · Enter — новий рядок</translation>
+    </message>
+    <message>
+        <source>Attach files</source>
+        <translation>Прикріпити файли</translation>
+    </message>
+    <message>
+        <source>Images and PDF (*.png *.jpg *.jpeg *.gif *.webp *.pdf);;All files (*)</source>
+        <translation>Зображення та PDF (*.png *.jpg *.jpeg *.gif *.webp *.pdf);;Усі файли (*)</translation>
+    </message>
+    <message>
+        <source>pasted image</source>
+        <translation>вставлене зображення</translation>
+    </message>
+    <message>
+        <source>Remove this file (stops its upload)</source>
+        <translation>Прибрати файл (завантаження зупиниться)</translation>
+    </message>
+    <message>
+        <source>%1 · uploading %2%</source>
+        <translation>%1 · завантаження %2%</translation>
+    </message>
+    <message>
+        <source>%1 was not attached: %2</source>
+        <translation>%1 не прикріплено: %2</translation>
+    </message>
+    <message>
+        <source>Wait until the files are uploaded, then send.</source>
+        <translation>Дочекайтеся завершення завантаження файлів і надішліть.</translation>
+    </message>
+    <message>
+        <source>Remove the files that were not attached (✕), then send.</source>
+        <translation>Приберіть неприкріплені файли (✕) і надішліть.</translation>
+    </message>
+    <message>
+        <source>Open</source>
+        <translation>Відкрити</translation>
+    </message>
+    <message>
+        <source>Save as…</source>
+        <translation>Зберегти як…</translation>
+    </message>
+    <message>
+        <source>Save the file</source>
+        <translation>Зберегти файл</translation>
     </message>
     <message>
         <source>Internal note: only operators see it…</source>
@@ -177,6 +233,10 @@ New customer chats appear there as they arrive; the ones assigned to you are und
     <message>
         <source>⚠ Also viewing: %1</source>
         <translation>⚠ Також переглядає: %1</translation>
+    </message>
+    <message>
+        <source>%1 (%2) — click to open, right-click to save</source>
+        <translation>%1 (%2) — клацання відкриє, права кнопка — зберегти</translation>
     </message>
     <message>
         <source>Click to send it again</source>
@@ -216,6 +276,34 @@ New customer chats appear there as they arrive; the ones assigned to you are und
     <message>
         <source>Not undone: the connection to the hub is down. Try again.</source>
         <translation>Не скасовано: немає зв&apos;язку з хабом. Спробуйте ще раз.</translation>
+    </message>
+    <message>
+        <source>Not sent: the connection to the hub is down. Try again.</source>
+        <translation>Не надіслано: немає з’єднання з хабом. Спробуйте ще раз.</translation>
+    </message>
+    <message>
+        <source>Not sent: %1 is not working on the hub right now (not set up, or down). Tell your administrator.</source>
+        <translation>Не надіслано: %1 зараз не працює на хабі (не налаштовано або недоступно). Повідомте адміністратора.</translation>
+    </message>
+    <message>
+        <source>Not sent: there is already an open %1 conversation with this customer. Write there.</source>
+        <translation>Не надіслано: з цим клієнтом уже є відкрита розмова в %1. Пишіть туди.</translation>
+    </message>
+    <message>
+        <source>Not sent: the customer cannot be reached on %1.</source>
+        <translation>Не надіслано: з клієнтом не можна зв’язатися через %1.</translation>
+    </message>
+    <message>
+        <source>Write the message first.</source>
+        <translation>Спершу напишіть повідомлення.</translation>
+    </message>
+    <message>
+        <source>Not sent: the message is too long.</source>
+        <translation>Не надіслано: повідомлення задовге.</translation>
+    </message>
+    <message>
+        <source>Not sent: %1</source>
+        <translation>Не надіслано: %1</translation>
     </message>
     <message>
         <source>Not merged: one of the cards no longer exists.</source>
@@ -425,6 +513,18 @@ New customer chats appear there as they arrive; the ones assigned to you are und
         <translation>Не пропонувати цю пару до перезапуску програми</translation>
     </message>
     <message>
+        <source>Sending…</source>
+        <translation>Надсилання…</translation>
+    </message>
+    <message>
+        <source>Send</source>
+        <translation>Надіслати</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>Скасувати</translation>
+    </message>
+    <message>
         <source>Undo</source>
         <translation>Скасувати</translation>
     </message>
@@ -537,6 +637,26 @@ New customer chats appear there as they arrive; the ones assigned to you are und
         <translation>Каналів ще немає</translation>
     </message>
     <message>
+        <source>Write on %1…</source>
+        <translation>Написати у %1…</translation>
+    </message>
+    <message>
+        <source>Start a new %1 conversation with this customer; it is assigned to you</source>
+        <translation>Почати нову розмову з цим клієнтом у %1; її буде призначено вам</translation>
+    </message>
+    <message>
+        <source>New %1 conversation with %2</source>
+        <translation>Нова розмова в %1 з %2</translation>
+    </message>
+    <message>
+        <source>The first message, sent through %1</source>
+        <translation>Перше повідомлення, яке буде надіслано через %1</translation>
+    </message>
+    <message>
+        <source>Write the message first.</source>
+        <translation>Спершу напишіть повідомлення.</translation>
+    </message>
+    <message>
         <source>Remove this tag</source>
         <translation>Видалити цей тег</translation>
     </message>
@@ -609,6 +729,60 @@ New customer chats appear there as they arrive; the ones assigned to you are und
     </message>
 </context>
 <context>
+    <name>FileSize</name>
+    <message>
+        <source>%1 B</source>
+        <translation>%1 Б</translation>
+    </message>
+    <message>
+        <source>%1 KB</source>
+        <translation>%1 КБ</translation>
+    </message>
+    <message>
+        <source>%1 MB</source>
+        <translation>%1 МБ</translation>
+    </message>
+</context>
+<context>
+    <name>FilesBridge</name>
+    <message>
+        <source>the connection to the hub is down</source>
+        <translation>немає зв&apos;язку з хабом</translation>
+    </message>
+    <message>
+        <source>the file is too big (the limit is %1 MB)</source>
+        <translation>файл завеликий (межа — %1 МБ)</translation>
+    </message>
+    <message>
+        <source>this type of file is not allowed (images and PDF only)</source>
+        <translation>такий тип файлу не приймається (лише зображення та PDF)</translation>
+    </message>
+    <message>
+        <source>the file is damaged</source>
+        <translation>файл пошкоджено</translation>
+    </message>
+    <message>
+        <source>too many uploads at once</source>
+        <translation>забагато завантажень одночасно</translation>
+    </message>
+    <message>
+        <source>this conversation belongs to another operator</source>
+        <translation>цю розмову веде інший оператор</translation>
+    </message>
+    <message>
+        <source>the message is empty</source>
+        <translation>повідомлення порожнє</translation>
+    </message>
+    <message>
+        <source>the file cannot be read: %1</source>
+        <translation>файл не читається: %1</translation>
+    </message>
+    <message>
+        <source>The message was not sent: %1</source>
+        <translation>Повідомлення не надіслано: %1</translation>
+    </message>
+</context>
+<context>
     <name>Inbox</name>
     <message>
         <source>%1 left</source>
@@ -637,6 +811,14 @@ New customer chats appear there as they arrive; the ones assigned to you are und
     <message>
         <source>No messages yet</source>
         <translation>Повідомлень ще немає</translation>
+    </message>
+    <message>
+        <source>File: %1</source>
+        <translation>Файл: %1</translation>
+    </message>
+    <message>
+        <source>(a file)</source>
+        <translation>(файл)</translation>
     </message>
     <message>
         <source>You: %1</source>
@@ -756,6 +938,10 @@ While you are Online, new chats are given to you automatically; you can also tak
         <translation>Нові розмови пропонуються лише операторам у мережі</translation>
     </message>
     <message>
+        <source>The file could not be fetched: %1</source>
+        <translation>Файл не вдалося отримати: %1</translation>
+    </message>
+    <message>
         <source>Menu</source>
         <translation>Меню</translation>
     </message>
@@ -810,6 +996,10 @@ While you are Online, new chats are given to you automatically; you can also tak
     <message>
         <source>● Offline since %1, reconnecting…</source>
         <translation>● Немає зв&apos;язку з %1, перепідключення…</translation>
+    </message>
+    <message>
+        <source>Saved to %1</source>
+        <translation>Збережено: %1</translation>
     </message>
     <message>
         <source>● Connecting…</source>
@@ -1012,6 +1202,14 @@ While you are Online, new chats are given to you automatically; you can also tak
     <message>
         <source>Note (operators only)</source>
         <translation>Нотатка (лише операторам)</translation>
+    </message>
+    <message>
+        <source>Image not available</source>
+        <translation>Зображення недоступне</translation>
+    </message>
+    <message>
+        <source>Loading…</source>
+        <translation>Завантаження…</translation>
     </message>
 </context>
 <context>

@@ -10,6 +10,10 @@
  * - All message text is rendered with textContent: it is plain text, never HTML.
  * - The welcome holds the latest 200 messages; scrolling to the top loads earlier ones
  *   with customer_history (before_id = the oldest shown message), page by page.
+ * - Files (images, PDF): uploaded in chunks (file_upload_begin / chunk / end, base64), then
+ *   sent as a message of their own; a cut upload goes on where it stopped after the
+ *   reconnect (begin again with the same txn_id). Images are shown inline, other files as
+ *   links, both through signed URLs the hub gives (file_urls); the hub's refusals are said.
  */
 (function () {
   "use strict";
@@ -27,6 +31,8 @@
   var WELCOME_MAX = 200;         // a welcome with this many messages may have older ones
   var OLDER_PAGE = 50;           // earlier messages loaded per scroll to the top
   var TOP_SLACK_PX = 40;         // "at the top" when this close to it
+  var MAX_FILE_BYTES = 10 * 1024 * 1024;  // the hub's default limit (it checks again)
+  var THUMB_W = 220, THUMB_H = 165;        // the largest inline image
 
   var STRINGS = {
     en: {
@@ -45,7 +51,14 @@
       you: "You",
       typing: "Operator is typing…",
       older: "Loading earlier messages…",
-      away: "We are away right now and will be back {when}. Leave a message: we will answer then."
+      away: "We are away right now and will be back {when}. Leave a message: we will answer then.",
+      attach: "Attach a file",
+      uploading: "uploading {pct}%",
+      cancel: "Cancel",
+      tooBig: "{name} is too big: files up to 10 MB can be sent.",
+      typeNotAllowed: "{name} cannot be sent: only images (PNG, JPEG, GIF, WebP) and PDF files.",
+      broken: "{name} cannot be sent: the file is damaged.",
+      notSent: "{name} was not sent: {why}"
     },
     ru: {
       title: "Чат с поддержкой",
@@ -63,7 +76,14 @@
       you: "Вы",
       typing: "Оператор печатает…",
       older: "Загрузка предыдущих сообщений…",
-      away: "Сейчас нас нет на месте, вернёмся {when}. Оставьте сообщение — мы ответим."
+      away: "Сейчас нас нет на месте, вернёмся {when}. Оставьте сообщение — мы ответим.",
+      attach: "Прикрепить файл",
+      uploading: "загрузка {pct}%",
+      cancel: "Отменить",
+      tooBig: "{name} слишком большой: можно отправлять файлы до 10 МБ.",
+      typeNotAllowed: "{name} нельзя отправить: только изображения (PNG, JPEG, GIF, WebP) и PDF.",
+      broken: "{name} нельзя отправить: файл повреждён.",
+      notSent: "{name} не отправлен: {why}"
     },
     uk: {
       title: "Чат з підтримкою",
@@ -81,7 +101,14 @@
       you: "Ви",
       typing: "Оператор друкує…",
       older: "Завантаження попередніх повідомлень…",
-      away: "Зараз нас немає на місці, повернемося {when}. Залиште повідомлення — ми відповімо."
+      away: "Зараз нас немає на місці, повернемося {when}. Залиште повідомлення — ми відповімо.",
+      attach: "Прикріпити файл",
+      uploading: "завантаження {pct}%",
+      cancel: "Скасувати",
+      tooBig: "{name} завеликий: можна надсилати файли до 10 МБ.",
+      typeNotAllowed: "{name} не можна надіслати: лише зображення (PNG, JPEG, GIF, WebP) і PDF.",
+      broken: "{name} не можна надіслати: файл пошкоджено.",
+      notSent: "{name} не надіслано: {why}"
     }
   };
 
@@ -196,16 +223,200 @@
     meta.textContent = text;
   }
 
-  function messageElement(author, text, authorName, createdAt) {
+  function messageElement(author, text, authorName, createdAt, attachments) {
     var kind = author === "operator" || author === "system" ? author : "customer";
     var node = el("div", "msg");
     node.setAttribute("data-author", kind);
     if (kind === "operator") {
       node.appendChild(el("span", "author", authorName || T.support));
     }
-    node.appendChild(el("span", "text", text));
+    if (text || !attachments || !attachments.length) node.appendChild(el("span", "text", text));
+    (attachments || []).forEach(function (a) { node.appendChild(attachmentElement(a)); });
     if (kind !== "system") setMeta(node, formatTime(createdAt));
     return node;
+  }
+
+  // ------------------------------------------------------------------ attachments
+
+  function humanSize(n) {
+    if (n < 1024) return n + " B";
+    if (n < 1024 * 1024) return Math.round(n / 1024) + " KB";
+    return (n / 1024 / 1024).toFixed(1) + " MB";
+  }
+
+  var urlWaiters = {};     // file id -> [function(url)]
+  var urlTimer = null;
+  var urlCache = {};       // file id -> signed URL (valid for an hour)
+
+  function withUrl(fileId, fn) {
+    if (urlCache[fileId]) { fn(urlCache[fileId]); return; }
+    (urlWaiters[fileId] = urlWaiters[fileId] || []).push(fn);
+    if (!urlTimer) urlTimer = setTimeout(askUrls, 0);   // one file_urls for all shown at once
+  }
+
+  function askUrls() {
+    urlTimer = null;
+    var ids = Object.keys(urlWaiters).map(Number);
+    if (!ids.length) return;
+    if (!ready) return;                       // asked again after the welcome
+    call({ type: "file_urls", file_ids: ids }).then(function (data) {
+      var urls = (data && data.urls) || {};
+      ids.forEach(function (id) {
+        var fns = urlWaiters[id] || [];
+        delete urlWaiters[id];
+        if (typeof urls[String(id)] === "string") {
+          urlCache[id] = urls[String(id)];
+          fns.forEach(function (fn) { fn(urlCache[id]); });
+        }
+      });
+    }, function () { /* kept in urlWaiters: asked again after the next welcome */ });
+  }
+
+  function attachmentElement(a) {
+    if (/^image\//.test(a.mime || "")) {
+      var img = el("img", "attachment-image");
+      var w = a.width || THUMB_W, h = a.height || THUMB_H;
+      var scale = Math.min(1, THUMB_W / w, THUMB_H / h);
+      img.width = Math.max(24, Math.round(w * scale));   // the size is known before the bytes
+      img.height = Math.max(24, Math.round(h * scale));
+      img.alt = a.name || "";
+      img.title = a.name + " · " + humanSize(a.size || 0);
+      img.setAttribute("data-file", String(a.id));
+      withUrl(a.id, function (url) {
+        img.src = url;
+        img.addEventListener("click", function () { window.open(url, "_blank", "noopener"); });
+      });
+      return img;
+    }
+    var link = el("a", "attachment-file");
+    var icon = document.createElementNS("http://www.w3.org/2000/svg", "svg");   // no emoji font needed
+    icon.setAttribute("viewBox", "0 0 24 24");
+    icon.setAttribute("width", "16");
+    icon.setAttribute("height", "16");
+    icon.setAttribute("aria-hidden", "true");
+    var path = document.createElementNS("http://www.w3.org/2000/svg", "path");
+    path.setAttribute("d", "M6 2h8l5 5v15H6z M14 2v5h5");
+    path.setAttribute("fill", "none");
+    path.setAttribute("stroke", "currentColor");
+    path.setAttribute("stroke-width", "1.8");
+    path.setAttribute("stroke-linejoin", "round");
+    icon.appendChild(path);
+    link.appendChild(icon);
+    link.appendChild(document.createTextNode((a.name || "file") + " · " + humanSize(a.size || 0)));
+    link.setAttribute("data-file", String(a.id));
+    link.setAttribute("download", a.name || "file");
+    link.rel = "noopener";
+    withUrl(a.id, function (url) { link.href = url; });
+    return link;
+  }
+
+  // ------------------------------------------------------------------ commands with a promise
+
+  var calls = {};   // txn_id -> {resolve, reject}
+
+  function call(frame) {
+    return new Promise(function (resolve, reject) {
+      if (!ready || !ws || ws.readyState !== WebSocket.OPEN) { reject({ code: "offline" }); return; }
+      frame.txn_id = frame.txn_id || uuid4();
+      calls[frame.txn_id] = { resolve: resolve, reject: reject };
+      ws.send(JSON.stringify(frame));
+    });
+  }
+
+  function failCalls() {
+    Object.keys(calls).forEach(function (k) { calls[k].reject({ code: "offline" }); });
+    calls = {};
+  }
+
+  var readyWaiters = [];
+  function whenReady() {
+    return new Promise(function (resolve) {
+      if (ready) resolve(); else readyWaiters.push(resolve);
+    });
+  }
+
+  function toBase64(buffer) {
+    var bytes = new Uint8Array(buffer), out = "", step = 0x8000;
+    for (var i = 0; i < bytes.length; i += step) {
+      out += String.fromCharCode.apply(null, bytes.subarray(i, i + step));
+    }
+    return btoa(out);
+  }
+
+  function refusal(code, name, text) {
+    var key = { file_too_big: "tooBig", file_type_not_allowed: "typeNotAllowed", file_broken: "broken" }[code];
+    if (key) return T[key].replace("{name}", name);
+    return T.notSent.replace("{name}", name).replace("{why}", text || code || "");
+  }
+
+  function showUploadError(text) {
+    els.uploadError.textContent = text;    // text, never HTML
+    els.uploadError.hidden = !text;
+  }
+
+  // Upload one file and send it as a message of its own. The bubble shows the progress
+  // and a cancel link; a cut connection pauses it, the next welcome resumes it.
+  function sendFile(file) {
+    showUploadError("");
+    if (file.size > MAX_FILE_BYTES) { showUploadError(refusal("file_too_big", file.name)); return; }
+    var node = messageElement("customer", "");
+    node.classList.add("pending", "uploading");
+    var label = el("span", "text", file.name);
+    node.insertBefore(label, node.firstChild);
+    var cancel = el("button", "cancel-upload", T.cancel);
+    cancel.type = "button";
+    node.appendChild(cancel);
+    els.messages.appendChild(node);
+    updateEmpty();
+    scrollToEnd();
+    var state = { cancelled: false, uploadId: null };
+    var beginTxn = uuid4();
+    cancel.addEventListener("click", function () {
+      state.cancelled = true;
+      if (state.uploadId) call({ type: "file_upload_cancel", upload_id: state.uploadId }).catch(function () {});
+      node.remove();
+      updateEmpty();
+    });
+
+    function progress(offset) {
+      var pct = file.size ? Math.floor(100 * offset / file.size) : 100;
+      setMeta(node, T.uploading.replace("{pct}", String(pct)));
+    }
+
+    function run() {
+      return whenReady().then(function () {
+        return call({ type: "file_upload_begin", txn_id: beginTxn, name: file.name, size: file.size,
+                      mime: file.type || "" });
+      }).then(function (b) {
+        state.uploadId = b.upload_id;
+        var chunk = b.chunk_bytes || 65536;
+        function next(offset) {
+          progress(offset);
+          if (state.cancelled) return Promise.reject({ code: "cancelled" });
+          if (offset >= file.size) return call({ type: "file_upload_end", upload_id: b.upload_id });
+          return file.slice(offset, offset + chunk).arrayBuffer().then(function (buf) {
+            return call({ type: "file_upload_chunk", upload_id: b.upload_id, offset: offset, data: toBase64(buf) });
+          }).then(function (r) { return next(r.offset); });
+        }
+        return next(b.offset || 0);
+      }).then(function (ended) {
+        return call({ type: "customer_send", text: "", attachments: [ended.file.id] });
+      }).then(function (data) {
+        node.remove();
+        showMessage(data.message);
+      }, function (err) {
+        if (state.cancelled) return undefined;
+        if (err && (err.code === "offline" || err.code === "upload_offset")) {
+          setMeta(node, T.queued);
+          return run();             // after the reconnect: begin again with the same txn_id
+        }
+        node.remove();
+        updateEmpty();
+        showUploadError(refusal(err && err.code, file.name, err && err.text));
+        return undefined;
+      });
+    }
+    run();
   }
 
   function showMessage(m) {
@@ -219,7 +430,7 @@
         return;
       }
     }
-    var node = messageElement(m.author, m.text, m.author_name, m.created_at);
+    var node = messageElement(m.author, m.text, m.author_name, m.created_at, m.attachments);
     node.setAttribute("data-id", String(m.id));
     shownIds[m.id] = node;
     insertConfirmed(node);
@@ -268,7 +479,7 @@
     var first = box.querySelector(".msg");
     messages.forEach(function (m) {
       if (!m || typeof m.id !== "number" || shownIds[m.id]) return;
-      var node = messageElement(m.author, m.text, m.author_name, m.created_at);
+      var node = messageElement(m.author, m.text, m.author_name, m.created_at, m.attachments);
       node.setAttribute("data-id", String(m.id));
       shownIds[m.id] = node;
       box.insertBefore(node, first);
@@ -420,6 +631,7 @@
       ready = false;
       ws = null;
       olderDone();   // asked again after the next welcome, if the visitor scrolls up
+      failCalls();   // uploads pause; they go on after the next welcome
       outbox.forEach(function (o) { setMeta(o.el, T.queued); });
       if (ev.code >= 4100 && ev.code <= 4199) {
         finalClose = true;
@@ -511,8 +723,16 @@
         if ((f.messages || []).length >= WELCOME_MAX) olderMore = true;
         setStatus("connected");
         flushOutbox();
+        readyWaiters.splice(0).forEach(function (fn) { fn(); });
+        askUrls();
         break;
       case "result": {
+        if (calls[f.txn_id]) {
+          var c = calls[f.txn_id];
+          delete calls[f.txn_id];
+          c.resolve(f.data || {});
+          break;
+        }
         if (olderTxn && f.txn_id === olderTxn) {
           showOlder(f.data);
           break;
@@ -522,6 +742,12 @@
         break;
       }
       case "error": {
+        if (f.txn_id && calls[f.txn_id]) {
+          var e = calls[f.txn_id];
+          delete calls[f.txn_id];
+          e.reject({ code: f.code, text: f.text });
+          break;
+        }
         if (olderTxn && f.txn_id === olderTxn) {
           olderDone();
           olderMore = false;   // not asked again on this page; a reload tries afresh
@@ -586,7 +812,15 @@
     els.form = document.getElementById("composer-form");
     els.typing = document.getElementById("typing");
     els.hours = document.getElementById("hours");
+    els.file = document.getElementById("file");
+    els.attach = document.getElementById("attach");
+    els.uploadError = document.getElementById("upload-error");
     applyStrings();
+    els.attach.addEventListener("click", function () { els.file.click(); });
+    els.file.addEventListener("change", function () {
+      Array.prototype.forEach.call(els.file.files || [], sendFile);
+      els.file.value = "";
+    });
     restoreOutbox();
 
     els.form.addEventListener("submit", function (e) {

@@ -13,8 +13,10 @@ import threading
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 
-from app.protocol.messages import MessageInfo
-from tests.helpers import OperatorClient
+import msgspec
+
+from app.protocol.messages import MessageInfo, SendMessage
+from tests.helpers import OperatorClient, file_urls, http_get, txn, upload
 
 T = TypeVar("T")
 
@@ -85,3 +87,39 @@ class OperatorThread:
         data = self._run(self._client().history(conversation_id, limit=200))
         messages: list[dict[str, Any]] = data["messages"]  # type: ignore[assignment]
         return messages
+
+    # ------------------------------------------------------------------ attachments
+
+    def wait_customer_files(self, timeout: float = TIMEOUT_S) -> MessageInfo:
+        """The first customer message that carries files."""
+        client = self._client()
+        event = self._run(client.wait_message(lambda m: m.author == "customer" and bool(m.attachments), timeout),
+                          timeout)
+        message: MessageInfo = event.message
+        return message
+
+    def download(self, file_id: int) -> bytes:
+        """The file's bytes through the signed URL the hub gives this operator."""
+
+        async def fetch() -> bytes:
+            urls = await file_urls(self._client(), [file_id])
+            status, _headers, body = await http_get(self.http_url + urls[str(file_id)])
+            assert status == 200, status
+            return body
+
+        return self._run(fetch())
+
+    def send_file(self, conversation_id: int, data: bytes, name: str, text: str = "") -> MessageInfo:
+        async def go() -> MessageInfo:
+            client = self._client()
+            f = await upload(client, data, name)
+            answer = await client.request(
+                SendMessage(txn_id=txn(), conversation_id=conversation_id, text=text, attachments=[f["id"]])
+            )
+            return msgspec.convert(answer["message"], MessageInfo)
+
+        return self._run(go())
+
+    @property
+    def http_url(self) -> str:
+        return "http://" + self.ws_url.split("://", 1)[1]

@@ -20,7 +20,17 @@ from app.protocol.messages import (
 )
 from app.storage import Store, make_engine
 from app.storage.channels import ChannelStore
-from tests.helpers import CustomerClient, OperatorClient, txn, wait_until
+from tests.helpers import (
+    CustomerClient,
+    OperatorClient,
+    file_urls,
+    http_get,
+    jpeg_header,
+    png_bytes,
+    txn,
+    upload,
+    wait_until,
+)
 from tests.hub.conftest import TelegramSetup
 from tests.telegram_double import TOKEN
 
@@ -58,7 +68,7 @@ def test_a_telegram_user_writes_and_the_operator_reply_reaches_their_chat(telegr
 
             # the card knows the Telegram identity by its @name, never by a secret
             card = await op.request(CustomerGet(txn_id=txn(), customer_id=conv.customer.id))
-            assert card["customer"]["identities"] == [{"channel": "telegram", "label": "@iryna_k"}]
+            assert [(i["channel"], i["label"]) for i in card["customer"]["identities"]] == [("telegram", "@iryna_k")]
 
         # the update was confirmed to Telegram (getUpdates offset past it): not fetched again
         await wait_until(lambda: api.pending_updates() == [])
@@ -94,7 +104,7 @@ def test_a_returning_telegram_user_lands_on_the_same_customer(telegram: Telegram
             assert again.customer.id == first.customer.id  # the same customer, a new conversation
             assert again.customer.name == "Taras"  # a name on the card is not overwritten by Telegram
             card = await op.request(CustomerGet(txn_id=txn(), customer_id=again.customer.id))
-            assert card["customer"]["identities"] == [{"channel": "telegram", "label": "@taras_s"}]
+            assert [(i["channel"], i["label"]) for i in card["customer"]["identities"]] == [("telegram", "@taras_s")]
 
             # another Telegram user is another customer
             api.user_message(778, "I am someone else", first_name="Olha")
@@ -244,31 +254,90 @@ def test_bad_updates_are_skipped_and_confirmed_and_nothing_else_is_lost(
     asyncio.run(scenario())
 
 
-def test_photos_and_documents_arrive_as_file_references(telegram: TelegramSetup) -> None:
+def test_photos_and_documents_are_fetched_into_hub_storage(telegram: TelegramSetup) -> None:
+    """Files come in with the message (getFile + download from the Bot API), stored on the
+    hub and attached; one Telegram will not hand out or one over the limit is said in the
+    text instead, and the message is never lost. The channel's references are kept too."""
     hub, api = telegram.hub, telegram.api
     acc = hub.accounts.operator
+    jpeg = jpeg_header(1280, 960)
+    pdf = b"%PDF-1.7\n%%EOF\n"
 
     async def scenario() -> None:
         async with OperatorClient.connected(hub.ws_url) as op:
             await op.login(acc.username, acc.password)
             await op.sync()
-            photo = api.user_message(55, None, photo=True, caption="the broken part")
-            doc = api.user_message(55, None, document=("invoice 77.pdf", "application/pdf"))
+            photo = api.user_message(55, None, photo=jpeg, caption="the broken part")
+            doc = api.user_message(55, None, document=("invoice 77.pdf", "application/pdf", pdf))
+            api.user_message(55, None, document=("lost.pdf", "application/pdf"))  # getFile refuses it
+            huge = {"file_name": "scan.pdf", "mime_type": "application/pdf", "file_id": "big",
+                    "file_unique_id": "big", "file_size": 11 * 1024 * 1024}
+            api.user_message(55, None, extra={"document": huge})
+            api.user_message(55, None, document=("setup.pdf", "application/pdf", b"MZ\x90\x00" + b"\x00" * 300),
+                             caption="please install")
             api.user_message(55, None, extra={"sticker": {"file_id": "s", "file_unique_id": "s", "emoji": "👍"}})
-            await wait_until(lambda: len(op.frames(MessageCreated)) >= 3)
-            texts = [e.message.text for e in op.frames(MessageCreated)]
-            assert texts == ["[photo]\nthe broken part", "[document: invoice 77.pdf]", "[sticker 👍]"]
+            await wait_until(lambda: len(op.frames(MessageCreated)) >= 6)
+            msgs = [e.message for e in op.frames(MessageCreated)]
+            assert [m.text for m in msgs] == [
+                "the broken part",
+                "",
+                "[document lost.pdf not stored: Telegram did not hand it out]",
+                "[document scan.pdf not stored: too big (11.0 MiB), the limit is 10.0 MiB]",
+                "[document setup.pdf not stored: this kind of file is not allowed: only PNG, JPEG, GIF, WebP, PDF]"
+                "\nplease install",
+                "[sticker 👍]",
+            ]
+            (p,) = msgs[0].attachments
+            assert (p.mime, p.width, p.height, p.size) == ("image/jpeg", 1280, 960, len(jpeg))
+            (d,) = msgs[1].attachments
+            assert (d.name, d.mime) == ("invoice 77.pdf", "application/pdf")
+            assert not api.calls_of("file") or all(c.params["file_path"] for c in api.calls_of("file"))
+            assert not [c for c in api.calls_of("getFile") if c.params.get("file_id") == "big"]  # never asked
+            urls = await file_urls(op, [p.id, d.id])
+            assert (await http_get(hub.http_url + urls[str(p.id)]))[2] == jpeg
+            assert (await http_get(hub.http_url + urls[str(d.id)]))[2] == pdf
         engine = make_engine(telegram.db_url)
         try:
             store = ChannelStore(Store(engine))
-            (photo_ref,) = store.files(1)
-            (doc_ref,) = store.files(2)
+            (photo_ref,) = store.file_refs(1)
+            (doc_ref,) = store.file_refs(2)
         finally:
             engine.dispose()
         assert photo_ref.kind == "photo"
         assert photo_ref.ref == photo["message"]["photo"][1]["file_id"]  # the largest size
         assert (doc_ref.kind, doc_ref.name, doc_ref.mime) == ("document", "invoice 77.pdf", "application/pdf")
         assert doc_ref.ref == doc["message"]["document"]["file_id"]
+
+    asyncio.run(scenario())
+
+
+def test_operator_files_leave_as_multipart_uploads(telegram: TelegramSetup) -> None:
+    hub, api = telegram.hub, telegram.api
+    acc = hub.accounts.operator
+    png = png_bytes(30, 20)
+    pdf = b"%PDF-1.4\n%%EOF\n"
+
+    async def scenario() -> None:
+        async with OperatorClient.connected(hub.ws_url) as op:
+            await op.login(acc.username, acc.password)
+            await op.sync()
+            api.user_message(77, "send me the plan please")
+            routed = await op.wait_conversation(lambda c: c.channel == "telegram" and c.status == "open")
+            image = await upload(op, png, "plan.png")
+            doc = await upload(op, pdf, "terms.pdf")
+            await op.request(
+                SendMessage(
+                    txn_id=txn(), conversation_id=routed.conversation.id, text="Here it is",
+                    attachments=[image["id"], doc["id"]],
+                )
+            )
+            await wait_until(lambda: len(api.uploads) == 2)
+            (m1, f1, n1, t1, b1), (m2, f2, n2, t2, b2) = api.uploads
+            assert (m1, f1, n1, t1, b1) == ("sendPhoto", "photo", "plan.png", "image/png", png)
+            assert (m2, f2, n2, t2, b2) == ("sendDocument", "document", "terms.pdf", "application/pdf", pdf)
+            photo_call = next(c for c in api.calls_of("sendPhoto") if c.status == 200)
+            assert photo_call.params["caption"] == "Here it is" and photo_call.params["chat_id"] == "77"
+            assert api.calls_of("sendMessage") == []  # the text went as the caption
 
     asyncio.run(scenario())
 

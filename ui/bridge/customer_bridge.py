@@ -31,6 +31,7 @@ from app.protocol.messages import (
     MergeChoices,
     MergeProposed,
 )
+from ui.channels import channel_name
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +77,9 @@ class CustomerBridge(QObject):
     customers_unmerged = Signal(object, object, object)  # MergeInfo, kept, restored: this window undid
     unmerge_failed = Signal(int, str, str)  # merge id, human text, hub's text
     merged_elsewhere = Signal(object)  # CustomersMerged: anyone's merge or undo (live, also ours)
+    # writing first on another of the customer's channels (conversation_start)
+    conversation_started = Signal(object)  # ConversationInfo: the new conversation, ours
+    conversation_start_failed = Signal(int, str, str, str)  # customer id, channel, human text, hub's text
 
     def __init__(self, session: OperatorSession, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -89,6 +93,7 @@ class CustomerBridge(QObject):
         self._dismissed: set[tuple[int, int]] = set()  # (customer, candidate): "not the same", this run
         self._merge_txn: dict[tuple[int, int, bytes], str] = {}
         self._unmerge_txn: dict[int, str] = {}
+        self._start_txn: dict[tuple[int, str, int, str], str] = {}
         session.customer_changed.connect(self._on_customer_changed)
         session.merge_proposed.connect(self._on_merge_proposed)
         session.customers_merged.connect(self._on_customers_merged)
@@ -276,6 +281,50 @@ class CustomerBridge(QObject):
         self._unmerge_txn.pop(merge_id, None)
         self._forget_timelines(info.kept_id, info.merged_id)
         self.customers_unmerged.emit(info, kept, restored)
+
+    @asyncSlot(int, str, int, str)
+    async def start_conversation(self, customer_id: int, channel: str, identity_id: int, text: str) -> None:
+        """Write first to the customer on one of their channels: a new conversation there,
+        assigned to us (only ever on the operator's explicit action). The same message
+        sent again after a lost answer keeps its txn_id: the hub makes it once."""
+        sig = (customer_id, channel, identity_id, text)
+        txn_id = self._start_txn.setdefault(sig, new_txn_id())
+        name = channel_name(channel)
+        try:
+            conv, _message = await self.session.start_conversation(
+                customer_id, channel, text, identity_id=identity_id, txn_id=txn_id
+            )
+        except CommandFailed as exc:
+            self._start_txn.pop(sig, None)
+            self.conversation_start_failed.emit(customer_id, channel, self.start_refusal_text(exc, name), exc.text)
+            return
+        except (ConnectionLost, TimeoutError):
+            self.conversation_start_failed.emit(
+                customer_id, channel, self.tr("Not sent: the connection to the hub is down. Try again."), ""
+            )
+            return
+        self._start_txn.pop(sig, None)
+        self._conversations[conv.id] = conv
+        self._forget_timelines(customer_id)
+        self.conversation_started.emit(conv)
+
+    def start_refusal_text(self, exc: CommandFailed, channel: str) -> str:
+        """The hub refused to start a conversation: why, in the operator's language."""
+        if exc.code == "channel_unavailable":
+            return self.tr(
+                "Not sent: %1 is not working on the hub right now (not set up, or down). Tell your administrator."
+            ).replace("%1", channel)
+        if exc.code == "conflict":
+            return self.tr(
+                "Not sent: there is already an open %1 conversation with this customer. Write there."
+            ).replace("%1", channel)
+        if exc.code == "not_found":
+            return self.tr("Not sent: the customer cannot be reached on %1.").replace("%1", channel)
+        if exc.code == "empty_text":
+            return self.tr("Write the message first.")
+        if exc.code == "text_too_long":
+            return self.tr("Not sent: the message is too long.")
+        return self.tr("Not sent: %1").replace("%1", exc.text)
 
     def merge_refusal_text(self, exc: CommandFailed) -> str:
         """The hub refused a merge: why, in the operator's language."""

@@ -25,6 +25,7 @@ from app.protocol.messages import (
     QueueInfo,
 )
 from ui.bridge.customer_bridge import CustomerBridge
+from ui.bridge.files_bridge import FilesBridge
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +58,8 @@ class SessionBridge(QObject):
         self.session = session
         # the customer card's reads and edits (its own bridge, same session)
         self.customers = CustomerBridge(session, self)
+        # attachments: uploads, replies with files, images and files (its own bridge, same session)
+        self.files = FilesBridge(session, self)
         self._older_in_flight: set[int] = set()  # conversations whose older page is being read
         session.link_changed.connect(self.link_changed.emit)
         session.synced.connect(lambda _v: self.synced.emit())

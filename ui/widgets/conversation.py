@@ -4,13 +4,22 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import (
+    QBuffer,
+    QCoreApplication,
     QEvent,
+    QIODevice,
+    QMimeData,
     QModelIndex,
     QObject,
     QPersistentModelIndex,
+    QPoint,
+    QPointF,
     QRectF,
     QSize,
     Qt,
@@ -19,17 +28,23 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import (
     QAbstractTextDocumentLayout,
+    QColor,
+    QCursor,
     QFont,
     QFontMetrics,
+    QImage,
     QKeyEvent,
     QPainter,
+    QPainterPath,
     QPalette,
+    QPolygonF,
     QResizeEvent,
     QTextDocument,
     QTextOption,
 )
 from PySide6.QtWidgets import (
     QButtonGroup,
+    QFileDialog,
     QFrame,
     QHBoxLayout,
     QLabel,
@@ -46,8 +61,10 @@ from PySide6.QtWidgets import (
 )
 
 from app.client.outbox import OutboxItem
-from app.protocol.messages import MAX_TEXT_CHARS, ConversationInfo, MessageInfo
+from app.domain.files import DEFAULT_MAX_BYTES
+from app.protocol.messages import MAX_TEXT_CHARS, AttachmentInfo, ConversationInfo, MessageInfo
 from ui import theme
+from ui.bridge.files_bridge import FilesBridge, thumb_size
 from ui.channels import channel_name
 from ui.models.messages import MessageRole, MessagesModel, OutboxRole
 
@@ -57,6 +74,18 @@ PAD = 10
 PAINTED_DOCS = 200  # laid-out bubble texts kept for repainting
 GAP = 6
 META_GAP = 3
+ATT_GAP = 6  # between the text and the attachments of a bubble, and between attachments
+CHIP_PAD = 6
+ICON_W = 16  # the file icon in a file chip
+
+
+def size_text(_obj: QObject, size: int) -> str:
+    """A file size as people read it, translated."""
+    if size < 1024:
+        return QCoreApplication.translate("FileSize", "%1 B").replace("%1", str(size))
+    if size < 1024 * 1024:
+        return QCoreApplication.translate("FileSize", "%1 KB").replace("%1", str(round(size / 1024)))
+    return QCoreApplication.translate("FileSize", "%1 MB").replace("%1", f"{size / (1024 * 1024):.1f}")
 
 
 def plain_document(text: str, font: QFont, width: float) -> QTextDocument:
@@ -76,6 +105,10 @@ class MessageDelegate(QStyledItemDelegate):
     def __init__(self, view: QListView) -> None:
         super().__init__(view)
         self.view = view
+        # attachments: thumbnails come from the files bridge (set by the window; None in
+        # tests of the bare pane); where each was drawn, for clicks (message id -> rects)
+        self.files: FilesBridge | None = None
+        self._hits: dict[int, list[tuple[QRectF, AttachmentInfo]]] = {}
         # Row heights by (message, width): the list asks for every row's size whenever it
         # lays itself out (each older page put in at the top), and laying out a text
         # document is the costly part. A stored message never changes; an unsent reply
@@ -131,6 +164,44 @@ class MessageDelegate(QStyledItemDelegate):
         msg: MessageInfo = index.data(MessageRole)
         return plain_document(msg.text, self.view.font(), self._bubble_width() - 2 * PAD)
 
+    def _chip_text(self, att: AttachmentInfo) -> str:
+        return f"{att.name} · {size_text(self, att.size)}"
+
+    def attachment_boxes(self, msg: MessageInfo) -> list[tuple[AttachmentInfo, float, float]]:
+        """Each attachment's (width, height) inside the bubble: images by the size the hub
+        measured (so a row never changes height when its picture arrives), files as chips."""
+        if not msg.attachments:
+            return []
+        fm = QFontMetrics(self.view.font())
+        max_w = self._bubble_width() - 2 * PAD
+        out = []
+        for att in msg.attachments:
+            if att.mime.startswith("image/"):
+                w, h = thumb_size(att)
+                out.append((att, float(min(w, max_w)), float(h)))
+            else:
+                w = min(max_w, fm.horizontalAdvance(self._chip_text(att)) + 2 * CHIP_PAD + ICON_W + 4)
+                out.append((att, float(w), float(fm.height() + 2 * CHIP_PAD)))
+        return out
+
+    def _attachments_height(self, msg: MessageInfo, has_text: bool) -> float:
+        boxes = self.attachment_boxes(msg)
+        if not boxes:
+            return 0.0
+        return sum(h for _a, _w, h in boxes) + ATT_GAP * (len(boxes) - 1) + (ATT_GAP if has_text else 0)
+
+    def attachment_at(self, index: Index, pos: QPoint) -> AttachmentInfo | None:
+        """The attachment drawn under ``pos`` (viewport coordinates) in this row."""
+        msg: MessageInfo | None = index.data(MessageRole)
+        if msg is None:
+            return None
+        top_left = self.view.visualRect(QModelIndex(index)).topLeft()
+        rel = QPointF(pos - top_left)
+        for rect, att in self._hits.get(msg.id, []):
+            if rect.contains(rel):
+                return att
+        return None
+
     def _meta_font(self) -> QFont:
         f = QFont(self.view.font())
         f.setPointSizeF(max(7.0, f.pointSizeF() * 0.85))
@@ -146,8 +217,10 @@ class MessageDelegate(QStyledItemDelegate):
         key = self._row_key(msg)
         h = self._heights.get(key)
         if h is None:
+            has_text = bool(msg.text) or not msg.attachments
             meta_h = QFontMetrics(self._meta_font()).height()
-            height = self._text_height(msg.text) + 2 * PAD + meta_h + META_GAP + GAP * 2
+            text_h = self._text_height(msg.text) if has_text else 0.0
+            height = text_h + self._attachments_height(msg, has_text) + 2 * PAD + meta_h + META_GAP + GAP * 2
             if not msg.id:  # an unsent reply (the only rows without an id)
                 height += meta_h + META_GAP  # the state line under the bubble
             h = int(height)
@@ -168,7 +241,13 @@ class MessageDelegate(QStyledItemDelegate):
         c = theme.colors()
         pal = option.palette  # type: ignore[attr-defined]
         rect = option.rect  # type: ignore[attr-defined]
+        has_text = bool(msg.text) or not msg.attachments
+        boxes = self.attachment_boxes(msg)
         doc, text_w = self._painted_document(msg, index)
+        if not has_text:
+            text_w = 0.0
+        text_h = doc.size().height() if has_text else 0.0
+        content_w = max([text_w, *(w for _a, w, _h in boxes)])
         meta_font = self._meta_font()
         mfm = QFontMetrics(meta_font)
 
@@ -179,8 +258,8 @@ class MessageDelegate(QStyledItemDelegate):
         meta = f"{who} · {msg.created_at.astimezone().strftime('%H:%M')}"
         if msg.internal:
             meta = self.tr("Note (operators only)") + f" · {meta}"
-        bubble_w = max(text_w + 2 * PAD, mfm.horizontalAdvance(meta) + 2)
-        bubble_h = doc.size().height() + 2 * PAD
+        bubble_w = max(content_w + 2 * PAD, mfm.horizontalAdvance(meta) + 2)
+        bubble_h = text_h + self._attachments_height(msg, has_text) + 2 * PAD
         top = rect.top() + GAP
         mine = msg.author == "operator"
         if msg.author == "system":
@@ -227,16 +306,98 @@ class MessageDelegate(QStyledItemDelegate):
         color = c.operator_text if mine else (c.system_text if msg.author == "system" else pal.text().color())
         if msg.internal:
             color = c.note_text
-        ctx = QAbstractTextDocumentLayout.PaintContext()
-        ctx.palette.setColor(QPalette.ColorRole.Text, color)
-        doc.documentLayout().draw(painter, ctx)
+        if has_text:
+            ctx = QAbstractTextDocumentLayout.PaintContext()
+            ctx.palette.setColor(QPalette.ColorRole.Text, color)
+            doc.documentLayout().draw(painter, ctx)
+        if boxes:
+            painter.setOpacity(1.0)
+            self._paint_attachments(painter, msg, boxes, text_h + (ATT_GAP if has_text else 0), color)
+            origin = QPointF(left + PAD - rect.left(), btop + PAD - rect.top())
+            y = text_h + (ATT_GAP if has_text else 0)
+            hits = []
+            for att, w, h in boxes:
+                hits.append((QRectF(origin.x(), origin.y() + y, w, h), att))
+                y += h + ATT_GAP
+            self._hits[msg.id] = hits
         painter.restore()
+
+    def _paint_attachments(
+        self,
+        painter: QPainter,
+        msg: MessageInfo,
+        boxes: list[tuple[AttachmentInfo, float, float]],
+        y: float,
+        color: QColor,
+    ) -> None:
+        c = theme.colors()
+        fm = QFontMetrics(self.view.font())
+        painter.setFont(self.view.font())  # the size the boxes were measured with
+        for att, w, h in boxes:
+            box = QRectF(0, y, w, h)
+            if att.mime.startswith("image/"):
+                img = self.files.image(att.id) if self.files is not None else None
+                if img is not None:
+                    painter.save()
+                    path = QPainterPath()
+                    path.addRoundedRect(box, 6, 6)
+                    painter.setClipPath(path)
+                    painter.drawImage(box, img)
+                    painter.restore()
+                else:
+                    painter.setPen(Qt.PenStyle.NoPen)
+                    shade = QColor(c.muted)
+                    shade.setAlpha(60)
+                    painter.setBrush(shade)
+                    painter.drawRoundedRect(box, 6, 6)
+                    painter.setPen(c.muted)
+                    failed = self.files is not None and self.files.image_failed(att.id)
+                    label = self.tr("Image not available") if failed or self.files is None else self.tr("Loading…")
+                    painter.drawText(box, Qt.AlignmentFlag.AlignCenter, label)
+                    if self.files is not None and not failed:
+                        self.files.request_image(att)
+            else:
+                edge = QColor(color)
+                edge.setAlpha(110)
+                painter.setPen(edge)
+                painter.setBrush(Qt.BrushStyle.NoBrush)
+                painter.drawRoundedRect(box.adjusted(0.5, 0.5, -0.5, -0.5), 6, 6)
+                painter.setPen(color)
+                # a page with a folded corner: drawn, so no emoji font is needed
+                ih = min(14.0, h - 8)
+                ix, iy = box.left() + CHIP_PAD, box.top() + (h - ih) / 2
+                fold = ih * 0.3
+                iw = ih * 0.75
+                page = QPolygonF([QPointF(ix, iy), QPointF(ix + iw - fold, iy), QPointF(ix + iw, iy + fold),
+                                  QPointF(ix + iw, iy + ih), QPointF(ix, iy + ih)])
+                painter.drawPolygon(page)
+                text = fm.elidedText(self._chip_text(att), Qt.TextElideMode.ElideMiddle, int(w - 2 * CHIP_PAD - ICON_W))
+                painter.drawText(box.adjusted(CHIP_PAD + ICON_W, 0, -CHIP_PAD, 0), Qt.AlignmentFlag.AlignVCenter, text)
+            y += h + ATT_GAP
 
 
 class Composer(QPlainTextEdit):
-    """Where the reply is typed. Ctrl+Enter sends; Enter makes a new line."""
+    """Where the reply is typed. Ctrl+Enter sends; Enter makes a new line. Files dropped
+    on it and images pasted into it become attachments (not text)."""
 
     submitted = Signal()
+    files_dropped = Signal(list)  # local paths
+    image_pasted = Signal(QImage)
+
+    def canInsertFromMimeData(self, source: QMimeData) -> bool:
+        return source.hasImage() or _local_files(source) != [] or super().canInsertFromMimeData(source)
+
+    def insertFromMimeData(self, source: QMimeData) -> None:
+        paths = _local_files(source)
+        if paths:
+            self.files_dropped.emit(paths)
+            return
+        if source.hasImage():
+            img = source.imageData()
+            if isinstance(img, QImage) and not img.isNull():
+                self.image_pasted.emit(img)
+                return
+        super().insertFromMimeData(source)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and (
@@ -245,6 +406,25 @@ class Composer(QPlainTextEdit):
             self.submitted.emit()
             return
         super().keyPressEvent(event)
+
+
+def _local_files(source: QMimeData) -> list[str]:
+    return [u.toLocalFile() for u in source.urls() if u.isLocalFile()] if source.hasUrls() else []
+
+
+@dataclass
+class PendingFile:
+    """A file attached in the composer: uploading (``sent`` of ``size``), ready
+    (``info``) or refused (``error``)."""
+
+    key: str
+    name: str
+    chip: QFrame
+    label: QLabel
+    sent: int = 0
+    size: int = 0
+    info: AttachmentInfo | None = None
+    error: str = ""
 
 
 TYPING_REPEAT_S = 3.0
@@ -268,6 +448,14 @@ class ConversationPane(QWidget):
     older_requested = Signal(int)  # scrolled back near the top: the page before, please
     newer_requested = Signal(int)  # scrolled down to the end of a window left above the newest
     newest_requested = Signal(int)  # "New messages ↓" clicked while the newest are not in the model
+    # attachments (FilesBridge): a file or pasted image to upload, an upload to stop, a
+    # reply with files, an attachment to open or save
+    attach_path_requested = Signal(str, str)  # key, local path
+    attach_data_requested = Signal(str, bytes, str)  # key, bytes, file name
+    upload_cancel_requested = Signal(str)  # key
+    send_files_requested = Signal(int, str, list)  # conversation id, text, file ids
+    open_file_requested = Signal(object)  # AttachmentInfo
+    save_file_requested = Signal(object, str)  # AttachmentInfo, path
 
     def __init__(self, model: MessagesModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -346,6 +534,8 @@ class ConversationPane(QWidget):
         self.list.setMouseTracking(True)
         self.list.clicked.connect(self._message_clicked)
         self.list.entered.connect(self._message_hovered)
+        self.list.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.list.customContextMenuRequested.connect(self._attachment_menu)
         lay.addWidget(self.list, 1)
         # "Loading earlier messages…": over the top of the list, so showing it moves nothing
         self.loading_label = QLabel(self.list)
@@ -391,14 +581,32 @@ class ConversationPane(QWidget):
         modes.addStretch(1)
         lay.addLayout(modes)
 
+        # files attached to the reply being typed: a chip each (name, progress, ✕)
+        self.pending: dict[str, PendingFile] = {}
+        self._pending_seq = 0
+        self.pending_bar = QWidget(page)
+        self.pending_layout = QHBoxLayout(self.pending_bar)
+        self.pending_layout.setContentsMargins(0, 0, 0, 0)
+        self.pending_layout.setSpacing(6)
+        self.pending_layout.addStretch(1)
+        self.pending_bar.hide()
+        lay.addWidget(self.pending_bar)
+
         row = QHBoxLayout()
         self.composer = Composer(page)
         self.composer.setFixedHeight(84)
         self.composer.setTabChangesFocus(True)
         row.addWidget(self.composer, 1)
+        buttons = QVBoxLayout()
+        buttons.setSpacing(4)
+        self.attach_button = QToolButton(page)
+        self.attach_button.setObjectName("attachButton")
+        buttons.addStretch(1)
+        buttons.addWidget(self.attach_button, 0, Qt.AlignmentFlag.AlignRight)
         self.send_button = QPushButton(page)
         self.send_button.setDefault(True)
-        row.addWidget(self.send_button, 0, Qt.AlignmentFlag.AlignBottom)
+        buttons.addWidget(self.send_button)
+        row.addLayout(buttons)
         lay.addLayout(row)
         self.hint = QLabel(page)
         self.hint.setObjectName("muted")
@@ -406,6 +614,9 @@ class ConversationPane(QWidget):
         self.stack.addWidget(page)
 
         self.composer.submitted.connect(self.submit)
+        self.composer.files_dropped.connect(self.attach_paths)
+        self.composer.image_pasted.connect(self.attach_image)
+        self.attach_button.clicked.connect(self._choose_files)
         self.send_button.clicked.connect(self.submit)
         self.take_button.clicked.connect(self._take)
         self.resolve_button.clicked.connect(self._resolve)
@@ -449,6 +660,10 @@ class ConversationPane(QWidget):
         self.resolve_button.setText(self.tr("Resolve"))
         self.resolve_button.setToolTip(self.tr("Mark the customer's question as answered"))
         self.send_button.setText(self.tr("Send"))
+        self.attach_button.setText(self.tr("Attach…"))
+        self.attach_button.setToolTip(self.tr(
+            "Attach images or PDF files (up to %1 each). You can also drop files here or paste an image."
+        ).replace("%1", size_text(self, self.max_file_bytes)))
         self.transfer_button.setText(self.tr("Transfer…"))
         self.transfer_button.setToolTip(self.tr("Hand this conversation to a colleague or a line, with a note"))
         self.state_button.setText(self.tr("State"))
@@ -476,6 +691,7 @@ class ConversationPane(QWidget):
         if switched:
             self._stop_typing()
             self.composer.clear()
+            self.clear_pending()
             self.reply_mode.setChecked(True)
             self.customer_typing = False
             self.other_viewers = []
@@ -644,10 +860,15 @@ class ConversationPane(QWidget):
         can_write = conv.status == "queued" or (mine and conv.status == "open") or self.note_mode.isChecked()
         self.composer.setEnabled(can_write)
         self.send_button.setEnabled(can_write)
+        self.attach_button.setEnabled(can_write and not self.note_mode.isChecked())
 
     def _update_hint(self) -> None:
         n = len(self.composer.toPlainText())
-        if n > MAX_TEXT_CHARS:
+        if self.file_error:
+            self.hint.setText(self.file_error)
+        elif self.sending_files:
+            self.hint.setText(self.tr("Sending…"))
+        elif n > MAX_TEXT_CHARS:
             self.hint.setText(self.tr("Too long: %1 of at most %2 characters.")
                               .replace("%1", str(n)).replace("%2", str(MAX_TEXT_CHARS)))
         else:
@@ -656,13 +877,208 @@ class ConversationPane(QWidget):
     def submit(self) -> None:
         conv = self.conversation
         text = self.composer.toPlainText().strip()
-        if conv is None or not text or len(text) > MAX_TEXT_CHARS or not self.composer.isEnabled():
+        if conv is None or len(text) > MAX_TEXT_CHARS or not self.composer.isEnabled():
+            return
+        if self.pending and not self.note_mode.isChecked():
+            self._submit_with_files(conv.id, text)
+            return
+        if not text:
             return
         if self.note_mode.isChecked():
             self.note_requested.emit(conv.id, text)
             return
         self._stop_typing()
         self.send_requested.emit(conv.id, text)
+
+    # ------------------------------------------------------------------ attachments
+
+    max_file_bytes = DEFAULT_MAX_BYTES
+    file_error = ""  # the last refusal, shown in the hint line until the files change
+    sending_files = False
+
+    def set_files(self, files: FilesBridge) -> None:
+        """Thumbnails come from ``files`` (the window sets it; a bare pane shows none)."""
+        delegate = self.list.itemDelegate()
+        if isinstance(delegate, MessageDelegate):
+            delegate.files = files
+        self.max_file_bytes = files.max_bytes
+        files.image_loaded.connect(self._image_loaded)  # a bound method: no reference kept past the pane
+        self.retranslate()
+
+    def _image_loaded(self, _file_id: int) -> None:
+        self.list.viewport().update()
+
+    def _choose_files(self) -> None:
+        paths, _filter = QFileDialog.getOpenFileNames(
+            self,
+            self.tr("Attach files"),
+            "",
+            self.tr("Images and PDF (*.png *.jpg *.jpeg *.gif *.webp *.pdf);;All files (*)"),
+        )
+        self.attach_paths(paths)
+
+    def attach_paths(self, paths: list[str]) -> None:
+        for path in paths:
+            self._add_pending(Path(path).name, lambda key, p=path: self.attach_path_requested.emit(key, p))
+
+    def attach_image(self, img: QImage) -> None:
+        """A pasted image, uploaded as PNG."""
+        buf = QBuffer()
+        buf.open(QIODevice.OpenModeFlag.WriteOnly)
+        img.save(buf, "PNG")
+        data = bytes(buf.data().data())
+        name = self.tr("pasted image") + ".png"
+        self._add_pending(name, lambda key: self.attach_data_requested.emit(key, data, name))
+
+    def _add_pending(self, name: str, start: Any) -> None:
+        if self.conversation is None or not self.attach_button.isEnabled():
+            return
+        self._pending_seq += 1
+        key = f"f{self._pending_seq}"
+        chip = QFrame(self.pending_bar)
+        chip.setObjectName("attachmentChip")
+        cl = QHBoxLayout(chip)
+        cl.setContentsMargins(8, 2, 2, 2)
+        cl.setSpacing(4)
+        label = QLabel(chip)
+        cl.addWidget(label)
+        remove = QToolButton(chip)
+        remove.setText("✕")
+        remove.setAutoRaise(True)
+        remove.setToolTip(self.tr("Remove this file (stops its upload)"))
+        remove.clicked.connect(lambda: self.remove_pending(key))
+        cl.addWidget(remove)
+        self.pending_layout.insertWidget(self.pending_layout.count() - 1, chip)
+        self.pending[key] = PendingFile(key, name, chip, label)
+        self.file_error = ""
+        self.pending_bar.show()
+        self._render_pending(key)
+        start(key)
+
+    def _render_pending(self, key: str) -> None:
+        p = self.pending.get(key)
+        if p is None:
+            return
+        if p.error:
+            p.label.setText(f"⚠ {p.name}: {p.error}")
+            p.chip.setProperty("failed", "true")
+        elif p.info is not None:
+            p.label.setText(f"✓ {p.info.name} · {size_text(self, p.info.size)}")
+            p.chip.setProperty("failed", "false")
+        else:
+            pct = int(100 * p.sent / p.size) if p.size else 0
+            p.label.setText(self.tr("%1 · uploading %2%").replace("%1", p.name).replace("%2", str(pct)))
+        p.chip.style().unpolish(p.chip)
+        p.chip.style().polish(p.chip)
+        self._update_hint()
+
+    def remove_pending(self, key: str) -> None:
+        p = self.pending.pop(key, None)
+        if p is None:
+            return
+        if p.info is None and not p.error:
+            self.upload_cancel_requested.emit(key)
+        p.chip.deleteLater()
+        self.file_error = ""
+        self.pending_bar.setVisible(bool(self.pending))
+        self._update_hint()
+
+    def clear_pending(self) -> None:
+        for key in list(self.pending):
+            self.remove_pending(key)
+        self.sending_files = False
+
+    def upload_progressed(self, key: str, sent: int, size: int) -> None:
+        p = self.pending.get(key)
+        if p is not None:
+            p.sent, p.size = sent, size
+            self._render_pending(key)
+
+    def upload_finished(self, key: str, info: AttachmentInfo) -> None:
+        p = self.pending.get(key)
+        if p is not None:
+            p.info = info
+            self._render_pending(key)
+
+    def upload_failed(self, key: str, text: str) -> None:
+        p = self.pending.get(key)
+        if p is None:
+            return
+        if not text:  # cancelled
+            self.remove_pending(key)
+            return
+        p.error = text
+        self.file_error = self.tr("%1 was not attached: %2").replace("%1", p.name).replace("%2", text)
+        self._render_pending(key)
+
+    def _submit_with_files(self, conversation_id: int, text: str) -> None:
+        if self.sending_files:
+            return
+        if any(p.info is None and not p.error for p in self.pending.values()):
+            self.file_error = self.tr("Wait until the files are uploaded, then send.")
+            self._update_hint()
+            return
+        ids = [p.info.id for p in self.pending.values() if p.info is not None]
+        if not ids:
+            self.file_error = self.tr("Remove the files that were not attached (✕), then send.")
+            self._update_hint()
+            return
+        self.file_error = ""
+        self.sending_files = True
+        self.send_button.setEnabled(False)
+        self._stop_typing()
+        self._update_hint()
+        self.send_files_requested.emit(conversation_id, text, ids)
+
+    def files_sent(self, msg: MessageInfo) -> None:
+        """The reply with files is stored: the composer is emptied."""
+        if self.conversation is None or msg.conversation_id != self.conversation.id:
+            return
+        self.sending_files = False
+        for key in list(self.pending):
+            p = self.pending.pop(key)
+            p.chip.deleteLater()
+        self.pending_bar.hide()
+        if self.composer.toPlainText().strip() == msg.text:
+            self.composer.clear()
+        self._update_header()
+        self._update_hint()
+
+    def files_send_failed(self, conversation_id: int, text: str) -> None:
+        """Refused or not reachable: text and files stay, the reason is said."""
+        if self.conversation is None or conversation_id != self.conversation.id:
+            return
+        self.sending_files = False
+        self.file_error = text
+        self._update_header()
+        self._update_hint()
+
+    def _attachment_under_mouse(self, index: QModelIndex) -> AttachmentInfo | None:
+        delegate = self.list.itemDelegate()
+        if not isinstance(delegate, MessageDelegate):
+            return None
+        pos = self.list.viewport().mapFromGlobal(QCursor.pos())
+        return delegate.attachment_at(index, pos)
+
+    def _attachment_menu(self, pos: QPoint) -> None:
+        index = self.list.indexAt(pos)
+        delegate = self.list.itemDelegate()
+        att = delegate.attachment_at(index, pos) if isinstance(delegate, MessageDelegate) and index.isValid() else None
+        if att is None:
+            return
+        menu = QMenu(self)
+        open_action = menu.addAction(self.tr("Open"))
+        save_action = menu.addAction(self.tr("Save as…"))
+        chosen = menu.exec(self.list.viewport().mapToGlobal(pos))
+        if chosen is open_action:
+            self.open_file_requested.emit(att)
+        elif chosen is save_action:
+            self._save_as(att)
+
+    def _save_as(self, att: AttachmentInfo) -> None:
+        path, _f = QFileDialog.getSaveFileName(self, self.tr("Save the file"), att.name)
+        if path:
+            self.save_file_requested.emit(att, path)
 
     # ------------------------------------------------------------------ notes, typing, collisions
 
@@ -736,6 +1152,10 @@ class ConversationPane(QWidget):
             self.state_requested.emit(self.conversation.id, state, until)
 
     def _message_clicked(self, index: QModelIndex) -> None:
+        att = self._attachment_under_mouse(index)
+        if att is not None:
+            self.open_file_requested.emit(att)
+            return
         item: OutboxItem | None = index.data(OutboxRole)
         if item is not None and item.state == "failed":
             self.resend_requested.emit(item.txn_id)
@@ -743,10 +1163,15 @@ class ConversationPane(QWidget):
     def _message_hovered(self, index: QModelIndex) -> None:
         item: OutboxItem | None = index.data(OutboxRole)
         failed = item is not None and item.state == "failed"
+        att = self._attachment_under_mouse(index)
         self.list.viewport().setCursor(
-            Qt.CursorShape.PointingHandCursor if failed else Qt.CursorShape.ArrowCursor
+            Qt.CursorShape.PointingHandCursor if failed or att else Qt.CursorShape.ArrowCursor
         )
-        self.list.setToolTip(self.tr("Click to send it again") if failed else "")
+        if att is not None:
+            self.list.setToolTip(self.tr("%1 (%2) — click to open, right-click to save")
+                                 .replace("%1", att.name).replace("%2", size_text(self, att.size)))
+        else:
+            self.list.setToolTip(self.tr("Click to send it again") if failed else "")
 
     def message_sent(self, msg: MessageInfo | OutboxItem) -> None:
         """The reply is queued (it shows as pending): clear the composer (only if it

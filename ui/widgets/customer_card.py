@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QListView,
+    QPlainTextEdit,
     QPushButton,
     QScrollArea,
     QSplitter,
@@ -39,11 +40,13 @@ from app.protocol.messages import (
     CustomerProfile,
     CustomersMerged,
     CustomFieldDef,
+    IdentityInfo,
     MergeCandidate,
     MergeInfo,
 )
 from ui import theme
 from ui.bridge.customer_bridge import CachedCard, CustomerBridge
+from ui.channels import channel_name
 from ui.dialogs.merge_dialog import MergeDialog, reason_text
 from ui.models.customers import ConversationRole, CurrentRole, TimelineModel
 from ui.widgets.inline_edit import FlowLayout, InlineField, TagChip, repolish, set_style_property
@@ -57,6 +60,8 @@ TAG_MAX = 64
 FIELD_TEXT_MAX = 1000
 TEXT_INDENT = 4  # the left edge of every text: editable values have 4 px of padding (ui/theme.py)
 TIMELINE_ROWS_SHOWN = 5  # the timeline takes room for this many rows at most before it scrolls
+# channels an operator can write first to from the card (they have a hub adapter)
+WRITABLE_CHANNELS = ("telegram", "whatsapp")
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -448,6 +453,54 @@ class CustomerCard(QWidget):
         self.channels.setWordWrap(True)
         self.channels.setTextFormat(Qt.TextFormat.PlainText)
         dl.addWidget(self.channels)
+        # writing first on another of the customer's channels: one explicit action per
+        # identity that can be written to ("Write on WhatsApp…"), which opens a small
+        # composer; sending makes a new conversation there (conversation_start)
+        self.write_links = QWidget(self.details)
+        self.write_lay = QVBoxLayout(self.write_links)
+        self.write_lay.setContentsMargins(0, 2, 0, 2)
+        self.write_lay.setSpacing(0)
+        self.write_buttons: list[QPushButton] = []
+        dl.addWidget(self.write_links)
+        self.start_box = QFrame(self.details)
+        self.start_box.setObjectName("mergeNotice")
+        sl = QVBoxLayout(self.start_box)
+        sl.setContentsMargins(8, 6, 8, 6)
+        sl.setSpacing(4)
+        self.start_title = QLabel(self.start_box)
+        self.start_title.setWordWrap(True)
+        self.start_title.setTextFormat(Qt.TextFormat.PlainText)
+        sl.addWidget(self.start_title)
+        self.start_text = QPlainTextEdit(self.start_box)
+        self.start_text.setTabChangesFocus(True)
+        self.start_text.setFixedHeight(72)
+        sl.addWidget(self.start_text)
+        self.start_error = QLabel(self.start_box)
+        self.start_error.setObjectName("fieldMessage")
+        self.start_error.setProperty("kind", "error")
+        self.start_error.setWordWrap(True)
+        self.start_error.setTextFormat(Qt.TextFormat.PlainText)
+        self.start_error.hide()
+        sl.addWidget(self.start_error)
+        srow = QHBoxLayout()
+        srow.setSpacing(6)
+        self.start_send = QPushButton(self.start_box)
+        self.start_send.setDefault(True)
+        self.start_send.clicked.connect(self._start_send)
+        self.start_cancel = QPushButton(self.start_box)
+        self.start_cancel.setObjectName("linkButton")
+        self.start_cancel.setFlat(True)
+        self.start_cancel.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.start_cancel.clicked.connect(self._start_close)
+        srow.addWidget(self.start_send)
+        srow.addWidget(self.start_cancel)
+        srow.addStretch(1)
+        sl.addLayout(srow)
+        self.start_box.hide()
+        # (customer id, channel, identity id, label) the composer writes to; sending or not
+        self.start_target: tuple[int, str, int, str] | None = None
+        self.start_sending = False
+        dl.addWidget(self.start_box)
         dl.addStretch(1)
         self.scroll.setWidget(self.details)
         self.split.addWidget(self.scroll)
@@ -509,6 +562,8 @@ class CustomerCard(QWidget):
             customers.customers_unmerged.connect(self.on_customers_unmerged)
             customers.unmerge_failed.connect(self.on_unmerge_failed)
             customers.merged_elsewhere.connect(self.on_merged_elsewhere)
+            customers.conversation_started.connect(self.on_conversation_started)
+            customers.conversation_start_failed.connect(self.on_conversation_start_failed)
             self.timeline.older_wanted.connect(customers.load_timeline)
         self.retranslate()
         self._render()
@@ -608,6 +663,9 @@ class CustomerCard(QWidget):
         self.review_button.setToolTip(self.tr("Compare both cards, choose what the merged card keeps"))
         self.dismiss_button.setText(self.tr("Not the same"))
         self.dismiss_button.setToolTip(self.tr("Do not suggest these two again until the app is restarted"))
+        self.start_send.setText(self.tr("Sending…") if self.start_sending else self.tr("Send"))
+        self.start_cancel.setText(self.tr("Cancel"))
+        self._render_start_texts()
         self.undo_button.setText(self.tr("Undo"))
         self.undo_button.setToolTip(self.tr("Separate the two cards again, as they were before the merge"))
         self._render()
@@ -1133,6 +1191,110 @@ class CustomerCard(QWidget):
         if self.channels.objectName() != name:
             self.channels.setObjectName(name)
             repolish(self.channels)
+        self._render_write_links(profile)
+
+    def writable_identities(self, profile: CustomerProfile) -> list[IdentityInfo]:
+        """The identities an operator can write first to (a channel with an adapter)."""
+        return [i for i in profile.identities if i.channel in WRITABLE_CHANNELS and i.id]
+
+    def _render_write_links(self, profile: CustomerProfile) -> None:
+        idents = self.writable_identities(profile)
+        while len(self.write_buttons) < len(idents):
+            button = QPushButton(self.write_links)
+            button.setObjectName("linkButton")
+            button.setFlat(True)
+            button.setCursor(Qt.CursorShape.PointingHandCursor)
+            button.clicked.connect(lambda _=False, b=button: self._start_open(b))
+            self.write_lay.addWidget(button, 0, Qt.AlignmentFlag.AlignLeft)
+            self.write_buttons.append(button)
+        for button, ident in zip(self.write_buttons, idents, strict=False):
+            name = channel_name(ident.channel)
+            text = self.tr("Write on %1…").replace("%1", name)
+            button.setText(f"{text} {ident.label}" if ident.label and len(idents) > 1 else text)
+            button.setToolTip(
+                self.tr("Start a new %1 conversation with this customer; it is assigned to you").replace("%1", name)
+            )
+            button.setProperty("identity", (ident.channel, ident.id, ident.label))
+            button.setEnabled(self.editable and not self.start_sending)
+            button.show()
+        for button in self.write_buttons[len(idents) :]:
+            button.hide()
+        self.write_links.setVisible(bool(idents))
+        target = self.start_target
+        if target is not None and (target[0] != profile.id or target[2] not in {i.id for i in idents}):
+            self._start_close()
+        self.start_send.setEnabled(self.editable and not self.start_sending)
+
+    def _start_open(self, button: QPushButton) -> None:
+        channel, identity_id, label = button.property("identity")
+        if self.customer_id is None:
+            return
+        same = self.start_target is not None and self.start_target[:3] == (self.customer_id, channel, identity_id)
+        self.start_target = (self.customer_id, channel, identity_id, label)
+        self._render_start_texts()
+        if not same:
+            self.start_text.clear()
+            self.start_error.hide()
+        self.start_box.show()
+        self.start_text.setFocus()
+
+    def _render_start_texts(self) -> None:
+        target = self.start_target
+        if target is None:
+            return
+        _customer, channel, _identity, label = target
+        name = channel_name(channel)
+        who = self.profile.name if self.profile is not None else ""
+        title = self.tr("New %1 conversation with %2").replace("%1", name).replace("%2", who)
+        label = label.replace(" ", "\u00a0")  # a phone number is not broken across lines
+        self.start_title.setText(f"{title} ({label})" if label else title)
+        self.start_text.setPlaceholderText(self.tr("The first message, sent through %1").replace("%1", name))
+
+    def _start_send(self) -> None:
+        target = self.start_target
+        text = self.start_text.toPlainText().strip()
+        if target is None or self.customers is None or self.start_sending:
+            return
+        if not text:
+            self._start_says(self.tr("Write the message first."))
+            return
+        self.start_sending = True
+        self.start_error.hide()
+        self.start_send.setEnabled(False)
+        self.start_send.setText(self.tr("Sending…"))
+        self.start_text.setReadOnly(True)
+        self.customers.start_conversation(target[0], target[1], target[2], text)
+
+    def _start_says(self, text: str, detail: str = "") -> None:
+        self.start_error.setText(text)
+        self.start_error.setToolTip(detail)
+        self.start_error.show()
+
+    def _start_close(self) -> None:
+        self.start_target = None
+        self.start_sending = False
+        self.start_text.setReadOnly(False)
+        self.start_text.clear()
+        self.start_error.hide()
+        self.start_send.setText(self.tr("Send"))
+        self.start_box.hide()
+
+    def on_conversation_started(self, conv: ConversationInfo) -> None:
+        target = self.start_target
+        if target is None or conv.customer.id != target[0] or conv.channel != target[1]:
+            return
+        self._start_close()
+        self.conversation_chosen.emit(conv.id)  # the window opens it in the middle
+
+    def on_conversation_start_failed(self, customer_id: int, channel: str, text: str, detail: str) -> None:
+        target = self.start_target
+        if target is None or (target[0], target[1]) != (customer_id, channel):
+            return
+        self.start_sending = False
+        self.start_text.setReadOnly(False)  # what was typed stays
+        self.start_send.setText(self.tr("Send"))
+        self.start_send.setEnabled(self.editable)
+        self._start_says(text, detail)
 
     def _render_tags(self, profile: CustomerProfile, editable: bool) -> None:
         for tag in list(self.tag_chips):

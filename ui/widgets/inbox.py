@@ -179,14 +179,20 @@ class InboxDelegate(QStyledItemDelegate):
             preview = label.replace("%1", unsent.text)
         elif last is None:
             preview = QCoreApplication.translate("Inbox", "No messages yet")
-        elif last.author == "operator":
-            preview = QCoreApplication.translate("Inbox", "You: %1").replace("%1", last.text)
-            if last.operator_id is not None and last.author_name:
-                preview = f"{last.author_name}: {last.text}"
         else:
-            preview = last.text
-        if unsent is None and last is not None and last.internal:
-            preview = QCoreApplication.translate("Inbox", "Note: %1").replace("%1", last.text)
+            text = last.text
+            if not text:  # a message that is only files
+                names = ", ".join(a.name for a in last.attachments)
+                text = QCoreApplication.translate("Inbox", "File: %1").replace("%1", names) if names else \
+                    QCoreApplication.translate("Inbox", "(a file)")
+            if last.author == "operator":
+                preview = QCoreApplication.translate("Inbox", "You: %1").replace("%1", text)
+                if last.operator_id is not None and last.author_name:
+                    preview = f"{last.author_name}: {text}"
+            else:
+                preview = text
+            if unsent is None and last.internal:
+                preview = QCoreApplication.translate("Inbox", "Note: %1").replace("%1", text)
         preview = " ".join(preview.split())
         state = state_text(conv)
         if state:

@@ -13,9 +13,10 @@ from PySide6.QtCore import (
     QModelIndex,
     Qt,
     QTimer,
+    QUrl,
     Signal,
 )
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -193,6 +194,22 @@ class MainWindow(QMainWindow):
         self.pane.newer_requested.connect(self._newer_wanted)
         self.pane.newest_requested.connect(self._show_messages)
         self.pane.resolve_requested.connect(bridge.resolve)
+        # ---- attachments (FilesBridge)
+        files = bridge.files
+        self.pane.set_files(files)
+        files.upload_progressed.connect(self.pane.upload_progressed)
+        files.upload_finished.connect(self.pane.upload_finished)
+        files.upload_failed.connect(self.pane.upload_failed)
+        files.sent.connect(self.pane.files_sent)
+        files.send_failed.connect(self.pane.files_send_failed)
+        files.file_ready.connect(self.on_file_ready)
+        files.file_failed.connect(self.on_file_failed)
+        self.pane.attach_path_requested.connect(files.upload_path)
+        self.pane.attach_data_requested.connect(files.upload_data)
+        self.pane.upload_cancel_requested.connect(files.cancel)
+        self.pane.send_files_requested.connect(files.send)
+        self.pane.open_file_requested.connect(lambda att: files.save_file(att, ""))
+        self.pane.save_file_requested.connect(files.save_file)
         self.status_box.activated.connect(self._status_chosen)
         self.sign_out_action.triggered.connect(bridge.sign_out)
         for view in (self.mine_view, self.queue_view):
@@ -487,6 +504,15 @@ class MainWindow(QMainWindow):
 
     def on_command_failed(self, text: str) -> None:
         self.statusBar().showMessage(text, 8000)
+
+    def on_file_failed(self, _file_id: int, text: str) -> None:
+        self.statusBar().showMessage(self.tr("The file could not be fetched: %1").replace("%1", text), 8000)
+
+    def on_file_ready(self, _file_id: int, path: str, opened: bool) -> None:
+        if opened:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(path))
+        else:
+            self.statusBar().showMessage(self.tr("Saved to %1").replace("%1", path), 8000)
 
     # ------------------------------------------------------------------ user actions
 

@@ -36,6 +36,7 @@ from datetime import datetime
 from typing import Any, ClassVar
 
 from app.domain.channels import InboundMessage, OutboundMessage
+from app.protocol.messages import AttachmentInfo
 from app.storage.channels import Received
 from app.storage.repo import utcnow
 
@@ -71,12 +72,14 @@ class WebhookRequest:
     path: str  # what follows /channels/<name>/
     headers: Mapping[str, str]  # names lower-cased
     body: bytes
+    query: Mapping[str, str] = field(default_factory=dict)  # the URL's query (WhatsApp's hub.challenge)
 
 
 @dataclass(frozen=True)
 class WebhookResponse:
     status: int
     body: dict[str, Any] = field(default_factory=dict)
+    text: str | None = None  # sent as text/plain instead of ``body`` (WhatsApp's verification echo)
 
 
 OK_WRITE_S = 30.0
@@ -143,6 +146,17 @@ class ChannelContext:
     save_cursor: Callable[[str], Awaitable[None]]
     retry_base_s: float = 1.0
     retry_max_s: float = 60.0
+    # hub file storage (app/storage/files.py): ``await keep_file(data, name, mime, source)``
+    # checks and keeps a fetched file (AttachmentInfo, or FileRejected); None: no storage
+    keep_file: Callable[[bytes, str, str, str], Awaitable[AttachmentInfo]] | None = None
+    max_file_bytes: int = 0
+    # further secrets the adapter names in ``secret_names`` (WhatsApp's app secret and
+    # verify token), read like the token from the variable or file its settings name
+    secrets: Mapping[str, str] = field(default_factory=dict)
+    # an outbound reply the service took but later reported undelivered (WhatsApp's
+    # ``failed`` status): (outbox id or None, the service's message id, why) -> True if
+    # it was one of ours and the operator was told
+    delivery_failed: Callable[[int | None, str, str], Awaitable[bool]] | None = None
     log: logging.Logger = field(default_factory=lambda: logging.getLogger("frontline.hub.channels"))
 
 
@@ -153,6 +167,8 @@ class ChannelAdapter(ABC):
 
     kind: ClassVar[str]
     title: ClassVar[str]  # what operators read in notes ("Not delivered through Telegram: …")
+    # secrets besides the token, each read from ``<name>_env`` / ``<name>_file`` in the settings
+    secret_names: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, ctx: ChannelContext) -> None:
         self.ctx = ctx

@@ -13,7 +13,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import secrets
 import ssl
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -49,10 +51,83 @@ def _tls() -> ssl.SSLContext:
     return _ssl_context
 
 
-async def post_json(url: str, payload: dict[str, Any], timeout: float) -> HttpResponse:
+async def post_json(
+    url: str, payload: dict[str, Any], timeout: float, headers: Mapping[str, str] | None = None
+) -> HttpResponse:
     """POST ``payload`` as JSON; the response (any status). :class:`HttpFailure` when there
-    is none within ``timeout`` seconds (connect, send and receive together)."""
+    is none within ``timeout`` seconds (connect, send and receive together). ``headers``:
+    extra request headers (WhatsApp's ``Authorization: Bearer``; never logged)."""
     body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
+    return await request("POST", url, body, timeout, headers)
+
+
+async def get_json(url: str, timeout: float, headers: Mapping[str, str] | None = None) -> HttpResponse:
+    """GET ``url``; the response (any status), as :func:`post_json`."""
+    return await request("GET", url, None, timeout, headers)
+
+
+@dataclass(frozen=True)
+class FormFile:
+    """A file part of a multipart/form-data request."""
+
+    field: str
+    name: str
+    mime: str
+    data: bytes
+
+
+def multipart(fields: dict[str, str], files: list[FormFile]) -> tuple[bytes, str]:
+    """A multipart/form-data body (RFC 7578) and its Content-Type."""
+    boundary = "frontline-" + secrets.token_hex(16)
+    out = bytearray()
+    for name, value in fields.items():
+        out += f'--{boundary}\r\nContent-Disposition: form-data; name="{_quote(name)}"\r\n\r\n'.encode()
+        out += value.encode() + b"\r\n"
+    for f in files:
+        out += (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{_quote(f.field)}"; '
+            f'filename="{_quote(f.name)}"\r\nContent-Type: {f.mime}\r\n\r\n'
+        ).encode()
+        out += f.data + b"\r\n"
+    out += f"--{boundary}--\r\n".encode()
+    return bytes(out), f"multipart/form-data; boundary={boundary}"
+
+
+def _quote(value: str) -> str:
+    return value.replace("\\", "\\\\").replace('"', "%22").replace("\r", " ").replace("\n", " ")
+
+
+async def post_multipart(url: str, fields: dict[str, str], files: list[FormFile], timeout: float) -> HttpResponse:
+    """POST a multipart/form-data upload (Bot API sendPhoto / sendDocument with a file)."""
+    body, ctype = multipart(fields, files)
+    return await request("POST", url, body, timeout, content_type=ctype)
+
+
+async def get(url: str, timeout: float, max_bytes: int = MAX_RESPONSE_BYTES) -> HttpResponse:
+    """GET a file; :class:`ResponseTooLarge` when the body is over ``max_bytes``."""
+    return await request("GET", url, None, timeout, max_bytes=max_bytes)
+
+
+class ResponseTooLarge(HttpFailure):
+    """The answer is larger than the caller takes (its announced length, or what came)."""
+
+    def __init__(self, size: int | None) -> None:
+        super().__init__("the answer is too large")
+        self.size = size
+
+
+async def request(
+    method: str,
+    url: str,
+    body: bytes | None,
+    timeout: float,
+    headers: Mapping[str, str] | None = None,
+    *,
+    content_type: str = "application/json",
+    max_bytes: int = MAX_RESPONSE_BYTES,
+) -> HttpResponse:
+    """One HTTP/1.1 request (a body of ``content_type`` when ``body`` is given); the
+    response (any status). :class:`HttpFailure` when there is none within ``timeout``."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise HttpFailure("the API address must be an http:// or https:// URL")
@@ -64,15 +139,16 @@ async def post_json(url: str, payload: dict[str, Any], timeout: float) -> HttpRe
     host_header = host if parts.port is None else f"{host}:{parts.port}"
     if ":" in host and not host.startswith("["):
         host_header = f"[{host}]" if parts.port is None else f"[{host}]:{parts.port}"
+    extra = "".join(f"{k}: {v}\r\n" for k, v in (headers or {}).items())
+    content = f"Content-Type: {content_type}\r\nContent-Length: {len(body)}\r\n" if body is not None else ""
     head = (
-        f"POST {target} HTTP/1.1\r\n"
+        f"{method} {target} HTTP/1.1\r\n"
         f"Host: {host_header}\r\n"
         f"User-Agent: {USER_AGENT}\r\n"
         "Accept: application/json\r\n"
-        "Content-Type: application/json\r\n"
-        f"Content-Length: {len(body)}\r\n"
+        f"{content}{extra}"
         "Connection: close\r\n\r\n"
-    ).encode("ascii")
+    ).encode("latin-1")
     writer: asyncio.StreamWriter | None = None
     try:
         async with asyncio.timeout(timeout):
@@ -83,13 +159,15 @@ async def post_json(url: str, payload: dict[str, Any], timeout: float) -> HttpRe
                 server_hostname=host if parts.scheme == "https" else None,
                 limit=64 * 1024,
             )
-            writer.write(head + body)
+            writer.write(head + (body or b""))
             await writer.drain()
-            return await _read_response(reader)
+            return await _read_response(reader, max_bytes)
     except TimeoutError:
         raise HttpFailure(f"no answer within {timeout:g} s") from None
     except ssl.SSLError as exc:
         raise HttpFailure(f"TLS error: {exc.reason or type(exc).__name__}") from None
+    except _TooLarge as exc:
+        raise ResponseTooLarge(exc.size) from None
     except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError) as exc:
         raise HttpFailure(_describe(exc)) from None
     finally:
@@ -97,6 +175,11 @@ async def post_json(url: str, payload: dict[str, Any], timeout: float) -> HttpRe
             writer.close()
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(writer.wait_closed(), 1.0)
+
+
+class _TooLarge(Exception):
+    def __init__(self, size: int | None) -> None:
+        self.size = size
 
 
 def _describe(exc: BaseException) -> str:
@@ -111,7 +194,7 @@ def _describe(exc: BaseException) -> str:
     return str(exc) or type(exc).__name__
 
 
-async def _read_response(reader: asyncio.StreamReader) -> HttpResponse:
+async def _read_response(reader: asyncio.StreamReader, max_bytes: int = MAX_RESPONSE_BYTES) -> HttpResponse:
     status_line = (await reader.readuntil(b"\r\n")).decode("latin-1").rstrip("\r\n")
     pieces = status_line.split(" ", 2)
     if len(pieces) < 2 or not pieces[0].startswith("HTTP/1.") or not pieces[1].isdigit():
@@ -127,20 +210,22 @@ async def _read_response(reader: asyncio.StreamReader) -> HttpResponse:
     else:
         raise ValueError("too many header lines in the answer")
     if headers.get("transfer-encoding", "").lower() == "chunked":
-        body = await _read_chunked(reader)
+        body = await _read_chunked(reader, max_bytes)
     elif "content-length" in headers:
         length = int(headers["content-length"])
-        if length < 0 or length > MAX_RESPONSE_BYTES:
-            raise ValueError("the answer is too large")
+        if length < 0:
+            raise ValueError("a negative Content-Length")
+        if length > max_bytes:
+            raise _TooLarge(length)
         body = await reader.readexactly(length)
     else:
-        body = await reader.read(MAX_RESPONSE_BYTES + 1)
-        if len(body) > MAX_RESPONSE_BYTES:
-            raise ValueError("the answer is too large")
+        body = await reader.read(max_bytes + 1)
+        if len(body) > max_bytes:
+            raise _TooLarge(None)
     return HttpResponse(status, headers, body)
 
 
-async def _read_chunked(reader: asyncio.StreamReader) -> bytes:
+async def _read_chunked(reader: asyncio.StreamReader, max_bytes: int) -> bytes:
     body = bytearray()
     while True:
         size_line = (await reader.readuntil(b"\r\n")).split(b";", 1)[0].strip()
@@ -150,7 +235,7 @@ async def _read_chunked(reader: asyncio.StreamReader) -> bytes:
             while (await reader.readuntil(b"\r\n")) != b"\r\n":
                 pass
             return bytes(body)
-        if len(body) + size > MAX_RESPONSE_BYTES:
-            raise ValueError("the answer is too large")
+        if len(body) + size > max_bytes:
+            raise _TooLarge(None)
         body += await reader.readexactly(size)
         await reader.readexactly(2)

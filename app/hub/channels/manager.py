@@ -49,14 +49,18 @@ from app.hub.channels.base import (
     WebhookResponse,
 )
 from app.hub.channels.telegram import TelegramAdapter
-from app.protocol.messages import MessageCreated
+from app.hub.channels.whatsapp import WhatsAppAdapter
+from app.protocol.messages import AttachmentInfo, MessageCreated
 from app.storage import Outcome
 from app.storage.channels import ChannelRecord, ChannelStore, Received
 from app.storage.repo import utcnow
 
 log = logging.getLogger("frontline.hub.channels")
 
-ADAPTERS: dict[str, type[ChannelAdapter]] = {TelegramAdapter.kind: TelegramAdapter}
+ADAPTERS: dict[str, type[ChannelAdapter]] = {
+    TelegramAdapter.kind: TelegramAdapter,
+    WhatsAppAdapter.kind: WhatsAppAdapter,
+}
 STOP_GRACE_S = 5.0  # how long a stopping channel may take to finish the reply it is sending
 
 P = ParamSpec("P")
@@ -76,12 +80,13 @@ class DbRunner:
         self.tx = tx
 
 
-def read_token(settings: dict[str, Any]) -> str:
-    """The channel's secret from the environment variable or file its settings name."""
-    env = settings.get("token_env")
+def read_token(settings: dict[str, Any], name: str = "token") -> str:
+    """The channel's secret ``name`` (its token, WhatsApp's ``app_secret`` …) from the
+    environment variable (``<name>_env``) or file (``<name>_file``) its settings name."""
+    env = settings.get(f"{name}_env")
     if isinstance(env, str) and env:
         return os.environ.get(env, "").strip()
-    path = settings.get("token_file")
+    path = settings.get(f"{name}_file")
     if isinstance(path, str) and path:
         try:
             return Path(path).read_text(encoding="utf-8").strip()
@@ -181,8 +186,9 @@ class ChannelManager:
                     await self._stop_channel(name)
             for name, rec in wanted.items():
                 token = read_token(rec.settings)
+                secrets = {n: read_token(rec.settings, n) for n in ADAPTERS[rec.kind].secret_names}
                 fingerprint = hashlib.sha256(
-                    (json.dumps(rec.settings, sort_keys=True) + "\0" + token).encode()
+                    "\0".join([json.dumps(rec.settings, sort_keys=True), token, *secrets.values()]).encode()
                 ).hexdigest()
                 rt = self._running.get(name)
                 if rt is not None and rt.fingerprint == fingerprint:
@@ -190,7 +196,7 @@ class ChannelManager:
                 if rt is not None:
                     log.info("channel %s: settings or token changed, restarting it", name)
                     await self._stop_channel(name, write=False)
-                self._start_channel(rec, token, fingerprint)
+                self._start_channel(rec, token, fingerprint, secrets)
 
     async def _refresher(self) -> None:
         while True:
@@ -202,10 +208,13 @@ class ChannelManager:
             except Exception:
                 log.exception("reading the channel settings failed")
 
-    def _start_channel(self, rec: ChannelRecord, token: str, fingerprint: str) -> None:
+    def _start_channel(
+        self, rec: ChannelRecord, token: str, fingerprint: str, secrets: dict[str, str] | None = None
+    ) -> None:
         name = rec.name
+        secrets = secrets or {}
         holder: list[_Running] = []
-        health = Health(lambda h: self._health_changed(holder[0]), secrets=(token,))
+        health = Health(lambda h: self._health_changed(holder[0]), secrets=(token, *secrets.values()))
         ctx = ChannelContext(
             name=name,
             settings=rec.settings,
@@ -216,9 +225,15 @@ class ChannelManager:
             save_cursor=lambda value: self._db(self.store.set_cursor, name, value),
             retry_base_s=self.retry_base_s,
             retry_max_s=self.retry_max_s,
+            secrets=secrets,
+            keep_file=self.keep_file if self.store.files is not None else None,
+            max_file_bytes=self.store.files.policy.max_bytes if self.store.files is not None else 0,
         )
         try:
             adapter = ADAPTERS[rec.kind](ctx)
+            ctx.delivery_failed = lambda outbox_id, external_id, why: self._delivery_failed(
+                adapter, outbox_id, external_id, why
+            )
         except ValueError as exc:
             log.warning("channel %s: settings refused: %s", name, exc)
             rt = _Running(rec, fingerprint, _Inert(ctx), health)
@@ -277,6 +292,16 @@ class ChannelManager:
 
     # ------------------------------------------------------------------ inbound
 
+    async def keep_file(self, data: bytes, name: str, mime: str, source: str) -> AttachmentInfo:
+        """Check and keep a file an adapter fetched (the bytes on a worker thread, the row
+        on the database thread); :class:`~app.domain.files.FileRejected` when refused. The
+        file has no owner until ``receive`` attaches it to the customer's message."""
+        files = self.store.files
+        assert files is not None
+        kept = await asyncio.to_thread(files.keep_bytes_blob, data, name, mime)
+        info: AttachmentInfo = await self._db(files.add, kept, source=source)
+        return info
+
     async def receive(self, msg: InboundMessage) -> Received:
         """Store a message an adapter received (its events are published in commit order)."""
         outcome = await self._tx(self.store.receive, msg)
@@ -287,6 +312,39 @@ class ChannelManager:
         elif got.new_conversation:
             self._route()
         return got
+
+    async def _delivery_failed(
+        self, adapter: ChannelAdapter, outbox_id: int | None, external_id: str, why: str
+    ) -> bool:
+        """A reply the service took and later reported undelivered: the outbox row becomes
+        ``failed`` and the conversation gets the same internal note as a refusal."""
+        name = adapter.ctx.name
+        outcome = await self._tx(
+            self.store.mark_undelivered, name, outbox_id, external_id, adapter.ctx.health.redact(why), adapter.title
+        )
+        found: bool = outcome.value
+        if found:
+            log.warning("channel %s: reply %s was not delivered: %s", name, external_id or outbox_id, why)
+        return found
+
+    def channel_state(self, name: str) -> str | None:
+        """The state of a running channel (None: not configured on this hub)."""
+        rt = self._running.get(name)
+        return rt.health.state if rt is not None else None
+
+    async def start_conversation(
+        self, operator_id: int, customer_id: int, channel: str, identity_id: int, text: str, txn_id: str
+    ) -> Outcome[Any]:
+        """An operator writes first on one of the customer's channels (``conversation_start``):
+        a new conversation on that channel, assigned to them, whose first message goes out
+        through the channel's outbox like any reply."""
+        outcome = await self._tx(
+            self.store.start_conversation, operator_id, customer_id, channel, identity_id, text, txn_id
+        )
+        conversation_id = outcome.value[0].id
+        self._conv_channels[conversation_id] = channel
+        self._sweep_wake.set()
+        return outcome
 
     async def webhook(self, name: str, segment: str, request: WebhookRequest) -> WebhookResponse:
         rt = self._running.get(name)

@@ -28,11 +28,14 @@ import hmac
 import json
 import logging
 from collections.abc import Mapping
+from dataclasses import replace
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from app.domain.channels import FileRef, InboundMessage, OutboundMessage, backoff_delay, file_text, inbound_text
 from app.domain.channels import split_text as split_message
+from app.domain.files import FileRejected, human_size
 from app.hub.channels.base import (
     ChannelAdapter,
     ChannelContext,
@@ -44,7 +47,7 @@ from app.hub.channels.base import (
     WebhookResponse,
     derived_secret,
 )
-from app.hub.channels.http_client import HttpFailure, post_json
+from app.hub.channels.http_client import FormFile, HttpFailure, ResponseTooLarge, get, post_json, post_multipart
 from app.protocol import MAX_TEXT_CHARS
 
 log = logging.getLogger("frontline.hub.channels.telegram")
@@ -97,10 +100,21 @@ class BotApi:
         self.token = token
         self.timeout_s = timeout_s
 
-    async def call(self, method: str, params: dict[str, Any], timeout_s: float | None = None) -> Any:
+    async def call(
+        self,
+        method: str,
+        params: dict[str, Any],
+        timeout_s: float | None = None,
+        files: list[FormFile] | None = None,
+    ) -> Any:
+        """``files``: sent as multipart/form-data (the other parameters as form fields)."""
         url = f"{self.base_url}/bot{self.token}/{method}"
         try:
-            resp = await post_json(url, params, timeout_s or self.timeout_s)
+            if files:
+                fields = {k: v if isinstance(v, str) else json.dumps(v) for k, v in params.items()}
+                resp = await post_multipart(url, fields, files, timeout_s or self.timeout_s)
+            else:
+                resp = await post_json(url, params, timeout_s or self.timeout_s)
         except HttpFailure as exc:
             raise TemporaryFailure(f"{method}: {exc}") from None
         try:
@@ -121,6 +135,35 @@ class BotApi:
         retry_after = params_.get("retry_after") if isinstance(params_, dict) else None
         retry = float(retry_after) if isinstance(retry_after, int | float) and retry_after >= 0 else None
         raise _failure(ApiError(method, code, description, retry))
+
+
+    async def download(self, file_id: str, max_bytes: int) -> bytes:
+        """A file's bytes: ``getFile`` for its path, then ``GET /file/bot<token>/<path>``.
+        :class:`TooBig` when Telegram says it is larger than ``max_bytes``, or it is."""
+        info = await self.call("getFile", {"file_id": file_id})
+        if not isinstance(info, dict) or not isinstance(info.get("file_path"), str):
+            raise Refused("getFile: no file_path in the answer (the file may be over the Bot API's 20 MB)")
+        size = info.get("file_size")
+        if isinstance(size, int) and size > max_bytes:
+            raise TooBig(size)
+        url = f"{self.base_url}/file/bot{self.token}/{info['file_path']}"
+        try:
+            resp = await get(url, self.timeout_s * 4, max_bytes)
+        except ResponseTooLarge as exc:
+            raise TooBig(exc.size) from None
+        except HttpFailure as exc:
+            raise TemporaryFailure(f"file download: {exc}") from None
+        if resp.status != 200:
+            if resp.status >= 500:
+                raise TemporaryFailure(f"file download: HTTP {resp.status}")
+            raise Refused(f"file download: HTTP {resp.status}")
+        return resp.body
+
+
+class TooBig(Exception):
+    def __init__(self, size: int | None) -> None:
+        super().__init__("too big")
+        self.size = size
 
 
 def _failure(err: ApiError) -> ChannelFailure:
@@ -201,6 +244,7 @@ def parse_message(msg: Any) -> InboundMessage | None:
             )
         )
     text = _str(msg.get("text")) or _str(msg.get("caption"))
+    caption = text.strip() if files else ""  # with files: what goes with them once they are fetched
     if files:
         text = file_text(tuple(files), text)
     elif not text.strip():
@@ -222,6 +266,7 @@ def parse_message(msg: Any) -> InboundMessage | None:
         name=(name or f"Telegram {user_id}")[:200],
         label=f"@{username}"[:200] if username else "",
         locale=_str(sender.get("language_code"))[:16],
+        caption=caption[:MAX_TEXT_CHARS],
     )
 
 
@@ -392,7 +437,7 @@ class TelegramAdapter(ChannelAdapter):
             log.info("telegram channel %s: update %d ignored: %s", self.ctx.name, update_id, why)
             return update_id
         try:
-            await self.ctx.receive(msg)
+            await self.ctx.receive(await self.fetch_files(msg))
         except asyncio.CancelledError:
             raise
         except Exception as exc:
@@ -444,13 +489,44 @@ class TelegramAdapter(ChannelAdapter):
             log.info("telegram channel %s: update %d ignored: %s", self.ctx.name, update_id, why)
             return WebhookResponse(200, {"ok": True})
         try:
-            await self.ctx.receive(msg)
+            await self.ctx.receive(await self.fetch_files(msg))
         except asyncio.CancelledError:
             raise
         except Exception:
             log.exception("telegram channel %s: update %d could not be stored", self.ctx.name, update_id)
             return WebhookResponse(500, {"ok": False, "description": "not stored, send it again"})
         return WebhookResponse(200, {"ok": True})
+
+    async def fetch_files(self, msg: InboundMessage) -> InboundMessage:
+        """Fetch the message's photos and documents into hub storage (getFile + the file
+        download) and attach them. A file over the hub's size limit, of a type the hub
+        does not take, or that Telegram will not hand out is not fetched: the message
+        says so in its text instead (the message itself is never lost). Unreachable
+        Telegram raises TemporaryFailure: the whole update is tried again."""
+        if not msg.files or self.ctx.keep_file is None:
+            return msg
+        limit = self.ctx.max_file_bytes
+        kept: list[int] = []
+        notes: list[str] = []
+        for f in msg.files:
+            what = "photo" if f.kind == "photo" else f"document {f.name}".strip()
+            try:
+                if f.size is not None and f.size > limit:
+                    raise TooBig(f.size)
+                data = await self.api.download(f.ref, limit)
+                name = f.name or f"photo-{f.unique_ref or 'telegram'}.jpg"
+                info = await self.ctx.keep_file(data, name, f.mime, "telegram")
+                kept.append(info.id)
+            except TooBig as exc:
+                size = f" ({human_size(exc.size)})" if exc.size else ""
+                notes.append(f"[{what} not stored: too big{size}, the limit is {human_size(limit)}]")
+            except FileRejected as exc:
+                notes.append(f"[{what} not stored: {exc.text}]")
+            except Refused as exc:
+                notes.append(f"[{what} not stored: Telegram did not hand it out]")
+                log.warning("telegram channel %s: %s", self.ctx.name, self.ctx.health.redact(exc.text))
+        text = "\n".join([*notes, msg.caption] if msg.caption.strip() else notes)
+        return replace(msg, text=text, attachments=tuple(kept))
 
     # ------------------------------------------------------------------ sending
 
@@ -466,7 +542,9 @@ class TelegramAdapter(ChannelAdapter):
             raise Refused("the conversation has no Telegram chat to answer")
         ids: list[str] = []
         text = message.text
-        if message.files:
+        if message.attachments:
+            ids += await self._send_attachments(chat_id, text, message.attachments)
+        elif message.files:
             caption = text if len(text) <= CAPTION_LIMIT else ""
             if not caption and text:
                 ids += await self._send_text(chat_id, text)
@@ -479,6 +557,24 @@ class TelegramAdapter(ChannelAdapter):
         else:
             ids += await self._send_text(chat_id, text)
         return ",".join(ids)
+
+    async def _send_attachments(self, chat_id: int | str, text: str, files: tuple[Any, ...]) -> list[str]:
+        """Hub files as uploads (multipart/form-data): images with sendPhoto, the rest
+        (PDF, GIF) with sendDocument; the text as the first one's caption when it fits."""
+        ids: list[str] = []
+        caption = text if len(text) <= CAPTION_LIMIT else ""
+        if text and not caption:
+            ids += await self._send_text(chat_id, text)
+        for i, f in enumerate(files):
+            data = await asyncio.to_thread(Path(f.path).read_bytes)
+            photo = f.mime in ("image/jpeg", "image/png", "image/webp")
+            method, field = ("sendPhoto", "photo") if photo else ("sendDocument", "document")
+            params: dict[str, Any] = {"chat_id": chat_id}
+            if i == 0 and caption:
+                params["caption"] = caption
+            result = await self.api.call(method, params, files=[FormFile(field, f.name, f.mime, data)])
+            ids.append(_message_id(result))
+        return ids
 
     async def _send_text(self, chat_id: int | str, text: str) -> list[str]:
         return [

@@ -6,7 +6,9 @@ TLS-terminating reverse proxy forwards ``https://hub.example.com/channels/`` to 
 (docs/admin.md). Routes:
 
 - ``POST /channels/<name>/<secret path>`` → that channel's adapter (404 for any other
-  path, so the URL itself is a secret);
+  path, so the URL itself is a secret); ``GET`` too, with the query string, for a
+  service's verification handshake (WhatsApp: ``/channels/whatsapp/webhook``, whose
+  requests are signed instead);
 - ``GET /healthz`` → ``{"ok": true, "channels": {"telegram": "up"}}``.
 
 Requests are bounded (head 16 KiB, body 1 MiB, 30 s to send one), answered with a small
@@ -22,7 +24,7 @@ import json
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 from app.hub.channels.base import WebhookRequest, WebhookResponse
 
@@ -183,8 +185,9 @@ class WebhookServer:
         if len(pieces) != 4 or pieces[1] != "channels" or not pieces[2] or not pieces[3]:
             return WebhookResponse(404, {"ok": False, "description": "not found"})
         name, segment = unquote(pieces[2]), unquote(pieces[3])
+        query = dict(parse_qsl(urlsplit(target).query, keep_blank_values=True))
         try:
-            return await self._dispatch(name, segment, WebhookRequest(method, segment, headers, body))
+            return await self._dispatch(name, segment, WebhookRequest(method, segment, headers, body, query))
         except asyncio.CancelledError:
             raise
         except Exception:
@@ -192,10 +195,13 @@ class WebhookServer:
             return WebhookResponse(500, {"ok": False, "description": "internal error"})
 
     async def _write(self, writer: asyncio.StreamWriter, response: WebhookResponse, close: bool) -> None:
-        body = json.dumps(response.body).encode()
+        if response.text is not None:
+            body, ctype = response.text.encode(), "text/plain; charset=utf-8"
+        else:
+            body, ctype = json.dumps(response.body).encode(), "application/json"
         head = (
             f"HTTP/1.1 {response.status} {REASONS.get(response.status, 'Error')}\r\n"
-            "Content-Type: application/json\r\n"
+            f"Content-Type: {ctype}\r\n"
             f"Content-Length: {len(body)}\r\n"
             f"Connection: {'close' if close else 'keep-alive'}\r\n\r\n"
         ).encode("ascii")

@@ -1,0 +1,608 @@
+"""WhatsApp: a business phone number through Meta's WhatsApp Business Cloud API
+(https://developers.facebook.com/docs/whatsapp/cloud-api).
+
+Receiving is by webhook only (the Cloud API has nothing to poll). Meta's app dashboard
+is given ``<public_url>/channels/<name>/webhook`` as the callback URL and a *verify
+token* of the admin's choosing; then:
+
+- ``GET`` with ``hub.mode=subscribe``, ``hub.verify_token`` and ``hub.challenge``: the
+  verification handshake. The hub answers the challenge as plain text when the verify
+  token matches, 403 otherwise.
+- ``POST`` notifications, each signed: ``X-Hub-Signature-256: sha256=<hex HMAC-SHA256 of
+  the raw body with the app secret>``. Without the header: 401; a wrong signature: 403
+  (both logged, nothing read). The body is ``{"object": "whatsapp_business_account",
+  "entry": [{"changes": [{"field": "messages", "value": {"metadata":
+  {"phone_number_id": …}, "contacts": [{"profile": {"name": …}, "wa_id": …}],
+  "messages": [{"from", "id", "timestamp", "type", <type>: {…}}], "statuses": […]}}]}]}``.
+  A body that is not a JSON object with an ``entry`` list is 400. Everything else is
+  answered 200 (Meta retries anything else for days): a message is stored (its ``wamid``
+  makes that idempotent: a retried notification is stored once) before the answer, and
+  500 only when storing failed, so that Meta sends it again. Parts that are not for us
+  (another phone number id, another ``field``) or malformed (a message without ``from``)
+  are logged and skipped without losing the rest of the notification.
+- Message types: ``text``; ``image`` / ``document`` / ``sticker`` / ``audio`` / ``video``
+  are stored as ``[photo]`` / ``[document: name]`` + caption with the media id kept as a
+  file reference (bytes stay at Meta until hub-side file storage exists); the others are
+  stored as a readable placeholder (``[voice message]``, ``[location: …]``, ``[contact]``,
+  ``[reaction 👍]``, the tapped button's text …); a type this code does not know is
+  stored as ``[unsupported message: <type>]``, never dropped.
+- ``statuses``: ``failed`` for one of our replies (found by ``biz_opaque_callback_data``,
+  which carries the outbox id, or by its wamid) marks it failed and writes the same
+  internal note as a refusal, so the operator knows it did not arrive; ``sent`` /
+  ``delivered`` / ``read`` are logged at debug level (not stored).
+
+Sending: ``POST {api_url}/{api_version}/{phone_number_id}/messages`` with
+``Authorization: Bearer <token>`` and ``{"messaging_product": "whatsapp", "to": <wa_id>,
+"type": "text", "text": {"body": …}}`` (text over 4096 characters in several messages);
+files by reference: ``image`` / ``document`` with ``{"id": <media id>}`` or ``{"link":
+<https URL>}``. Errors are read as the Graph API writes them (``{"error": {"code",
+"message", "error_data": {"details"}}}``):
+
+- unreachable, 5xx, 429 and the throttling codes → :class:`TemporaryFailure` (backoff);
+- 131047 (more than 24 hours since the customer last wrote: only template messages are
+  allowed then), 131026 (undeliverable) and other 4xx about this message →
+  :class:`Refused` with a sentence for the operator;
+- 401, 190 (token expired or revoked), 10/200 (permission), 100 with subcode 33 (no such
+  phone number id) → :class:`ConfigurationFailure`: the channel is ``down``.
+
+The token, the app secret and the verify token are read from the environment variables
+or files the settings name (``token_env`` / ``app_secret_env`` / ``verify_token_env``, or
+``*_file``), never stored, never logged (error texts are cleaned of them).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+import logging
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+from app.domain.channels import FileRef, InboundMessage, OutboundMessage, backoff_delay, file_text, inbound_text
+from app.domain.channels import split_text as split_message
+from app.domain.contacts import format_phone, normalize_phone
+from app.domain.errors import InvalidValue
+from app.hub.channels.base import (
+    ChannelAdapter,
+    ChannelContext,
+    ChannelFailure,
+    ConfigurationFailure,
+    Refused,
+    TemporaryFailure,
+    WebhookRequest,
+    WebhookResponse,
+)
+from app.hub.channels.http_client import HttpFailure, HttpResponse, get_json, post_json
+from app.protocol import MAX_TEXT_CHARS
+
+log = logging.getLogger("frontline.hub.channels.whatsapp")
+
+DEFAULT_API_URL = "https://graph.facebook.com"
+DEFAULT_API_VERSION = "v21.0"
+WEBHOOK_SEGMENT = "webhook"  # /channels/<name>/webhook: the requests are signed, the URL is not a secret
+SIGNATURE_HEADER = "x-hub-signature-256"
+TEXT_LIMIT = 4096
+CAPTION_LIMIT = 1024
+CALLBACK_PREFIX = "frontline-outbox:"  # biz_opaque_callback_data of our replies
+
+# error codes of the Graph / Cloud API (developers.facebook.com/docs/whatsapp/cloud-api/support/error-codes)
+RE_ENGAGEMENT = 131047
+UNDELIVERABLE = 131026
+TEMPORARY_CODES = frozenset({1, 2, 4, 80007, 130429, 131000, 131016, 131048, 131056, 133004})
+CONFIGURATION_CODES = frozenset({0, 3, 10, 190, 200, 131005, 131031, 133010})
+
+REFUSAL_TEXTS = {
+    RE_ENGAGEMENT: (
+        "the customer has not written in 24 hours; WhatsApp only allows template messages then"
+    ),
+    470: "the customer has not written in 24 hours; WhatsApp only allows template messages then",
+    UNDELIVERABLE: (
+        "WhatsApp could not deliver it to this number (it may not have WhatsApp, or has not accepted "
+        "the latest terms)"
+    ),
+    131030: "the number is not on the test number's list of allowed recipients",
+    131051: "WhatsApp does not support this kind of message",
+    131052: "WhatsApp could not download the file",
+    131053: "WhatsApp could not upload the file",
+    131021: "the customer's number is the business number itself",
+}
+
+# what a message of another type is stored as
+_PLACEHOLDERS = {
+    "sticker": "[sticker]",
+    "audio": "[audio]",
+    "voice": "[voice message]",
+    "video": "[video]",
+    "location": "[location]",
+    "contacts": "[contact]",
+    "reaction": "[reaction]",
+    "order": "[order]",
+    "system": "[system message]",
+    "unsupported": "[unsupported message]",
+    "unknown": "[unsupported message]",
+}
+
+
+class BadNotification(ValueError):
+    """A part of a notification that is not what the Cloud API sends (logged, skipped)."""
+
+
+def signature(app_secret: str, body: bytes) -> str:
+    """The ``X-Hub-Signature-256`` value Meta sends with ``body``."""
+    return "sha256=" + hmac.new(app_secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def message_key(wamid: str) -> str:
+    """The channel key of a message: its wamid, hashed to fit the 64-character key column
+    (wamids are often longer)."""
+    return "wa:" + hashlib.sha256(wamid.encode()).hexdigest()[:56]
+
+
+def _str(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _obj(value: Any, what: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise BadNotification(f"{what} is not an object")
+    return value
+
+
+def _list(value: Any, what: str) -> list[Any]:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise BadNotification(f"{what} is not a list")
+    return value
+
+
+def customer_phone(wa_id: str) -> str:
+    """The E.164 number of a WhatsApp id (its digits with the country code), or "" when
+    it is not a valid number."""
+    if not wa_id.isdigit():
+        return ""
+    try:
+        return normalize_phone("+" + wa_id)
+    except InvalidValue:
+        return ""
+
+
+def parse_message(msg: Any, names: Mapping[str, str], channel: str = "whatsapp") -> InboundMessage:
+    """One entry of ``value.messages`` as an inbound message (``names``: wa_id -> profile
+    name from ``value.contacts``); :class:`BadNotification` when it lacks what every
+    message has."""
+    msg = _obj(msg, "message")
+    sender = _str(msg.get("from"))
+    wamid = _str(msg.get("id"))
+    if not sender or not wamid:
+        raise BadNotification("a message without from or id")
+    kind = _str(msg.get("type")) or "unknown"
+    body = msg.get(kind) if isinstance(msg.get(kind), dict) else {}
+    assert isinstance(body, dict)
+    files: list[FileRef] = []
+    text = ""
+    if kind == "text":
+        text = _str(body.get("body"))
+    elif kind in ("image", "document"):
+        media_id = _str(body.get("id"))
+        if not media_id:
+            raise BadNotification(f"an {kind} without a media id")
+        files.append(
+            FileRef(
+                kind="photo" if kind == "image" else "document",
+                ref=media_id,
+                unique_ref=_str(body.get("sha256"))[:128],
+                name=_str(body.get("filename"))[:255],
+                mime=_str(body.get("mime_type"))[:128],
+            )
+        )
+        text = file_text(tuple(files), _str(body.get("caption")))
+    elif kind == "audio" and body.get("voice") is True:
+        text = _PLACEHOLDERS["voice"]
+    elif kind == "video":
+        caption = _str(body.get("caption"))
+        text = "[video]" + (f"\n{caption}" if caption.strip() else "")
+    elif kind == "sticker":
+        text = "[sticker]"
+    elif kind == "location":
+        where = ", ".join(p for p in (_str(body.get("name")), _str(body.get("address"))) if p)
+        lat, lon = body.get("latitude"), body.get("longitude")
+        if not where and isinstance(lat, int | float) and isinstance(lon, int | float):
+            where = f"{lat:.5f}, {lon:.5f}"
+        text = f"[location: {where}]" if where else "[location]"
+    elif kind == "reaction":
+        emoji = _str(body.get("emoji"))
+        text = f"[reaction {emoji}]" if emoji else "[reaction removed]"
+    elif kind == "button":  # a quick-reply button of a template
+        text = _str(body.get("text")) or "[button]"
+    elif kind == "interactive":
+        reply = body.get("button_reply") or body.get("list_reply") or {}
+        text = _str(reply.get("title")) if isinstance(reply, dict) else ""
+        text = text or "[interactive reply]"
+    elif kind in _PLACEHOLDERS:
+        text = _PLACEHOLDERS[kind]
+    else:
+        text = f"[unsupported message: {kind[:40]}]"
+    wa_id = sender
+    phone = customer_phone(wa_id)
+    name = names.get(wa_id, "").strip()
+    return InboundMessage(
+        channel=channel,
+        external_id=wa_id,
+        address=wa_id,
+        key=message_key(wamid),
+        text=inbound_text(text, MAX_TEXT_CHARS),
+        files=tuple(files),
+        name=(name or (format_phone(phone) if phone else f"WhatsApp {wa_id}"))[:200],
+        label=(format_phone(phone) if phone else f"+{wa_id}")[:200],
+        phone=phone,
+    )
+
+
+class Notification:
+    """What one webhook body holds for a phone number: its messages and statuses, and
+    what was skipped (why, for the log)."""
+
+    def __init__(self) -> None:
+        self.messages: list[InboundMessage] = []
+        self.statuses: list[dict[str, Any]] = []
+        self.skipped: list[str] = []
+
+
+def parse_notification(payload: Any, phone_number_id: str, channel: str = "whatsapp") -> Notification:
+    """The messages and statuses of a webhook body addressed to ``phone_number_id``.
+    :class:`BadNotification` only when the body as a whole is not a notification (not an
+    object, no ``entry`` list); a bad part is skipped and named in ``skipped``."""
+    if not isinstance(payload, dict):
+        raise BadNotification("the body is not a JSON object")
+    out = Notification()
+    if payload.get("object") != "whatsapp_business_account":
+        out.skipped.append(f"object {str(payload.get('object'))[:60]!r} is not whatsapp_business_account")
+        return out
+    entries = payload.get("entry")
+    if not isinstance(entries, list):
+        raise BadNotification("entry is not a list")
+    for entry in entries:
+        try:
+            changes = _list(_obj(entry, "entry[]").get("changes"), "entry[].changes")
+        except BadNotification as exc:
+            out.skipped.append(str(exc))
+            continue
+        for change in changes:
+            try:
+                change = _obj(change, "changes[]")
+                if change.get("field") != "messages":
+                    out.skipped.append(f"field {str(change.get('field'))[:60]!r} is not handled")
+                    continue
+                value = _obj(change.get("value"), "changes[].value")
+                meta = value.get("metadata")
+                target = _str(meta.get("phone_number_id")) if isinstance(meta, dict) else ""
+                if target != phone_number_id:
+                    out.skipped.append(f"for another phone number id ({target or 'none'})")
+                    continue
+                names: dict[str, str] = {}
+                for contact in _list(value.get("contacts"), "contacts"):
+                    if isinstance(contact, dict):
+                        profile = contact.get("profile")
+                        pname = _str(profile.get("name")) if isinstance(profile, dict) else ""
+                        names[_str(contact.get("wa_id"))] = pname
+                for msg in _list(value.get("messages"), "messages"):
+                    try:
+                        out.messages.append(parse_message(msg, names, channel))
+                    except BadNotification as exc:
+                        out.skipped.append(f"message skipped: {exc}")
+                for status in _list(value.get("statuses"), "statuses"):
+                    if isinstance(status, dict) and _str(status.get("id")) and _str(status.get("status")):
+                        out.statuses.append(status)
+                    else:
+                        out.skipped.append("a status without id or status")
+            except BadNotification as exc:
+                out.skipped.append(str(exc))
+    return out
+
+
+def status_error(status: Mapping[str, Any]) -> str:
+    """What an operator reads of a ``failed`` status."""
+    errors = status.get("errors")
+    first = errors[0] if isinstance(errors, list) and errors and isinstance(errors[0], dict) else {}
+    code = first.get("code")
+    if isinstance(code, int) and code in REFUSAL_TEXTS:
+        return REFUSAL_TEXTS[code]
+    data = first.get("error_data")
+    details = _str(data.get("details")) if isinstance(data, dict) else ""
+    text = details or _str(first.get("message")) or _str(first.get("title")) or "WhatsApp reported it failed"
+    return f"{text} ({code})" if isinstance(code, int) else text
+
+
+class GraphApi:
+    """Cloud API calls with the bearer token; the answer's JSON, or a
+    :class:`ChannelFailure` by what went wrong."""
+
+    def __init__(self, base_url: str, version: str, token: str, timeout_s: float = 15.0) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.version = version
+        self.token = token
+        self.timeout_s = timeout_s
+
+    def _url(self, path: str) -> str:
+        return f"{self.base_url}/{self.version}/{path}"
+
+    async def post(self, path: str, payload: dict[str, Any]) -> dict[str, Any]:
+        try:
+            resp = await post_json(self._url(path), payload, self.timeout_s, self._headers())
+        except HttpFailure as exc:
+            raise TemporaryFailure(f"{path.rsplit('/', 1)[-1]}: {exc}") from None
+        return self._read(resp)
+
+    async def get(self, path: str) -> dict[str, Any]:
+        try:
+            resp = await get_json(self._url(path), self.timeout_s, self._headers())
+        except HttpFailure as exc:
+            raise TemporaryFailure(f"GET {path.split('?')[0]}: {exc}") from None
+        return self._read(resp)
+
+    def _headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+    @staticmethod
+    def _read(resp: HttpResponse) -> dict[str, Any]:
+        try:
+            data = resp.json()
+        except ValueError:
+            data = None
+        if not isinstance(data, dict):
+            if resp.status in (401, 404):
+                raise ConfigurationFailure(f"HTTP {resp.status} without a Graph API answer (check api_url)")
+            raise TemporaryFailure(f"HTTP {resp.status} without a Graph API answer")
+        error = data.get("error")
+        if resp.status < 300 and not isinstance(error, dict):
+            return data
+        raise api_failure(resp.status, error if isinstance(error, dict) else {})
+
+
+def api_failure(status: int, error: Mapping[str, Any]) -> ChannelFailure:
+    """A Graph API error as the outbox understands it."""
+    code = error.get("code")
+    code = code if isinstance(code, int) and not isinstance(code, bool) else None
+    subcode = error.get("error_subcode")
+    data = error.get("error_data")
+    details = _str(data.get("details")) if isinstance(data, dict) else ""
+    message = _str(error.get("message"))[:300]
+    raw = f"{status} {code if code is not None else ''} {details or message}".strip()
+    if code in REFUSAL_TEXTS:
+        return Refused(REFUSAL_TEXTS[code])
+    if status == 429 or code in TEMPORARY_CODES:
+        return TemporaryFailure(f"WhatsApp is busy or rate limited: {raw}")
+    if status == 401 or code in CONFIGURATION_CODES or (code == 100 and subcode == 33):
+        return ConfigurationFailure(f"the access token or phone number id is refused: {raw}")
+    if status >= 500:
+        return TemporaryFailure(f"WhatsApp failed: {raw}")
+    if 400 <= status < 500:
+        return Refused(f"WhatsApp refused it: {details or message or raw}")
+    return TemporaryFailure(raw)
+
+
+class WhatsAppAdapter(ChannelAdapter):
+    kind = "whatsapp"
+    title = "WhatsApp"
+    secret_names = ("app_secret", "verify_token")
+
+    def __init__(self, ctx: ChannelContext) -> None:
+        super().__init__(ctx)
+        s = self.check_settings(ctx.settings)
+        self.phone_number_id: str = s["phone_number_id"]
+        self.api = GraphApi(s["api_url"], s["api_version"], ctx.token, float(s["request_timeout_s"]))
+        self.app_secret = ctx.secrets.get("app_secret", "")
+        self.verify_token = ctx.secrets.get("verify_token", "")
+        self._attempt = 0
+
+    @classmethod
+    def check_settings(cls, settings: Mapping[str, Any]) -> dict[str, Any]:
+        s = dict(settings)
+        s.setdefault("api_url", DEFAULT_API_URL)
+        s.setdefault("api_version", DEFAULT_API_VERSION)
+        s.setdefault("request_timeout_s", 15)
+        s.setdefault("mode", "webhook")
+        number = str(s.get("phone_number_id", "")).strip()
+        if not number.isdigit():
+            raise ValueError("phone_number_id must be the numeric Phone number ID from Meta's WhatsApp API setup")
+        s["phone_number_id"] = number
+        api = urlsplit(str(s["api_url"]))
+        if api.scheme not in ("http", "https") or not api.hostname:
+            raise ValueError("api_url must be an http(s) URL such as https://graph.facebook.com")
+        s["api_url"] = str(s["api_url"]).rstrip("/")
+        version = str(s["api_version"])
+        if not (version.startswith("v") and version[1:].replace(".", "").isdigit()):
+            raise ValueError("api_version must look like v21.0")
+        for name, what in (
+            ("token", "the access token"),
+            ("app_secret", "the app secret (it checks the webhook signatures)"),
+            ("verify_token", "the verify token (of the webhook set-up)"),
+        ):
+            if not s.get(f"{name}_env") and not s.get(f"{name}_file"):
+                raise ValueError(f"say where {what} is: {name}_env (an environment variable) or {name}_file")
+        if s["mode"] != "webhook":
+            raise ValueError("WhatsApp receives by webhook only")
+        if not isinstance(s["request_timeout_s"], int | float) or s["request_timeout_s"] <= 0:
+            raise ValueError("request_timeout_s must be a positive number of seconds")
+        return s
+
+    # ------------------------------------------------------------------ health
+
+    async def run(self) -> None:
+        """Check the token against the phone number once (``GET /{phone_number_id}``), then
+        wait: messages arrive as webhook requests. A refused token is ``down`` and checked
+        again every ``retry_max_s``; an unreachable API is retried with backoff."""
+        health = self.ctx.health
+        missing = [
+            what
+            for what, value in (
+                ("access token", self.ctx.token),
+                ("app secret", self.app_secret),
+                ("verify token", self.verify_token),
+            )
+            if not value
+        ]
+        if missing:
+            health.down(
+                f"no {', no '.join(missing)}: set the environment variables or files named in the channel's settings"
+            )
+            await asyncio.Event().wait()
+        while True:
+            try:
+                info = await self.api.get(f"{self.phone_number_id}?fields=display_phone_number,verified_name")
+            except ConfigurationFailure as exc:
+                health.down(exc.text)
+                log.warning("whatsapp channel %s is down: %s", self.ctx.name, health.redact(exc.text))
+                await asyncio.sleep(self.ctx.retry_max_s)
+            except ChannelFailure as exc:
+                health.retrying(exc.text)
+                delay = backoff_delay(self._attempt, self.ctx.retry_base_s, self.ctx.retry_max_s)
+                self._attempt += 1
+                log.info("whatsapp channel %s: %s; retrying in %.1f s", self.ctx.name, health.redact(exc.text), delay)
+                await asyncio.sleep(delay)
+            else:
+                self._attempt = 0
+                health.ok()
+                log.info(
+                    "whatsapp channel %s: up as %s (%s)",
+                    self.ctx.name,
+                    _str(info.get("display_phone_number")) or self.phone_number_id,
+                    _str(info.get("verified_name")),
+                )
+                await asyncio.Event().wait()
+
+    # ------------------------------------------------------------------ receiving
+
+    def webhook_path(self) -> str | None:
+        return WEBHOOK_SEGMENT
+
+    async def handle_webhook(self, request: WebhookRequest) -> WebhookResponse:
+        if request.method == "GET":
+            return self._verify(request)
+        if request.method != "POST":
+            return WebhookResponse(405, {"ok": False, "description": "GET or POST only"})
+        got = request.headers.get(SIGNATURE_HEADER)
+        if got is None:
+            log.warning("whatsapp channel %s: webhook request without a signature refused", self.ctx.name)
+            return WebhookResponse(401, {"ok": False, "description": "X-Hub-Signature-256 required"})
+        if not self.app_secret:
+            log.warning("whatsapp channel %s: webhook refused: the app secret is not set", self.ctx.name)
+            return WebhookResponse(403, {"ok": False, "description": "the hub cannot check signatures"})
+        if not hmac.compare_digest(got.strip().lower().encode(), signature(self.app_secret, request.body).encode()):
+            log.warning("whatsapp channel %s: webhook request with a wrong signature refused", self.ctx.name)
+            return WebhookResponse(403, {"ok": False, "description": "wrong signature"})
+        try:
+            payload = json.loads(request.body.decode("utf-8"))
+        except ValueError:
+            log.warning("whatsapp channel %s: webhook body is not JSON (%d bytes)", self.ctx.name, len(request.body))
+            return WebhookResponse(400, {"ok": False, "description": "the body is not JSON"})
+        try:
+            note = parse_notification(payload, self.phone_number_id, self.ctx.name)
+        except BadNotification as exc:
+            log.warning("whatsapp channel %s: malformed notification refused: %s", self.ctx.name, exc)
+            return WebhookResponse(400, {"ok": False, "description": str(exc)})
+        for why in note.skipped:
+            log.info("whatsapp channel %s: part of a notification ignored: %s", self.ctx.name, why)
+        for msg in note.messages:
+            try:
+                await self.ctx.receive(msg)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                # the ones before are stored; a retry stores them once (the wamid is the key)
+                log.exception("whatsapp channel %s: a message could not be stored", self.ctx.name)
+                return WebhookResponse(500, {"ok": False, "description": "not stored, send it again"})
+        for status in note.statuses:
+            if not await self._status(status):
+                return WebhookResponse(500, {"ok": False, "description": "not stored, send it again"})
+        return WebhookResponse(200, {"ok": True})
+
+    def _verify(self, request: WebhookRequest) -> WebhookResponse:
+        """Meta's verification request when the callback URL is saved."""
+        q = request.query
+        challenge = q.get("hub.challenge", "")
+        if q.get("hub.mode") != "subscribe" or not challenge:
+            return WebhookResponse(400, {"ok": False, "description": "not a verification request"})
+        token = q.get("hub.verify_token", "")
+        if not self.verify_token or not hmac.compare_digest(token.encode(), self.verify_token.encode()):
+            log.warning("whatsapp channel %s: webhook verification with a wrong verify token refused", self.ctx.name)
+            return WebhookResponse(403, {"ok": False, "description": "wrong verify token"})
+        log.info("whatsapp channel %s: webhook verified by Meta", self.ctx.name)
+        return WebhookResponse(200, text=challenge[:200])
+
+    async def _status(self, status: Mapping[str, Any]) -> bool:
+        """Handle one delivery status; False when it could not be stored (Meta retries)."""
+        state, wamid = _str(status.get("status")), _str(status.get("id"))
+        if state != "failed":
+            log.debug("whatsapp channel %s: message %s %s", self.ctx.name, wamid, state)
+            return True
+        callback = _str(status.get("biz_opaque_callback_data"))
+        outbox_id = None
+        if callback.startswith(CALLBACK_PREFIX) and callback[len(CALLBACK_PREFIX) :].isdigit():
+            outbox_id = int(callback[len(CALLBACK_PREFIX) :])
+        why = status_error(status)
+        if self.ctx.delivery_failed is None:
+            log.warning("whatsapp channel %s: message %s not delivered: %s", self.ctx.name, wamid, why)
+            return True
+        try:
+            found = await self.ctx.delivery_failed(outbox_id, wamid, why)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("whatsapp channel %s: the failed status of %s could not be stored", self.ctx.name, wamid)
+            return False
+        if not found:
+            log.warning("whatsapp channel %s: a message not sent by this hub failed: %s", self.ctx.name, why)
+        return True
+
+    # ------------------------------------------------------------------ sending
+
+    async def send(self, message: OutboundMessage) -> str:
+        """Text (in parts of 4096 characters), or image / document by media id or link
+        (the text as the first file's caption when it fits, else sent before)."""
+        if not self.ctx.token:
+            raise ConfigurationFailure("no access token")
+        if not message.address:
+            raise Refused("the conversation has no WhatsApp number to answer")
+        ids: list[str] = []
+        text = message.text
+        if message.files:
+            caption = text if len(text) <= CAPTION_LIMIT else ""
+            if not caption and text:
+                ids += await self._send_text(message, text)
+            for i, f in enumerate(message.files):
+                kind = "image" if f.kind == "photo" else "document"
+                media: dict[str, Any] = {"link": f.ref} if f.ref.startswith(("https://", "http://")) else {"id": f.ref}
+                if i == 0 and caption:
+                    media["caption"] = caption
+                if kind == "document" and f.name:
+                    media["filename"] = f.name
+                ids.append(await self._post(message, kind, media))
+        else:
+            ids += await self._send_text(message, text)
+        return ",".join(ids)
+
+    async def _send_text(self, message: OutboundMessage, text: str) -> list[str]:
+        return [
+            await self._post(message, "text", {"preview_url": False, "body": part})
+            for part in split_message(text, TEXT_LIMIT)
+        ]
+
+    async def _post(self, message: OutboundMessage, kind: str, content: dict[str, Any]) -> str:
+        payload = {
+            "messaging_product": "whatsapp",
+            "recipient_type": "individual",
+            "to": message.address,
+            "type": kind,
+            kind: content,
+            "biz_opaque_callback_data": f"{CALLBACK_PREFIX}{message.outbox_id}",
+        }
+        data = await self.api.post(f"{self.phone_number_id}/messages", payload)
+        sent = data.get("messages")
+        if isinstance(sent, list) and sent and isinstance(sent[0], dict):
+            return _str(sent[0].get("id"))
+        return ""

@@ -1,0 +1,411 @@
+"""A local double of Meta's WhatsApp Business Cloud API (the Graph API) on 127.0.0.1.
+
+It speaks the same HTTP+JSON as https://graph.facebook.com where the hub depends on it:
+
+- ``GET /<version>/<phone_number_id>`` answers the number's ``display_phone_number`` and
+  ``verified_name``; ``POST /<version>/<phone_number_id>/messages`` with
+  ``Authorization: Bearer <token>`` and ``{"messaging_product": "whatsapp", "to", "type",
+  <type>: {…}}`` answers ``{"messaging_product": "whatsapp", "contacts": [{"input",
+  "wa_id"}], "messages": [{"id": "wamid.…"}]}``;
+- errors as the Graph API writes them: ``{"error": {"message", "type", "code",
+  "error_subcode", "error_data": {"messaging_product", "details"}, "fbtrace_id"}}`` — a
+  wrong token is 401 / code 190, an unknown phone number id 400 / code 100 subcode 33,
+  a message without ``messaging_product`` 400 / code 100;
+- the 24-hour customer-service window: a free-form message to a number that has not
+  written in the last 24 hours is taken (200, a wamid) and then reported ``failed`` with
+  error 131047 in a status webhook, as the real service does
+  (``window_sync=True``: refused at once with 400 / 131047 instead);
+- it plays Meta's side of the webhook: :meth:`user_message` / :meth:`deliver` POST a
+  notification to the hub's callback URL signed with ``X-Hub-Signature-256`` (HMAC-SHA256
+  of the raw body with the app secret), :meth:`verify` makes the GET handshake; every
+  status of our messages (``sent``, ``delivered`` or ``failed``) is delivered the same way;
+- :meth:`fail` makes calls fail with a given HTTP status and error code (429 / 130429,
+  500 / 131000, 401 / 190 …) a number of times or until :meth:`recover`; every request
+  is recorded (``calls``), every message taken in ``sent``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import itertools
+import json
+import threading
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+ACCESS_TOKEN = "EAAGtestWhatsAppAccessToken0123456789abcdefZZ"  # the shape of a real one, not one
+APP_SECRET = "0123456789abcdef0123456789abcdef"
+VERIFY_TOKEN = "frontline-verify-7f3a"
+PHONE_NUMBER_ID = "106540352242922"
+WABA_ID = "102290129340398"
+DISPLAY_NUMBER = "15550783881"
+WINDOW_S = 24 * 3600
+
+
+@dataclass
+class Call:
+    method: str
+    path: str
+    body: dict[str, Any]
+    headers: dict[str, str]
+    status: int = 200
+
+
+@dataclass
+class _Failure:
+    status: int
+    code: int
+    message: str
+    details: str
+    times: int | None  # None: until recover()
+    subcode: int | None = None
+
+
+def graph_error(status: int, code: int, message: str, details: str = "", subcode: int | None = None) -> dict[str, Any]:
+    err: dict[str, Any] = {
+        "message": message,
+        "type": "OAuthException",
+        "code": code,
+        "fbtrace_id": "AbCdEfGhIjK",
+    }
+    if subcode is not None:
+        err["error_subcode"] = subcode
+    if details:
+        err["error_data"] = {"messaging_product": "whatsapp", "details": details}
+    return {"error": err}
+
+
+def sign(secret: str, body: bytes) -> str:
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+@dataclass
+class GraphApiDouble:
+    token: str = ACCESS_TOKEN
+    app_secret: str = APP_SECRET
+    phone_number_id: str = PHONE_NUMBER_ID
+    callback_url: str = ""  # the hub's webhook URL; statuses are delivered there
+    window_sync: bool = False
+    send_statuses: bool = True
+    calls: list[Call] = field(default_factory=list)
+    sent: list[dict[str, Any]] = field(default_factory=list)
+    webhook_answers: list[tuple[int, Any]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self._lock = threading.Lock()
+        self._ids = itertools.count(1)
+        self._last_inbound: dict[str, float] = {}
+        self._failures: list[_Failure] = []
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+        self._hooks: list[threading.Thread] = []
+
+    # ------------------------------------------------------------------ server
+
+    def start(self) -> GraphApiDouble:
+        double = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: Any) -> None:  # quiet
+                pass
+
+            def do_POST(self) -> None:
+                double._handle(self)
+
+            def do_GET(self) -> None:
+                double._handle(self)
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, name="graph-api-double", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        for t in list(self._hooks):
+            t.join(5)
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(5)
+
+    @property
+    def url(self) -> str:
+        assert self._server is not None
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    # ------------------------------------------------------------------ what the test does
+
+    def new_wamid(self) -> str:
+        # real ones are long base64 strings (longer than 64 characters)
+        n = next(self._ids)
+        return "wamid.HBgMMzgwNjcxMjM0NTY3FQIAERgSQzJBMTlCMDQ2NkU2OTc0QTYxAA" + f"{n:08d}" + "=="
+
+    def message_payload(
+        self,
+        wa_id: str,
+        text: str | None = None,
+        *,
+        name: str = "Olena Koval",
+        kind: str = "text",
+        content: dict[str, Any] | None = None,
+        wamid: str = "",
+        phone_number_id: str = "",
+    ) -> dict[str, Any]:
+        """A notification as Meta sends it for one customer message."""
+        msg: dict[str, Any] = {
+            "from": wa_id,
+            "id": wamid or self.new_wamid(),
+            "timestamp": str(int(time.time())),
+            "type": kind,
+        }
+        if kind == "text":
+            msg["text"] = {"body": text or ""}
+        else:
+            msg[kind] = content if content is not None else {}
+        return self.notification(
+            {"contacts": [{"profile": {"name": name}, "wa_id": wa_id}], "messages": [msg]},
+            phone_number_id=phone_number_id,
+        )
+
+    def notification(self, value: dict[str, Any], *, phone_number_id: str = "") -> dict[str, Any]:
+        return {
+            "object": "whatsapp_business_account",
+            "entry": [
+                {
+                    "id": WABA_ID,
+                    "changes": [
+                        {
+                            "value": {
+                                "messaging_product": "whatsapp",
+                                "metadata": {
+                                    "display_phone_number": DISPLAY_NUMBER,
+                                    "phone_number_id": phone_number_id or self.phone_number_id,
+                                },
+                                **value,
+                            },
+                            "field": "messages",
+                        }
+                    ],
+                }
+            ],
+        }
+
+    def user_message(self, wa_id: str, text: str | None = None, **kw: Any) -> tuple[int, Any, dict[str, Any]]:
+        """A customer writes from ``wa_id``: POST the notification to the hub, signed.
+        (status, answer, the notification)."""
+        payload = self.message_payload(wa_id, text, **kw)
+        with self._lock:
+            self._last_inbound[wa_id] = time.time()
+        status, answer = self.deliver(payload)
+        return status, answer, payload
+
+    def age_window(self, wa_id: str, hours: float = 25.0) -> None:
+        """The customer's last message is ``hours`` old (the 24-hour window closes)."""
+        with self._lock:
+            self._last_inbound[wa_id] = time.time() - hours * 3600
+
+    def deliver(
+        self, payload: Any = None, *, raw: bytes | None = None, signature: str | None = "", url: str = ""
+    ) -> tuple[int, Any]:
+        """POST a notification to the hub as Meta does (``signature``: "" the right one,
+        None none, another string that one). (status, decoded answer)."""
+        body = raw if raw is not None else json.dumps(payload, ensure_ascii=False).encode()
+        headers = {"Content-Type": "application/json", "User-Agent": "facebookexternalua"}
+        if signature == "":
+            headers["X-Hub-Signature-256"] = sign(self.app_secret, body)
+        elif signature is not None:
+            headers["X-Hub-Signature-256"] = signature
+        target = url or self.callback_url
+        assert target, "no callback URL"
+        return _http("POST", target, body, headers)
+
+    def verify(self, verify_token: str, challenge: str = "1158201444", mode: str = "subscribe") -> tuple[int, Any]:
+        """Meta's GET handshake when the callback URL is saved in the app dashboard."""
+        query = urlencode({"hub.mode": mode, "hub.verify_token": verify_token, "hub.challenge": challenge})
+        return _http("GET", f"{self.callback_url}?{query}", None, {})
+
+    def fail(
+        self,
+        status: int,
+        code: int,
+        message: str = "error",
+        *,
+        details: str = "",
+        times: int | None = None,
+        subcode: int | None = None,
+    ) -> None:
+        """The next ``times`` calls (None: all until :meth:`recover`) fail so."""
+        with self._lock:
+            self._failures.append(_Failure(status, code, message, details, times, subcode))
+
+    def recover(self) -> None:
+        with self._lock:
+            self._failures.clear()
+
+    def texts_to(self, wa_id: str) -> list[str]:
+        with self._lock:
+            return [m["text"]["body"] for m in self.sent if m["to"] == wa_id and m["type"] == "text"]
+
+    def calls_to(self, suffix: str) -> list[Call]:
+        with self._lock:
+            return [c for c in self.calls if c.path.endswith(suffix)]
+
+    # ------------------------------------------------------------------ the API
+
+    def _handle(self, req: BaseHTTPRequestHandler) -> None:
+        parts = urlsplit(req.path)
+        length = int(req.headers.get("Content-Length") or 0)
+        raw = req.rfile.read(length) if length else b""
+        headers = {k.lower(): v for k, v in req.headers.items()}
+        body: dict[str, Any] = {}
+        if raw:
+            try:
+                decoded = json.loads(raw)
+            except ValueError:
+                self._answer(req, 400, graph_error(400, 100, "(#100) Invalid JSON"))
+                return
+            body = decoded if isinstance(decoded, dict) else {}
+        call = Call(req.command, parts.path, body, headers)
+        with self._lock:
+            self.calls.append(call)
+        status, payload, after = self._route(req.command, parts.path, body, headers)
+        call.status = status
+        self._answer(req, status, payload)
+        if after is not None:
+            self._later(after)
+
+    def _route(
+        self, method: str, path: str, body: dict[str, Any], headers: dict[str, str]
+    ) -> tuple[int, Any, dict[str, Any] | None]:
+        pieces = path.strip("/").split("/")
+        if len(pieces) < 2 or not pieces[0].startswith("v"):
+            return 400, graph_error(400, 2500, "Unknown path components"), None
+        if headers.get("authorization") != f"Bearer {self.token}":
+            return 401, graph_error(401, 190, "Invalid OAuth access token - Cannot parse access token"), None
+        with self._lock:
+            failure = self._failures[0] if self._failures else None
+            if failure is not None and failure.times is not None:
+                failure.times -= 1
+                if failure.times <= 0:
+                    self._failures.pop(0)
+        if failure is not None:
+            return failure.status, graph_error(
+                failure.status, failure.code, failure.message, failure.details, failure.subcode
+            ), None
+        if pieces[1] != self.phone_number_id:
+            return 400, graph_error(
+                400, 100, f"Unsupported post request. Object with ID '{pieces[1]}' does not exist", subcode=33
+            ), None
+        if method == "GET" and len(pieces) == 2:
+            return 200, {
+                "display_phone_number": "+1 555-078-3881",
+                "verified_name": "Frontline Test",
+                "id": self.phone_number_id,
+            }, None
+        if method == "POST" and len(pieces) == 3 and pieces[2] == "messages":
+            return self._send(body)
+        return 400, graph_error(400, 100, "Unsupported request"), None
+
+    def _send(self, body: dict[str, Any]) -> tuple[int, Any, dict[str, Any] | None]:
+        if body.get("messaging_product") != "whatsapp":
+            return 400, graph_error(
+                400, 100, "(#100) The parameter messaging_product is required.", "messaging_product is required"
+            ), None
+        to, kind = str(body.get("to", "")), body.get("type", "text")
+        content = body.get(kind)
+        if not to or not isinstance(content, dict):
+            return 400, graph_error(400, 131008, "Required parameter is missing"), None
+        if kind == "text" and not isinstance(content.get("body"), str):
+            return 400, graph_error(400, 131008, "Required parameter is missing", "text.body is required"), None
+        if kind in ("image", "document") and not (content.get("id") or content.get("link")):
+            return 400, graph_error(400, 131008, "Required parameter is missing", "id or link is required"), None
+        with self._lock:
+            last = self._last_inbound.get(to)
+        in_window = last is not None and time.time() - last < WINDOW_S
+        if not in_window and self.window_sync:
+            return 400, graph_error(
+                400,
+                131047,
+                "Re-engagement message",
+                "Message failed to send because more than 24 hours have passed since the customer last "
+                "replied to this number.",
+            ), None
+        wamid = self.new_wamid()
+        with self._lock:
+            self.sent.append({**body, "id": wamid})
+        status: dict[str, Any] = {
+            "id": wamid,
+            "status": "delivered" if in_window else "failed",
+            "timestamp": str(int(time.time())),
+            "recipient_id": to,
+        }
+        if "biz_opaque_callback_data" in body:
+            status["biz_opaque_callback_data"] = body["biz_opaque_callback_data"]
+        if not in_window:
+            status["errors"] = [
+                {
+                    "code": 131047,
+                    "title": "Re-engagement message",
+                    "message": "Re-engagement message",
+                    "error_data": {
+                        "details": "Message failed to send because more than 24 hours have passed since the "
+                        "customer last replied to this number."
+                    },
+                }
+            ]
+        answer = {
+            "messaging_product": "whatsapp",
+            "contacts": [{"input": to, "wa_id": to}],
+            "messages": [{"id": wamid}],
+        }
+        after = self.notification({"statuses": [status]}) if self.send_statuses and self.callback_url else None
+        return 200, answer, after
+
+    def _later(self, payload: dict[str, Any]) -> None:
+        """Deliver a status webhook after the answer, from another thread (as Meta does)."""
+
+        def run() -> None:
+            try:
+                self.webhook_answers.append(self.deliver(payload))
+            except Exception as exc:  # the hub may be stopping
+                self.webhook_answers.append((0, repr(exc)))
+
+        t = threading.Thread(target=run, name="graph-api-double-status", daemon=True)
+        self._hooks.append(t)
+        t.start()
+
+    def _answer(self, req: BaseHTTPRequestHandler, status: int, payload: Any) -> None:
+        data = json.dumps(payload).encode()
+        req.send_response(status)
+        req.send_header("Content-Type", "application/json; charset=UTF-8")
+        req.send_header("Content-Length", str(len(data)))
+        req.end_headers()
+        req.wfile.write(data)
+
+
+def _http(method: str, url: str, body: bytes | None, headers: dict[str, str]) -> tuple[int, Any]:
+    req = urllib.request.Request(url, data=body, headers=headers, method=method)
+    try:
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            return resp.status, _decode(resp.read(), resp.headers.get("Content-Type", ""))
+    except urllib.error.HTTPError as err:
+        return err.code, _decode(err.read(), err.headers.get("Content-Type", ""))
+
+
+def _decode(data: bytes, ctype: str) -> Any:
+    if ctype.startswith("application/json"):
+        try:
+            return json.loads(data or b"null")
+        except ValueError:
+            return data
+    return data.decode("utf-8", "replace")
