@@ -133,6 +133,9 @@ def apply(app: QApplication, theme: str) -> None:
                                border-radius: 6px; }}
         QFrame#noticeBanner QLabel {{ color: {c.note_text.name()}; }}
         QLabel#collision {{ color: {c.warn.name()}; font-weight: 600; }}
+        QPushButton#newMessagesPill {{ background: {c.badge_web.name()}; color: #ffffff; border: none;
+                                       border-radius: 9px; padding: 3px 14px; font-weight: 600; }}
+        QPushButton#newMessagesPill:hover {{ background: {c.badge_telegram.name()}; }}
         QPlainTextEdit[noteMode="true"] {{ background: {c.note_bubble.name()}; color: {c.note_text.name()};
                                            border: 1px solid {c.note_border.name()}; }}
         QLabel#cardSection {{ font-weight: 600; color: palette(placeholder-text); padding-top: 10px; }}

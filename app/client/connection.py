@@ -24,6 +24,9 @@ from app.protocol.messages import MAX_HUB_FRAME_BYTES, Error, Hello, Result, Wel
 log = logging.getLogger(__name__)
 
 CLIENT_NAME = "frontline-desktop/0.1.0"
+# The longest the reader handles frames in one go before it lets the loop run (paint,
+# timers, other tasks): a burst of 200 events used to hold the window for 50-90 ms.
+READ_SLICE_S = 0.008
 
 
 UnreachableKind = Literal["address", "refused", "timeout", "not_a_hub", "refused_by_hub", "network"]
@@ -195,8 +198,15 @@ class HubConnection:
         return self._ws.state is websockets.protocol.State.OPEN
 
     async def _read_loop(self) -> None:
+        loop = asyncio.get_running_loop()
+        slice_end = loop.time() + READ_SLICE_S
         try:
             async for raw in self._ws:
+                # frames already received come without a pause in between: a burst of
+                # events would hold the loop (and the window) until the last one
+                if loop.time() >= slice_end:
+                    await asyncio.sleep(0)
+                    slice_end = loop.time() + READ_SLICE_S
                 try:
                     frame = decode_operator_outbound(raw)
                 except ProtocolError as exc:

@@ -523,6 +523,16 @@ class OperatorSession:
             key=lambda i: i.local_id,
         )
 
+    def newest_unsent(self) -> dict[int, OutboxItem]:
+        """Conversation id -> its newest unsent (pending or failed) reply: what
+        ``outbox_of(id)[-1]`` gives, for every conversation in one pass."""
+        newest: dict[int, OutboxItem] = {}
+        for item in self._outbox_items.values():
+            old = newest.get(item.conversation_id)
+            if old is None or item.local_id > old.local_id:
+                newest[item.conversation_id] = item
+        return newest
+
     @property
     def waiting_count(self) -> int:
         """Messages waiting to be sent (not counting "not sent" ones)."""
@@ -712,9 +722,18 @@ class OperatorSession:
         before = hist.messages[0].id if (older and hist.messages) else None
         command = History(txn_id=new_txn_id(), conversation_id=conversation_id, before_id=before)
         data = await self._request(command)
+        fresh = not hist.messages
         hist.add_page(list(data.messages))
         hist.has_more = data.has_more
-        self._dirty_history(conversation_id)
+        if fresh:
+            self._dirty_history(conversation_id)
+        else:
+            # an older page: only its messages are new to the cache (the writer upserts by
+            # id); re-writing the whole history at each page grew with the depth scrolled
+            # back (2,000 rows re-encoded and upserted per page, the writer thread holding
+            # the GIL meanwhile: the window stalled without doing anything itself)
+            for m in data.messages:
+                self._dirty_history(conversation_id, m.id)
         return hist.messages
 
     def follows(self, conversation_id: int) -> bool:

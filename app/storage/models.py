@@ -485,6 +485,7 @@ class EmailMessage(Base):
     # original mail is ("<folder>/<uidvalidity>/<uid>" on the IMAP server, kept \Seen)
     full_text: Mapped[str] = mapped_column(Text, default="", server_default="")
     source: Mapped[str] = mapped_column(String(255), default="", server_default="")
+    created_at: Mapped[datetime]
 
 
 # --------------------------------------------------------------------------- answer templates (0008)

@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Generic, NamedTuple, Protocol, TypeVar, cast
 
 import msgspec
-from sqlalchemy import Connection, Engine, Table, and_, bindparam, func, insert, or_, select, update
+from sqlalchemy import Connection, Engine, Table, and_, bindparam, exists, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import sessionmaker
@@ -994,8 +994,11 @@ class Store:
                     select(Conversation).where(Conversation.status.in_(ACTIVE)).order_by(Conversation.id)
                 )
             )
-            # the customers in the session at once (one query, not one per conversation)
-            list(s.scalars(select(Customer).where(Customer.id.in_({c.customer_id for c in convs}))))
+            # the customers at once (one query, not one per conversation); kept by the
+            # loader: the session's identity map holds them only weakly, so a bare
+            # ``list(...)`` was dropped again and each conversation loaded its customer
+            for cust in s.scalars(select(Customer).where(Customer.id.in_({c.customer_id for c in convs}))):
+                load.seed(customer=_customer_info(cust))
             last_ids = (
                 {
                     conv_id: msg_id
@@ -1701,11 +1704,20 @@ class Store:
                 [sla.DEFAULT_FIRST_RESPONSE_S, sla.DEFAULT_NEXT_RESPONSE_S]
                 + [min(a, b) for a, b in s.execute(select(Queue.first_response_s, Queue.next_response_s))]
             )
+            # Not those whose breach of this waiting period (same line) is recorded: each
+            # tick (every 0.5 s) loaded every waiting conversation as an ORM object and
+            # worked out its clock again: with 5,000 waiting customers, half a core.
+            recorded_already = exists().where(
+                SlaBreach.conversation_id == Conversation.id,
+                SlaBreach.due_at >= Conversation.waiting_since,
+                SlaBreach.queue_id.is_not_distinct_from(Conversation.queue_id),
+            )
             waiting = s.scalars(
                 select(Conversation).where(
                     Conversation.status.in_(ACTIVE),
                     Conversation.waiting_since.is_not(None),
                     Conversation.waiting_since <= now - timedelta(seconds=shortest),
+                    ~recorded_already,
                 )
             )
             for c in waiting:

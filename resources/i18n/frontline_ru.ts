@@ -151,6 +151,14 @@ New customer chats appear there as they arrive; the ones assigned to you are und
         <translation>личный</translation>
     </message>
     <message>
+        <source>New messages ↓</source>
+        <translation>Новые сообщения ↓</translation>
+    </message>
+    <message>
+        <source>Go to the newest message</source>
+        <translation>К последнему сообщению</translation>
+    </message>
+    <message>
         <source>open</source>
         <translation>открыт</translation>
     </message>

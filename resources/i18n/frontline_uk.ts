@@ -151,6 +151,14 @@ New customer chats appear there as they arrive; the ones assigned to you are und
         <translation>особистий</translation>
     </message>
     <message>
+        <source>New messages ↓</source>
+        <translation>Нові повідомлення ↓</translation>
+    </message>
+    <message>
+        <source>Go to the newest message</source>
+        <translation>До останнього повідомлення</translation>
+    </message>
+    <message>
         <source>open</source>
         <translation>відкрита</translation>
     </message>

@@ -14,9 +14,9 @@ from PySide6.QtCore import QModelIndex, QPoint
 from app.protocol.messages import MessageInfo
 from app.storage import Store, make_engine
 from tests.conftest import TestHub
-from tests.helpers import wait_until
+from tests.helpers import OperatorClient, wait_until
 from tests.ui.test_window import log_in
-from ui.models.messages import MessageRole
+from ui.models.messages import MessageRole, MessagesModel
 from ui.widgets.main_window import MainWindow
 
 PAGE = 50  # the hub's default history page
@@ -154,5 +154,122 @@ def test_a_failed_older_page_is_said_and_the_list_stays(hub, run, make_client) -
         assert texts(w) == before
         assert not w.pane.loading_label.isVisible()
         assert not w.bridge.loading_older(conv_id)
+
+    run(scenario())
+
+
+async def another_device_says(hub: TestHub, conv_id: int, text: str) -> None:
+    """The same operator answers from a second device: a new message reaches the window live."""
+    async with OperatorClient.connected(hub.ws_url, device_id="second-device") as other:
+        await other.login(hub.accounts.operator.username, hub.accounts.operator.password)
+        await other.send_message(conv_id, text)
+
+
+def test_a_new_message_while_reading_older_ones_keeps_the_place_and_shows_a_pill(hub, run, make_client) -> None:
+    async def scenario() -> None:
+        c = make_client()
+        w, conv_id = await open_long(c, hub)
+        lst = w.pane.list
+        bar = lst.verticalScrollBar()
+        pill = w.pane.new_pill
+        # at the newest message, a new one scrolls into view and no pill shows
+        await another_device_says(hub, conv_id, "while at the bottom")
+        await wait_until(lambda: texts(w)[-1] == "while at the bottom", message="the new message")
+        await wait_until(lambda: bar.value() == bar.maximum(), message="at the end")
+        assert not pill.isVisible()
+
+        # the operator reads further up (not near the top: no older page is asked for)
+        bar.setValue(bar.maximum() // 2)
+        reading, reading_top = top_message(w)
+        value = bar.value()
+        await another_device_says(hub, conv_id, "while reading older ones")
+        await wait_until(lambda: texts(w)[-1] == "while reading older ones", message="the second new message")
+        assert top_of(w, reading.id) == reading_top, "the message being read did not move"
+        assert bar.value() == value < bar.maximum(), "the view did not jump to the bottom"
+        assert pill.isVisible() and pill.text() == "New messages ↓"
+        assert lst.viewport().geometry().contains(pill.geometry()), "the pill is inside the list"
+
+        pill.click()
+        assert bar.value() == bar.maximum(), "the pill goes to the newest message"
+        assert not pill.isVisible()
+        assert lst.visualRect(w.messages.index(w.messages.rowCount() - 1)).bottom() <= lst.viewport().height()
+
+    run(scenario())
+
+
+def test_a_long_history_keeps_a_window_of_rows_and_gives_the_rest_back_while_scrolling(
+    hub, run, make_client, monkeypatch
+) -> None:
+    """Scrolled back past the window, the bottom rows leave the model (its layout stays
+    small); scrolling down brings them back from memory, in order, without moving the
+    message being read; a message arriving meanwhile shows the pill, which goes back to
+    the newest page."""
+    window = 3 * PAGE
+    count = 6 * PAGE
+    monkeypatch.setattr(MessagesModel, "window_rows", window)
+
+    async def scenario() -> None:
+        c = make_client()
+        conv_id = seed_long_conversation(hub, count)
+        w = await log_in(c, hub.ws_url, hub.accounts.operator.username, hub.accounts.operator.password)
+        w.resize(1100, 700)
+        w.open_conversation(conv_id)
+        await wait_until(lambda: w.messages.rowCount() == PAGE and w.pane.more_history, message="the newest page")
+        bar = w.pane.list.verticalScrollBar()
+
+        def numbers() -> list[int]:
+            return [int(t.split()[1]) for t in texts(w)]
+
+        # up to the very first message, page by page
+        while numbers()[0] != 1:
+            first = numbers()[0]
+            bar.setValue(0)  # (the page comes later: the request goes out from the event loop)
+            reading, reading_top = top_message(w)
+            await wait_until(lambda first=first: numbers()[0] < first, message=f"the page before {first}")
+            assert top_of(w, reading.id) == reading_top, f"the place was kept at message {first}"
+            shown = numbers()
+            assert shown == list(range(shown[0], shown[0] + len(shown))), "in order, without gaps"
+            assert len(shown) <= window
+        assert w.messages.newer_hidden and w.messages.rowCount() == window
+        asked = []
+        real_load = c.session.load_history
+
+        async def counting(conversation_id: int, *, older: bool = False) -> list[MessageInfo]:
+            asked.append(older)
+            return await real_load(conversation_id, older=older)
+
+        c.session.load_history = counting  # type: ignore[method-assign]
+
+        # a message arrives while the newest rows are not in the window: the pill, no jump
+        await another_device_says(hub, conv_id, "message 9999")
+        await wait_until(lambda: w.pane.new_pill.isVisible(), message="the pill")
+        assert numbers()[0] == 1
+
+        # back down: the rows come back from memory (nothing asked of the hub), place kept
+        while w.messages.newer_hidden:
+            last = numbers()[-1]
+            bar.setValue(bar.maximum())
+            reading, reading_top = top_message(w)
+            await wait_until(lambda last=last: numbers()[-1] > last, message=f"the rows after {last}")
+            assert top_of(w, reading.id) == reading_top, f"the place was kept after message {last}"
+            shown = numbers()
+            assert shown == list(range(shown[0], shown[0] + len(shown))) or shown[-1] == 9999
+            assert len(shown) <= window
+        assert asked == []
+        bar.setValue(bar.maximum())
+        assert numbers()[-2:] == [count, 9999]
+        await wait_until(lambda: not w.pane.new_pill.isVisible(), message="the pill goes at the newest")
+
+        # the pill, clicked while far up, shows the newest page
+        while numbers()[0] > count - window:
+            bar.setValue(0)
+            first = numbers()[0]
+            await wait_until(lambda first=first: numbers()[0] < first or w.messages.newer_hidden)
+            if w.messages.newer_hidden:
+                break
+        w.pane.show_new_pill()
+        w.pane.new_pill.click()
+        await wait_until(lambda: numbers()[-1] == 9999 and bar.value() == bar.maximum(), message="the newest")
+        assert not w.messages.newer_hidden
 
     run(scenario())

@@ -113,6 +113,10 @@ class SessionBridge(QObject):
     def outbox_of(self, conversation_id: int) -> list[OutboxItem]:
         return self.session.outbox_of(conversation_id)
 
+    def newest_unsent(self) -> dict[int, OutboxItem]:
+        """Conversation id -> its newest unsent reply (one pass over the outbox)."""
+        return self.session.newest_unsent()
+
     @property
     def waiting_count(self) -> int:
         return self.session.waiting_count

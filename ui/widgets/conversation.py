@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import time
 import weakref
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -77,6 +78,7 @@ from ui.widgets.template_inline import CompletionList, PlaceholderHighlighter, P
 Index = QModelIndex | QPersistentModelIndex
 
 PAD = 10
+PAINTED_DOCS = 200  # laid-out bubble texts kept for repainting
 GAP = 6
 META_GAP = 3
 ATT_GAP = 6  # between the text and the attachments of a bubble, and between attachments
@@ -119,12 +121,48 @@ class MessageDelegate(QStyledItemDelegate):
         # document is the costly part. A stored message never changes; an unsent reply
         # (id 0) is keyed by its txn_id and text. Forgotten when the font changes.
         self._heights: dict[tuple[object, ...], int] = {}
+        # One document re-used to measure new rows (setPlainText on it): a third of the
+        # cost of a new document per row, the same heights.
+        self._measure: tuple[str, float, QTextDocument] | None = None
+        # The laid-out documents of the bubbles painted last (a scroll or a repaint of
+        # the list paints the same rows again; laying out their text was most of it).
+        self._docs: OrderedDict[tuple[object, ...], tuple[QTextDocument, float]] = OrderedDict()
         view.installEventFilter(self)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if event.type() in (QEvent.Type.FontChange, QEvent.Type.StyleChange):
             self._heights.clear()
+            self._measure = None
+            self._docs.clear()
         return False
+
+    def _row_key(self, msg: MessageInfo) -> tuple[object, ...]:
+        width = self.view.viewport().width()
+        return (msg.id, width) if msg.id else (msg.txn_id, msg.text, width)
+
+    def _painted_document(self, msg: MessageInfo, index: Index) -> tuple[QTextDocument, float]:
+        key = self._row_key(msg)
+        entry = self._docs.get(key)
+        if entry is not None:
+            self._docs.move_to_end(key)
+            return entry
+        doc = self.document_for(index)
+        text_w = min(doc.idealWidth(), self._bubble_width() - 2 * PAD)
+        doc.setTextWidth(max(text_w, 1.0))
+        entry = self._docs[key] = (doc, text_w)
+        if len(self._docs) > PAINTED_DOCS:
+            self._docs.popitem(last=False)
+        return entry
+
+    def _text_height(self, text: str) -> float:
+        font = self.view.font()
+        width = self._bubble_width() - 2 * PAD
+        m = self._measure
+        if m is None or m[0] != font.key() or m[1] != width:
+            m = self._measure = (font.key(), width, plain_document("", font, width))
+        doc = m[2]
+        doc.setPlainText(text)
+        return float(doc.size().height())
 
     def _bubble_width(self) -> float:
         return max(160.0, self.view.viewport().width() * 0.68)
@@ -177,15 +215,18 @@ class MessageDelegate(QStyledItemDelegate):
         return f
 
     def sizeHint(self, option: QStyleOptionViewItem, index: Index) -> QSize:
+        # asked for every row at each layout: the model's list directly, not data()
         width = self.view.viewport().width()
-        msg: MessageInfo = index.data(MessageRole)
-        key = (msg.id, width) if msg.id else (msg.txn_id, msg.text, width)
+        model = index.model()
+        msg: MessageInfo = (
+            model.message_at(index.row()) if isinstance(model, MessagesModel) else index.data(MessageRole)
+        )
+        key = self._row_key(msg)
         h = self._heights.get(key)
         if h is None:
             has_text = bool(msg.text) or not msg.attachments
-            doc = self.document_for(index)
             meta_h = QFontMetrics(self._meta_font()).height()
-            text_h = doc.size().height() if has_text else 0.0
+            text_h = self._text_height(msg.text) if has_text else 0.0
             height = text_h + self._attachments_height(msg, has_text) + 2 * PAD + meta_h + META_GAP + GAP * 2
             if not msg.id:  # an unsent reply (the only rows without an id)
                 height += meta_h + META_GAP  # the state line under the bubble
@@ -207,12 +248,12 @@ class MessageDelegate(QStyledItemDelegate):
         c = theme.colors()
         pal = option.palette  # type: ignore[attr-defined]
         rect = option.rect  # type: ignore[attr-defined]
-        doc = self.document_for(index)
         has_text = bool(msg.text) or not msg.attachments
         boxes = self.attachment_boxes(msg)
-        text_w = min(doc.idealWidth(), self._bubble_width() - 2 * PAD) if has_text else 0.0
+        doc, text_w = self._painted_document(msg, index)
+        if not has_text:
+            text_w = 0.0
         text_h = doc.size().height() if has_text else 0.0
-        doc.setTextWidth(max(text_w, 1.0))
         content_w = max([text_w, *(w for _a, w, _h in boxes)])
         meta_font = self._meta_font()
         mfm = QFontMetrics(meta_font)
@@ -507,6 +548,8 @@ class ConversationPane(QWidget):
     state_requested = Signal(int, str, object)  # id, state, snoozed_until (datetime | None)
     typing_changed = Signal(int, bool)
     older_requested = Signal(int)  # scrolled back near the top: the page before, please
+    newer_requested = Signal(int)  # scrolled down to the end of a window left above the newest
+    newest_requested = Signal(int)  # "New messages ↓" clicked while the newest are not in the model
     # attachments (FilesBridge): a file or pasted image to upload, an upload to stop, a
     # reply with files, an attachment to open or save
     attach_path_requested = Signal(str, str)  # key, local path
@@ -601,16 +644,25 @@ class ConversationPane(QWidget):
         self.loading_label.setObjectName("historyLoading")
         self.loading_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.loading_label.hide()
+        # "New messages ↓": a message came while the operator reads further up; the
+        # view stays where it is (over the bottom of the list, so showing it moves nothing)
+        self.new_pill = QPushButton(self.list)
+        self.new_pill.setObjectName("newMessagesPill")
+        self.new_pill.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.new_pill.hide()
+        self.new_pill.clicked.connect(self.jump_to_newest)
+        self._at_bottom = True  # before rows go in at the end
+        self._removed_above: tuple[int, int] | None = None  # scroll value, height of rows leaving above
         self.more_history = False  # older messages exist on the hub
         self.loading_older = False  # and are being read
-        self._anchor: QPersistentModelIndex | None = None  # the message at the top, kept in place
-        self._anchor_top = 0
+        self._top_value: int | None = None  # scroll value before rows go in at the top
         self._older_check = QTimer(self)  # after the scroll or layout settles, not in the middle of it
         self._older_check.setSingleShot(True)
         self._older_check.setInterval(0)
         self._older_check.timeout.connect(self._maybe_request_older)
         bar = self.list.verticalScrollBar()
         bar.valueChanged.connect(lambda _v: self._older_check.start())
+        bar.valueChanged.connect(lambda _v: self._pill_check())
         bar.rangeChanged.connect(lambda _a, _b: self._older_check.start())
         self.typing_label = QLabel(page)
         self.typing_label.setObjectName("typing")
@@ -703,7 +755,9 @@ class ConversationPane(QWidget):
         self.other_typing: str = ""
         model.rowsAboutToBeInserted.connect(self._before_insert)
         model.rowsInserted.connect(self._after_insert)
-        model.modelReset.connect(lambda: self.list.scrollToBottom())
+        model.rowsAboutToBeRemoved.connect(self._before_remove)
+        model.rowsRemoved.connect(self._after_remove)
+        model.modelReset.connect(self._after_reset)
         self.retranslate()
         self.show_conversation(None)
 
@@ -739,6 +793,9 @@ class ConversationPane(QWidget):
         self.composer.team_label = self.tr("team")
         self.composer.personal_label = self.tr("personal")
         self._place_loading_label()
+        self.new_pill.setText(self.tr("New messages ↓"))
+        self.new_pill.setToolTip(self.tr("Go to the newest message"))
+        self._place_pill()
         self._mode_changed()
         self._update_typing()
         self._update_header()
@@ -781,36 +838,95 @@ class ConversationPane(QWidget):
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
         self._place_loading_label()
+        self._place_pill()
+
+    def _place_pill(self) -> None:
+        self.new_pill.ensurePolished()
+        self.new_pill.adjustSize()
+        w, h = self.new_pill.width(), self.new_pill.height()
+        vp = self.list.viewport().geometry()
+        self.new_pill.setGeometry(vp.left() + (vp.width() - w) // 2, vp.bottom() - h - 8, w, h)
+
+    def is_at_bottom(self) -> bool:
+        """The newest message is in view (the window holds it and the list is at its end)."""
+        bar = self.list.verticalScrollBar()
+        return not self.model.newer_hidden and bar.value() >= bar.maximum() - 4
+
+    def _pill_check(self) -> None:
+        if self.new_pill.isVisible() and self.is_at_bottom():
+            self.new_pill.hide()
+
+    def show_new_pill(self) -> None:
+        """A message came in below what the operator is reading."""
+        self._place_pill()
+        self.new_pill.show()
+        self.new_pill.raise_()
+
+    def jump_to_newest(self) -> None:
+        self.new_pill.hide()
+        if self.model.newer_hidden and self.conversation is not None:
+            self.newest_requested.emit(self.conversation.id)  # the newest page anew: at the bottom
+        else:
+            self.list.scrollToBottom()
 
     def _maybe_request_older(self) -> None:
         conv = self.conversation
-        if conv is None or not self.more_history or self.loading_older or self.model.rowCount() == 0:
+        if conv is None or self.loading_older or self.model.rowCount() == 0:
             return
-        if self.list.verticalScrollBar().value() <= max(80, self.list.viewport().height() // 2):
+        bar = self.list.verticalScrollBar()
+        near = max(80, self.list.viewport().height() // 2)
+        if (self.more_history or self.model.older_hidden) and bar.value() <= near:
             self.older_requested.emit(conv.id)
+        elif self.model.newer_hidden and near < bar.value() >= bar.maximum() - near:
+            self.newer_requested.emit(conv.id)
+
+    def _rows_height(self, first: int, last: int) -> int:
+        """Laid-out height of rows ``first..last`` (the delegate's cached sizes; no spacing)."""
+        lst, model = self.list, self.model
+        return sum(lst.sizeHintForIndex(model.index(r)).height() for r in range(first, last + 1))
 
     def _before_insert(self, _parent: QModelIndex, first: int, _last: int) -> None:
-        """Rows going in at the top (an older page): remember the message at the top of
-        the view and where it is, to put it back there after."""
-        self._anchor = None
-        if first != 0 or self.model.rowCount() == 0:
-            return
-        idx = self.list.indexAt(QPoint(self.list.viewport().width() // 2, 0))
-        if not idx.isValid():
-            idx = self.model.index(0)
-        self._anchor = QPersistentModelIndex(idx)
-        self._anchor_top = self.list.visualRect(idx).top()
+        """Rows going in at the top (an older page) keep the message being read in place;
+        at the end, whether the operator was at the newest message decides what follows."""
+        self._at_bottom = self.is_at_bottom()
+        self._top_value = self.list.verticalScrollBar().value() if first == 0 and self.model.rowCount() else None
 
-    def _after_insert(self, _parent: QModelIndex, _first: int, _last: int) -> None:
-        anchor, self._anchor = self._anchor, None
-        if anchor is not None and anchor.isValid():
-            # lay the rows out now (it would wait for the next event) and scroll by what went in
+    def _after_insert(self, _parent: QModelIndex, first: int, last: int) -> None:
+        value, self._top_value = self._top_value, None
+        if value is not None:
+            # what is on screen moves down by the new rows' height: scroll by as much,
+            # after laying the rows out now (it would wait for the next event). The
+            # heights are known (the delegate's cache): no layout is needed before.
+            height = self._rows_height(first, last)
             self.list.executeDelayedItemsLayout()
-            moved = self.list.visualRect(QModelIndex(anchor)).top() - self._anchor_top
-            bar = self.list.verticalScrollBar()
-            bar.setValue(bar.value() + moved)
+            self.list.verticalScrollBar().setValue(value + height)
+            return
+        if self.model.appending_newer:
+            return
+        if self._at_bottom or first >= self.model.stored_count():
+            # at the newest message already, or the operator's own reply: to the end
+            self.list.scrollToBottom()
+            self.new_pill.hide()
         else:
-            self.list.scrollToBottom()  # a new message, an unsent reply: at the end
+            self.show_new_pill()  # reading further up: stay there
+
+    def _before_remove(self, _parent: QModelIndex, first: int, last: int) -> None:
+        """Rows leaving at the top (the window moves down): the view goes up by their
+        height, so that what is on screen stays."""
+        self._removed_above = None
+        if first == 0 and last + 1 < self.model.rowCount():
+            self._removed_above = (self.list.verticalScrollBar().value(), self._rows_height(first, last))
+
+    def _after_remove(self, _parent: QModelIndex, _first: int, _last: int) -> None:
+        removed, self._removed_above = self._removed_above, None
+        if removed is not None:
+            self.list.executeDelayedItemsLayout()
+            value, height = removed
+            self.list.verticalScrollBar().setValue(value - height)
+
+    def _after_reset(self) -> None:
+        self.new_pill.hide()
+        self.list.scrollToBottom()
 
     def _update_header(self) -> None:
         conv = self.conversation

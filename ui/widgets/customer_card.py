@@ -49,7 +49,7 @@ from ui.bridge.customer_bridge import CachedCard, CustomerBridge
 from ui.channels import channel_name
 from ui.dialogs.merge_dialog import MergeDialog, reason_text
 from ui.models.customers import ConversationRole, CurrentRole, TimelineModel
-from ui.widgets.inline_edit import FlowLayout, InlineField, TagChip, repolish
+from ui.widgets.inline_edit import FlowLayout, InlineField, TagChip, repolish, set_style_property
 
 LANGUAGE_NAMES = {"en": "English", "ru": "Русский", "uk": "Українська"}
 NAME_MAX = 200
@@ -185,15 +185,27 @@ class TimelineDelegate(QStyledItemDelegate):
         super().__init__(view)
         self.card = card
         self.view = view
+        # the row's fonts and metrics, made once per view font (not at every row's paint)
+        self._fonts: tuple[str, QFont, QFontMetrics, QFont, QFontMetrics, QFont, QFontMetrics] | None = None
 
     def _small(self) -> QFont:
         f = QFont(self.view.font())
         f.setPointSizeF(max(7.0, f.pointSizeF() * 0.9))
         return f
 
+    def fonts(self) -> tuple[QFont, QFontMetrics, QFont, QFontMetrics, QFont, QFontMetrics]:
+        """The view's font, its small and its bold variant, each with its metrics."""
+        base = self.view.font()
+        if self._fonts is None or self._fonts[0] != base.key():
+            small = self._small()
+            bold = QFont(base)
+            bold.setWeight(QFont.Weight.DemiBold)
+            self._fonts = (base.key(), QFont(base), QFontMetrics(base), small, QFontMetrics(small),
+                           bold, QFontMetrics(bold))
+        return self._fonts[1:]
+
     def sizeHint(self, option: QStyleOptionViewItem, index: Index) -> QSize:
-        fm = QFontMetrics(self.view.font())
-        sm = QFontMetrics(self._small())
+        _font, fm, _small, sm, _bold, _bfm = self.fonts()
         return QSize(1, 2 * self.PAD + fm.height() + 3 + sm.height())  # as wide as the view
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: Index) -> None:
@@ -212,10 +224,7 @@ class TimelineDelegate(QStyledItemDelegate):
             painter.fillRect(rect, pal.alternateBase().color().lighter(102))
         if current:
             painter.fillRect(QRect(rect.left(), rect.top() + 4, 3, rect.height() - 8), c.badge_web)
-        font = QFont(self.view.font())
-        fm = QFontMetrics(font)
-        small = self._small()
-        sm = QFontMetrics(small)
+        font, fm, small, sm, bold, bold_fm = self.fonts()
         left, right = rect.left() + 12, rect.right() - 8
         top = rect.top() + self.PAD
         number = f"#{conv.id}"
@@ -223,12 +232,10 @@ class TimelineDelegate(QStyledItemDelegate):
         painter.setPen(c.muted)
         nw = sm.horizontalAdvance(number)
         painter.drawText(QRect(right - nw, top, nw, fm.height()), Qt.AlignmentFlag.AlignVCenter, number)
-        bold = QFont(font)
-        bold.setWeight(QFont.Weight.DemiBold)
         painter.setFont(bold)
         painter.setPen(pal.text().color())
         when = self.card.when_text(conv.created_at)
-        ww = QFontMetrics(bold).horizontalAdvance(when)
+        ww = bold_fm.horizontalAdvance(when)
         painter.drawText(QRect(left, top, ww + 2, fm.height()), Qt.AlignmentFlag.AlignVCenter, when)
         status, color = self.card.status_text(conv)
         x = left + ww + 8
@@ -1154,8 +1161,7 @@ class CustomerCard(QWidget):
             else:
                 text = self.tr("Offline: the full card (phones, e-mail, notes) loads when the connection is back.")
         self.note.setText(text)
-        self.note.setProperty("kind", "error" if self.state == "failed" else "info")
-        repolish(self.note)
+        set_style_property(self.note, "kind", "error" if self.state == "failed" else "info")
         self.note.setVisible(bool(text))
         self.retry_button.setVisible(self.state == "failed" and self.online)
 
@@ -1164,8 +1170,7 @@ class CustomerCard(QWidget):
         vip = profile.vip if profile is not None else bool(basic and basic.vip)
         self.vip_button.setChecked(vip)
         self.vip_button.setText(self.tr("★ VIP") if vip else self.tr("☆ Mark as VIP"))
-        self.vip_button.setProperty("vip", "true" if vip else "false")
-        repolish(self.vip_button)
+        set_style_property(self.vip_button, "vip", "true" if vip else "false")
         self.vip_button.setEnabled(self.editable)
 
     def channel_name(self, channel: str) -> str:
@@ -1182,8 +1187,10 @@ class CustomerCard(QWidget):
             name = self.channel_name(ident.channel)
             lines.append(f"{name} · {ident.label}" if ident.label else name)
         self.channels.setText("\n".join(lines) if lines else self.tr("No channel yet"))
-        self.channels.setObjectName("" if lines else "muted")
-        repolish(self.channels)
+        name = "" if lines else "muted"
+        if self.channels.objectName() != name:
+            self.channels.setObjectName(name)
+            repolish(self.channels)
         self._render_write_links(profile)
 
     def writable_identities(self, profile: CustomerProfile) -> list[IdentityInfo]:

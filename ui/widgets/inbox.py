@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from PySide6.QtCore import QCoreApplication, QModelIndex, QPersistentModelIndex, QRect, QSize, Qt, QTimer
+from PySide6.QtCore import QCoreApplication, QEvent, QModelIndex, QPersistentModelIndex, QRect, QSize, Qt, QTimer
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPaintEvent
 from PySide6.QtWidgets import QListView, QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
 
@@ -59,8 +59,49 @@ def state_text(conv: ConversationInfo) -> str:
     return ""
 
 
+class _Fonts:
+    """The three fonts of a row and their metrics, made once per view font (a row used
+    to build them at every paint: a third of the list's painting time)."""
+
+    def __init__(self, base: QFont) -> None:
+        self.badge = QFont(base)
+        self.badge.setPointSizeF(max(7.0, self.badge.pointSizeF() * 0.78))
+        self.badge.setBold(True)
+        self.badge_fm = QFontMetrics(self.badge)
+        self.name = QFont(base)
+        self.name.setBold(True)
+        self.name_fm = QFontMetrics(self.name)
+        self.body = QFont(base)
+        self.body_fm = QFontMetrics(self.body)
+        self.badges: dict[str, tuple[str, int]] = {}  # channel -> its badge text and width
+
+    def badge_of(self, channel: str) -> tuple[str, int]:
+        badge = self.badges.get(channel)
+        if badge is None:
+            text = channel_name(channel).upper()
+            badge = self.badges[channel] = (text, self.badge_fm.horizontalAdvance(text) + 10)
+        return badge
+
+
 class InboxDelegate(QStyledItemDelegate):
     ROW_H = 62
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._fonts: dict[str, _Fonts] = {}
+
+    def fonts(self, base: QFont) -> _Fonts:
+        key = base.key()
+        fonts = self._fonts.get(key)
+        if fonts is None:
+            if len(self._fonts) > 8:
+                self._fonts.clear()
+            fonts = self._fonts[key] = _Fonts(base)
+        return fonts
+
+    def retranslated(self) -> None:
+        """The channel names on the badges are translated: made again."""
+        self._fonts.clear()
 
     def sizeHint(self, option: QStyleOptionViewItem, index: Index) -> QSize:
         return QSize(option.rect.width(), self.ROW_H)
@@ -84,12 +125,9 @@ class InboxDelegate(QStyledItemDelegate):
         x, y, w = rect.left() + 12, rect.top() + 9, rect.width() - 24
 
         # channel badge
-        badge_font = QFont(option.font)  # type: ignore[attr-defined]
-        badge_font.setPointSizeF(max(7.0, badge_font.pointSizeF() * 0.78))
-        badge_font.setBold(True)
-        badge = channel_name(conv.channel).upper()
-        bfm = QFontMetrics(badge_font)
-        bw = bfm.horizontalAdvance(badge) + 10
+        fonts = self.fonts(option.font)  # type: ignore[attr-defined]
+        badge_font, bfm = fonts.badge, fonts.badge_fm
+        badge, bw = fonts.badge_of(conv.channel)
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(channel_color(conv.channel))
         painter.drawRoundedRect(QRect(x, y + 2, bw, bfm.height() + 2), 4, 4)
@@ -98,9 +136,7 @@ class InboxDelegate(QStyledItemDelegate):
         painter.drawText(QRect(x, y + 2, bw, bfm.height() + 2), Qt.AlignmentFlag.AlignCenter, badge)
 
         # wait time (right)
-        name_font = QFont(option.font)  # type: ignore[attr-defined]
-        name_font.setBold(True)
-        fm = QFontMetrics(name_font)
+        name_font, fm = fonts.name, fonts.name_fm
         now = datetime.now(UTC)
         clock = sla_left(conv, now)
         waited = waited_seconds(conv, now)
@@ -129,9 +165,8 @@ class InboxDelegate(QStyledItemDelegate):
                          fm.elidedText(name, Qt.TextElideMode.ElideRight, name_w))
 
         # last message
-        body_font = QFont(option.font)  # type: ignore[attr-defined]
-        painter.setFont(body_font)
-        bfm2 = QFontMetrics(body_font)
+        painter.setFont(fonts.body)
+        bfm2 = fonts.body_fm
         last = conv.last_message
         unsent: OutboxItem | None = index.data(UnsentRole)
         preview_color = text_color if selected else c.muted
@@ -174,7 +209,8 @@ class InboxView(QListView):
     def __init__(self, empty_text: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.empty_text = empty_text
-        self.setItemDelegate(InboxDelegate(self))
+        self.delegate = InboxDelegate(self)
+        self.setItemDelegate(self.delegate)
         self.setSelectionMode(QListView.SelectionMode.SingleSelection)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setUniformItemSizes(True)
@@ -183,6 +219,11 @@ class InboxView(QListView):
         self._tick.setInterval(1000)
         self._tick.timeout.connect(self.viewport().update)
         self._tick.start()
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.LanguageChange:
+            self.delegate.retranslated()
+        super().changeEvent(event)
 
     def paintEvent(self, event: QPaintEvent) -> None:
         super().paintEvent(event)

@@ -33,6 +33,14 @@ def repolish(w: QWidget) -> None:
     w.style().polish(w)
 
 
+def set_style_property(w: QWidget, name: str, value: str) -> None:
+    """Set a property the style sheet selects on, re-applying the style only when it
+    changed (a re-polish costs ~0.5 ms; a card render set a dozen each time)."""
+    if w.property(name) != value:
+        w.setProperty(name, value)
+        repolish(w)
+
+
 class ClickLabel(QLabel):
     """A label that acts on a click, Enter, Space or F2, and offers "Copy" for its value."""
 
@@ -50,8 +58,7 @@ class ClickLabel(QLabel):
         self.active = active
         self.setCursor(Qt.CursorShape.PointingHandCursor if active else Qt.CursorShape.ArrowCursor)
         self.setFocusPolicy(Qt.FocusPolicy.TabFocus if active else Qt.FocusPolicy.NoFocus)
-        self.setProperty("editable", "true" if active else "false")
-        repolish(self)
+        set_style_property(self, "editable", "true" if active else "false")
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:
         inside = self.rect().contains(event.position().toPoint())
@@ -228,13 +235,11 @@ class InlineField(QWidget):
         empty = not self._shown
         blank = self._empty_text if self._editable else self._empty_read_only
         self.display.setText(blank if empty else self._shown)
-        self.display.setProperty("empty", "true" if empty else "false")
-        repolish(self.display)
+        set_style_property(self.display, "empty", "true" if empty else "false")
 
     def _say(self, text: str, kind: str) -> None:
         self.message.setText(text)
-        self.message.setProperty("kind", kind)
-        repolish(self.message)
+        set_style_property(self.message, "kind", kind)
         self.message.setVisible(bool(text))
 
     # ------------------------------------------------------------------ editing

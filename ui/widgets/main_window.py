@@ -55,7 +55,7 @@ from ui.dialogs.kb_search import KbSearchDialog, public_url
 from ui.dialogs.templates_dialog import TemplatesDialog
 from ui.dialogs.transfer import TransferDialog
 from ui.models.inbox import ConversationRole, InboxFilter, InboxModel
-from ui.models.messages import MessagesModel
+from ui.models.messages import FIRST_ROWS, MessagesModel
 from ui.widgets.conversation import ConversationPane
 from ui.widgets.customer_card import CustomerCard
 from ui.widgets.inbox import InboxView
@@ -95,7 +95,6 @@ class MainWindow(QMainWindow):
         self.queue = InboxFilter("queue", self)
         for proxy in (self.mine, self.queue):
             proxy.setSourceModel(self.inbox)
-            proxy.sort(0)
         self.messages = MessagesModel(self)
 
         # ---- top bar
@@ -227,7 +226,9 @@ class MainWindow(QMainWindow):
         self.pane.send_requested.connect(bridge.send_message)
         self.pane.resend_requested.connect(bridge.resend)
         self.pane.take_requested.connect(bridge.take)
-        self.pane.older_requested.connect(bridge.load_older)
+        self.pane.older_requested.connect(self._older_wanted)
+        self.pane.newer_requested.connect(self._newer_wanted)
+        self.pane.newest_requested.connect(self._show_messages)
         self.pane.resolve_requested.connect(bridge.resolve)
         # ---- attachments (FilesBridge)
         files = bridge.files
@@ -361,10 +362,7 @@ class MainWindow(QMainWindow):
         for proxy in (self.mine, self.queue):
             proxy.set_me(me.id if me else None)
         self.pane.me_id = me.id if me else None
-        self.inbox.reset(self.bridge.conversations())
-        for conv in self.bridge.conversations():
-            unsent = self.bridge.outbox_of(conv.id)
-            self.inbox.set_unsent(conv.id, unsent[-1] if unsent else None)
+        self.inbox.reset(self.bridge.conversations(), self.bridge.newest_unsent())
         self._update_me()
         self._update_team()
         self.on_offers_changed()
@@ -374,6 +372,7 @@ class MainWindow(QMainWindow):
             self._show(conv)
             if conv is not None:
                 self.bridge.open_conversation(conv.id)
+                self._select_in_inbox(conv.id)  # the lists were filled anew
 
     def on_conversation_changed(self, conv: ConversationInfo) -> None:
         self.inbox.upsert(conv)
@@ -386,7 +385,8 @@ class MainWindow(QMainWindow):
         conv = self.bridge.conversation(msg.conversation_id)
         if conv is not None:
             self.inbox.upsert(conv)
-        self.messages.add(msg)
+        if not self.messages.add(msg) and self.messages.newer_hidden and msg.conversation_id == self.current_id:
+            self.pane.show_new_pill()  # it is below the rows the window holds now
         if msg.conversation_id == self.current_id and msg.author == "customer" and not msg.internal:
             self.bridge.kb.suggest(msg.conversation_id, msg.id, msg.text)
 
@@ -413,6 +413,20 @@ class MainWindow(QMainWindow):
         if conversation_id == self.current_id:
             self.messages.prepend(self.bridge.messages(conversation_id))
 
+    def _older_wanted(self, conversation_id: int) -> None:
+        """Scrolled back to the top: older rows the session keeps, else a page from the hub."""
+        if conversation_id != self.current_id:
+            return
+        if not self.messages.older_hidden or not self.messages.prepend(
+            self.bridge.messages(conversation_id), FIRST_ROWS
+        ):
+            self.bridge.load_older(conversation_id)
+
+    def _newer_wanted(self, conversation_id: int) -> None:
+        """Scrolled down to the end of a window left above the newest messages."""
+        if conversation_id == self.current_id:
+            self.messages.append_newer(self.bridge.messages(conversation_id))
+
     def _show_messages(self, conversation_id: int) -> None:
         me = self.bridge.me
         self.messages.author_name = me.display_name if me else ""
@@ -421,6 +435,8 @@ class MainWindow(QMainWindow):
         )
 
     def on_outbox_changed(self, item: OutboxItem) -> None:
+        if item.conversation_id == self.current_id and self.messages.newer_hidden and item.state != "sent":
+            self._show_messages(item.conversation_id)  # the operator's reply: with the newest messages
         self.messages.update_outbox(item)
         unsent = self.bridge.outbox_of(item.conversation_id)
         self.inbox.set_unsent(item.conversation_id, unsent[-1] if unsent else None)
@@ -579,11 +595,8 @@ class MainWindow(QMainWindow):
         """Mark it in Mine or Queue when it is there (opened from the card or an offer),
         so that clicking the previous one there opens that again."""
         for view, proxy in ((self.mine_view, self.mine), (self.queue_view, self.queue)):
-            found = None
-            source_row = self.inbox.row_of(conversation_id)  # not a walk through 5,000 rows
-            if source_row is not None:
-                idx = proxy.mapFromSource(self.inbox.index(source_row))
-                found = idx if idx.isValid() else None
+            row = proxy.row_of(conversation_id)  # a bisect, not a walk through 5,000 rows
+            found = proxy.index(row) if row is not None else None
             sm = view.selectionModel()
             if found is not None and sm.currentIndex() == found and sm.isSelected(found):
                 continue
