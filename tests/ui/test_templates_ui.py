@@ -201,6 +201,9 @@ def test_manager_personal_templates_and_read_only_team_templates(
             dlg.body.setPlainText("Thanks, {customer.name}!")
             dlg.save_button.click()
             await wait_until(lambda: "mine" in w.pane.composer.templates, message="the new template live")
+            # the save's answer and the template_updated event are two frames: the dialog
+            # shows the saved template once the answer is in
+            await wait_until(lambda: dlg.current is not None, message="the dialog shows the saved template")
             assert "/mine" in dlg.visible_shortcodes()
             assert dlg.current is not None and dlg.current.scope == "personal" and dlg.save_button.isEnabled()
 
