@@ -126,6 +126,9 @@ class Demo:
             )
 
         await wait_for(images_shown, 15, "the conversation's images")
+        # the suggestions for the customer's latest message (the hub builds its search
+        # index on first use: a screenshot should not show "Looking for articles…")
+        await wait_for(lambda: window.kb_panel.state != "looking", 30, "the suggested articles")
         window.pane.list.viewport().repaint()
 
     async def _show_part(self, window: MainWindow, show: str) -> QWidget:
