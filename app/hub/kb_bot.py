@@ -16,6 +16,7 @@ recorded (``kb_bot_offers``) for ``frontline-hub kb bot-stats``.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
@@ -53,8 +54,10 @@ def confident(hits: Sequence[Hit], langs: Sequence[str]) -> Hit | None:
 
 
 def excerpt(markdown: str, limit: int = TEXT_MAX_CHARS) -> tuple[str, bool]:
-    """The article as plain text for the widget, cut at a word past ``limit``."""
-    text = plain_text(markdown)
+    """The article as plain text for the widget (paragraphs and list items kept on
+    lines of their own, Markdown marks dropped), cut at a word past ``limit``."""
+    lines = [plain_text(line) for line in markdown.splitlines()]
+    text = re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
     if len(text) <= limit:
         return text, False
     cut = text[:limit].rsplit(" ", 1)[0].rstrip(" ,.;:")
@@ -84,9 +87,17 @@ class KbBot:
         # conversations with an offer the customer has not answered (this hub's): a
         # customer's next message hands them over without a lookup for every message
         self._pending: set[int] = set()
+        # first messages looked at so far, whatever came of it (logs, tests)
+        self.examined = 0
 
     async def first_message(self, conversation_id: int) -> BotSuggestion | None:
         """Look at a new web conversation; offer an article when confident."""
+        try:
+            return await self._first_message(conversation_id)
+        finally:
+            self.examined += 1
+
+    async def _first_message(self, conversation_id: int) -> BotSuggestion | None:
         target: BotTarget | None = await self._db(
             self._store.kb_bot.target, conversation_id, no_queue_default=self.no_queue_default
         )
