@@ -37,6 +37,7 @@ MIN_SCORE = 4.0
 MIN_MARGIN = 1.3
 # how much of the article the widget shows (plain text); the rest is cut at a word
 TEXT_MAX_CHARS = 1500
+_BULLET = re.compile(r"^\s{0,3}[-*+]\s+")
 
 
 def confident(hits: Sequence[Hit], langs: Sequence[str]) -> Hit | None:
@@ -56,7 +57,7 @@ def confident(hits: Sequence[Hit], langs: Sequence[str]) -> Hit | None:
 def excerpt(markdown: str, limit: int = TEXT_MAX_CHARS) -> tuple[str, bool]:
     """The article as plain text for the widget (paragraphs and list items kept on
     lines of their own, Markdown marks dropped), cut at a word past ``limit``."""
-    lines = [plain_text(line) for line in markdown.splitlines()]
+    lines = [("• " if _BULLET.match(line) else "") + plain_text(line) for line in markdown.splitlines()]
     text = re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
     if len(text) <= limit:
         return text, False
