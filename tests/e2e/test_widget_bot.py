@@ -48,7 +48,9 @@ def test_the_visitor_sees_the_article_and_clicks_this_helped(
     expect(card).to_be_visible()
     expect(card).to_have_attribute("data-article", "kb-020")
     expect(card.locator(".bot-label")).to_have_text("Suggested answer")
-    expect(card.locator(".bot-title")).to_have_text("Cooling-off period — cancel a policy within 14 days for a full refund")
+    expect(card.locator(".bot-title")).to_have_text(
+        "Cooling-off period — cancel a policy within 14 days for a full refund"
+    )
     expect(card.locator(".bot-text")).to_contain_text("14 calendar days")
     expect(card.get_by_role("button", name="Talk to a person")).to_be_visible()
     page.screenshot(path=str(Path("/tmp") / "kbbot-widget-card.png"))
