@@ -1,6 +1,6 @@
 """``frontline-hub``: run the hub, manage accounts, seed demo data.
 
-    frontline-hub serve [--db URL] [--host H] [--port P]
+    frontline-hub serve [--db URL] [--host H] [--port P] [--bot-first-line]
     frontline-hub user add NAME --role operator|supervisor|admin [--display-name X] [--password-stdin]
     frontline-hub demo-seed [--db URL]
     frontline-hub queue add NAME [--first] [--strategy round_robin|least_loaded|manual] [--offer-timeout S]
@@ -115,6 +115,12 @@ def _parser() -> argparse.ArgumentParser:
         default=",".join(DEFAULT_TYPES),
         help="attachment types taken, detected by content (default: %(default)s; "
         f"known: {', '.join(TYPE_NAMES)})",
+    )
+    serve.add_argument(
+        "--bot-first-line",
+        action="store_true",
+        help="a hub WITHOUT lines: the web chat bot offers confident public articles "
+        "(with lines: frontline-hub queue set LINE --bot-first-line on)",
     )
 
     user = sub.add_parser("user", help="manage operator accounts")
@@ -283,6 +289,7 @@ async def _serve(args: argparse.Namespace) -> int:
             files_dir=args.files_dir,
             max_file_bytes=int(args.max_file_mb * 1024 * 1024),
             file_types=_file_types(args.file_types),
+            bot_first_line=args.bot_first_line,
         )
     )
     stop = asyncio.Event()

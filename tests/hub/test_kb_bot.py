@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from app.hub.cli import main as hub_cli
-from app.hub.kb_bot import MIN_MARGIN, MIN_SCORE, confident
+from app.hub.kb_bot import MIN_MARGIN, MIN_SCORE, confident, excerpt
 from app.protocol.messages import BotFeedback, BotSuggestion, ConversationOffered, MessageCreated, MessageInfo
 from app.search import Hit
 from tests.conftest import TestHub, create_test_accounts
@@ -129,6 +129,13 @@ def test_the_confident_rule() -> None:
     assert confident([hit("a", "ru", 8.0)], ("uk",)) is None  # not the customer's language
     assert confident([hit("a", "ru", 8.0)], ("ru", "uk")) is not None  # Cyrillic, either
     assert confident([], ("en",)) is None
+
+
+def test_the_article_as_plain_text_for_the_widget() -> None:
+    text, cut = excerpt("# Title\n\nSome **bold** [link](http://x).\n\n- one\n- two\n\n\n\n1. step")
+    assert (text, cut) == ("Title\n\nSome bold link.\n\n• one\n• two\n\n1. step", False)
+    text, cut = excerpt("word " * 1000, limit=50)
+    assert cut and text.endswith("word…") and len(text) <= 51
 
 
 # ---------------------------------------------------------------------------- on the hub
