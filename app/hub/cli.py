@@ -1,11 +1,12 @@
 """``frontline-hub``: run the hub, manage accounts, seed demo data.
 
-    frontline-hub serve [--db URL] [--host H] [--port P]
+    frontline-hub serve [--db URL] [--host H] [--port P] [--bot-first-line]
     frontline-hub user add NAME --role operator|supervisor|admin [--display-name X] [--password-stdin]
     frontline-hub demo-seed [--db URL]
     frontline-hub queue add NAME [--first] [--strategy round_robin|least_loaded|manual] [--offer-timeout S]
                                [--first-response S] [--next-response S] [--timezone TZ] [--hours JSON]
     frontline-hub queue list
+    frontline-hub queue set QUEUE --bot-first-line on|off
     frontline-hub queue member add QUEUE USERNAME
     frontline-hub field add KEY LABEL [--type text|number|date]
     frontline-hub field list
@@ -26,6 +27,7 @@
     frontline-hub kb search QUERY|- [--lang L] [--tag T] [--visibility V] [--limit N] [--json]
     frontline-hub kb synonyms add "word1,word2,..." | list [--json]
     frontline-hub kb delete ID
+    frontline-hub kb bot-stats [--json]
 
 ``--db`` defaults to $FRONTLINE_HUB_DB, else a SQLite file in the user data folder.
 """
@@ -114,6 +116,12 @@ def _parser() -> argparse.ArgumentParser:
         help="attachment types taken, detected by content (default: %(default)s; "
         f"known: {', '.join(TYPE_NAMES)})",
     )
+    serve.add_argument(
+        "--bot-first-line",
+        action="store_true",
+        help="a hub WITHOUT lines: the web chat bot offers confident public articles "
+        "(with lines: frontline-hub queue set LINE --bot-first-line on)",
+    )
 
     user = sub.add_parser("user", help="manage operator accounts")
     user_sub = user.add_subparsers(dest="user_command", required=True)
@@ -140,6 +148,15 @@ def _parser() -> argparse.ArgumentParser:
     db_arg(qadd)
     qlist = queue_sub.add_parser("list", help="show the lines")
     db_arg(qlist)
+    qset = queue_sub.add_parser("set", help="change a line's settings")
+    qset.add_argument("queue")
+    qset.add_argument(
+        "--bot-first-line",
+        required=True,
+        choices=["on", "off"],
+        help="web chat: offer a public article that answers a new chat's first message (off by default)",
+    )
+    db_arg(qset)
     qmember = queue_sub.add_parser("member", help="line members")
     qmember_sub = qmember.add_subparsers(dest="member_command", required=True)
     qmadd = qmember_sub.add_parser("add", help="add an operator to a line")
@@ -240,6 +257,9 @@ def _parser() -> argparse.ArgumentParser:
     kdel = kb_sub.add_parser("delete", help="delete an article")
     kdel.add_argument("id")
     db_arg(kdel)
+    kstats = kb_sub.add_parser("bot-stats", help="the web chat bot's offers and what customers made of them")
+    kstats.add_argument("--json", action="store_true", help="one JSON object")
+    db_arg(kstats)
 
     seed = sub.add_parser("demo-seed", help="create demo operators (password 'demo') and conversations")
     db_arg(seed)
@@ -269,6 +289,7 @@ async def _serve(args: argparse.Namespace) -> int:
             files_dir=args.files_dir,
             max_file_bytes=int(args.max_file_mb * 1024 * 1024),
             file_types=_file_types(args.file_types),
+            bot_first_line=args.bot_first_line,
         )
     )
     stop = asyncio.Event()
@@ -341,6 +362,10 @@ def _queue(args: argparse.Namespace) -> int:
                 hours=args.hours,
             ).value
             print(f"created {info.kind} line {info.name!r} ({info.strategy}), id {info.id}")
+        elif args.queue_command == "set":
+            on = args.bot_first_line == "on"
+            store.kb_bot.set_queue(args.queue, on)
+            print(f"line {' '.join(args.queue.split()).lower()!r}: bot first line {'on' if on else 'off'}")
         elif args.queue_command == "member":
             info = store.add_queue_member(args.queue, args.username).value
             print(f"line {info.name!r} members: {', '.join(str(m) for m in info.members)}")
@@ -351,7 +376,8 @@ def _queue(args: argparse.Namespace) -> int:
                 hours = "always open" if not q.hours else f"{q.timezone} {q.hours}"
                 print(
                     f"{q.id}\t{q.name}\t{q.kind}\t{q.strategy}\toffer {q.offer_timeout_s:g}s\t"
-                    f"SLA {q.first_response_s}/{q.next_response_s}s\t{hours}\t{members}"
+                    f"SLA {q.first_response_s}/{q.next_response_s}s\t{hours}\t"
+                    f"bot {'on' if q.bot_first_line else 'off'}\t{members}"
                 )
     except ValueError as exc:
         return _fail(str(exc))
@@ -582,6 +608,8 @@ def _kb(args: argparse.Namespace) -> int:
     try:
         upgrade(engine)
         kb = Store(engine).kb
+        if args.kb_command == "bot-stats":
+            return _kb_bot_stats(args, Store(engine))
         if args.kb_command == "import":
             return _kb_import(args, kb)
         if args.kb_command == "search":
@@ -608,6 +636,29 @@ def _kb(args: argparse.Namespace) -> int:
         return _fail(str(exc))
     finally:
         engine.dispose()
+
+
+def _kb_bot_stats(args: argparse.Namespace, store: Any) -> int:
+    st = store.kb_bot.stats()
+    figures = {
+        "conversations": st.conversations,
+        "offered": st.offered,
+        "helped": st.helped,
+        "handed_over": st.handed_over,
+        "no_answer": st.pending,
+        "answered_share": round(st.answered_share, 4),
+        "helped_share": round(st.helped_share, 4),
+    }
+    if args.json:
+        print(json.dumps(figures))
+        return 0
+    print(f"web conversations: {st.conversations}")
+    print(f"bot offers:        {st.offered}")
+    print(f"  helped:          {st.helped} ({st.helped_share:.0%} of offers)")
+    print(f"  handed over:     {st.handed_over}")
+    print(f"  no answer yet:   {st.pending}")
+    print(f"answered by the bot: {st.answered_share:.1%} of web conversations")
+    return 0
 
 
 def _kb_import(args: argparse.Namespace, kb: Any) -> int:

@@ -40,6 +40,7 @@ from app.hub.connection import Conn
 from app.hub.files import URL_TTL_S, FileRoute, Uploads, signed_path
 from app.hub.http import HttpRoutes
 from app.hub.kb import KbService
+from app.hub.kb_bot import KbBot
 from app.protocol import (
     MAX_FRAME_BYTES,
     PROTOCOL_VERSION,
@@ -55,6 +56,8 @@ from app.protocol.messages import (
     AcceptOffer,
     Ack,
     Auth,
+    BotFeedback,
+    BotSuggestion,
     ConversationInfo,
     ConversationOffered,
     ConversationStart,
@@ -180,6 +183,9 @@ class HubConfig:
     # How often the knowledge base index looks for changes made outside this hub (an
     # import on the command line, another hub node): at most this often, before a search.
     kb_refresh_s: float = 5.0
+    # The web chat's bot first line (app/hub/kb_bot.py) on a hub WITHOUT lines (queues);
+    # with lines, each line's own switch decides (frontline-hub queue set ... --bot-first-line).
+    bot_first_line: bool = False
 
 
 class HubError(DomainError):
@@ -235,6 +241,8 @@ class Hub:
 
         # the knowledge base search index (app/hub/kb.py), built on first use
         self.kb: KbService | None = None
+        # the web chat's bot first line (app/hub/kb_bot.py)
+        self.bot: KbBot | None = None
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -269,6 +277,14 @@ class Hub:
             await self._db(upgrade, engine)
             self._store = Store(engine)
             self.kb = KbService(self._store, self._db, refresh_s=self.config.kb_refresh_s)
+            self.bot = KbBot(
+                self._store,
+                self._db,
+                self._tx,
+                self._bot_search,
+                self._send_to_customer,
+                no_queue_default=self.config.bot_first_line,
+            )
             self.epoch = await self._db(self._store.epoch)
             self.files = FileStore(
                 self._store._sessions,
@@ -360,6 +376,7 @@ class Hub:
         log.info("hub stopped")
 
     async def _release(self) -> None:
+        self.bot = None
         kb, self.kb = self.kb, None
         if kb is not None:
             kb.close()
@@ -1229,6 +1246,29 @@ class Hub:
         self._kb_service.synonyms_set(groups)
         return {"groups": groups}
 
+    async def _bot_search(self, query: str, **kwargs: Any) -> list[Any]:
+        return await self._kb_service.search(query, **kwargs)
+
+    def _send_to_customer(self, customer_id: int, frame: BotSuggestion) -> None:
+        for c in list(self._customers.get(customer_id, ())):
+            c.send(frame)
+
+    async def _bot_first_message(self, conversation_id: int) -> None:
+        if self.bot is None:
+            return
+        try:
+            await self.bot.first_message(conversation_id)
+        except Exception:
+            # the bot is a nicety: the conversation is with the team whatever happens here
+            log.exception("bot first line failed in conversation %d", conversation_id)
+
+    async def _bot_feedback(self, conn: Conn, f: BotFeedback) -> dict[str, Any]:
+        """The visitor's answer to the bot's offer (docs/protocol.md, "Bot first line")."""
+        if conn.conversation_id is None or self.bot is None:
+            raise HubError(ErrorCode.NOT_FOUND, "no bot offer to answer")
+        outcome = await self.bot.decide(conn.conversation_id, "helped" if f.helped else "handed_over")
+        return {"outcome": outcome}
+
     async def _customer_kb(self, conn: Conn, f: KbSearch | KbGet) -> dict[str, Any]:
         """The web widget may search and read public articles only."""
         if isinstance(f, KbGet):
@@ -1263,6 +1303,7 @@ class Hub:
         conn.conversation_id = state.conversation_id
         team_open, back_at = await self._db(self.store.team_hours, self.config.clock())
         in_welcome = {m.id for m in state.messages}
+        suggestion = await self.bot.pending_suggestion(state.conversation_id) if self.bot is not None else None
         conn.release(
             CustomerWelcome(
                 protocol=PROTOCOL_VERSION,
@@ -1272,6 +1313,7 @@ class Hub:
                 messages=state.messages,
                 team_open=team_open,
                 back_at=back_at,
+                bot_suggestion=suggestion,
             ),
             drop=lambda f: isinstance(f, MessageCreated) and f.message.id in in_welcome,
         )
@@ -1297,6 +1339,8 @@ class Hub:
                 await self._answer(conn, frame, self._customer_kb)
             elif isinstance(frame, CustomerSend):
                 await self._answer(conn, frame, self._customer_send)
+            elif isinstance(frame, BotFeedback):
+                await self._answer(conn, frame, self._bot_feedback)
             else:
                 await self._answer(conn, frame, file_handlers[type(frame)])
 
@@ -1330,11 +1374,16 @@ class Hub:
         outcome = await self._tx_batched(
             self.store.customer_send, conn.customer_id, text, f.txn_id, attachments=list(f.attachments)
         )
-        conn.conversation_id = outcome.value.message.conversation_id
+        conversation_id = conn.conversation_id = outcome.value.message.conversation_id
         if any(
             isinstance(e, ConversationUpdated) and e.conversation.status == "queued" for e in outcome.events
         ):
             self._spawn(self._route(), "route new conversation")
+            # the bot first line looks at a new web conversation (it checks that this is
+            # its first message); routing goes on as usual meanwhile
+            self._spawn(self._bot_first_message(conversation_id), "bot first line")
+        if self.bot is not None and not outcome.value.duplicate:
+            await self.bot.customer_wrote(conversation_id)  # an unanswered offer: handed over
         return {"message": to_builtins(outcome.value.message)}
 
     # ------------------------------------------------------------------ files (both endpoints)

@@ -126,6 +126,8 @@ class QueueInfo(msgspec.Struct, omit_defaults=True):
     hours: dict[str, list[str]] = {}
     open_now: bool = True
     next_open_at: datetime | None = None
+    # the web chat's bot first line: offer a public article for a new chat's first message
+    bot_first_line: bool = False
 
 
 class ErrorInfo(msgspec.Struct):
@@ -830,6 +832,32 @@ class CustomerWelcome(_Frame, tag="customer_welcome"):
     # business hours of the first line: outside them the widget says when the team is back
     team_open: bool = True
     back_at: datetime | None = None
+    # the bot's offer the visitor has not answered yet (shown again after a reload)
+    bot_suggestion: BotSuggestion | None = None
+
+
+class BotSuggestion(_Frame, tag="bot_suggestion"):
+    """The bot first line (hub -> widget, docs/protocol.md "Bot first line"): a public
+    article that answers the conversation's first message. ``text`` is the article as
+    plain text (at most about 1500 characters, ``truncated`` when cut). The widget shows
+    it with "This helped" / "Talk to a person" and answers with ``bot_feedback``."""
+
+    conversation_id: int
+    article_id: str
+    title: str
+    text: str
+    lang: str
+    truncated: bool = False
+
+
+class BotFeedback(_Frame, tag="bot_feedback"):
+    """The visitor's answer to the bot's offer: ``helped`` true resolves the conversation
+    as answered by the bot; false hands it to the team (it stays queued/open). Answers
+    ``{"outcome": "helped" | "handed_over"}``; ``not_found`` when there is no unanswered
+    offer in the visitor's conversation."""
+
+    txn_id: str
+    helped: bool
 
 
 class CustomerSend(_Frame, tag="customer_send"):
@@ -916,13 +944,13 @@ OperatorEvent = (
     | KbArticleDeleted
 )
 FileCommand = FileUploadBegin | FileUploadChunk | FileUploadEnd | FileUploadCancel | FileUrls
-CustomerCommand = CustomerSend | CustomerHistory | FileCommand | KbSearch | KbGet
+CustomerCommand = CustomerSend | CustomerHistory | FileCommand | KbSearch | KbGet | BotFeedback
 
 # What a hub reads on each endpoint, and what a client reads back.
 OperatorInbound = Hello | OperatorCommand | OperatorNotice
 OperatorOutbound = Welcome | Result | Error | OperatorEvent | TypingEvent | ViewingEvent
 CustomerInbound = CustomerHello | CustomerCommand | CustomerTyping
-CustomerOutbound = CustomerWelcome | Result | Error | MessageCreated | OperatorTyping
+CustomerOutbound = CustomerWelcome | Result | Error | MessageCreated | OperatorTyping | BotSuggestion
 
 MAX_TEXT_CHARS = 8000
 # What a client may send (the hub closes with 1009 past it).

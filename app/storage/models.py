@@ -209,6 +209,9 @@ class Queue(Base):
     hours: Mapped[str] = mapped_column(Text, default="")
     last_offered_id: Mapped[int | None] = mapped_column(ForeignKey("operators.id", ondelete="SET NULL"))
     created_at: Mapped[datetime]
+    # the web chat's bot first line (app/hub/kb_bot.py): offer a public article that
+    # answers a new conversation's first message (off by default)
+    bot_first_line: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
 
 
 class QueueMember(Base):
@@ -579,3 +582,23 @@ class KbChange(Base):
     action: Mapped[str] = mapped_column(String(16))
     result: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime]
+
+
+class KbBotOffer(Base):
+    """The bot first line's offer in one web conversation (app/hub/kb_bot.py): which
+    article, and what the customer made of it: ``offered`` (no answer yet), ``helped``
+    (the conversation was resolved by the bot) or ``handed_over`` (the customer asked
+    for a person or wrote again). One per conversation: only a first message gets one."""
+
+    __tablename__ = "kb_bot_offers"
+    __table_args__ = (CheckConstraint("outcome IN ('offered', 'helped', 'handed_over')", name="outcome"),)
+    conversation_id: Mapped[int] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE"), primary_key=True
+    )
+    article_id: Mapped[str] = mapped_column(String(64))
+    title: Mapped[str] = mapped_column(String(300))
+    lang: Mapped[str] = mapped_column(String(2))
+    score: Mapped[float] = mapped_column(Float)
+    outcome: Mapped[str] = mapped_column(String(16), default="offered", server_default="offered")
+    offered_at: Mapped[datetime] = mapped_column(index=True)
+    decided_at: Mapped[datetime | None]

@@ -454,6 +454,7 @@ def _queue_info(s: OrmSession, q: Queue, now: datetime | None = None) -> QueueIn
         hours=msgspec.json.decode(q.hours) if q.hours else {},
         open_now=back == now,
         next_open_at=None if back == now else back,
+        bot_first_line=bool(q.bot_first_line),
     )
 
 
@@ -718,6 +719,7 @@ class Store:
         # the customer card (app/storage/customers.py, which builds on this module)
         from app.storage.customers import CustomerStore
         from app.storage.kb import KbStore
+        from app.storage.kb_bot import KbBotStore
         from app.storage.merges import MergeStore
 
         self.customers = CustomerStore(self)
@@ -726,6 +728,7 @@ class Store:
 
         self.templates = TemplateStore(self)  # answer templates (app/storage/templates.py)
         self.kb = KbStore(self)  # the knowledge base (app/storage/kb.py)
+        self.kb_bot = KbBotStore(self)  # the web chat's bot first line (app/storage/kb_bot.py)
 
     @property
     def _sessions(self) -> sessionmaker[OrmSession]:

@@ -58,7 +58,13 @@
       tooBig: "{name} is too big: files up to 10 MB can be sent.",
       typeNotAllowed: "{name} cannot be sent: only images (PNG, JPEG, GIF, WebP) and PDF files.",
       broken: "{name} cannot be sent: the file is damaged.",
-      notSent: "{name} was not sent: {why}"
+      notSent: "{name} was not sent: {why}",
+      botLabel: "Suggested answer",
+      botHelped: "This helped",
+      botPerson: "Talk to a person",
+      botThanks: "Glad it helped! Write to us any time if you need more.",
+      botHanded: "An operator will answer you here.",
+      botFailed: "Not sent — please try again"
     },
     ru: {
       title: "Чат с поддержкой",
@@ -83,7 +89,13 @@
       tooBig: "{name} слишком большой: можно отправлять файлы до 10 МБ.",
       typeNotAllowed: "{name} нельзя отправить: только изображения (PNG, JPEG, GIF, WebP) и PDF.",
       broken: "{name} нельзя отправить: файл повреждён.",
-      notSent: "{name} не отправлен: {why}"
+      notSent: "{name} не отправлен: {why}",
+      botLabel: "Возможный ответ",
+      botHelped: "Это помогло",
+      botPerson: "Позвать оператора",
+      botThanks: "Рады, что помогло! Пишите, если понадобится что-то ещё.",
+      botHanded: "Оператор ответит вам здесь.",
+      botFailed: "Не отправлено — попробуйте ещё раз"
     },
     uk: {
       title: "Чат з підтримкою",
@@ -108,7 +120,13 @@
       tooBig: "{name} завеликий: можна надсилати файли до 10 МБ.",
       typeNotAllowed: "{name} не можна надіслати: лише зображення (PNG, JPEG, GIF, WebP) і PDF.",
       broken: "{name} не можна надіслати: файл пошкоджено.",
-      notSent: "{name} не надіслано: {why}"
+      notSent: "{name} не надіслано: {why}",
+      botLabel: "Можлива відповідь",
+      botHelped: "Це допомогло",
+      botPerson: "Покликати оператора",
+      botThanks: "Раді, що допомогло! Пишіть, якщо знадобиться щось іще.",
+      botHanded: "Оператор відповість вам тут.",
+      botFailed: "Не надіслано — спробуйте ще раз"
     }
   };
 
@@ -438,6 +456,63 @@
     scrollToEnd();
   }
 
+  // ------------------------------------------------------------------ the bot first line
+
+  // The hub's bot_suggestion: a public article that may answer the first message, shown
+  // as a card with "This helped" / "Talk to a person" (the way to a person is always
+  // there). Writing again instead also hands the chat to the team (the hub notes it).
+  var botCard = null;         // {conversationId, el} of the unanswered offer shown
+
+  function botDone(text) {
+    if (!botCard) return;
+    var card = botCard.el;
+    botCard = null;
+    var actions = card.querySelector(".bot-actions");
+    if (actions) actions.remove();
+    card.classList.add("answered");
+    card.appendChild(el("div", "bot-outcome", text));
+    scrollToEnd();
+  }
+
+  function botAnswer(helped) {
+    if (!botCard) return;
+    var card = botCard.el;
+    card.querySelectorAll("button").forEach(function (b) { b.disabled = true; });
+    call({ type: "bot_feedback", helped: helped }).then(function (data) {
+      botDone(data.outcome === "helped" ? T.botThanks : T.botHanded);
+    }, function (err) {
+      if (err && err.code === "not_found") { botDone(T.botHanded); return; }
+      card.querySelectorAll("button").forEach(function (b) { b.disabled = false; });
+      setMeta(card, T.botFailed);
+    });
+  }
+
+  function showBotSuggestion(f) {
+    if (!f || typeof f.title !== "string" || typeof f.text !== "string") return;
+    if (botCard && botCard.conversationId === f.conversation_id) return;   // shown already
+    if (botCard) botCard.el.remove();
+    var card = el("div", "bot-card");
+    card.setAttribute("data-article", String(f.article_id || ""));
+    card.appendChild(el("span", "bot-label", T.botLabel));
+    card.appendChild(el("div", "bot-title", f.title));   // text, never HTML
+    var body = el("div", "bot-text", f.text);
+    if (f.lang) body.setAttribute("lang", f.lang);
+    card.appendChild(body);
+    var actions = el("div", "bot-actions");
+    var helped = el("button", "bot-helped", T.botHelped);
+    helped.type = "button";
+    helped.addEventListener("click", function () { botAnswer(true); });
+    var person = el("button", "bot-person", T.botPerson);
+    person.type = "button";
+    person.addEventListener("click", function () { botAnswer(false); });
+    actions.appendChild(helped);
+    actions.appendChild(person);
+    card.appendChild(actions);
+    botCard = { conversationId: f.conversation_id, el: card };
+    insertConfirmed(card);
+    scrollToEnd();
+  }
+
   // ------------------------------------------------------------------ earlier messages
 
   var olderMore = false;      // the hub may have messages older than the oldest shown
@@ -721,6 +796,7 @@
         if (typeof f.visitor_token === "string" && f.visitor_token) save(TOKEN_KEY, f.visitor_token);
         (f.messages || []).forEach(showMessage);
         if ((f.messages || []).length >= WELCOME_MAX) olderMore = true;
+        if (f.bot_suggestion) showBotSuggestion(f.bot_suggestion);
         setStatus("connected");
         flushOutbox();
         readyWaiters.splice(0).forEach(function (fn) { fn(); });
@@ -757,6 +833,9 @@
         if (failed) fail(failed, f.text);
         break;
       }
+      case "bot_suggestion":
+        showBotSuggestion(f);
+        break;
       case "message_created":
         if (f.message && f.message.author === "operator") showOperatorTyping(false);
         showMessage(f.message);
@@ -780,6 +859,7 @@
     els.composer.value = "";
     autosize();
     stopTyping();
+    botDone(T.botHanded);   // writing again: the chat goes on with the team
     enqueue(text, uuid4());
     els.composer.focus();
   }
