@@ -261,7 +261,20 @@ def test_operator_files_are_uploaded_to_whatsapp_and_sent_by_media_id(whatsapp: 
             assert (m1["to"], m1["type"], m1["image"]) == (WA_ID, "image", {"id": id1, "caption": "Here it is"})
             assert (m2["type"], m2["document"]) == ("document", {"id": id2, "filename": "terms.pdf"})
             assert api.texts_to(WA_ID) == []  # the text went as the caption
-        await wait_until(lambda: whatsapp.status().sent == 1)
+
+            # WhatsApp takes no GIF: that reply fails alone, the operator is told why
+            gif = await upload(op, b"GIF89a\x02\x00\x02\x00\x00\x00\x00;", "wave.gif")
+            await op.request(SendMessage(txn_id=txn(), conversation_id=routed.conversation.id, text="",
+                                         attachments=[gif["id"]]))
+            note = await op.wait_message(lambda m: m.author == "system")
+            assert note.message.internal is True
+            assert note.message.text == (
+                "Not delivered through WhatsApp: wave.gif: WhatsApp could not take the file "
+                "(it takes JPEG and PNG pictures, PDF and office documents)"
+            )
+            assert len(api.sent) == 2 and len(api.uploads) == 2
+        await wait_until(lambda: whatsapp.status().failed == 1)
+        assert whatsapp.status().sent == 1
 
     asyncio.run(scenario())
 

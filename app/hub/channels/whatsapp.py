@@ -129,7 +129,7 @@ REFUSAL_TEXTS = {
     131030: "the number is not on the test number's list of allowed recipients",
     131051: "WhatsApp does not support this kind of message",
     131052: "WhatsApp could not download the file",
-    131053: "WhatsApp could not upload the file",
+    131053: "WhatsApp could not take the file (it takes JPEG and PNG pictures, PDF and office documents)",
     131021: "the customer's number is the business number itself",
 }
 
@@ -693,11 +693,14 @@ class WhatsAppAdapter(ChannelAdapter):
             ids += await self._send_text(message, text)
         for i, f in enumerate(message.attachments):
             data = await asyncio.to_thread(Path(f.path).read_bytes)
-            answer = await self.api.upload(
-                f"{self.phone_number_id}/media",
-                {"messaging_product": "whatsapp", "type": f.mime},
-                FormFile("file", f.name, f.mime, data),
-            )
+            try:
+                answer = await self.api.upload(
+                    f"{self.phone_number_id}/media",
+                    {"messaging_product": "whatsapp", "type": f.mime},
+                    FormFile("file", f.name, f.mime, data),
+                )
+            except Refused as exc:  # say which file (a reply may have several)
+                raise Refused(f"{f.name}: {exc.text}") from None
             media_id = _str(answer.get("id"))
             if not media_id:
                 raise TemporaryFailure("media upload: no id in the answer")
