@@ -215,6 +215,7 @@ def test_customer_photos_and_documents_are_fetched_into_hub_storage(whatsapp: Wh
             assert [len(m.attachments) for m in msgs] == [1, 1, 0, 0, 0]
             (p,) = msgs[0].attachments
             assert (p.mime, p.width, p.height, p.size) == ("image/jpeg", 1600, 1200, len(jpeg))
+            assert p.name == f"photo-{photo_id}.jpg"  # a photo has no name of its own
             (d,) = msgs[1].attachments
             assert (d.name, d.mime, d.size) == ("invoice 77.pdf", "application/pdf", len(pdf))
             assert big_id not in api.downloads  # refused by its announced size, never fetched

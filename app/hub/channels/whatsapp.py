@@ -110,6 +110,7 @@ CAPTION_LIMIT = 1024
 CALLBACK_PREFIX = "frontline-outbox:"  # biz_opaque_callback_data of our replies
 IMAGE_TYPES = ("image/jpeg", "image/png")  # what WhatsApp sends as an image message
 IMAGE_MAX_BYTES = 5 * 1024 * 1024  # WhatsApp's limit for images (documents: 100 MB)
+_PHOTO_EXT = {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp", "image/gif": ".gif"}
 
 # error codes of the Graph / Cloud API (developers.facebook.com/docs/whatsapp/cloud-api/support/error-codes)
 RE_ENGAGEMENT = 131047
@@ -600,8 +601,9 @@ class WhatsAppAdapter(ChannelAdapter):
             what = "photo" if f.kind == "photo" else f"document {f.name}".strip()
             try:
                 data, mime = await self.api.download(f.ref, limit)
-                ext = {"image/png": "png", "image/webp": "webp", "image/gif": "gif"}.get(f.mime or mime, "jpg")
-                name = f.name or f"photo-{f.ref[:40]}.{ext}"
+                # a photo has no name: one by its type (none when Meta says none; the content decides)
+                ext = _PHOTO_EXT.get((f.mime or mime).split(";")[0].strip().lower(), "")
+                name = f.name or f"photo-{f.ref[:40]}{ext}"
                 info = await self.ctx.keep_file(data, name, f.mime or mime, "whatsapp")
                 kept.append(info.id)
             except TooBig as exc:
