@@ -490,7 +490,14 @@ def parse_mail(raw: bytes) -> ParsedMail:
         elif ctype == "text/html":
             html.append(decode_part(part, problems, f"part {path}"))
         else:  # text/calendar, text/csv ... without a file name: listed like a file
-            attachments.append(Attachment(f"part-{path}.{part.get_content_subtype()}", ctype, 0, path))
+            try:
+                payload = part.get_payload(decode=True)
+                data = payload if isinstance(payload, bytes) else b""
+            except Exception:
+                data = b""
+            attachments.append(
+                Attachment(f"part-{path}.{part.get_content_subtype()}", ctype, len(data), path, data=data)
+            )
     html_only = False
     if plain:
         body = "\n\n".join(p.strip("\n") for p in plain)
