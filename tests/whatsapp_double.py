@@ -19,6 +19,13 @@ It speaks the same HTTP+JSON as https://graph.facebook.com where the hub depends
   notification to the hub's callback URL signed with ``X-Hub-Signature-256`` (HMAC-SHA256
   of the raw body with the app secret), :meth:`verify` makes the GET handshake; every
   status of our messages (``sent``, ``delivered`` or ``failed``) is delivered the same way;
+- media: ``GET /<version>/<media id>`` answers ``{"messaging_product", "url", "mime_type",
+  "sha256", "file_size", "id"}`` for a file a customer sent (:meth:`add_media`), and
+  ``GET <url>`` with the bearer token gives its bytes (401 without it, 404 once the file
+  is gone: :meth:`expire_media`); ``POST /<version>/<phone_number_id>/media`` takes a
+  multipart upload (``messaging_product=whatsapp``, ``type``, ``file``) of a type WhatsApp
+  supports and answers ``{"id": <media id>}`` (``uploads``); a message may then send
+  that id;
 - :meth:`fail` makes calls fail with a given HTTP status and error code (429 / 130429,
   500 / 131000, 401 / 190 …) a number of times or until :meth:`recover`; every request
   is recorded (``calls``), every message taken in ``sent``.
@@ -26,6 +33,8 @@ It speaks the same HTTP+JSON as https://graph.facebook.com where the hub depends
 
 from __future__ import annotations
 
+import email.parser
+import email.policy
 import hashlib
 import hmac
 import itertools
@@ -37,7 +46,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 ACCESS_TOKEN = "EAAGtestWhatsAppAccessToken0123456789abcdefZZ"  # the shape of a real one, not one
 APP_SECRET = "0123456789abcdef0123456789abcdef"
@@ -46,6 +55,20 @@ PHONE_NUMBER_ID = "106540352242922"
 WABA_ID = "102290129340398"
 DISPLAY_NUMBER = "15550783881"
 WINDOW_S = 24 * 3600
+MEDIA_PATH = "/whatsapp_business/attachments/"  # where media URLs point (lookaside.fbsbx.com at Meta)
+# what /media takes (developers.facebook.com/docs/whatsapp/cloud-api/reference/media#supported-media-types)
+UPLOAD_TYPES = frozenset(
+    {"image/jpeg", "image/png", "image/webp", "application/pdf", "text/plain", "audio/ogg", "video/mp4",
+     "application/msword", "application/vnd.openxmlformats-officedocument.wordprocessingml.document"}
+)
+
+
+@dataclass
+class Media:
+    data: bytes
+    mime: str
+    file_size: Any  # what GET /<media id> says (Meta may say more than the bytes served)
+    name: str = ""
 
 
 @dataclass
@@ -96,6 +119,9 @@ class GraphApiDouble:
     calls: list[Call] = field(default_factory=list)
     sent: list[dict[str, Any]] = field(default_factory=list)
     webhook_answers: list[tuple[int, Any]] = field(default_factory=list)
+    media: dict[str, Media] = field(default_factory=dict)
+    uploads: list[tuple[str, str, str, bytes]] = field(default_factory=list)  # (media id, name, type, bytes)
+    downloads: list[str] = field(default_factory=list)  # media ids whose bytes were fetched
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -209,6 +235,18 @@ class GraphApiDouble:
         status, answer = self.deliver(payload)
         return status, answer, payload
 
+    def add_media(self, data: bytes, mime: str, *, file_size: Any = None) -> str:
+        """A file a customer sent: its media id (to put in an image / document message)."""
+        media_id = str(1_000_000_000_000_000 + next(self._ids))
+        with self._lock:
+            self.media[media_id] = Media(data, mime, len(data) if file_size is None else file_size)
+        return media_id
+
+    def expire_media(self, media_id: str) -> None:
+        """The file is gone at Meta (media is kept 30 days): its URL answers 404."""
+        with self._lock:
+            self.media.pop(media_id, None)
+
     def age_window(self, wa_id: str, hours: float = 25.0) -> None:
         """The customer's last message is ``hours`` old (the 24-hour window closes)."""
         with self._lock:
@@ -268,6 +306,17 @@ class GraphApiDouble:
         raw = req.rfile.read(length) if length else b""
         headers = {k.lower(): v for k, v in req.headers.items()}
         body: dict[str, Any] = {}
+        if req.command == "GET" and parts.path == MEDIA_PATH:
+            self._download(req, parse_qs(parts.query).get("mid", [""])[0], headers)
+            return
+        if headers.get("content-type", "").startswith("multipart/form-data"):
+            call = Call(req.command, parts.path, {}, headers)
+            with self._lock:
+                self.calls.append(call)
+            status, payload = self._upload(parts.path, raw, headers)
+            call.status = status
+            self._answer(req, status, payload)
+            return
         if raw:
             try:
                 decoded = json.loads(raw)
@@ -302,6 +351,17 @@ class GraphApiDouble:
             return failure.status, graph_error(
                 failure.status, failure.code, failure.message, failure.details, failure.subcode
             ), None
+        if method == "GET" and len(pieces) == 2 and pieces[1] in self.media:
+            media_id = pieces[1]
+            m = self.media[media_id]
+            return 200, {
+                "messaging_product": "whatsapp",
+                "url": f"{self.url}{MEDIA_PATH}?mid={media_id}&ext=1732960000&hash=ATtestHash",
+                "mime_type": m.mime,
+                "sha256": hashlib.sha256(m.data).hexdigest(),
+                "file_size": m.file_size,
+                "id": media_id,
+            }, None
         if pieces[1] != self.phone_number_id:
             return 400, graph_error(
                 400, 100, f"Unsupported post request. Object with ID '{pieces[1]}' does not exist", subcode=33
@@ -315,6 +375,57 @@ class GraphApiDouble:
         if method == "POST" and len(pieces) == 3 and pieces[2] == "messages":
             return self._send(body)
         return 400, graph_error(400, 100, "Unsupported request"), None
+
+    def _download(self, req: BaseHTTPRequestHandler, media_id: str, headers: dict[str, str]) -> None:
+        """A media URL: the bytes, only with the bearer token (as lookaside.fbsbx.com)."""
+        with self._lock:
+            self.calls.append(Call("GET", MEDIA_PATH, {"mid": media_id}, headers))
+            m = self.media.get(media_id)
+        if headers.get("authorization") != f"Bearer {self.token}":
+            self._answer(req, 401, graph_error(401, 190, "Invalid OAuth access token"))
+            return
+        if m is None:
+            self._answer(req, 404, graph_error(404, 100, "media not found"))
+            return
+        with self._lock:
+            self.downloads.append(media_id)
+        req.send_response(200)
+        req.send_header("Content-Type", m.mime)
+        req.send_header("Content-Length", str(len(m.data)))
+        req.end_headers()
+        req.wfile.write(m.data)
+
+    def _upload(self, path: str, raw: bytes, headers: dict[str, str]) -> tuple[int, Any]:
+        """``POST /<version>/<phone_number_id>/media``: multipart/form-data."""
+        pieces = path.strip("/").split("/")
+        if headers.get("authorization") != f"Bearer {self.token}":
+            return 401, graph_error(401, 190, "Invalid OAuth access token - Cannot parse access token")
+        if len(pieces) != 3 or pieces[1] != self.phone_number_id or pieces[2] != "media":
+            return 400, graph_error(400, 100, "Unsupported post request")
+        head = f"Content-Type: {headers['content-type']}\r\n\r\n".encode()
+        form = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(head + raw)
+        fields: dict[str, str] = {}
+        file: tuple[str, str, bytes] | None = None
+        for part in form.iter_parts():
+            disposition = part.get("Content-Disposition", "")
+            name = part.get_param("name", header="content-disposition")
+            data = part.get_payload(decode=True) or b""
+            if "filename=" in disposition and name == "file":
+                file = (part.get_filename() or "", part.get_content_type(), data)
+            elif isinstance(name, str):
+                fields[name] = data.decode()
+        if fields.get("messaging_product") != "whatsapp":
+            return 400, graph_error(400, 100, "(#100) The parameter messaging_product is required.")
+        if file is None:
+            return 400, graph_error(400, 100, "(#100) The parameter file is required.")
+        mime = fields.get("type", "")
+        if mime not in UPLOAD_TYPES or file[1] != mime:
+            return 400, graph_error(400, 131053, "Media upload error", f"Unsupported file type {mime}")
+        media_id = str(2_000_000_000_000_000 + next(self._ids))
+        with self._lock:
+            self.media[media_id] = Media(file[2], mime, len(file[2]), file[0])
+            self.uploads.append((media_id, file[0], mime, file[2]))
+        return 200, {"id": media_id}
 
     def _send(self, body: dict[str, Any]) -> tuple[int, Any, dict[str, Any] | None]:
         if body.get("messaging_product") != "whatsapp":

@@ -108,8 +108,8 @@ def identity_hash(channel: str, external_id: str) -> str:
 
 def file_text(files: tuple[FileRef, ...], caption: str) -> str:
     """The stored text of a message with files: ``[photo]`` / ``[document: name]`` lines,
-    then the caption (hub-side attachment storage is still to come; the references are
-    kept in ``message_files``)."""
+    then the caption: what is stored when the files are not fetched into hub storage
+    (an adapter without ``keep_file``); the references are kept in ``message_files``."""
     lines = []
     for f in files:
         if f.kind == "photo":

@@ -14,7 +14,12 @@ app/hub/channels/email.py).
 - :func:`auto_reply_reason`: out-of-office notes, bounces and bulk mail (RFC 3834
   ``Auto-Submitted``, ``Precedence``, …) are recognised so they never open a conversation.
 - :func:`build_reply`: an operator reply as a proper mail (From, To, Subject "Re: …",
-  In-Reply-To, References, Message-ID, text/plain UTF-8).
+  In-Reply-To, References, Message-ID, text/plain UTF-8; with files multipart/mixed, the
+  text part first, each file an attachment with its name and type).
+- Attachments (parts with ``Content-Disposition: attachment`` or a file name, and inline
+  pictures, named or not) come out decoded in ``ParsedMail.attachments`` for the adapter
+  to keep in hub storage; the shown text lists the named ones (``[attachment: name]``)
+  for when there is no storage.
 """
 
 from __future__ import annotations
@@ -47,6 +52,8 @@ class Attachment:
     size: int
     part: str  # the part's position in the mail ("2", "2.1"), where its bytes are
     inline: bool = False
+    data: bytes = field(default=b"", repr=False, compare=False)  # the decoded content
+    named: bool = True  # False: an inline picture without a file name (not listed in the text)
 
 
 @dataclass
@@ -65,6 +72,7 @@ class ParsedMail:
     auto_reply: str  # why it is an automatic mail ("" for a person's mail)
     html_only: bool = False
     problems: list[str] = field(default_factory=list)
+    shown: str = ""  # ``text`` without the attachment lines
 
 
 # ----------------------------------------------------------------------------- headers
@@ -460,20 +468,36 @@ def parse_mail(raw: bytes) -> ParsedMail:
                 continue
             fname = _filename(part, problems)
             inline = (part.get("Content-Disposition") or "").lower().startswith("inline")
-            if not fname and (inline or part.get("Content-ID")):
-                continue  # an inline picture without a name (a logo in a signature)
+            unnamed_inline = not fname and bool(inline or part.get("Content-ID"))
+            if unnamed_inline and part.get_content_maintype() != "image":
+                continue  # an inline part without a name that is not a picture
             try:
-                size = len(part.get_payload(decode=True) or b"")
+                payload = part.get_payload(decode=True)
+                data = payload if isinstance(payload, bytes) else b""
             except Exception:
-                size = 0
-            attachments.append(Attachment(fname or f"part-{path}", ctype, size, path, inline))
+                problems.append(f"part {path}: attachment could not be decoded")
+                data = b""
+            if unnamed_inline:  # a picture in the body (a screenshot pasted, a logo): kept, not listed
+                ext = {"jpeg": "jpg"}.get(part.get_content_subtype(), part.get_content_subtype())
+                fname = f"image-{path}.{ext}"[:255]
+            attachments.append(
+                Attachment(fname or f"part-{path}", ctype, len(data), path, inline or unnamed_inline, data,
+                           named=not unnamed_inline)
+            )
             continue
         if ctype == "text/plain":
             plain.append(decode_part(part, problems, f"part {path}"))
         elif ctype == "text/html":
             html.append(decode_part(part, problems, f"part {path}"))
         else:  # text/calendar, text/csv ... without a file name: listed like a file
-            attachments.append(Attachment(f"part-{path}.{part.get_content_subtype()}", ctype, 0, path))
+            try:
+                payload = part.get_payload(decode=True)
+                data = payload if isinstance(payload, bytes) else b""
+            except Exception:
+                data = b""
+            attachments.append(
+                Attachment(f"part-{path}.{part.get_content_subtype()}", ctype, len(data), path, data=data)
+            )
     html_only = False
     if plain:
         body = "\n\n".join(p.strip("\n") for p in plain)
@@ -487,7 +511,7 @@ def parse_mail(raw: bytes) -> ParsedMail:
     if trimmed:
         shown = f"{shown}\n\n{QUOTE_NOTE}"
     lines = [shown] if shown.strip() else []
-    lines += [f"[attachment: {a.name}]" for a in attachments]
+    lines += [f"[attachment: {a.name}]" for a in attachments if a.named]
     return ParsedMail(
         message_id=message_id,
         refs=tuple(refs),
@@ -501,6 +525,7 @@ def parse_mail(raw: bytes) -> ParsedMail:
         auto_reply=auto_reply_reason(msg, address, problems),
         html_only=html_only,
         problems=list(dict.fromkeys(problems)),
+        shown=shown if shown.strip() else "",
     )
 
 
@@ -552,8 +577,10 @@ def build_reply(
     in_reply_to: str = "",
     refs: list[str] | None = None,
     date: datetime | None = None,
+    attachments: list[tuple[str, str, bytes]] | None = None,
 ) -> EmailMessage:
-    """An operator reply as a mail: text/plain UTF-8."""
+    """An operator reply as a mail: text/plain UTF-8; with ``attachments`` (name, type,
+    bytes) multipart/mixed, the text part first, then each file as an attachment."""
     msg = EmailMessage(policy=policy.SMTP)
     local, _, domain = from_address.partition("@")
     msg["From"] = Address(display_name=from_name, username=local, domain=domain)
@@ -569,4 +596,7 @@ def build_reply(
     # our replies are written by people, but out-of-office robots need not answer them
     msg["X-Auto-Response-Suppress"] = "OOF, AutoReply"
     msg.set_content(text if text.endswith("\n") else text + "\n", charset="utf-8")
+    for name, mime, data in attachments or []:
+        maintype, _, subtype = mime.partition("/")
+        msg.add_attachment(data, maintype=maintype, subtype=subtype or "octet-stream", filename=name)
     return msg

@@ -17,12 +17,29 @@ import pytest
 
 from app.hub.channels.email import EmailAdapter
 from app.hub.cli import main as hub_cli
-from app.protocol.messages import CustomerChanges, CustomerGet, CustomerUpdate, MergeProposed, MessageCreated
+from app.protocol.messages import (
+    CustomerChanges,
+    CustomerGet,
+    CustomerUpdate,
+    MergeProposed,
+    MessageCreated,
+    SendMessage,
+)
 from app.storage import Store, make_engine
 from app.storage.channels import ChannelStatus, ChannelStore
 from app.storage.email import EmailStore
 from tests.conftest import TestHub, create_test_accounts
-from tests.helpers import CustomerClient, OperatorClient, txn, wait_until
+from tests.helpers import (
+    CustomerClient,
+    OperatorClient,
+    file_urls,
+    http_get,
+    jpeg_header,
+    png_bytes,
+    txn,
+    upload,
+    wait_until,
+)
 from tests.mail_servers import PASSWORD, USER, Dovecot, SmtpSink, dovecot_missing, mail, make_certificate
 
 pytestmark = [
@@ -225,6 +242,92 @@ def test_mail_in_reply_out_and_the_customers_answer_threads_into_the_same_conver
         await wait_until(lambda: all("\\Seen" in f for f in imap.flags().values()) and len(imap.flags()) == 3)
         directions = [d for d, _id, _s in setup.thread(conv.id)]
         assert directions == ["in", "out", "in", "out", "in"]
+
+    asyncio.run(scenario())
+
+
+def test_mail_attachments_are_kept_in_hub_storage_and_refused_ones_are_said(email_channel: MailSetup) -> None:
+    """A customer's attached photo and PDF, and a picture inline in the body, arrive as
+    attachments that download with the same bytes; a file over the limit and a program
+    named .pdf are listed with the reason, and the mail's text still arrives."""
+    setup, imap = email_channel, email_channel.imap
+    jpeg = jpeg_header(1024, 768)
+    pdf = b"%PDF-1.7\n1 0 obj\n%%EOF\n"
+    inline_png = png_bytes(16, 8)
+    big = b"%PDF-1.4\n" + b"0" * (11 * 1024 * 1024)
+
+    async def scenario() -> None:
+        async with OperatorClient.connected(setup.hub.ws_url) as op:
+            await _login(setup, op)
+            await wait_until(lambda: setup.adapter().idle_active)
+            m = mail("Olena Koval <olena@customer.test>", "Broken part", "Photo and invoice attached.",
+                     attachments=[("part.jpg", "image/jpeg", jpeg), ("invoice 77.pdf", "application/pdf", pdf)])
+            # a screenshot pasted into the body: inline, with a Content-ID and no file name
+            m.add_attachment(inline_png, maintype="image", subtype="png", disposition="inline", cid="<shot1@c>")
+            imap.deliver(m)
+            first = await op.wait_message(lambda m: m.author == "customer")
+            assert first.message.text == "Subject: Broken part\n\nPhoto and invoice attached."
+            photo, invoice, shot = first.message.attachments
+            assert (photo.name, photo.mime, photo.width, photo.height, photo.size) == (
+                "part.jpg", "image/jpeg", 1024, 768, len(jpeg),
+            )
+            assert (invoice.name, invoice.mime, invoice.size) == ("invoice 77.pdf", "application/pdf", len(pdf))
+            assert (shot.mime, shot.width, shot.height) == ("image/png", 16, 8)
+            urls = await file_urls(op, [photo.id, invoice.id, shot.id])
+            assert (await http_get(setup.hub.http_url + urls[str(photo.id)]))[2] == jpeg
+            assert (await http_get(setup.hub.http_url + urls[str(invoice.id)]))[2] == pdf
+            assert (await http_get(setup.hub.http_url + urls[str(shot.id)]))[2] == inline_png
+
+            imap.deliver(mail("olena@customer.test", "Re: Broken part", "Here are the rest.",
+                              in_reply_to=str(m["Message-ID"]),
+                              attachments=[("scan.pdf", "application/pdf", big),
+                                           ("setup.pdf", "application/pdf", b"MZ\x90\x00" + b"\x00" * 300),
+                                           ("ok.pdf", "application/pdf", pdf)]))
+            second = await op.wait_message(lambda m: m.author == "customer" and "rest" in m.text, timeout=30)
+            assert second.message.conversation_id == first.message.conversation_id
+            assert second.message.text == (
+                "Here are the rest.\n"
+                "[attachment scan.pdf not stored: too big (11.0 MiB), the limit is 10.0 MiB]\n"
+                "[attachment setup.pdf not stored: this kind of file is not allowed: only PNG, JPEG, GIF, WebP, PDF]"
+            )
+            (ok,) = second.message.attachments
+            assert (ok.name, ok.size) == ("ok.pdf", len(pdf))
+            history = await op.history(first.message.conversation_id)
+            assert [len(h.get("attachments") or []) for h in history["messages"]] == [3, 1]
+
+    asyncio.run(scenario())
+
+
+def test_operator_files_go_out_as_attachments_of_the_reply(email_channel: MailSetup) -> None:
+    setup, imap, smtp = email_channel, email_channel.imap, email_channel.smtp
+    png = png_bytes(30, 20)
+    pdf = b"%PDF-1.4\n%%EOF\n"
+
+    async def scenario() -> None:
+        async with OperatorClient.connected(setup.hub.ws_url) as op:
+            await _login(setup, op)
+            await wait_until(lambda: setup.adapter().idle_active)
+            imap.deliver(mail("olena@customer.test", "The plan", "Send me the plan please."))
+            conv = (await op.wait_conversation(lambda c: c.channel == "email" and c.status == "open")).conversation
+            image = await upload(op, png, "plan.png")
+            doc = await upload(op, pdf, "Умови договору.pdf")
+            await op.request(
+                SendMessage(
+                    txn_id=txn(), conversation_id=conv.id, text="Here it is.", attachments=[image["id"], doc["id"]]
+                )
+            )
+            await wait_until(lambda: len(smtp.received) == 1)
+            reply = smtp.received[0].message
+            assert str(reply["Subject"]) == "Re: The plan"
+            assert reply.get_content_type() == "multipart/mixed"
+            text_part, *files = list(reply.iter_parts())
+            assert text_part.get_content_type() == "text/plain"
+            assert text_part.get_content().strip() == "Here it is."
+            assert [(f.get_filename(), f.get_content_type(), f.get_content_disposition()) for f in files] == [
+                ("plan.png", "image/png", "attachment"), ("Умови договору.pdf", "application/pdf", "attachment"),
+            ]
+            assert [f.get_content() for f in files] == [png, pdf]
+        await wait_until(lambda: setup.status().sent == 1)
 
     asyncio.run(scenario())
 

@@ -19,8 +19,20 @@ from app.protocol.messages import (
     CustomerMergeCandidates,
     CustomerUpdate,
     MergeProposed,
+    MessageCreated,
+    SendMessage,
 )
-from tests.helpers import CustomerClient, OperatorClient, txn, wait_until
+from tests.helpers import (
+    CustomerClient,
+    OperatorClient,
+    file_urls,
+    http_get,
+    jpeg_header,
+    png_bytes,
+    txn,
+    upload,
+    wait_until,
+)
 from tests.hub.conftest import WhatsAppSetup
 from tests.whatsapp_double import ACCESS_TOKEN, APP_SECRET, PHONE_NUMBER_ID, VERIFY_TOKEN
 
@@ -148,12 +160,122 @@ def test_signatures_are_checked_and_bad_requests_refused(
             assert conv.customer.name == "Petro"
             await wait_until(lambda: op.frames() and len(_texts(op, conv.id)) == 5)
             assert _texts(op, conv.id) == [
-                "[unsupported message: hologram]", "[sticker]", "[photo]\nmy bill", "[voice message]", "and a text",
+                "[unsupported message: hologram]", "[sticker]",
+                "[photo not stored: WhatsApp did not hand it out]\nmy bill",  # a media id Meta does not know
+                "[voice message]", "and a text",
             ]
             assert "message skipped: a message without from or id" in caplog.text
             history = await op.history(conv.id)
             assert len(history["messages"]) == 5  # nothing forged was stored
             assert all("money" not in m["text"] and "another number" not in m["text"] for m in history["messages"])
+
+    asyncio.run(scenario())
+
+
+def test_customer_photos_and_documents_are_fetched_into_hub_storage(whatsapp: WhatsAppSetup) -> None:
+    """Media comes in with the message (GET /<media id>, then its URL with the token),
+    stored on the hub and attached; one over the limit, of a type the hub does not take, or
+    gone at Meta is said in the text instead, and the message (its caption) still arrives."""
+    hub, api = whatsapp.hub, whatsapp.api
+    acc = hub.accounts.operator
+    jpeg = jpeg_header(1600, 1200)
+    pdf = b"%PDF-1.7\n1 0 obj\n%%EOF\n"
+
+    async def scenario() -> None:
+        async with OperatorClient.connected(hub.ws_url) as op:
+            await op.login(acc.username, acc.password)
+            await op.sync()
+            photo_id = api.add_media(jpeg, "image/jpeg")
+            doc_id = api.add_media(pdf, "application/pdf")
+            big_id = api.add_media(pdf, "application/pdf", file_size=str(12 * 1024 * 1024))  # Meta says a string
+            exe_id = api.add_media(b"MZ\x90\x00" + b"\x00" * 300, "application/pdf")
+            gone_id = api.add_media(jpeg, "image/jpeg")
+            api.expire_media(gone_id)
+            sends = [
+                ("image", {"id": photo_id, "mime_type": "image/jpeg", "sha256": "x", "caption": "the broken part"}),
+                ("document", {"id": doc_id, "filename": "invoice 77.pdf", "mime_type": "application/pdf"}),
+                ("document", {"id": big_id, "filename": "scan.pdf", "mime_type": "application/pdf"}),
+                ("document", {"id": exe_id, "filename": "setup.pdf", "mime_type": "application/pdf",
+                              "caption": "please install"}),
+                ("image", {"id": gone_id, "mime_type": "image/jpeg", "caption": "and this one"}),
+            ]
+            for kind, content in sends:
+                status, answer, _ = await asyncio.to_thread(api.user_message, WA_ID, None, kind=kind, content=content)
+                assert (status, answer) == (200, {"ok": True})
+            await wait_until(lambda: len(op.frames(MessageCreated)) >= 5)
+            msgs = [e.message for e in op.frames(MessageCreated)]
+            assert [m.text for m in msgs] == [
+                "the broken part",
+                "",
+                "[document scan.pdf not stored: too big (12.0 MiB), the limit is 10.0 MiB]",
+                "[document setup.pdf not stored: this kind of file is not allowed: only PNG, JPEG, GIF, WebP, PDF]"
+                "\nplease install",
+                "[photo not stored: WhatsApp did not hand it out]\nand this one",
+            ]
+            assert [len(m.attachments) for m in msgs] == [1, 1, 0, 0, 0]
+            (p,) = msgs[0].attachments
+            assert (p.mime, p.width, p.height, p.size) == ("image/jpeg", 1600, 1200, len(jpeg))
+            assert p.name == f"photo-{photo_id}.jpg"  # a photo has no name of its own
+            (d,) = msgs[1].attachments
+            assert (d.name, d.mime, d.size) == ("invoice 77.pdf", "application/pdf", len(pdf))
+            assert big_id not in api.downloads  # refused by its announced size, never fetched
+            fetched = api.calls_to("/attachments/")
+            assert sorted(api.downloads) == sorted([photo_id, doc_id, exe_id]) and len(fetched) == 3
+            assert all(c.headers.get("authorization") == f"Bearer {ACCESS_TOKEN}" for c in fetched)
+            urls = await file_urls(op, [p.id, d.id])
+            assert (await http_get(hub.http_url + urls[str(p.id)]))[2] == jpeg
+            assert (await http_get(hub.http_url + urls[str(d.id)]))[2] == pdf
+            history = await op.history(msgs[0].conversation_id)
+            assert [len(m.get("attachments") or []) for m in history["messages"]] == [1, 1, 0, 0, 0]
+
+    asyncio.run(scenario())
+
+
+def test_operator_files_are_uploaded_to_whatsapp_and_sent_by_media_id(whatsapp: WhatsAppSetup) -> None:
+    hub, api = whatsapp.hub, whatsapp.api
+    acc = hub.accounts.operator
+    png = png_bytes(30, 20)
+    pdf = b"%PDF-1.4\n%%EOF\n"
+
+    async def scenario() -> None:
+        async with OperatorClient.connected(hub.ws_url) as op:
+            await op.login(acc.username, acc.password)
+            await op.sync()
+            await asyncio.to_thread(api.user_message, WA_ID, "send me the plan please")
+            routed = await op.wait_conversation(lambda c: c.channel == "whatsapp" and c.status == "open")
+            image = await upload(op, png, "plan.png")
+            doc = await upload(op, pdf, "terms.pdf")
+            await op.request(
+                SendMessage(
+                    txn_id=txn(), conversation_id=routed.conversation.id, text="Here it is",
+                    attachments=[image["id"], doc["id"]],
+                )
+            )
+            await wait_until(lambda: len(api.sent) == 2)
+            (id1, n1, t1, b1), (id2, n2, t2, b2) = api.uploads
+            assert (n1, t1, b1) == ("plan.png", "image/png", png)
+            assert (n2, t2, b2) == ("terms.pdf", "application/pdf", pdf)
+            u1, _ = api.calls_to("/media")
+            assert u1.path == f"/v21.0/{PHONE_NUMBER_ID}/media" and u1.status == 200
+            assert u1.headers["authorization"] == f"Bearer {ACCESS_TOKEN}"
+            m1, m2 = api.sent
+            assert (m1["to"], m1["type"], m1["image"]) == (WA_ID, "image", {"id": id1, "caption": "Here it is"})
+            assert (m2["type"], m2["document"]) == ("document", {"id": id2, "filename": "terms.pdf"})
+            assert api.texts_to(WA_ID) == []  # the text went as the caption
+
+            # WhatsApp takes no GIF: that reply fails alone, the operator is told why
+            gif = await upload(op, b"GIF89a\x02\x00\x02\x00\x00\x00\x00;", "wave.gif")
+            await op.request(SendMessage(txn_id=txn(), conversation_id=routed.conversation.id, text="",
+                                         attachments=[gif["id"]]))
+            note = await op.wait_message(lambda m: m.author == "system")
+            assert note.message.internal is True
+            assert note.message.text == (
+                "Not delivered through WhatsApp: wave.gif: WhatsApp could not take the file "
+                "(it takes JPEG and PNG pictures, PDF and office documents)"
+            )
+            assert len(api.sent) == 2 and len(api.uploads) == 2
+        await wait_until(lambda: whatsapp.status().failed == 1)
+        assert whatsapp.status().sent == 1
 
     asyncio.run(scenario())
 

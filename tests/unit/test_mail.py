@@ -109,6 +109,43 @@ def test_text_plain_is_preferred_over_html_and_attachments_are_listed() -> None:
     ]
 
 
+def test_attachments_come_out_decoded_and_inline_pictures_without_a_name_are_kept_unlisted() -> None:
+    m = EmailMessage()
+    m["From"] = "a@b.test"
+    m.set_content("look")
+    m.add_alternative('<p>look <img src="cid:logo1@b"></p>', subtype="html")
+    html = m.get_payload()[1]
+    html.add_related(b"\x89PNG-logo", maintype="image", subtype="png", cid="<logo1@b>")
+    m.add_attachment(b"%PDF-1.4 bytes", maintype="application", subtype="pdf", filename="a.pdf")
+    m.add_attachment(b"\x00\x01", maintype="application", subtype="octet-stream", disposition="inline", cid="<v@b>")
+    p = parse_mail(m.as_bytes())
+    assert p.text == "look\n[attachment: a.pdf]" and p.shown == "look"
+    logo, pdf = p.attachments
+    assert (logo.named, logo.inline, logo.mime, logo.data) == (False, True, "image/png", b"\x89PNG-logo")
+    assert logo.name.startswith("image-") and logo.name.endswith(".png")
+    assert (pdf.named, pdf.name, pdf.data, pdf.size) == (True, "a.pdf", b"%PDF-1.4 bytes", 14)
+
+
+def test_reply_with_files_is_multipart_mixed_with_the_text_first() -> None:
+    mail = build_reply(
+        from_address="support@shop.test",
+        from_name="Shop Support",
+        to="c@example.com",
+        subject="Re: plan",
+        text="Here it is.",
+        message_id="r2@shop.test",
+        attachments=[("plan.png", "image/png", b"\x89PNG..."), ("Умови.pdf", "application/pdf", b"%PDF-1.4")],
+    )
+    parsed = message_from_bytes(mail.as_bytes(), policy=policy.default)
+    assert parsed.get_content_type() == "multipart/mixed"
+    text, png, pdf = parsed.iter_parts()
+    assert text.get_content_type() == "text/plain" and text.get_content().strip() == "Here it is."
+    assert (png.get_filename(), png.get_content_type(), png.get_content()) == ("plan.png", "image/png", b"\x89PNG...")
+    assert (pdf.get_filename(), pdf.get_content_disposition(), pdf.get_content()) == (
+        "Умови.pdf", "attachment", b"%PDF-1.4",
+    )
+
+
 def test_broken_encodings_give_replacement_characters_and_problems_never_an_error() -> None:
     latin1_unlabelled = (
         b"From: x@y.test\r\nSubject: caf\xe9\r\nContent-Type: text/plain\r\n"

@@ -27,6 +27,13 @@ outbox's rules: 4xx and connection failures are temporary (retried with backoff)
 for the recipient or the content refuses that reply alone (the operator gets a note),
 a refused login or sender makes the channel ``down``.
 
+Files: the attachments of a mail (and the pictures inline in its body) are decoded and
+kept in hub storage (``ChannelContext.keep_file``, the same size limit and type checks as
+every file) and attached to the stored message; one the hub does not take is listed in
+the text with the reason (``[attachment scan.pdf not stored: too big (12.0 MiB), the
+limit is 10.0 MiB]``) and the mail is stored all the same. An operator's files go out as
+attachments of the reply (multipart/mixed, the text part first), read from hub storage.
+
 Passwords are read from the environment variable or file the settings name (the IMAP
 password is the channel's token; the SMTP one defaults to it), never stored or logged.
 """
@@ -47,6 +54,7 @@ from typing import Any
 from app.domain.channels import FileRef, InboundMessage, MailThread, OutboundMessage, backoff_delay, inbound_text
 from app.domain.contacts import normalize_email
 from app.domain.errors import InvalidEmail
+from app.domain.files import FileRejected, human_size
 from app.domain.mail import ParsedMail, build_reply, mail_key, parse_mail
 from app.hub.channels.base import (
     ChannelAdapter,
@@ -479,9 +487,19 @@ class EmailAdapter(ChannelAdapter):
         if uidnext > 1 and uids and uidnext - 1 > last:
             await self.ctx.save_cursor(f"{validity}:{uidnext - 1}")
 
-    def to_inbound(self, parsed: ParsedMail, uid: int, validity: int, truncated: bool) -> InboundMessage:
+    def to_inbound(
+        self,
+        parsed: ParsedMail,
+        uid: int,
+        validity: int,
+        truncated: bool,
+        notes: list[str] | None = None,
+        kept: tuple[int, ...] = (),
+    ) -> InboundMessage:
+        """``notes``: when the attachments were kept in hub storage, what is said of the ones
+        that were not (the text then lists no others); None: all listed by name."""
         source = f"{self.folder}/{validity}/{uid}"
-        text = parsed.text
+        text = parsed.text if notes is None else "\n".join([parsed.shown, *notes] if parsed.shown else notes)
         if not parsed.refs and parsed.subject:
             text = f"Subject: {parsed.subject}\n\n{text}"  # a new thread: what it is about
         if truncated:
@@ -495,17 +513,20 @@ class EmailAdapter(ChannelAdapter):
                 size=a.size,
             )
             for a in parsed.attachments
+            if a.named
         )
         return InboundMessage(
             channel=self.ctx.name,
             external_id=parsed.from_address,
             address=parsed.from_address,
             key=mail_key(parsed.message_id, f"{validity}:{uid}"),
-            text=inbound_text(text, MAX_TEXT_CHARS),
+            text=inbound_text(text, MAX_TEXT_CHARS) if text.strip() or not kept else "",  # files only: no text
             files=files,
+            attachments=kept,
             name=(parsed.from_name or parsed.from_address)[:200],
             label=parsed.from_address[:200],
             email=parsed.from_address,
+            caption=parsed.shown[:MAX_TEXT_CHARS],
             thread=MailThread(
                 message_id=parsed.message_id,
                 refs=parsed.refs,
@@ -536,9 +557,9 @@ class EmailAdapter(ChannelAdapter):
             log.info("email channel %s: mail %d is automatic (%s): ignored", name, uid, parsed.auto_reply)
             return True
         truncated = len(raw) >= int(self.s["max_mail_bytes"])
-        msg = self.to_inbound(parsed, uid, validity, truncated)
         try:
-            await self.ctx.receive(msg)
+            kept, notes = await self.keep_files(parsed)
+            await self.ctx.receive(self.to_inbound(parsed, uid, validity, truncated, notes, kept))
         except asyncio.CancelledError:
             raise
         except Exception:
@@ -551,6 +572,30 @@ class EmailAdapter(ChannelAdapter):
             return False
         self._failures.pop(uid, None)
         return True
+
+    async def keep_files(self, parsed: ParsedMail) -> tuple[tuple[int, ...], list[str] | None]:
+        """The mail's attachments kept in hub storage: their ids, and a line for each one
+        refused (too big, a type the hub does not take, broken). (), None without storage."""
+        if self.ctx.keep_file is None:
+            return (), None
+        limit = self.ctx.max_file_bytes
+        kept: list[int] = []
+        notes: list[str] = []
+        for a in parsed.attachments:
+            what = f"attachment {a.name}" if a.named else "picture in the mail"
+            if a.size > limit:
+                notes.append(f"[{what} not stored: too big ({human_size(a.size)}), the limit is {human_size(limit)}]")
+                continue
+            if not a.data:
+                notes.append(f"[{what} not stored: it is empty or could not be decoded]")
+                continue
+            try:
+                info = await self.ctx.keep_file(a.data, a.name, a.mime, "email")
+            except FileRejected as exc:
+                notes.append(f"[{what} not stored: {exc.text}]")
+                continue
+            kept.append(info.id)
+        return tuple(kept), notes
 
     # ------------------------------------------------------------------ sending
 
@@ -570,8 +615,9 @@ class EmailAdapter(ChannelAdapter):
             lambda cs: EmailStore(cs.store).reply_thread(name, conversation_id, message_id, domain, default_subject)
         )
         text = message.text
-        if message.files:  # hub-side attachment storage is still to come: say what was meant
+        if message.files:  # files by a channel's reference (not in hub storage): say what was meant
             text += "\n\n" + "\n".join(f"[attachment: {f.name or f.ref}]" for f in message.files)
+        files = [(f.name, f.mime, await asyncio.to_thread(Path(f.path).read_bytes)) for f in message.attachments]
         mail = build_reply(
             from_address=self.from_address,
             from_name=self.from_name,
@@ -581,6 +627,7 @@ class EmailAdapter(ChannelAdapter):
             message_id=thread.message_id,
             in_reply_to=thread.in_reply_to,
             refs=thread.references,
+            attachments=files,
         )
         await asyncio.to_thread(self._smtp_send, mail, message.address)
         return thread.message_id[:64]

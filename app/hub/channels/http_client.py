@@ -97,15 +97,24 @@ def _quote(value: str) -> str:
     return value.replace("\\", "\\\\").replace('"', "%22").replace("\r", " ").replace("\n", " ")
 
 
-async def post_multipart(url: str, fields: dict[str, str], files: list[FormFile], timeout: float) -> HttpResponse:
-    """POST a multipart/form-data upload (Bot API sendPhoto / sendDocument with a file)."""
+async def post_multipart(
+    url: str,
+    fields: dict[str, str],
+    files: list[FormFile],
+    timeout: float,
+    headers: Mapping[str, str] | None = None,
+) -> HttpResponse:
+    """POST a multipart/form-data upload (Bot API sendPhoto / sendDocument with a file,
+    WhatsApp's ``/media``)."""
     body, ctype = multipart(fields, files)
-    return await request("POST", url, body, timeout, content_type=ctype)
+    return await request("POST", url, body, timeout, headers, content_type=ctype)
 
 
-async def get(url: str, timeout: float, max_bytes: int = MAX_RESPONSE_BYTES) -> HttpResponse:
+async def get(
+    url: str, timeout: float, max_bytes: int = MAX_RESPONSE_BYTES, headers: Mapping[str, str] | None = None
+) -> HttpResponse:
     """GET a file; :class:`ResponseTooLarge` when the body is over ``max_bytes``."""
-    return await request("GET", url, None, timeout, max_bytes=max_bytes)
+    return await request("GET", url, None, timeout, headers, max_bytes=max_bytes)
 
 
 class ResponseTooLarge(HttpFailure):

@@ -20,10 +20,15 @@ token* of the admin's choosing; then:
   500 only when storing failed, so that Meta sends it again. Parts that are not for us
   (another phone number id, another ``field``) or malformed (a message without ``from``)
   are logged and skipped without losing the rest of the notification.
-- Message types: ``text``; ``image`` / ``document`` / ``sticker`` / ``audio`` / ``video``
-  are stored as ``[photo]`` / ``[document: name]`` + caption with the media id kept as a
-  file reference (bytes stay at Meta until hub-side file storage exists); the others are
-  stored as a readable placeholder (``[voice message]``, ``[location: …]``, ``[contact]``,
+- Message types: ``text``; ``image`` / ``document`` are fetched into hub storage before
+  the message is stored (``GET /{version}/{media id}`` answers ``{url, mime_type,
+  file_size}``, then ``GET <url>`` with the same bearer token gives the bytes; Meta's
+  media URLs live five minutes, so this is done at once) and attached, the caption is the
+  text; a file over the hub's limit, of a type the hub does not take, or one Meta will not
+  hand out is not fetched and the text says so (``[photo not stored: too big (12.0 MiB),
+  the limit is 10.0 MiB]``), the message is stored all the same. The media id stays a
+  file reference (``message_files``). ``sticker`` / ``audio`` / ``video`` and the others
+  are stored as a readable placeholder (``[voice message]``, ``[location: …]``, ``[contact]``,
   ``[reaction 👍]``, the tapped button's text …); a type this code does not know is
   stored as ``[unsupported message: <type>]``, never dropped.
 - ``statuses``: ``failed`` for one of our replies (found by ``biz_opaque_callback_data``,
@@ -34,8 +39,12 @@ token* of the admin's choosing; then:
 Sending: ``POST {api_url}/{api_version}/{phone_number_id}/messages`` with
 ``Authorization: Bearer <token>`` and ``{"messaging_product": "whatsapp", "to": <wa_id>,
 "type": "text", "text": {"body": …}}`` (text over 4096 characters in several messages);
-files by reference: ``image`` / ``document`` with ``{"id": <media id>}`` or ``{"link":
-<https URL>}``. Errors are read as the Graph API writes them (``{"error": {"code",
+hub files of an operator reply are uploaded first (``POST /{version}/{phone_number_id}/media``,
+multipart with ``messaging_product=whatsapp``, ``type`` and ``file``; the answer is
+``{"id": <media id>}``), then sent by that id: JPEG and PNG up to 5 MB as ``image``, the
+rest (PDF, GIF, WebP, bigger pictures) as ``document`` with its ``filename``; the text is
+the first file's caption when it fits. Files by reference: ``image`` / ``document`` with
+``{"id": <media id>}`` or ``{"link": <https URL>}``. Errors are read as the Graph API writes them (``{"error": {"code",
 "message", "error_data": {"details"}}}``):
 
 - unreachable, 5xx, 429 and the throttling codes → :class:`TemporaryFailure` (backoff);
@@ -58,6 +67,8 @@ import hmac
 import json
 import logging
 from collections.abc import Mapping
+from dataclasses import replace
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -65,6 +76,7 @@ from app.domain.channels import FileRef, InboundMessage, OutboundMessage, backof
 from app.domain.channels import split_text as split_message
 from app.domain.contacts import format_phone, normalize_phone
 from app.domain.errors import InvalidValue
+from app.domain.files import FileRejected, human_size
 from app.hub.channels.base import (
     ChannelAdapter,
     ChannelContext,
@@ -75,7 +87,16 @@ from app.hub.channels.base import (
     WebhookRequest,
     WebhookResponse,
 )
-from app.hub.channels.http_client import HttpFailure, HttpResponse, get_json, post_json
+from app.hub.channels.http_client import (
+    FormFile,
+    HttpFailure,
+    HttpResponse,
+    ResponseTooLarge,
+    get,
+    get_json,
+    post_json,
+    post_multipart,
+)
 from app.protocol import MAX_TEXT_CHARS
 
 log = logging.getLogger("frontline.hub.channels.whatsapp")
@@ -87,6 +108,9 @@ SIGNATURE_HEADER = "x-hub-signature-256"
 TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024
 CALLBACK_PREFIX = "frontline-outbox:"  # biz_opaque_callback_data of our replies
+IMAGE_TYPES = ("image/jpeg", "image/png")  # what WhatsApp sends as an image message
+IMAGE_MAX_BYTES = 5 * 1024 * 1024  # WhatsApp's limit for images (documents: 100 MB)
+_PHOTO_EXT = {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp", "image/gif": ".gif"}
 
 # error codes of the Graph / Cloud API (developers.facebook.com/docs/whatsapp/cloud-api/support/error-codes)
 RE_ENGAGEMENT = 131047
@@ -106,7 +130,7 @@ REFUSAL_TEXTS = {
     131030: "the number is not on the test number's list of allowed recipients",
     131051: "WhatsApp does not support this kind of message",
     131052: "WhatsApp could not download the file",
-    131053: "WhatsApp could not upload the file",
+    131053: "WhatsApp could not take the file (it takes JPEG and PNG pictures, PDF and office documents)",
     131021: "the customer's number is the business number itself",
 }
 
@@ -183,7 +207,7 @@ def parse_message(msg: Any, names: Mapping[str, str], channel: str = "whatsapp")
     body = msg.get(kind) if isinstance(msg.get(kind), dict) else {}
     assert isinstance(body, dict)
     files: list[FileRef] = []
-    text = ""
+    text = caption = ""
     if kind == "text":
         text = _str(body.get("body"))
     elif kind in ("image", "document"):
@@ -199,7 +223,8 @@ def parse_message(msg: Any, names: Mapping[str, str], channel: str = "whatsapp")
                 mime=_str(body.get("mime_type"))[:128],
             )
         )
-        text = file_text(tuple(files), _str(body.get("caption")))
+        caption = _str(body.get("caption")).strip()
+        text = file_text(tuple(files), caption)
     elif kind == "audio" and body.get("voice") is True:
         text = _PLACEHOLDERS["voice"]
     elif kind == "video":
@@ -239,6 +264,7 @@ def parse_message(msg: Any, names: Mapping[str, str], channel: str = "whatsapp")
         name=(name or (format_phone(phone) if phone else f"WhatsApp {wa_id}"))[:200],
         label=(format_phone(phone) if phone else f"+{wa_id}")[:200],
         phone=phone,
+        caption=caption[:MAX_TEXT_CHARS],
     )
 
 
@@ -344,6 +370,39 @@ class GraphApi:
             raise TemporaryFailure(f"GET {path.split('?')[0]}: {exc}") from None
         return self._read(resp)
 
+    async def upload(self, path: str, fields: dict[str, str], file: FormFile) -> dict[str, Any]:
+        try:
+            resp = await post_multipart(self._url(path), fields, [file], self.timeout_s * 4, self._headers())
+        except HttpFailure as exc:
+            raise TemporaryFailure(f"media upload: {exc}") from None
+        return self._read(resp)
+
+    async def download(self, media_id: str, max_bytes: int) -> tuple[bytes, str]:
+        """A customer's media: its URL and type from ``GET /{media id}``, then the bytes
+        from that URL (with the bearer token). :class:`TooBig` when Meta says it is larger
+        than ``max_bytes``, or it is; :class:`Refused` when Meta will not hand it out."""
+        info = await self.get(media_id)
+        url = _str(info.get("url"))
+        size = info.get("file_size")
+        size = int(size) if isinstance(size, str) and size.isdigit() else size
+        if isinstance(size, int) and not isinstance(size, bool) and size > max_bytes:
+            raise TooBig(size)
+        target, api = urlsplit(url), urlsplit(self.base_url)
+        # the token goes only to Meta over TLS (or to the API address the admin set)
+        if not (target.scheme == "https" or (target.scheme, target.netloc) == (api.scheme, api.netloc)):
+            raise Refused("the media answer has no https url")
+        try:
+            resp = await get(url, self.timeout_s * 4, max_bytes, self._headers())
+        except ResponseTooLarge as exc:
+            raise TooBig(exc.size) from None
+        except HttpFailure as exc:
+            raise TemporaryFailure(f"media download: {exc}") from None
+        if resp.status != 200:
+            if resp.status >= 500 or resp.status == 429:
+                raise TemporaryFailure(f"media download: HTTP {resp.status}")
+            raise Refused(f"media download: HTTP {resp.status}")
+        return resp.body, _str(info.get("mime_type"))
+
     def _headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token}"}
 
@@ -361,6 +420,12 @@ class GraphApi:
         if resp.status < 300 and not isinstance(error, dict):
             return data
         raise api_failure(resp.status, error if isinstance(error, dict) else {})
+
+
+class TooBig(Exception):
+    def __init__(self, size: int | None) -> None:
+        super().__init__("too big")
+        self.size = size
 
 
 def api_failure(status: int, error: Mapping[str, Any]) -> ChannelFailure:
@@ -509,7 +574,7 @@ class WhatsAppAdapter(ChannelAdapter):
             log.info("whatsapp channel %s: part of a notification ignored: %s", self.ctx.name, why)
         for msg in note.messages:
             try:
-                await self.ctx.receive(msg)
+                await self.ctx.receive(await self.fetch_files(msg))
             except asyncio.CancelledError:
                 raise
             except Exception:
@@ -520,6 +585,38 @@ class WhatsAppAdapter(ChannelAdapter):
             if not await self._status(status):
                 return WebhookResponse(500, {"ok": False, "description": "not stored, send it again"})
         return WebhookResponse(200, {"ok": True})
+
+    async def fetch_files(self, msg: InboundMessage) -> InboundMessage:
+        """Fetch the message's image / document into hub storage and attach it, as the
+        Telegram adapter does: one over the hub's size limit, of a type the hub does not
+        take, or that Meta will not hand out (expired, deleted, refused) is said in the text
+        instead and the message is stored all the same. Unreachable Graph API raises
+        TemporaryFailure: the webhook answers 500 and Meta sends the notification again."""
+        if not msg.files or self.ctx.keep_file is None:
+            return msg
+        limit = self.ctx.max_file_bytes
+        kept: list[int] = []
+        notes: list[str] = []
+        for f in msg.files:
+            what = "photo" if f.kind == "photo" else f"document {f.name}".strip()
+            try:
+                data, mime = await self.api.download(f.ref, limit)
+                # a photo has no name: one by its type (none when Meta says none; the content decides)
+                ext = _PHOTO_EXT.get((f.mime or mime).split(";")[0].strip().lower(), "")
+                name = f.name or f"photo-{f.ref[:40]}{ext}"
+                info = await self.ctx.keep_file(data, name, f.mime or mime, "whatsapp")
+                kept.append(info.id)
+            except TooBig as exc:
+                size = f" ({human_size(exc.size)})" if exc.size else ""
+                notes.append(f"[{what} not stored: too big{size}, the limit is {human_size(limit)}]")
+            except FileRejected as exc:
+                notes.append(f"[{what} not stored: {exc.text}]")
+            except (Refused, ConfigurationFailure) as exc:
+                # the message must not wait for an admin: it is stored with the note
+                notes.append(f"[{what} not stored: WhatsApp did not hand it out]")
+                log.warning("whatsapp channel %s: media %s: %s", self.ctx.name, f.ref, self.ctx.health.redact(exc.text))
+        text = "\n".join([*notes, msg.caption] if msg.caption.strip() else notes)
+        return replace(msg, text=text, attachments=tuple(kept))
 
     def _verify(self, request: WebhookRequest) -> WebhookResponse:
         """Meta's verification request when the callback URL is saved."""
@@ -570,7 +667,9 @@ class WhatsAppAdapter(ChannelAdapter):
             raise Refused("the conversation has no WhatsApp number to answer")
         ids: list[str] = []
         text = message.text
-        if message.files:
+        if message.attachments:
+            ids += await self._send_attachments(message, text)
+        elif message.files:
             caption = text if len(text) <= CAPTION_LIMIT else ""
             if not caption and text:
                 ids += await self._send_text(message, text)
@@ -585,6 +684,36 @@ class WhatsAppAdapter(ChannelAdapter):
         else:
             ids += await self._send_text(message, text)
         return ",".join(ids)
+
+    async def _send_attachments(self, message: OutboundMessage, text: str) -> list[str]:
+        """Hub files: each uploaded to ``/media``, then sent by the id Meta gave it (JPEG
+        and PNG up to 5 MB as ``image``, the rest as ``document`` with its file name); the
+        text as the first one's caption when it fits, else sent before."""
+        ids: list[str] = []
+        caption = text if len(text) <= CAPTION_LIMIT else ""
+        if text and not caption:
+            ids += await self._send_text(message, text)
+        for i, f in enumerate(message.attachments):
+            data = await asyncio.to_thread(Path(f.path).read_bytes)
+            try:
+                answer = await self.api.upload(
+                    f"{self.phone_number_id}/media",
+                    {"messaging_product": "whatsapp", "type": f.mime},
+                    FormFile("file", f.name, f.mime, data),
+                )
+            except Refused as exc:  # say which file (a reply may have several)
+                raise Refused(f"{f.name}: {exc.text}") from None
+            media_id = _str(answer.get("id"))
+            if not media_id:
+                raise TemporaryFailure("media upload: no id in the answer")
+            kind = "image" if f.mime in IMAGE_TYPES and len(data) <= IMAGE_MAX_BYTES else "document"
+            media: dict[str, Any] = {"id": media_id}
+            if i == 0 and caption:
+                media["caption"] = caption
+            if kind == "document":
+                media["filename"] = f.name
+            ids.append(await self._post(message, kind, media))
+        return ids
 
     async def _send_text(self, message: OutboundMessage, text: str) -> list[str]:
         return [
