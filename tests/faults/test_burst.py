@@ -197,7 +197,12 @@ def test_hub_killed_with_sigkill_mid_burst_and_restarted_loses_nothing(
             proxy.stall("down")
             await wait_until(lambda: len(db_rows(db_path)) > tally.acked + CONVERSATIONS, 10)
             hub.kill()
-            stored_unacked_at_kill = len(db_rows(db_path)) - tally.acked
+            stored_at_kill = len(db_rows(db_path))
+            # counted once every client has seen its link die, not at the kill: results a
+            # client had already read from its socket were still being processed then, and
+            # no new result can come before the hub is started again
+            await wait_until(lambda: not any(c.connected.is_set() for c in clients), 10, "the clients saw the kill")
+            stored_unacked_at_kill = stored_at_kill - tally.acked
             before = [c.connects for c in clients]
             hub.start()  # same port, same database
             await _all_reconnected(clients, before)
