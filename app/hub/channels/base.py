@@ -31,11 +31,12 @@ import hmac
 import logging
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, ClassVar
 
-from app.domain.channels import InboundMessage, OutboundMessage
+from app.domain.channels import FileRef, InboundMessage, OutboundMessage
+from app.domain.files import FileRejected, human_size
 from app.protocol.messages import AttachmentInfo
 from app.storage.channels import ChannelStore, Received
 from app.storage.repo import utcnow
@@ -64,6 +65,14 @@ class ConfigurationFailure(ChannelFailure):
 
 class Refused(ChannelFailure):
     """The service refused this message for good (e.g. the customer blocked the bot)."""
+
+
+class FileTooBig(Exception):
+    """A channel's file over the hub's size limit (``size``: as the service said, if it did)."""
+
+    def __init__(self, size: int | None) -> None:
+        super().__init__("too big")
+        self.size = size
 
 
 @dataclass(frozen=True)
@@ -204,6 +213,44 @@ class ChannelAdapter(ABC):
     async def handle_webhook(self, request: WebhookRequest) -> WebhookResponse:
         """Answer one webhook request (the hub matched the path already)."""
         return WebhookResponse(404, {"ok": False, "description": "not found"})
+
+    async def store_fetched_files(
+        self,
+        msg: InboundMessage,
+        fetch: Callable[[FileRef, int], Awaitable[tuple[bytes, str, str]]],
+        service: str,
+        refused: tuple[type[Exception], ...] = (Refused,),
+    ) -> InboundMessage:
+        """Fetch a received message's files into hub storage and attach them: ``fetch(ref,
+        limit)`` gives (bytes, name, declared type) or raises :class:`FileTooBig`, and the
+        hub's check may refuse the bytes (``FileRejected``). A file that is not kept is said
+        in the message's text instead, and the message is stored all the same; one of the
+        ``refused`` errors (the service will not hand it out) is logged too. Anything else
+        (the service unreachable: TemporaryFailure) goes to the caller, which gets the
+        message again later."""
+        if not msg.files or self.ctx.keep_file is None:
+            return msg
+        limit = self.ctx.max_file_bytes
+        kept: list[int] = []
+        notes: list[str] = []
+        for f in msg.files:
+            what = "photo" if f.kind == "photo" else f"document {f.name}".strip()
+            try:
+                data, name, mime = await fetch(f, limit)
+                info = await self.ctx.keep_file(data, name, mime, self.kind)
+                kept.append(info.id)
+            except FileTooBig as exc:
+                size = f" ({human_size(exc.size)})" if exc.size else ""
+                notes.append(f"[{what} not stored: too big{size}, the limit is {human_size(limit)}]")
+            except FileRejected as exc:
+                notes.append(f"[{what} not stored: {exc.text}]")
+            except refused as exc:
+                notes.append(f"[{what} not stored: {service} did not hand it out]")
+                text = exc.text if isinstance(exc, ChannelFailure) else str(exc)
+                self.ctx.log.warning("%s channel %s: file %s: %s", self.kind, self.ctx.name, f.ref,
+                                     self.ctx.health.redact(text))
+        text = "\n".join([*notes, msg.caption] if msg.caption.strip() else notes)
+        return replace(msg, text=text, attachments=tuple(kept))
 
 
 def derived_secret(token: str, purpose: str, length: int = 40) -> str:

@@ -28,19 +28,18 @@ import hmac
 import json
 import logging
 from collections.abc import Mapping
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from app.domain.channels import FileRef, InboundMessage, OutboundMessage, backoff_delay, file_text, inbound_text
 from app.domain.channels import split_text as split_message
-from app.domain.files import FileRejected, human_size
 from app.hub.channels.base import (
     ChannelAdapter,
     ChannelContext,
     ChannelFailure,
     ConfigurationFailure,
+    FileTooBig,
     Refused,
     TemporaryFailure,
     WebhookRequest,
@@ -160,10 +159,7 @@ class BotApi:
         return resp.body
 
 
-class TooBig(Exception):
-    def __init__(self, size: int | None) -> None:
-        super().__init__("too big")
-        self.size = size
+TooBig = FileTooBig
 
 
 def _failure(err: ApiError) -> ChannelFailure:
@@ -499,34 +495,17 @@ class TelegramAdapter(ChannelAdapter):
 
     async def fetch_files(self, msg: InboundMessage) -> InboundMessage:
         """Fetch the message's photos and documents into hub storage (getFile + the file
-        download) and attach them. A file over the hub's size limit, of a type the hub
-        does not take, or that Telegram will not hand out is not fetched: the message
-        says so in its text instead (the message itself is never lost). Unreachable
-        Telegram raises TemporaryFailure: the whole update is tried again."""
-        if not msg.files or self.ctx.keep_file is None:
-            return msg
-        limit = self.ctx.max_file_bytes
-        kept: list[int] = []
-        notes: list[str] = []
-        for f in msg.files:
-            what = "photo" if f.kind == "photo" else f"document {f.name}".strip()
-            try:
-                if f.size is not None and f.size > limit:
-                    raise TooBig(f.size)
-                data = await self.api.download(f.ref, limit)
-                name = f.name or f"photo-{f.unique_ref or 'telegram'}.jpg"
-                info = await self.ctx.keep_file(data, name, f.mime, "telegram")
-                kept.append(info.id)
-            except TooBig as exc:
-                size = f" ({human_size(exc.size)})" if exc.size else ""
-                notes.append(f"[{what} not stored: too big{size}, the limit is {human_size(limit)}]")
-            except FileRejected as exc:
-                notes.append(f"[{what} not stored: {exc.text}]")
-            except Refused as exc:
-                notes.append(f"[{what} not stored: Telegram did not hand it out]")
-                log.warning("telegram channel %s: %s", self.ctx.name, self.ctx.health.redact(exc.text))
-        text = "\n".join([*notes, msg.caption] if msg.caption.strip() else notes)
-        return replace(msg, text=text, attachments=tuple(kept))
+        download) and attach them (:meth:`ChannelAdapter.store_fetched_files`: what is not kept is
+        said in the text; the message itself is never lost). Unreachable Telegram raises
+        TemporaryFailure: the whole update is tried again."""
+
+        async def fetch(f: FileRef, limit: int) -> tuple[bytes, str, str]:
+            if f.size is not None and f.size > limit:
+                raise TooBig(f.size)
+            data = await self.api.download(f.ref, limit)
+            return data, f.name or f"photo-{f.unique_ref or 'telegram'}.jpg", f.mime
+
+        return await self.store_fetched_files(msg, fetch, "Telegram")
 
     # ------------------------------------------------------------------ sending
 

@@ -67,7 +67,6 @@ import hmac
 import json
 import logging
 from collections.abc import Mapping
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -76,12 +75,12 @@ from app.domain.channels import FileRef, InboundMessage, OutboundMessage, backof
 from app.domain.channels import split_text as split_message
 from app.domain.contacts import format_phone, normalize_phone
 from app.domain.errors import InvalidValue
-from app.domain.files import FileRejected, human_size
 from app.hub.channels.base import (
     ChannelAdapter,
     ChannelContext,
     ChannelFailure,
     ConfigurationFailure,
+    FileTooBig,
     Refused,
     TemporaryFailure,
     WebhookRequest,
@@ -422,10 +421,7 @@ class GraphApi:
         raise api_failure(resp.status, error if isinstance(error, dict) else {})
 
 
-class TooBig(Exception):
-    def __init__(self, size: int | None) -> None:
-        super().__init__("too big")
-        self.size = size
+TooBig = FileTooBig
 
 
 def api_failure(status: int, error: Mapping[str, Any]) -> ChannelFailure:
@@ -587,36 +583,21 @@ class WhatsAppAdapter(ChannelAdapter):
         return WebhookResponse(200, {"ok": True})
 
     async def fetch_files(self, msg: InboundMessage) -> InboundMessage:
-        """Fetch the message's image / document into hub storage and attach it, as the
-        Telegram adapter does: one over the hub's size limit, of a type the hub does not
-        take, or that Meta will not hand out (expired, deleted, refused) is said in the text
-        instead and the message is stored all the same. Unreachable Graph API raises
-        TemporaryFailure: the webhook answers 500 and Meta sends the notification again."""
-        if not msg.files or self.ctx.keep_file is None:
-            return msg
-        limit = self.ctx.max_file_bytes
-        kept: list[int] = []
-        notes: list[str] = []
-        for f in msg.files:
-            what = "photo" if f.kind == "photo" else f"document {f.name}".strip()
-            try:
-                data, mime = await self.api.download(f.ref, limit)
-                # a photo has no name: one by its type (none when Meta says none; the content decides)
-                ext = _PHOTO_EXT.get((f.mime or mime).split(";")[0].strip().lower(), "")
-                name = f.name or f"photo-{f.ref[:40]}{ext}"
-                info = await self.ctx.keep_file(data, name, f.mime or mime, "whatsapp")
-                kept.append(info.id)
-            except TooBig as exc:
-                size = f" ({human_size(exc.size)})" if exc.size else ""
-                notes.append(f"[{what} not stored: too big{size}, the limit is {human_size(limit)}]")
-            except FileRejected as exc:
-                notes.append(f"[{what} not stored: {exc.text}]")
-            except (Refused, ConfigurationFailure) as exc:
-                # the message must not wait for an admin: it is stored with the note
-                notes.append(f"[{what} not stored: WhatsApp did not hand it out]")
-                log.warning("whatsapp channel %s: media %s: %s", self.ctx.name, f.ref, self.ctx.health.redact(exc.text))
-        text = "\n".join([*notes, msg.caption] if msg.caption.strip() else notes)
-        return replace(msg, text=text, attachments=tuple(kept))
+        """Fetch the message's image / document into hub storage and attach it
+        (:meth:`ChannelAdapter.store_fetched_files`): one over the hub's size limit, of a type the
+        hub does not take, or that Meta will not hand out (expired, deleted, refused) is
+        said in the text instead and the message is stored all the same. Unreachable Graph
+        API raises TemporaryFailure: the webhook answers 500 and Meta sends the
+        notification again."""
+
+        async def fetch(f: FileRef, limit: int) -> tuple[bytes, str, str]:
+            data, mime = await self.api.download(f.ref, limit)
+            # a photo has no name: one by its type (none when Meta says none; the content decides)
+            ext = _PHOTO_EXT.get((f.mime or mime).split(";")[0].strip().lower(), "")
+            return data, f.name or f"photo-{f.ref[:40]}{ext}", f.mime or mime
+
+        # the message must not wait for an admin: a refused token or media id is a note
+        return await self.store_fetched_files(msg, fetch, "WhatsApp", (Refused, ConfigurationFailure))
 
     def _verify(self, request: WebhookRequest) -> WebhookResponse:
         """Meta's verification request when the callback URL is saved."""
