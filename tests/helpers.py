@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import threading
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import msgspec
@@ -408,3 +410,29 @@ def jpeg_header(width: int = 1280, height: int = 960) -> bytes:
     app0 = b"\xff\xe0" + struct.pack(">H", 16) + b"JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00"
     sof0 = b"\xff\xc0" + struct.pack(">HBHHB", 11, 8, height, width, 1) + b"\x01\x11\x00"
     return b"\xff\xd8" + app0 + sof0 + b"\xff\xd9"
+
+
+def serve_http(
+    handle: Callable[[BaseHTTPRequestHandler], None], name: str
+) -> tuple[ThreadingHTTPServer, threading.Thread]:
+    """A threaded HTTP/1.1 server on 127.0.0.1 (a free port) that passes every GET and POST
+    to ``handle``: the base of the channel API doubles (tests/telegram_double.py,
+    tests/whatsapp_double.py)."""
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, format: str, *args: Any) -> None:  # quiet
+            pass
+
+        def do_POST(self) -> None:
+            handle(self)
+
+        def do_GET(self) -> None:
+            handle(self)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, name=name, daemon=True)
+    thread.start()
+    return server, thread

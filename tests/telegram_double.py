@@ -34,6 +34,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from tests.helpers import serve_http
+
 TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"  # the shape of a real token, not one
 BOT = {"id": 123456789, "is_bot": True, "first_name": "Frontline", "username": "frontline_test_bot"}
 
@@ -82,24 +84,7 @@ class BotApiDouble:
     # ------------------------------------------------------------------ server
 
     def start(self) -> BotApiDouble:
-        double = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, format: str, *args: Any) -> None:  # quiet
-                pass
-
-            def do_POST(self) -> None:
-                double._handle(self)
-
-            def do_GET(self) -> None:
-                double._handle(self)
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, name="bot-api-double", daemon=True)
-        self._thread.start()
+        self._server, self._thread = serve_http(self._handle, "bot-api-double")
         return self
 
     def stop(self) -> None:

@@ -48,6 +48,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
+from tests.helpers import serve_http
+
 ACCESS_TOKEN = "EAAGtestWhatsAppAccessToken0123456789abcdefZZ"  # the shape of a real one, not one
 APP_SECRET = "0123456789abcdef0123456789abcdef"
 VERIFY_TOKEN = "frontline-verify-7f3a"
@@ -135,24 +137,7 @@ class GraphApiDouble:
     # ------------------------------------------------------------------ server
 
     def start(self) -> GraphApiDouble:
-        double = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, format: str, *args: Any) -> None:  # quiet
-                pass
-
-            def do_POST(self) -> None:
-                double._handle(self)
-
-            def do_GET(self) -> None:
-                double._handle(self)
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, name="graph-api-double", daemon=True)
-        self._thread.start()
+        self._server, self._thread = serve_http(self._handle, "graph-api-double")
         return self
 
     def stop(self) -> None:
