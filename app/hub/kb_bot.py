@@ -159,6 +159,11 @@ class KbBot:
         result: Decision = outcome.value[0]
         return result
 
+    def offer_waits(self, conversation_id: int) -> bool:
+        """An offer in this conversation waits for the customer's answer (a set look-up:
+        called for every customer message, so no coroutine unless it does)."""
+        return conversation_id in self._pending
+
     async def customer_wrote(self, conversation_id: int) -> None:
         """A customer's later message while an offer waits: they want the team."""
         if conversation_id in self._pending:

@@ -1333,12 +1333,12 @@ class Hub:
                     for c in self._operator_conns():
                         c.send(event, sheddable=True)
                 continue
-            if isinstance(frame, CustomerHistory):
+            if isinstance(frame, CustomerSend):  # the hot path first
+                await self._answer(conn, frame, self._customer_send)
+            elif isinstance(frame, CustomerHistory):
                 await self._answer(conn, frame, self._customer_history)
             elif isinstance(frame, KbSearch | KbGet):
                 await self._answer(conn, frame, self._customer_kb)
-            elif isinstance(frame, CustomerSend):
-                await self._answer(conn, frame, self._customer_send)
             elif isinstance(frame, BotFeedback):
                 await self._answer(conn, frame, self._bot_feedback)
             else:
@@ -1382,7 +1382,7 @@ class Hub:
             # the bot first line looks at a new web conversation (it checks that this is
             # its first message); routing goes on as usual meanwhile
             self._spawn(self._bot_first_message(conversation_id), "bot first line")
-        if self.bot is not None and not outcome.value.duplicate:
+        if self.bot is not None and not outcome.value.duplicate and self.bot.offer_waits(conversation_id):
             await self.bot.customer_wrote(conversation_id)  # an unanswered offer: handed over
         return {"message": to_builtins(outcome.value.message)}
 
