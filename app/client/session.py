@@ -85,6 +85,7 @@ from app.protocol.messages import (
     SetStatus,
     SignOut,
     Sync,
+    SyncPage,
     Take,
     TemplateDelete,
     TemplateDraft,
@@ -193,6 +194,7 @@ class _Data(msgspec.Struct):
     operators: list[OperatorInfo] = []
     queues: list[QueueInfo] = []
     recovered: bool = False
+    more_after: int | None = None  # a full-state sync continues with sync_page
     events: list[OperatorEvent] = []
     customer: CustomerProfile | None = None
     customers: list[CustomerProfile] = []
@@ -1222,13 +1224,21 @@ class OperatorSession:
                 self.last_sync = "recovered"
                 self._touch_cache()
             else:
+                # the rest of the inbox, page by page, before anything is replaced: a cut
+                # in the middle leaves the old state and seq, and the next sync starts over
+                conversations = list(data.conversations)
+                more_after = data.more_after
+                while more_after is not None:
+                    page = await self._request(SyncPage(txn_id=new_txn_id(), after_id=more_after))
+                    conversations.extend(page.conversations)
+                    more_after = page.more_after
                 self.last_sync = "reloaded"
                 reload = self._loaded_histories()
                 if data.epoch != self.epoch:  # another database: ids mean other things
                     reload = dict.fromkeys(reload, 0)
                 self.epoch = data.epoch
                 self.seq = data.seq
-                self.conversations = {c.id: c for c in data.conversations}
+                self.conversations = {c.id: c for c in conversations}
                 self.operators = {o.id: o for o in data.operators}
                 self.queues = {q.id: q for q in data.queues}
                 self.typing.clear()
@@ -1240,7 +1250,7 @@ class OperatorSession:
                     c.id: ConversationOffered(
                         seq=data.seq, operator_id=me_id, expires_at=c.offer_expires_at, conversation=c
                     )
-                    for c in data.conversations
+                    for c in conversations
                     if me_id is not None and c.offered_to == me_id and c.offer_expires_at is not None
                 }
                 self._histories.clear()

@@ -103,6 +103,7 @@ from app.protocol.messages import (
     SetStatus,
     SignOut,
     Sync,
+    SyncPage,
     Take,
     TemplateDelete,
     TemplateList,
@@ -158,6 +159,8 @@ class HubConfig:
     tick_s: float = 0.5
     # Resume: at most this many missed events are replayed; more means recovered: false.
     resume_cap: int = 1000
+    # A full-state sync sends the team inbox in pages of this many conversations.
+    sync_page_size: int = 500
     # Unacknowledged must-deliver events are re-sent to live connections this often.
     redeliver_interval_s: float = 10.0
     # Channels (app/hub/channels): the webhook listener (None: none; 0: a free port), how
@@ -791,6 +794,7 @@ class Hub:
             Auth: self._auth,
             SignOut: self._sign_out,
             Sync: self._sync,
+            SyncPage: self._sync_page,
             History: self._history,
             SendMessage: self._send_message,
             Take: self._take,
@@ -924,16 +928,21 @@ class Hub:
                     "recovered": True,
                     "events": to_builtins(events),
                 }
-        state = await self._db(self.store.sync_state)
+        state = await self._db(self.store.sync_state, self.config.sync_page_size)
         await self._queue_redeliveries(conn, op_id, after_seq=state.seq)
         return {
             "epoch": self.epoch,
             "seq": state.seq,
             "recovered": False,
             "conversations": to_builtins(state.conversations),
+            "more_after": state.more_after,
             "operators": to_builtins(state.operators),
             "queues": to_builtins(state.queues),
         }
+
+    async def _sync_page(self, conn: Conn, f: SyncPage) -> dict[str, Any]:
+        page = await self._db(self.store.conversations_page, f.after_id, self.config.sync_page_size)
+        return {"conversations": to_builtins(page.conversations), "more_after": page.more_after}
 
     async def _queue_redeliveries(self, conn: Conn, op_id: int, after_seq: int) -> None:
         """Unacknowledged must-deliver events up to ``after_seq`` (later ones are in the

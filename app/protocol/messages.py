@@ -377,6 +377,14 @@ class Sync(_Frame, tag="sync"):
     epoch: str = ""
 
 
+class SyncPage(_Frame, tag="sync_page"):
+    """The next page of the team inbox after a full-state ``sync`` whose result said
+    ``more_after`` (docs/protocol.md "sync"): active conversations with ``id > after_id``."""
+
+    txn_id: str
+    after_id: int
+
+
 class Ack(_Frame, tag="ack"):
     """Cumulative acknowledgement of must-deliver events: "I have applied every event
     sent to me up to ``seq``". No txn_id and no answer: it is idempotent."""
@@ -893,6 +901,7 @@ OperatorCommand = (
     Auth
     | SignOut
     | Sync
+    | SyncPage
     | History
     | SendMessage
     | Take

@@ -126,6 +126,14 @@ class SyncState:
     conversations: list[ConversationInfo]
     operators: list[OperatorInfo]
     queues: list[QueueInfo] = field(default_factory=list)
+    # more active conversations follow (``conversations_page(more_after)``); None: that was all
+    more_after: int | None = None
+
+
+@dataclass(frozen=True)
+class ConversationPage:
+    conversations: list[ConversationInfo]
+    more_after: int | None  # the cursor of the next page; None: the last page
 
 
 @dataclass(frozen=True)
@@ -975,7 +983,10 @@ class Store:
 
     # ------------------------------------------------------------------ reading
 
-    def sync_state(self) -> SyncState:
+    def sync_state(self, page_size: int | None = None) -> SyncState:
+        """The team (operators, queues), the event log's ``seq`` and the first
+        ``page_size`` active conversations by id (all of them when None); the rest come
+        from :meth:`conversations_page`, keyed by id so pages never overlap or skip."""
         with self._sessions.begin() as s:
             load = _Loader(s)
             seq = int(s.scalar(select(func.max(Event.seq))) or 0)
@@ -992,36 +1003,49 @@ class Store:
                 load.operator(op, active.get(op.id, 0))
                 for op in s.scalars(select(Operator).order_by(Operator.id))
             ]
-            convs = list(
-                s.scalars(
-                    select(Conversation).where(Conversation.status.in_(ACTIVE)).order_by(Conversation.id)
-                )
-            )
-            # the customers at once (one query, not one per conversation); kept by the
-            # loader: the session's identity map holds them only weakly, so a bare
-            # ``list(...)`` was dropped again and each conversation loaded its customer
-            for cust in s.scalars(select(Customer).where(Customer.id.in_({c.customer_id for c in convs}))):
-                load.seed(customer=_customer_info(cust))
-            last_ids = (
-                {
-                    conv_id: msg_id
-                    for conv_id, msg_id in s.execute(
-                        select(Message.conversation_id, func.max(Message.id))
-                        .where(Message.conversation_id.in_([c.id for c in convs]))
-                        .group_by(Message.conversation_id)
-                    )
-                }
-                if convs
-                else {}
-            )
-            msgs = (
-                {m.id: m for m in s.scalars(select(Message).where(Message.id.in_(list(last_ids.values()))))}
-                if last_ids
-                else {}
-            )
-            conversations = [load.conversation(c, msgs.get(last_ids.get(c.id, -1)) or False) for c in convs]
+            page = self._active_page(s, load, 0, page_size)
             queues = [_queue_info(s, q) for q in s.scalars(select(Queue).order_by(Queue.id))]
-            return SyncState(seq, conversations, operators, queues)
+            return SyncState(seq, page.conversations, operators, queues, page.more_after)
+
+    def conversations_page(self, after_id: int, limit: int) -> ConversationPage:
+        """Active conversations with ``id > after_id``, by id, at most ``limit``."""
+        with self._sessions.begin() as s:
+            return self._active_page(s, _Loader(s), after_id, max(1, limit))
+
+    def _active_page(self, s: OrmSession, load: _Loader, after_id: int, limit: int | None) -> ConversationPage:
+        q = select(Conversation).where(Conversation.status.in_(ACTIVE), Conversation.id > after_id)
+        q = q.order_by(Conversation.id)
+        if limit is not None:
+            q = q.limit(limit + 1)
+        convs = list(s.scalars(q))
+        more_after: int | None = None
+        if limit is not None and len(convs) > limit:
+            convs = convs[:limit]
+            more_after = convs[-1].id
+        # the customers at once (one query, not one per conversation); kept by the
+        # loader: the session's identity map holds them only weakly, so a bare
+        # ``list(...)`` was dropped again and each conversation loaded its customer
+        for cust in s.scalars(select(Customer).where(Customer.id.in_({c.customer_id for c in convs}))):
+            load.seed(customer=_customer_info(cust))
+        last_ids = (
+            {
+                conv_id: msg_id
+                for conv_id, msg_id in s.execute(
+                    select(Message.conversation_id, func.max(Message.id))
+                    .where(Message.conversation_id.in_([c.id for c in convs]))
+                    .group_by(Message.conversation_id)
+                )
+            }
+            if convs
+            else {}
+        )
+        msgs = (
+            {m.id: m for m in s.scalars(select(Message).where(Message.id.in_(list(last_ids.values()))))}
+            if last_ids
+            else {}
+        )
+        conversations = [load.conversation(c, msgs.get(last_ids.get(c.id, -1)) or False) for c in convs]
+        return ConversationPage(conversations, more_after)
 
     def conversation_owners(self) -> dict[int, tuple[str, int | None]]:
         """Every active conversation's status and assignee (the hub's event filter)."""

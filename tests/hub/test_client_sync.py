@@ -393,3 +393,105 @@ async def test_a_big_team_inbox_syncs_in_one_piece(hub, tmp_path) -> None:
         assert session.link.state == "online"
     finally:
         await session.close()
+
+
+@scenario
+async def test_a_paged_reload_ends_on_the_hub_state_even_when_it_changes_between_pages(tmp_path) -> None:
+    """The inbox comes in pages of 3. Between two pages a conversation of the first page
+    is resolved and a new customer writes: the client ends with exactly the hub's active
+    conversations (the live events held during paging fill what the pages missed)."""
+    from app.protocol.messages import SyncPage
+    from tests.helpers import OperatorClient
+
+    url = f"sqlite:///{tmp_path / 'paged.db'}"
+    hub = TestHub(url, create_test_accounts(url), sync_page_size=3)
+    hub.start()
+    session = make_session(tmp_path)
+    try:
+        ids = []
+        for i in range(7):
+            async with CustomerClient.connected(hub.ws_url) as cust:
+                ids.append((await cust.send(f"question {i}")).conversation_id)
+        acc2 = hub.accounts.operator2
+        async with OperatorClient.connected(hub.ws_url) as other:
+            await other.login(acc2.username, acc2.password)
+            real_request = session._request
+            pages_asked: list[int] = []
+
+            async def between_pages(command: Any) -> Any:
+                if isinstance(command, SyncPage):
+                    pages_asked.append(command.after_id)
+                    if len(pages_asked) == 1:  # after the first page, before the second
+                        await other.take(ids[0])
+                        await other.resolve(ids[0])
+                        async with CustomerClient.connected(hub.ws_url) as late:
+                            ids.append((await late.send("a late question")).conversation_id)
+                return await real_request(command)
+
+            session._request = between_pages  # type: ignore[method-assign]
+            acc = hub.accounts.operator
+            await session.login(hub.ws_url, acc.username, acc.password)
+            expected = set(ids[1:])
+            await wait_until(lambda: set(session.conversations) == expected, message="the hub's inbox")
+            assert pages_asked == [ids[2], ids[5]]  # sync 3, then pages of 3 and 2: the late one is on the last
+            assert session.last_sync == "reloaded"
+            # the same conversation came by page and by event: one row
+            assert list(session.conversations).count(ids[-1]) == 1
+    finally:
+        await session.close()
+        hub.stop()
+
+
+@scenario
+async def test_a_cut_in_the_middle_of_paging_keeps_the_old_state_and_starts_over(tmp_path) -> None:
+    """After a drop the gap is over the cap, so the reconnect reloads in pages; the link
+    drops again between two pages: nothing is replaced (old inbox, old seq, so the next
+    sync cannot skip what the unread pages held), and the next reconnect loads it all."""
+    from app.client.connection import ConnectionLost
+    from app.protocol.messages import SyncPage
+
+    url = f"sqlite:///{tmp_path / 'paged.db'}"
+    hub = TestHub(url, create_test_accounts(url), sync_page_size=3, resume_cap=1)
+    hub.start()
+    session = make_session(tmp_path)
+    gate = Gate(session)
+    try:
+        ids = []
+        for i in range(4):
+            async with CustomerClient.connected(hub.ws_url) as cust:
+                ids.append((await cust.send(f"question {i}")).conversation_id)
+        acc = hub.accounts.operator
+        await session.login(hub.ws_url, acc.username, acc.password)
+        await wait_until(lambda: set(session.conversations) == set(ids), message="the first inbox")
+        seq_before = session.seq
+
+        real_request = session._request
+        cut: list[int] = []
+
+        async def cut_once(command: Any) -> Any:
+            if isinstance(command, SyncPage) and not cut:
+                cut.append(command.after_id)
+                gate.drop(session)  # the link drops while the second page is asked
+                raise ConnectionLost(None)
+            return await real_request(command)
+
+        session._request = cut_once  # type: ignore[method-assign]
+        gate.drop(session)
+        await wait_until(lambda: session.link.state == "reconnecting")
+        for i in range(3):  # a gap of more than resume_cap events: a full reload follows
+            async with CustomerClient.connected(hub.ws_url) as cust:
+                ids.append((await cust.send(f"while away {i}")).conversation_id)
+        gate.open.set()
+        await wait_until(lambda: bool(cut) and session.link.state == "reconnecting", message="cut between pages")
+        assert set(session.conversations) == set(ids[:4]) and session.seq == seq_before
+        gate.open.set()
+        await wait_until(lambda: set(session.conversations) == set(ids), message="the whole inbox after the cut")
+        assert session.link.state == "online" and session.last_sync == "reloaded"
+        store = store_of(hub)
+        try:
+            assert session.seq == store.last_seq()
+        finally:
+            store.engine.dispose()
+    finally:
+        await session.close()
+        hub.stop()

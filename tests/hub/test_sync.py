@@ -263,3 +263,50 @@ def test_one_filter_decides_live_events_and_replays(hub, monkeypatch) -> None:
             assert len(again["events"]) < len(db_events_after(hub.db_url, first["seq"]))
 
     body()
+
+
+@pytest.fixture
+def paged_hub(tmp_path: Path) -> Iterator[TestHub]:
+    """A hub that sends the team inbox in pages of 3 conversations."""
+    url = f"sqlite:///{tmp_path / 'paged.db'}"
+    h = TestHub(url, create_test_accounts(url), sync_page_size=3)
+    h.start()
+    try:
+        yield h
+    finally:
+        h.stop()
+
+
+@scenario
+async def test_the_full_state_comes_in_pages_without_overlap_or_gaps(paged_hub) -> None:
+    from app.protocol.messages import SyncPage
+
+    ids = []
+    for i in range(7):
+        async with CustomerClient.connected(paged_hub.ws_url) as cust:
+            ids.append((await cust.send(f"question {i}")).conversation_id)
+    acc = paged_hub.accounts.operator
+    async with OperatorClient.connected(paged_hub.ws_url) as op:
+        await op.login(acc.username, acc.password)
+        first = await op.sync()
+        assert first["recovered"] is False
+        pages = [[c["id"] for c in first["conversations"]]]
+        cursor = first["more_after"]
+        while cursor is not None:
+            page = await op.request(SyncPage(txn_id=f"page-{cursor}", after_id=cursor))
+            pages.append([c["id"] for c in page["conversations"]])
+            cursor = page["more_after"]
+        assert [len(p) for p in pages] == [3, 3, 1]
+        assert [cid for p in pages for cid in p] == sorted(ids)
+        # a cursor past the end is an empty last page, not an error
+        tail = await op.request(SyncPage(txn_id="past-the-end", after_id=10**9))
+        assert tail == {"conversations": [], "more_after": None}
+
+
+@scenario
+async def test_sync_page_before_sign_in_is_refused(paged_hub) -> None:
+    from app.protocol.messages import SyncPage
+
+    async with OperatorClient.connected(paged_hub.ws_url) as op:
+        answer = await op.request_frame(SyncPage(txn_id="early", after_id=0))
+        assert isinstance(answer, Error) and answer.code == "not_authenticated"
