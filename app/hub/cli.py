@@ -645,6 +645,7 @@ def _kb_bot_stats(args: argparse.Namespace, store: Any) -> int:
         "offered": st.offered,
         "helped": st.helped,
         "handed_over": st.handed_over,
+        "helped_after_reply": st.helped_after_reply,
         "no_answer": st.pending,
         "answered_share": round(st.answered_share, 4),
         "helped_share": round(st.helped_share, 4),
@@ -656,6 +657,7 @@ def _kb_bot_stats(args: argparse.Namespace, store: Any) -> int:
     print(f"bot offers:        {st.offered}")
     print(f"  helped:          {st.helped} ({st.helped_share:.0%} of offers)")
     print(f"  handed over:     {st.handed_over}")
+    print(f"  helped after an operator's reply: {st.helped_after_reply}")
     print(f"  no answer yet:   {st.pending}")
     print(f"answered by the bot: {st.answered_share:.1%} of web conversations")
     return 0

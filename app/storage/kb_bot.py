@@ -40,10 +40,12 @@ class BotStats:
     helped: int  # ... that the customer closed with "This helped"
     handed_over: int  # ... where the customer asked for a person or wrote again
     conversations: int  # web conversations started in the same period
+    # ... "This helped" after an operator had already replied: not answered by the bot
+    helped_after_reply: int = 0
 
     @property
     def pending(self) -> int:
-        return self.offered - self.helped - self.handed_over
+        return self.offered - self.helped - self.handed_over - self.helped_after_reply
 
     @property
     def answered_share(self) -> float:
@@ -53,7 +55,7 @@ class BotStats:
     @property
     def helped_share(self) -> float:
         """The share of offers the customer said helped."""
-        return self.helped / self.offered if self.offered else 0.0
+        return (self.helped + self.helped_after_reply) / self.offered if self.offered else 0.0
 
 
 class KbBotStore:
@@ -155,7 +157,9 @@ class KbBotStore:
     def decide(self, conversation_id: int, decision: Decision) -> Outcome[tuple[Decision, ConversationInfo | None]]:
         """The customer's answer: ``helped`` resolves the conversation as answered by the
         bot, ``handed_over`` leaves it with the team; both with a note for operators.
-        Answering again changes nothing and gives the first answer."""
+        ``helped`` after an operator has replied leaves it open (the stats count it
+        apart: not answered by the bot). Answering again changes nothing and gives the
+        first answer."""
         events: list[OperatorEvent] = []
         with self._store._sessions.begin() as s:
             offer = s.get(KbBotOffer, conversation_id)
@@ -166,10 +170,28 @@ class KbBotStore:
             c = s.get(Conversation, conversation_id)
             assert c is not None
             now = utcnow()
-            offer.outcome = decision
             offer.decided_at = now
             info = None
-            if decision == "helped":
+            answered = (
+                s.scalar(
+                    select(func.count())
+                    .select_from(Message)
+                    .where(
+                        Message.conversation_id == conversation_id,
+                        Message.author == "operator",
+                        Message.internal.is_(False),
+                    )
+                )
+                or 0
+            )
+            if decision == "helped" and answered:
+                # an operator has written to the customer meanwhile: closing the
+                # conversation under them would cut their answer short
+                offer.outcome = decision
+                self._note(s, events, c, f"The customer said the bot's article helped ({offer.article_id}); "
+                           "an operator has replied, so the conversation stays open", "helped", now)
+            elif decision == "helped":
+                offer.outcome = decision
                 self._note(s, events, c, f"The customer said the bot's article helped ({offer.article_id}): "
                            "resolved by the bot", "helped", now)
                 if c.status in ACTIVE:
@@ -187,6 +209,7 @@ class KbBotStore:
                     if prev_op is not None:
                         _emit(s, events, "operator_updated", load.operator(prev_op))
             else:
+                offer.outcome = decision
                 self._note(s, events, c, "The customer wants a person: the bot's article did not answer", "handed", now)
         return Outcome((decision, info), events)
 
@@ -221,9 +244,24 @@ class KbBotStore:
                 q = q.where(KbBotOffer.offered_at >= since)
                 convs = convs.where(Conversation.created_at >= since)
             counts = {outcome: int(n) for outcome, n in s.execute(q)}
+            replied = (
+                select(Message.id)
+                .where(
+                    Message.conversation_id == KbBotOffer.conversation_id,
+                    Message.author == "operator",
+                    Message.internal.is_(False),
+                    Message.created_at <= KbBotOffer.decided_at,
+                )
+                .exists()
+            )
+            late_q = select(func.count()).select_from(KbBotOffer).where(KbBotOffer.outcome == "helped", replied)
+            if since is not None:
+                late_q = late_q.where(KbBotOffer.offered_at >= since)
+            late = int(s.scalar(late_q) or 0)
             return BotStats(
                 offered=sum(counts.values()),
-                helped=counts.get("helped", 0),
+                helped=counts.get("helped", 0) - late,
                 handed_over=counts.get("handed_over", 0),
                 conversations=int(s.scalar(convs) or 0),
+                helped_after_reply=late,
             )

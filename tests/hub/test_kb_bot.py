@@ -223,6 +223,30 @@ async def test_talk_to_a_person_or_writing_again_keeps_it_with_the_team(
 
 
 @scenario
+async def test_this_helped_after_an_operator_replied_leaves_the_conversation_open(
+    bot_hub: TestHub, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The operator is already answering: the customer's late "This helped" must not
+    close the conversation under them, nor count as answered by the bot."""
+    op = await operator(bot_hub)
+    async with CustomerClient.connected(bot_hub.ws_url, name="Ann", locale="en") as cust:
+        cid = (await cust.send(REFUND_EN)).conversation_id
+        await cust.wait_frame(BotSuggestion)
+        await op.wait_frame(ConversationOffered, lambda f: f.conversation.id == cid)
+        await op.take(cid)
+        await op.send_message(cid, "Hello Ann, I am looking at your order now")
+        assert (await cust.request(BotFeedback(txn_id=txn(), helped=True))) == {"outcome": "helped"}
+        await wait_until(lambda: len(notes(op, cid)) == 2)
+        assert "stays open" in notes(op, cid)[1]
+        conv = await op.take(cid)
+        assert conv.status == "open" and conv.assignee_id == op.operator_id
+    figures = stats(bot_hub.db_url, capsys)
+    assert (figures["offered"], figures["helped"], figures["helped_after_reply"]) == (1, 0, 1)
+    assert figures["answered_share"] == 0.0 and figures["no_answer"] == 0
+    await op.close()
+
+
+@scenario
 async def test_vague_internal_and_second_messages_get_no_offer(bot_hub: TestHub) -> None:
     op = await operator(bot_hub)
     async with (
