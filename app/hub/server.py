@@ -288,6 +288,7 @@ class Hub:
                 self._send_to_customer,
                 no_queue_default=self.config.bot_first_line,
             )
+            await self.bot.load_pending()
             self.epoch = await self._db(self._store.epoch)
             self.files = FileStore(
                 self._store._sessions,

@@ -247,6 +247,25 @@ async def test_this_helped_after_an_operator_replied_leaves_the_conversation_ope
 
 
 @scenario
+async def test_writing_again_after_a_hub_restart_still_hands_over(
+    bot_hub: TestHub, capsys: pytest.CaptureFixture[str]
+) -> None:
+    async with CustomerClient.connected(bot_hub.ws_url, name="Olga", locale="ru") as cust:
+        cid = (await cust.send(BUY_RU)).conversation_id
+        await cust.wait_frame(BotSuggestion)
+        token = cust.visitor_token
+    bot_hub.stop()
+    bot_hub.start()
+    op = await operator(bot_hub)
+    async with CustomerClient.connected(bot_hub.ws_url, visitor_token=token) as again:
+        assert (await again.send("Нет, мне нужен человек")).conversation_id == cid
+        await wait_until(lambda: any("wants a person" in n for n in notes(op, cid)), message="no hand-over note")
+    figures = stats(bot_hub.db_url, capsys)
+    assert (figures["offered"], figures["handed_over"], figures["no_answer"]) == (1, 1, 0)
+    await op.close()
+
+
+@scenario
 async def test_vague_internal_and_second_messages_get_no_offer(bot_hub: TestHub) -> None:
     op = await operator(bot_hub)
     async with (
