@@ -809,6 +809,18 @@ New customer chats appear there as they arrive; the ones assigned to you are und
 <context>
     <name>Inbox</name>
     <message>
+        <source>%1 min</source>
+        <translation>%1 хв</translation>
+    </message>
+    <message>
+        <source>%1 h %2 min</source>
+        <translation>%1 год %2 хв</translation>
+    </message>
+    <message>
+        <source>%1 d</source>
+        <translation>%1 дн.</translation>
+    </message>
+    <message>
         <source>%1 left</source>
         <translation>ще %1</translation>
     </message>

@@ -91,7 +91,7 @@ def test_ignored_offer_sets_me_away_with_a_notice(hub: TestHub, store: Store, ru
             assert "Bohdan" in banner.notice_text.text() and "Away" in banner.notice_text.text()
             assert not banner.frame.isVisible()
             await wait_until(lambda: w.status_box.currentData() == "away", message="status shows Away")
-            assert w.since_label.text() == "for 0 min"
+            assert w.since_label.text() == "for <1 min"
             banner.notice_close.click()
             assert not banner.isVisible()
 
@@ -204,6 +204,10 @@ def test_sla_time_left_text_and_colour() -> None:
     assert late == (-20, "red") and sla_text(-20) == "0:20 over" and level_color("red") == c.bad
     assert sla_left(ConversationInfo(**base), now) is None  # type: ignore[arg-type]
     assert since_text(now - timedelta(minutes=125), now) == "2 h 5 min"
+    assert since_text(now - timedelta(seconds=20), now) == "<1 min"  # not "0 min"
+    # past ten minutes a margin is no longer "17:36", which reads as a time of day
+    assert sla_text(-(17 * 60 + 36)) == "17 min over" and sla_text(-(2 * 3600 + 5 * 60)) == "2 h 05 min over"
+    assert sla_text(-3 * 86400) == "3 d over"
     msg = MessageInfo(id=1, conversation_id=1, author="operator", text="x", created_at=now, internal=True)
     assert bubble_kind(msg) == "note"
 
@@ -220,13 +224,13 @@ def test_team_list_shows_status_and_time_since(hub: TestHub, run: Any, make_clie
             texts = [w.team_view.item(i).text() for i in range(w.team_view.count())]
             return next((t for t in texts if name in t), "")
 
-        assert row(a.display_name).startswith(f"●  {a.display_name} — Online · 0 min")
+        assert row(a.display_name).startswith(f"●  {a.display_name} — Online · <1 min")
         assert row(b.display_name) == f"●  {b.display_name} — Offline"
         async with OperatorClient.connected(hub.ws_url) as colleague:
             await colleague.login(b.username, b.password)
             await wait_until(lambda: w.tabs.tabText(2) == "Team (2)", message="colleague online")
             await colleague.set_status("busy")
-            await wait_until(lambda: "Busy (in a call) · 0 min" in row(b.display_name), message="busy shown")
+            await wait_until(lambda: "Busy (in a call) · <1 min" in row(b.display_name), message="busy shown")
             assert w.tabs.tabText(2) == "Team (1)"
 
     run(scenario())

@@ -20,10 +20,20 @@ FIRST_RESPONSE_TARGET_S = 90.0
 
 
 def format_wait(seconds: float) -> str:
+    """A wait or an SLA margin: "1:12" (minutes:seconds) while seconds matter, then
+    "17 min" and "2 h 05 min": "17:36" next to a clock would read as a time of day."""
     s = int(seconds)
-    if s < 3600:
+    if s < 600:
         return f"{s // 60}:{s % 60:02d}"
-    return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}"
+    if s < 3600:
+        return QCoreApplication.translate("Inbox", "%1 min").replace("%1", str(s // 60))
+    if s < 48 * 3600:
+        return (
+            QCoreApplication.translate("Inbox", "%1 h %2 min")
+            .replace("%1", str(s // 3600))
+            .replace("%2", f"{s % 3600 // 60:02d}")
+        )
+    return QCoreApplication.translate("Inbox", "%1 d").replace("%1", str(s // 86400))
 
 
 def wait_color(seconds: float) -> QColor:

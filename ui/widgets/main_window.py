@@ -71,6 +71,8 @@ def since_text(since: datetime | None, now: datetime | None = None) -> str:
     if since is None:
         return ""
     minutes = max(0, int(((now or datetime.now(UTC)) - since).total_seconds() // 60))
+    if minutes < 1:
+        return QCoreApplication.translate("MainWindow", "%1 min").replace("%1", "<1")
     if minutes < 60:
         return QCoreApplication.translate("MainWindow", "%1 min").replace("%1", str(minutes))
     return (
