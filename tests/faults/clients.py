@@ -102,7 +102,7 @@ class Resilient:
         ping_interval: float = 0.2,
         ping_timeout: float = 0.4,
         request_timeout: float = 3.0,
-        reconnect_deadline: float = 15.0,
+        reconnect_deadline: float = 40.0,
     ) -> None:
         self.url = url
         self.tally = tally
