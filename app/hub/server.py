@@ -16,7 +16,7 @@ import logging
 import random
 import threading
 from collections import defaultdict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -120,7 +120,7 @@ from app.storage import Outcome, Store, make_engine, upgrade
 from app.storage.channels import ChannelStore
 from app.storage.engine import CHECKPOINT_INTERVAL_S, checkpoint, checkpoint_in_background
 from app.storage.files import FileStore, default_files_dir
-from app.storage.repo import utcnow
+from app.storage.repo import decode_event, utcnow
 
 log = logging.getLogger("frontline.hub")
 # websockets logs whole frames at DEBUG level, and frames carry passwords and tokens:
@@ -234,6 +234,10 @@ class Hub:
         self._batch: list[tuple[Callable[[], Outcome[Any]], asyncio.Future[Outcome[Any]]]] = []
         self._draining = False
         self._kick_due = False  # a _kick is scheduled on the loop
+        # the highest seq of the event log this hub has published or passed over (database
+        # thread only; None until the start read it): a gap below the next write's events
+        # is events another process wrote (the CLI), published first, in order
+        self._seen_seq: int | None = None
         # the channels (Telegram, ...): adapters, outbox, health; and their webhook listener
         self.channels: ChannelManager | None = None
         self.webhooks: WebhookServer | None = None
@@ -289,6 +293,7 @@ class Hub:
                 no_queue_default=self.config.bot_first_line,
             )
             await self.bot.load_pending()
+            await self._db(self._init_seen_seq)
             self.epoch = await self._db(self._store.epoch)
             self.files = FileStore(
                 self._store._sessions,
@@ -410,6 +415,9 @@ class Hub:
 
         def run() -> Outcome[R]:
             outcome = fn(*args, **kwargs)
+            foreign = self._foreign_before([outcome])
+            if foreign is not None:
+                loop.call_soon_threadsafe(self._publish, foreign)
             if outcome.events or outcome.customer_messages:
                 loop.call_soon_threadsafe(self._publish, outcome)
             return outcome
@@ -465,7 +473,58 @@ class Hub:
                     self._draining = False
                     return
             results = self._run_batch([call for call, _fut in items])
+            foreign = self._foreign_before([r for r in results if isinstance(r, Outcome)])
+            if foreign is not None:
+                loop.call_soon_threadsafe(self._publish, foreign)
             loop.call_soon_threadsafe(self._deliver, [fut for _call, fut in items], results)
+
+    def _init_seen_seq(self) -> None:
+        self._seen_seq = self.store.last_seq()
+
+    def _foreign_before(self, outcomes: Sequence[Outcome[Any]]) -> Outcome[None] | None:
+        """On the database thread, after this hub's own write(s): the events another
+        process (``frontline-hub queue …``, ``kb import`` …) wrote to the log since the
+        last look, below these outcomes' events, to be published before them so every
+        client still sees the log in seq order (a client skips a seq lower than one it
+        has). SQLite runs one write transaction at a time, so a gap is exactly theirs.
+        With no events here it costs a comparison."""
+        seen = self._seen_seq
+        if seen is None:
+            return None
+        lo = hi = 0
+        for outcome in outcomes:
+            for event in outcome.events:
+                if event.seq:
+                    lo = event.seq if not lo else min(lo, event.seq)
+                    hi = max(hi, event.seq)
+        if not lo:
+            return None
+        self._seen_seq = max(seen, hi)
+        if lo <= seen + 1:
+            return None
+        return self._log_events(seen, lo)
+
+    def _log_events(self, after: int, before: int | None) -> Outcome[None] | None:
+        rows: list[tuple[int, str, str]] = []
+        while True:
+            page = self.store.events_after(after, limit=1000)
+            wanted = [r for r in page if before is None or r[0] < before]
+            rows.extend(wanted)
+            if len(wanted) < 1000:
+                break
+            after = wanted[-1][0]
+        if not rows:
+            return None
+        log.info("publishing %d event(s) another process wrote (seq %d..%d)", len(rows), rows[0][0], rows[-1][0])
+        return Outcome(None, [decode_event(*row) for row in rows])
+
+    def foreign_events(self) -> Outcome[None]:
+        """On the database thread (the tick): events other processes wrote meanwhile."""
+        seen = self._seen_seq
+        if seen is None or self.store.last_seq() <= seen:
+            return Outcome(None)
+        found = self._log_events(seen, None)
+        return found if found is not None else Outcome(None)
 
     def _run_batch(self, calls: list[Callable[[], Outcome[Any]]]) -> list[Outcome[Any] | BaseException]:
         store = self._store  # None while stopping: then one by one
@@ -650,6 +709,7 @@ class Hub:
         orphan_after = timedelta(seconds=self.config.orphan_after_s) if self.config.orphan_after_s >= 0 else None
         if self.uploads is not None:
             self.uploads.expire()
+        await self._tx(self.foreign_events)  # CLI writes reach live windows within a tick
         outcome = await self._tx(self.store.tick, self.config.clock(), orphan_after)
         for conv_id, op_id in outcome.value.expired:
             log.info("offer of conversation %d to operator %d ran out: operator set away", conv_id, op_id)
