@@ -3,6 +3,7 @@ SQLite file and a free port, with test accounts in ``hub.accounts``."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
@@ -77,6 +78,19 @@ class TestHub(EmbeddedHub):
         super().__init__(db_url, **kw)
         self.db_url = db_url
         self.accounts = accounts
+
+
+@contextlib.contextmanager
+def running_hub(tmp_path: Path, name: str = "hub", **config: Any) -> Iterator[TestHub]:
+    """A started hub on its own SQLite file with the test accounts and ``config``
+    (HubConfig fields), stopped afterwards."""
+    url = f"sqlite:///{tmp_path / f'{name}.db'}"
+    h = TestHub(url, create_test_accounts(url), **config)
+    h.start()
+    try:
+        yield h
+    finally:
+        h.stop()
 
 
 @pytest.fixture

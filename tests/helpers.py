@@ -436,3 +436,12 @@ def serve_http(
     thread = threading.Thread(target=server.serve_forever, name=name, daemon=True)
     thread.start()
     return server, thread
+
+
+async def new_conversations(ws_url: str, count: int, text: str = "question") -> list[int]:
+    """``count`` new web-chat customers write once each; their conversation ids."""
+    ids = []
+    for i in range(count):
+        async with CustomerClient.connected(ws_url) as cust:
+            ids.append((await cust.send(f"{text} {i}")).conversation_id)
+    return ids

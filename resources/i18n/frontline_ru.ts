@@ -1094,14 +1094,6 @@ New customer chats appear there as they arrive; the ones assigned to you are und
 <context>
     <name>MainWindow</name>
     <message>
-        <source>%1 min</source>
-        <translation>%1 мин</translation>
-    </message>
-    <message>
-        <source>%1 h %2 min</source>
-        <translation>%1 ч %2 мин</translation>
-    </message>
-    <message>
         <source>Frontline</source>
         <translation>Frontline</translation>
     </message>

@@ -1094,14 +1094,6 @@ New customer chats appear there as they arrive; the ones assigned to you are und
 <context>
     <name>MainWindow</name>
     <message>
-        <source>%1 min</source>
-        <translation>%1 хв</translation>
-    </message>
-    <message>
-        <source>%1 h %2 min</source>
-        <translation>%1 год %2 хв</translation>
-    </message>
-    <message>
         <source>Frontline</source>
         <translation>Frontline</translation>
     </message>

@@ -21,8 +21,8 @@ from app.client.session import OperatorSession, backoff_delays
 from app.protocol import PROTOCOL_VERSION, encode
 from app.protocol.messages import Auth, MessageCreated, MessageInfo, Welcome
 from app.storage import Store, make_engine
-from tests.conftest import TestHub, create_test_accounts
-from tests.helpers import CustomerClient, wait_until
+from tests.conftest import TestHub, create_test_accounts, running_hub
+from tests.helpers import CustomerClient, new_conversations, wait_until
 
 
 def scenario(fn: Callable[..., Coroutine[Any, Any, None]]) -> Callable[..., None]:
@@ -400,18 +400,16 @@ async def test_a_paged_reload_ends_on_the_hub_state_even_when_it_changes_between
     """The inbox comes in pages of 3. Between two pages a conversation of the first page
     is resolved and a new customer writes: the client ends with exactly the hub's active
     conversations (the live events held during paging fill what the pages missed)."""
+    with running_hub(tmp_path, "paged", sync_page_size=3) as hub:
+        await _reload_with_changes_between_pages(hub, make_session(tmp_path))
+
+
+async def _reload_with_changes_between_pages(hub: TestHub, session: OperatorSession) -> None:
     from app.protocol.messages import SyncPage
     from tests.helpers import OperatorClient
 
-    url = f"sqlite:///{tmp_path / 'paged.db'}"
-    hub = TestHub(url, create_test_accounts(url), sync_page_size=3)
-    hub.start()
-    session = make_session(tmp_path)
     try:
-        ids = []
-        for i in range(7):
-            async with CustomerClient.connected(hub.ws_url) as cust:
-                ids.append((await cust.send(f"question {i}")).conversation_id)
+        ids = await new_conversations(hub.ws_url, 7)
         acc2 = hub.accounts.operator2
         async with OperatorClient.connected(hub.ws_url) as other:
             await other.login(acc2.username, acc2.password)
@@ -439,7 +437,6 @@ async def test_a_paged_reload_ends_on_the_hub_state_even_when_it_changes_between
             assert list(session.conversations).count(ids[-1]) == 1
     finally:
         await session.close()
-        hub.stop()
 
 
 @scenario
@@ -447,19 +444,17 @@ async def test_a_cut_in_the_middle_of_paging_keeps_the_old_state_and_starts_over
     """After a drop the gap is over the cap, so the reconnect reloads in pages; the link
     drops again between two pages: nothing is replaced (old inbox, old seq, so the next
     sync cannot skip what the unread pages held), and the next reconnect loads it all."""
+    with running_hub(tmp_path, "paged", sync_page_size=3, resume_cap=1) as hub:
+        await _cut_between_pages(hub, make_session(tmp_path))
+
+
+async def _cut_between_pages(hub: TestHub, session: OperatorSession) -> None:
     from app.client.connection import ConnectionLost
     from app.protocol.messages import SyncPage
 
-    url = f"sqlite:///{tmp_path / 'paged.db'}"
-    hub = TestHub(url, create_test_accounts(url), sync_page_size=3, resume_cap=1)
-    hub.start()
-    session = make_session(tmp_path)
     gate = Gate(session)
     try:
-        ids = []
-        for i in range(4):
-            async with CustomerClient.connected(hub.ws_url) as cust:
-                ids.append((await cust.send(f"question {i}")).conversation_id)
+        ids = await new_conversations(hub.ws_url, 4)
         acc = hub.accounts.operator
         await session.login(hub.ws_url, acc.username, acc.password)
         await wait_until(lambda: set(session.conversations) == set(ids), message="the first inbox")
@@ -478,9 +473,8 @@ async def test_a_cut_in_the_middle_of_paging_keeps_the_old_state_and_starts_over
         session._request = cut_once  # type: ignore[method-assign]
         gate.drop(session)
         await wait_until(lambda: session.link.state == "reconnecting")
-        for i in range(3):  # a gap of more than resume_cap events: a full reload follows
-            async with CustomerClient.connected(hub.ws_url) as cust:
-                ids.append((await cust.send(f"while away {i}")).conversation_id)
+        # a gap of more than resume_cap events: a full reload follows
+        ids += await new_conversations(hub.ws_url, 3, "while away")
         gate.open.set()
         await wait_until(lambda: bool(cut) and session.link.state == "reconnecting", message="cut between pages")
         assert set(session.conversations) == set(ids[:4]) and session.seq == seq_before
@@ -494,4 +488,3 @@ async def test_a_cut_in_the_middle_of_paging_keeps_the_old_state_and_starts_over
             store.engine.dispose()
     finally:
         await session.close()
-        hub.stop()

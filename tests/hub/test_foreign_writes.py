@@ -13,7 +13,7 @@ import pytest
 
 from app.hub.cli import main as hub_cli
 from app.protocol.messages import MessageCreated, QueuesUpdated
-from tests.conftest import TestHub, create_test_accounts
+from tests.conftest import TestHub, running_hub
 from tests.helpers import CustomerClient, OperatorClient
 
 
@@ -33,13 +33,8 @@ def cli(*argv: str) -> None:
 def slow_tick_hub(tmp_path: Path) -> Iterator[TestHub]:
     """A hub whose timed round (which also looks for other writers) runs once a minute:
     only its own next write can bring the CLI's events out."""
-    url = f"sqlite:///{tmp_path / 'hub.db'}"
-    h = TestHub(url, create_test_accounts(url), tick_s=60)
-    h.start()
-    try:
+    with running_hub(tmp_path, tick_s=60) as h:
         yield h
-    finally:
-        h.stop()
 
 
 @scenario

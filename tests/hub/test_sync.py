@@ -12,8 +12,8 @@ import pytest
 
 from app.protocol.messages import ConversationUpdated, Error, MessageCreated
 from app.storage import Store, make_engine
-from tests.conftest import TestHub, create_test_accounts
-from tests.helpers import CustomerClient, OperatorClient, wait_until
+from tests.conftest import TestHub, create_test_accounts, running_hub
+from tests.helpers import CustomerClient, OperatorClient, new_conversations, wait_until
 
 
 def scenario(fn: Callable[..., Coroutine[Any, Any, None]]) -> Callable[..., None]:
@@ -45,13 +45,8 @@ def pending(db_url: str, operator_id: int) -> list[int]:
 @pytest.fixture
 def small_hub(tmp_path: Path) -> Iterator[TestHub]:
     """A hub that replays at most 6 events and re-sends unacknowledged deliveries every 0.1 s."""
-    url = f"sqlite:///{tmp_path / 'small.db'}"
-    h = TestHub(url, create_test_accounts(url), resume_cap=6, redeliver_interval_s=0.1)
-    h.start()
-    try:
+    with running_hub(tmp_path, "small", resume_cap=6, redeliver_interval_s=0.1) as h:
         yield h
-    finally:
-        h.stop()
 
 
 @scenario
@@ -268,23 +263,15 @@ def test_one_filter_decides_live_events_and_replays(hub, monkeypatch) -> None:
 @pytest.fixture
 def paged_hub(tmp_path: Path) -> Iterator[TestHub]:
     """A hub that sends the team inbox in pages of 3 conversations."""
-    url = f"sqlite:///{tmp_path / 'paged.db'}"
-    h = TestHub(url, create_test_accounts(url), sync_page_size=3)
-    h.start()
-    try:
+    with running_hub(tmp_path, "paged", sync_page_size=3) as h:
         yield h
-    finally:
-        h.stop()
 
 
 @scenario
 async def test_the_full_state_comes_in_pages_without_overlap_or_gaps(paged_hub) -> None:
     from app.protocol.messages import SyncPage
 
-    ids = []
-    for i in range(7):
-        async with CustomerClient.connected(paged_hub.ws_url) as cust:
-            ids.append((await cust.send(f"question {i}")).conversation_id)
+    ids = await new_conversations(paged_hub.ws_url, 7)
     acc = paged_hub.accounts.operator
     async with OperatorClient.connected(paged_hub.ws_url) as op:
         await op.login(acc.username, acc.password)

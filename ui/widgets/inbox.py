@@ -21,19 +21,26 @@ FIRST_RESPONSE_TARGET_S = 90.0
 
 def format_wait(seconds: float) -> str:
     """A wait or an SLA margin: "1:12" (minutes:seconds) while seconds matter, then
-    "17 min" and "2 h 05 min": "17:36" next to a clock would read as a time of day."""
+    "17 min" and "2 h 5 min": "17:36" next to a clock would read as a time of day."""
     s = int(seconds)
     if s < 600:
         return f"{s // 60}:{s % 60:02d}"
-    if s < 3600:
-        return QCoreApplication.translate("Inbox", "%1 min").replace("%1", str(s // 60))
     if s < 48 * 3600:
-        return (
-            QCoreApplication.translate("Inbox", "%1 h %2 min")
-            .replace("%1", str(s // 3600))
-            .replace("%2", f"{s % 3600 // 60:02d}")
-        )
+        return minutes_text(s // 60)
     return QCoreApplication.translate("Inbox", "%1 d").replace("%1", str(s // 86400))
+
+
+def minutes_text(minutes: int) -> str:
+    """A duration in whole minutes, short: "<1 min", "17 min", "2 h 5 min"."""
+    if minutes < 1:
+        return QCoreApplication.translate("Inbox", "%1 min").replace("%1", "<1")
+    if minutes < 60:
+        return QCoreApplication.translate("Inbox", "%1 min").replace("%1", str(minutes))
+    return (
+        QCoreApplication.translate("Inbox", "%1 h %2 min")
+        .replace("%1", str(minutes // 60))
+        .replace("%2", str(minutes % 60))
+    )
 
 
 def wait_color(seconds: float) -> QColor:

@@ -7,7 +7,6 @@ from typing import Any
 
 from PySide6.QtCore import (
     QByteArray,
-    QCoreApplication,
     QEvent,
     QItemSelection,
     QItemSelectionModel,
@@ -58,7 +57,7 @@ from ui.models.inbox import ConversationRole, InboxFilter, InboxModel
 from ui.models.messages import FIRST_ROWS, MessagesModel
 from ui.widgets.conversation import ConversationPane
 from ui.widgets.customer_card import CustomerCard
-from ui.widgets.inbox import InboxView
+from ui.widgets.inbox import InboxView, minutes_text
 from ui.widgets.kb_panel import KbSuggestions
 from ui.widgets.offer_banner import OfferBanner
 
@@ -70,16 +69,7 @@ def since_text(since: datetime | None, now: datetime | None = None) -> str:
     """How long a status has lasted, short: "5 min", "2 h 10 min", "" when unknown."""
     if since is None:
         return ""
-    minutes = max(0, int(((now or datetime.now(UTC)) - since).total_seconds() // 60))
-    if minutes < 1:
-        return QCoreApplication.translate("MainWindow", "%1 min").replace("%1", "<1")
-    if minutes < 60:
-        return QCoreApplication.translate("MainWindow", "%1 min").replace("%1", str(minutes))
-    return (
-        QCoreApplication.translate("MainWindow", "%1 h %2 min")
-        .replace("%1", str(minutes // 60))
-        .replace("%2", str(minutes % 60))
-    )
+    return minutes_text(max(0, int(((now or datetime.now(UTC)) - since).total_seconds() // 60)))
 
 
 class MainWindow(QMainWindow):
