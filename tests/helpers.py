@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import threading
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Coroutine
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -445,3 +446,13 @@ async def new_conversations(ws_url: str, count: int, text: str = "question") -> 
         async with CustomerClient.connected(ws_url) as cust:
             ids.append((await cust.send(f"{text} {i}")).conversation_id)
     return ids
+
+
+def scenario(fn: Callable[..., Coroutine[Any, Any, None]]) -> Callable[..., None]:
+    """Run an async test body on its own loop (the hub runs on another thread)."""
+
+    @functools.wraps(fn)
+    def run(*args: Any, **kwargs: Any) -> None:
+        asyncio.run(fn(*args, **kwargs))
+
+    return run

@@ -4,25 +4,15 @@ a running hub) reach the operators' windows live and in seq order."""
 from __future__ import annotations
 
 import asyncio
-import functools
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from app.hub.cli import main as hub_cli
 from app.protocol.messages import MessageCreated, QueuesUpdated
 from tests.conftest import TestHub, running_hub
-from tests.helpers import CustomerClient, OperatorClient
-
-
-def scenario(fn: Callable[..., Coroutine[Any, Any, None]]) -> Callable[..., None]:
-    @functools.wraps(fn)
-    def run(*args: Any, **kwargs: Any) -> None:
-        asyncio.run(fn(*args, **kwargs))
-
-    return run
+from tests.helpers import CustomerClient, OperatorClient, scenario
 
 
 def cli(*argv: str) -> None:
