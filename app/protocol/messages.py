@@ -255,6 +255,9 @@ class KbArticleInfo(msgspec.Struct, omit_defaults=True):
     visibility: KbVisibility = "internal"
     updated_at: datetime | None = None
     author: str = ""
+    # the page customers open (GET /kb/<id>-<slug>, docs/protocol.md "Public article
+    # pages"): set for public articles in kb_get / kb_save results, "" otherwise
+    public_url: str = ""
 
 
 class KbArticleDraft(msgspec.Struct, omit_defaults=True, forbid_unknown_fields=False):
@@ -283,6 +286,8 @@ class KbHit(msgspec.Struct, omit_defaults=True):
     title_highlights: list[tuple[int, int]] = []
     visibility: KbVisibility = "internal"
     tags: list[str] = []
+    # a public article's page (absolute URL with the hub's public address), "" for internal ones
+    public_url: str = ""
 
 
 class TemplateInfo(msgspec.Struct, omit_defaults=True):
