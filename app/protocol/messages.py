@@ -292,9 +292,9 @@ class KbHit(msgspec.Struct, omit_defaults=True):
 
 class TemplateInfo(msgspec.Struct, omit_defaults=True):
     """An answer template, typed as ``/shortcode`` in the composer (docs/protocol.md,
-    "Answer templates"). ``owner_id`` is set for personal ones. ``attachments`` is
-    reserved for references to files in the hub's attachment storage (always empty
-    until that storage exists)."""
+    "Answer templates"). ``owner_id`` is set for personal ones. ``files``: the hub files
+    it sends along (inserting it adds them to the reply). ``attachments`` is an unused
+    legacy field (always empty; a list of strings older clients expect)."""
 
     id: int
     shortcode: str
@@ -307,6 +307,7 @@ class TemplateInfo(msgspec.Struct, omit_defaults=True):
     owner_id: int | None = None
     updated_by: int | None = None
     attachments: list[str] = []
+    files: list[AttachmentInfo] = []
 
 
 class TemplateDraft(msgspec.Struct, omit_defaults=True, forbid_unknown_fields=False):
@@ -320,6 +321,9 @@ class TemplateDraft(msgspec.Struct, omit_defaults=True, forbid_unknown_fields=Fa
     category: str = ""
     language: str = ""
     id: int | None = None
+    # ids of hub files (file_upload_end) the template sends along, in order: files the
+    # saver uploaded, or ones the template already has
+    files: list[int] = []
 
 
 # --------------------------------------------------------------------------- both endpoints
