@@ -10,8 +10,9 @@ operator and ``txn_id``) gets the first answer back and writes nothing again.
 
 Files: a template may send hub files along (``template_files``, migration
 0015_template_files; ``TemplateDraft.files`` ids in, ``TemplateInfo.files`` out). A save
-takes files the saver uploaded (file_upload_end) or that the template already has (an
-editor keeps a colleague's picture), at most ``MAX_ATTACHMENTS``, each once. Whoever may
+takes files the saver uploaded (file_upload_end), that the template already has (an
+editor keeps a colleague's picture) or that a template the saver may use has (a personal
+copy of a team template), at most ``MAX_ATTACHMENTS``, each once. Whoever may
 use the template may read and send its files (app/storage/files.py), and files a
 template holds are never swept as orphans.
 """
@@ -29,7 +30,7 @@ from sqlalchemy.orm import sessionmaker
 from app.domain.errors import Conflict, Forbidden, InvalidValue, NotFound
 from app.domain.templates import clean_body, clean_category, clean_language, clean_title, normalize_shortcode
 from app.protocol.messages import AttachmentInfo, OperatorEvent, TemplateDraft, TemplateInfo, TemplateUpdated
-from app.storage.files import MAX_ATTACHMENTS, info_of
+from app.storage.files import MAX_ATTACHMENTS, info_of, template_files_for
 from app.storage.models import AnswerTemplate, Operator, StoredFile, TemplateCommand, TemplateFile
 from app.storage.repo import Outcome, Store, _emit_frame, utcnow
 
@@ -59,6 +60,8 @@ def _set_files(s: OrmSession, t: AnswerTemplate, operator_id: int, file_ids: lis
     if len(set(file_ids)) != len(file_ids):
         raise InvalidValue("the same file is added twice")
     had = set(s.scalars(select(TemplateFile.file_id).where(TemplateFile.template_id == t.id))) if t.id else set()
+    # files of templates the saver may use already (a personal copy of a team template)
+    had |= template_files_for(s, operator_id, file_ids) if file_ids else set()
     rows = {r.id: r for r in s.scalars(select(StoredFile).where(StoredFile.id.in_(file_ids)))} if file_ids else {}
     for fid in file_ids:
         row = rows.get(fid)

@@ -619,7 +619,7 @@ class MainWindow(QMainWindow):
 
     def open_templates(self) -> TemplatesDialog:
         if self.templates_dialog is None:
-            self.templates_dialog = TemplatesDialog(self.bridge.templates, self)
+            self.templates_dialog = TemplatesDialog(self.bridge.templates, self, files=self.bridge.files)
         self.templates_dialog.show()
         self.templates_dialog.raise_()
         return self.templates_dialog
