@@ -171,6 +171,7 @@ class _Dirty:
     removed: set[int] = field(default_factory=set)
     operators: set[int] = field(default_factory=set)
     histories: dict[int, set[int] | None] = field(default_factory=dict)  # None: all messages
+    templates: bool = False
 
 
 class SessionEnded(Exception):
@@ -850,6 +851,7 @@ class OperatorSession:
         ``templates``; later changes arrive as ``template_updated`` events."""
         data = await self._request(TemplateList(txn_id=new_txn_id()))
         self.templates = {t.id: t for t in data.templates}
+        self._dirty_templates()
         self.templates_changed.emit(None)
         return list(data.templates)
 
@@ -878,7 +880,13 @@ class OperatorSession:
             if known is not None and known.updated_at > template.updated_at:
                 return  # an event brought a newer version meanwhile
             self.templates[template.id] = template
+        self._dirty_templates()
         self.templates_changed.emit(None)
+
+    def _dirty_templates(self) -> None:
+        """The templates changed: the cache keeps them (``/shortcode`` works offline)."""
+        self._dirty.templates = True
+        self._touch_cache()
 
     # ------------------------------------------------------------------ knowledge base
 
@@ -979,6 +987,9 @@ class OperatorSession:
             cid: _History(messages=list(h.messages), ids={m.id for m in h.messages}, has_more=h.has_more)
             for cid, h in snap.histories.items()
         }
+        if snap.templates:
+            self.templates = {t.id: t for t in snap.templates}
+            self.templates_changed.emit(None)
         now = datetime.now(UTC)
         self.offers = {
             c.id: ConversationOffered(
@@ -1035,6 +1046,8 @@ class OperatorSession:
             queues=enc(list(self.queues.values())),
             full=dirty.full,
         )
+        if dirty.full or dirty.templates:
+            batch.templates = enc(list(self.templates.values()))
         if dirty.full:
             dirty.conversations = set(self.conversations)
             dirty.operators = set(self.operators)
