@@ -886,7 +886,8 @@ class OperatorSession:
     def _dirty_templates(self) -> None:
         """The templates changed: the cache keeps them (``/shortcode`` works offline)."""
         self._dirty.templates = True
-        self._touch_cache()
+        with contextlib.suppress(RuntimeError):  # no running loop (the app is closing): close() writes it
+            self._touch_cache()
 
     # ------------------------------------------------------------------ knowledge base
 
