@@ -351,8 +351,11 @@ class TemplatesDialog(QDialog):
         # the scope is chosen when a template is made; team only for supervisors and admins
         self.scope.setEnabled(t is None and self.bridge.can_edit_team)
         self.save_button.setEnabled(can)
-        self.add_file_button.setEnabled(can and self.files_bridge is not None)
+        self.add_file_button.setVisible(can and self.files_bridge is not None)
+        self.remove_file_button.setVisible(can and self.files_bridge is not None)
         self.remove_file_button.setEnabled(can and self.file_list.currentRow() >= 0)
+        # a read-only template without files: no empty "Files" heading
+        self.files_label.setVisible(can or bool(self.files))
         self.delete_button.setVisible(t is not None)
         self.delete_button.setEnabled(t is not None and can)
         self.copy_button.setVisible(t is not None and not can)
