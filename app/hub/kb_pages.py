@@ -139,7 +139,7 @@ UPDATED = {"ru": "Обновлено", "uk": "Оновлено", "en": "Updated"
 
 def render_body(markdown: str) -> str:
     """An article's Markdown as safe HTML (no raw HTML, safe links only)."""
-    return _MD.render(markdown)
+    return str(_MD.render(markdown))
 
 
 def render_page(article: Article, canonical: str = "") -> bytes:

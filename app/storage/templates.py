@@ -22,7 +22,7 @@ from __future__ import annotations
 from typing import Literal
 
 import msgspec
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import sessionmaker
@@ -70,7 +70,7 @@ def _set_files(s: OrmSession, t: AnswerTemplate, operator_id: int, file_ids: lis
         if fid not in had and row.operator_id != operator_id:
             raise Forbidden(f"file {fid} was not uploaded by you")
     if t.id:
-        s.execute(TemplateFile.__table__.delete().where(TemplateFile.template_id == t.id))
+        s.execute(delete(TemplateFile).where(TemplateFile.template_id == t.id))
     for position, fid in enumerate(file_ids):
         s.add(TemplateFile(template_id=t.id, position=position, file_id=fid))
 
@@ -210,7 +210,7 @@ class TemplateStore:
                 raise NotFound(f"no template {template_id}")
             self._check_may_edit(s, operator_id, t.scope, t.owner_id)
             info = _info(t, files_of(s, [t.id]).get(t.id))
-            s.execute(TemplateFile.__table__.delete().where(TemplateFile.template_id == t.id))
+            s.execute(delete(TemplateFile).where(TemplateFile.template_id == t.id))
             s.delete(t)
             self._record(s, operator_id, txn_id, "delete", info)
             _emit_frame(s, events, TemplateUpdated(seq=0, template=info, deleted=True))
