@@ -1,5 +1,6 @@
 """The operator's local cache: what the session knew (conversations, operators, lines,
-the histories that were loaded, ``epoch`` and ``seq``, the logged-in operator), kept in
+the histories that were loaded, the answer templates, ``epoch`` and ``seq``, the
+logged-in operator), kept in
 the same SQLite file as the outbox (``client.sqlite3`` in the user data folder).
 
 It lets the window open with the hub unreachable (read the inbox and the histories, type
@@ -32,7 +33,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, InstrumentedAttribute, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.sql.elements import ColumnElement
 
-from app.protocol.messages import ConversationInfo, MessageInfo, OperatorInfo, QueueInfo
+from app.protocol.messages import ConversationInfo, MessageInfo, OperatorInfo, QueueInfo, TemplateInfo
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +89,17 @@ class _Message(_Base):
     data: Mapped[str] = mapped_column(Text)
 
 
-_PER_OPERATOR = (_Conversation, _Operator, _History, _Message)
+class _Templates(_Base):
+    """The answer templates this operator may use (one JSON list), so ``/shortcode``
+    works after a restart without the hub."""
+
+    __tablename__ = "cache_templates"
+    hub_url: Mapped[str] = mapped_column(String(500), primary_key=True)
+    operator_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    data: Mapped[str] = mapped_column(Text, default="[]")
+
+
+_PER_OPERATOR = (_Conversation, _Operator, _History, _Message, _Templates)
 
 
 def token_hash(token: str) -> str:
@@ -113,6 +124,7 @@ class CacheBatch:
     operators: dict[int, bytes] = field(default_factory=dict)
     histories: dict[int, bool] = field(default_factory=dict)  # conversation id -> has_more
     messages: list[tuple[int, int, bytes]] = field(default_factory=list)  # conv id, msg id, JSON
+    templates: bytes | None = None  # list[TemplateInfo] as JSON (None: unchanged)
 
 
 @dataclass
@@ -135,6 +147,7 @@ class Snapshot:
     queues: list[QueueInfo]
     histories: dict[int, CachedHistory]
     updated_at: datetime
+    templates: list[TemplateInfo] = field(default_factory=list)
 
 
 class SessionCache:
@@ -233,6 +246,8 @@ class SessionCache:
                     _Message,
                     [{**base, "conversation_id": c, "id": i, "data": d.decode()} for c, i, d in batch.messages],
                 )
+                if batch.templates is not None:
+                    _upsert(s, _Templates, [{**base, "data": batch.templates.decode()}])
             self.writes += 1
         except Exception:
             log.exception("could not write the local cache")
@@ -302,7 +317,10 @@ class SessionCache:
         ):
             hist = histories.setdefault(conv_id, CachedHistory([], True))
             hist.messages.append(msgspec.json.decode(data, type=MessageInfo))
+        cached_templates = s.scalar(select(_Templates.data).where(*_key(_Templates, *key)))
+        templates = msgspec.json.decode(cached_templates, type=list[TemplateInfo]) if cached_templates else []
         return Snapshot(
+            templates=templates,
             hub_url=meta.hub_url,
             me=msgspec.json.decode(meta.me, type=OperatorInfo),
             token_hash=meta.token_hash,

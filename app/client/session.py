@@ -172,6 +172,7 @@ class _Dirty:
     removed: set[int] = field(default_factory=set)
     operators: set[int] = field(default_factory=set)
     histories: dict[int, set[int] | None] = field(default_factory=dict)  # None: all messages
+    templates: bool = False
 
 
 class SessionEnded(Exception):
@@ -852,6 +853,7 @@ class OperatorSession:
         ``templates``; later changes arrive as ``template_updated`` events."""
         data = await self._request(TemplateList(txn_id=new_txn_id()))
         self.templates = {t.id: t for t in data.templates}
+        self._dirty_templates()
         self.templates_changed.emit(None)
         return list(data.templates)
 
@@ -880,7 +882,14 @@ class OperatorSession:
             if known is not None and known.updated_at > template.updated_at:
                 return  # an event brought a newer version meanwhile
             self.templates[template.id] = template
+        self._dirty_templates()
         self.templates_changed.emit(None)
+
+    def _dirty_templates(self) -> None:
+        """The templates changed: the cache keeps them (``/shortcode`` works offline)."""
+        self._dirty.templates = True
+        with contextlib.suppress(RuntimeError):  # no running loop (the app is closing): close() writes it
+            self._touch_cache()
 
     # ------------------------------------------------------------------ knowledge base
 
@@ -981,6 +990,9 @@ class OperatorSession:
             cid: _History(messages=list(h.messages), ids={m.id for m in h.messages}, has_more=h.has_more)
             for cid, h in snap.histories.items()
         }
+        if snap.templates:
+            self.templates = {t.id: t for t in snap.templates}
+            self.templates_changed.emit(None)
         now = datetime.now(UTC)
         self.offers = {
             c.id: ConversationOffered(
@@ -1037,6 +1049,8 @@ class OperatorSession:
             queues=enc(list(self.queues.values())),
             full=dirty.full,
         )
+        if dirty.full or dirty.templates:
+            batch.templates = enc(list(self.templates.values()))
         if dirty.full:
             dirty.conversations = set(self.conversations)
             dirty.operators = set(self.operators)

@@ -1,6 +1,6 @@
 """``frontline-hub``: run the hub, manage accounts, seed demo data.
 
-    frontline-hub serve [--db URL] [--host H] [--port P] [--bot-first-line]
+    frontline-hub serve [--db URL] [--host H] [--port P] [--bot-first-line] [--public-url URL]
     frontline-hub user add NAME --role operator|supervisor|admin [--display-name X] [--password-stdin]
     frontline-hub demo-seed [--db URL]
     frontline-hub queue add NAME [--first] [--strategy round_robin|least_loaded|manual] [--offer-timeout S]
@@ -115,6 +115,13 @@ def _parser() -> argparse.ArgumentParser:
         default=",".join(DEFAULT_TYPES),
         help="attachment types taken, detected by content (default: %(default)s; "
         f"known: {', '.join(TYPE_NAMES)})",
+    )
+    serve.add_argument(
+        "--public-url",
+        type=_public_url,
+        default=os.environ.get("FRONTLINE_PUBLIC_URL") or None,
+        help="the address customers open the hub's HTTP side at, for links to public knowledge-base "
+        "articles (e.g. https://help.example.com; default $FRONTLINE_PUBLIC_URL, else http://HOST:PORT)",
     )
     serve.add_argument(
         "--bot-first-line",
@@ -275,6 +282,18 @@ def _file_types(raw: str) -> tuple[str, ...]:
     return types
 
 
+def _public_url(value: str) -> str:
+    """An http(s) base address without query or fragment, trailing "/" dropped."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(value.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise argparse.ArgumentTypeError(
+            f"--public-url {value!r}: give an http:// or https:// address, e.g. https://help.example.com"
+        )
+    return value.strip().rstrip("/")
+
+
 async def _serve(args: argparse.Namespace) -> int:
     from app.hub.server import Hub, HubConfig
 
@@ -290,6 +309,7 @@ async def _serve(args: argparse.Namespace) -> int:
             max_file_bytes=int(args.max_file_mb * 1024 * 1024),
             file_types=_file_types(args.file_types),
             bot_first_line=args.bot_first_line,
+            public_url=args.public_url or "",
         )
     )
     stop = asyncio.Event()
@@ -299,6 +319,7 @@ async def _serve(args: argparse.Namespace) -> int:
             loop.add_signal_handler(sig, stop.set)
     await hub.start()
     print(f"frontline-hub listening on {hub.ws_url} (web chat: {hub.http_url}/)", file=sys.stderr, flush=True)
+    print(f"frontline-hub: public article links start with {hub.public_base}/kb/", file=sys.stderr, flush=True)
     if hub.webhook_url:
         print(f"frontline-hub: channel webhooks on {hub.webhook_url}/channels/", file=sys.stderr, flush=True)
     try:

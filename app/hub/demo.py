@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import msgspec
 from sqlalchemy import update
 
 from app.hub.accounts import hash_password
@@ -628,7 +629,7 @@ def seed_demo(db_url: str) -> DemoAccounts:
             _move_to_customer(store, conv_id, customers[chat.name], label="mobile browser")
             made_chats += 1
         _seed_queues(store)
-        _seed_templates(store, ids["maria"])
+        _seed_templates(store, ids["maria"], db_url)
         _seed_kb(store)
         return DemoAccounts(DEMO_PASSWORD, DEMO_OPERATORS, made_ops, made_chats)
     finally:
@@ -755,11 +756,16 @@ def _seed_fields(store: Store) -> None:
             store.customers.add_field(key, label, kind)
 
 
-def _seed_templates(store: Store, author_id: int) -> None:
-    """The team's templates, once (a template whose shortcode exists is left alone)."""
+def _seed_templates(store: Store, author_id: int, db_url: str) -> None:
+    """The team's templates, once (a template whose shortcode exists is left alone);
+    /refund sends the refund form along."""
     existing = {t.shortcode for t in store.templates.visible(author_id) if t.scope == "team"}
     for draft in DEMO_TEMPLATES:
         if draft.shortcode not in existing:
+            if draft.shortcode == "refund":
+                files = FileStore(store._sessions, default_files_dir(db_url))
+                form = files.keep_bytes(DEMO_PDF, "refund-form.pdf", operator_id=author_id)
+                draft = msgspec.structs.replace(draft, files=[form.id])
             store.templates.save(author_id, draft, f"demo-template-{draft.shortcode}")
 
 

@@ -1,5 +1,6 @@
-"""Plain HTTP on the hub port: /healthz, /healthz/channels, the customer web widget's files and
-attachments (/files/<id> with a signed URL, app/hub/files.py)."""
+"""Plain HTTP on the hub port: /healthz, /healthz/channels, the customer web widget's files,
+attachments (/files/<id> with a signed URL, app/hub/files.py) and public knowledge-base
+articles (/kb/<id>-<slug>, app/hub/kb_pages.py)."""
 
 from __future__ import annotations
 
@@ -92,10 +93,12 @@ class HttpRoutes:
         widget_dir: Path | None,
         channel_states: Callable[[], dict[str, str]] | None = None,
         files: Callable[[str, str], Awaitable[Response]] | None = None,
+        kb: Callable[[str], Awaitable[Response]] | None = None,
     ) -> None:
         self.widget_dir = widget_dir or default_widget_dir()
         self.channel_states = channel_states or dict
         self.files = files  # GET /files/<id>?exp=…&sig=… (app/hub/files.py: FileRoute)
+        self.kb = kb  # GET /kb/<id>-<slug>: public articles (app/hub/kb_pages.py: KbPageRoute)
 
     async def __call__(self, connection: ServerConnection, request: Request) -> Response | None:
         parts = urlsplit(request.path)
@@ -104,6 +107,8 @@ class HttpRoutes:
             return None
         if path.startswith("/files/") and self.files is not None:
             return await self.files(path, parts.query)
+        if path.startswith("/kb/") and self.kb is not None:
+            return await self.kb(path)
         if path == "/healthz":
             return _response(200, "OK", b"ok", "text/plain; charset=utf-8")
         if path == "/healthz/channels":

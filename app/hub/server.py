@@ -41,6 +41,7 @@ from app.hub.files import URL_TTL_S, FileRoute, Uploads, signed_path
 from app.hub.http import HttpRoutes
 from app.hub.kb import KbService
 from app.hub.kb_bot import KbBot
+from app.hub.kb_pages import KbPageRoute, public_path
 from app.protocol import (
     MAX_FRAME_BYTES,
     PROTOCOL_VERSION,
@@ -189,6 +190,9 @@ class HubConfig:
     # The web chat's bot first line (app/hub/kb_bot.py) on a hub WITHOUT lines (queues);
     # with lines, each line's own switch decides (frontline-hub queue set ... --bot-first-line).
     bot_first_line: bool = False
+    # The address customers reach the hub's HTTP side at (public article links,
+    # docs/admin.md "Public address"): e.g. https://help.example.com; "" = http_url.
+    public_url: str = ""
 
 
 class HubError(DomainError):
@@ -269,6 +273,18 @@ class Hub:
         return f"http://{self._url_host}:{self.webhooks.port}"
 
     @property
+    def public_base(self) -> str:
+        """The public address of the hub's HTTP side (``--public-url``, else ``http_url``)."""
+        return self.config.public_url.rstrip("/") or self.http_url
+
+    def article_url(self, article_id: str, title: str, lang: str = "") -> str:
+        """The page of a public article (app/hub/kb_pages.py)."""
+        return self.public_base + public_path(article_id, title, lang)
+
+    async def _public_articles(self, ids: list[str]) -> list[Any]:
+        return [a for a in await self._db(self.store.kb.articles, ids) if a.visibility == "public"]
+
+    @property
     def _url_host(self) -> str:
         host = self.config.host
         if host in ("", "0.0.0.0"):  # noqa: S104 - only naming the URL
@@ -316,6 +332,7 @@ class Hub:
                     self.config.widget_dir,
                     channel_states=self._channel_states,
                     files=FileRoute(self.files, self._file_secret, self._db),
+                    kb=KbPageRoute(self._public_articles, lambda: self.public_base),
                 ),
                 max_size=self.config.max_frame_bytes,
                 ping_interval=self.config.ping_interval_s,
@@ -1268,6 +1285,7 @@ class Hub:
                 title_highlights=list(h.title_highlights),
                 visibility=h.visibility,  # type: ignore[arg-type]
                 tags=list(h.tags),
+                public_url=self.article_url(h.id, h.title, h.lang) if h.visibility == "public" else "",
             )
             for h in hits
         ]
@@ -1281,7 +1299,12 @@ class Hub:
         article = await self._db(self.store.kb.get, f.article_id)
         if article is None or (public_only and article.visibility != "public"):
             raise HubError(ErrorCode.NOT_FOUND, f"no article {f.article_id!r}")
-        return {"article": to_builtins(to_info(article))}
+        return {"article": to_builtins(self._with_url(to_info(article)))}
+
+    def _with_url(self, info: KbArticleInfo) -> KbArticleInfo:
+        if info.visibility == "public":
+            info.public_url = self.article_url(info.id, info.title, info.lang)
+        return info
 
     def _kb_editor(self, conn: Conn) -> int:
         assert conn.operator_id is not None
@@ -1296,7 +1319,7 @@ class Hub:
         outcome = await self._tx(self.store.kb.save, op_id, f.article, f.txn_id)
         article, created, version = outcome.value
         self._kb_service.saved(article, version)
-        info: KbArticleInfo = to_info(article)
+        info: KbArticleInfo = self._with_url(to_info(article))
         log.info("%s: knowledge base article %s %s", conn.label, article.id, "created" if created else "saved")
         return {"article": to_builtins(info), "created": created}
 

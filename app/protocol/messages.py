@@ -255,6 +255,9 @@ class KbArticleInfo(msgspec.Struct, omit_defaults=True):
     visibility: KbVisibility = "internal"
     updated_at: datetime | None = None
     author: str = ""
+    # the page customers open (GET /kb/<id>-<slug>, docs/protocol.md "Public article
+    # pages"): set for public articles in kb_get / kb_save results, "" otherwise
+    public_url: str = ""
 
 
 class KbArticleDraft(msgspec.Struct, omit_defaults=True, forbid_unknown_fields=False):
@@ -283,13 +286,15 @@ class KbHit(msgspec.Struct, omit_defaults=True):
     title_highlights: list[tuple[int, int]] = []
     visibility: KbVisibility = "internal"
     tags: list[str] = []
+    # a public article's page (absolute URL with the hub's public address), "" for internal ones
+    public_url: str = ""
 
 
 class TemplateInfo(msgspec.Struct, omit_defaults=True):
     """An answer template, typed as ``/shortcode`` in the composer (docs/protocol.md,
-    "Answer templates"). ``owner_id`` is set for personal ones. ``attachments`` is
-    reserved for references to files in the hub's attachment storage (always empty
-    until that storage exists)."""
+    "Answer templates"). ``owner_id`` is set for personal ones. ``files``: the hub files
+    it sends along (inserting it adds them to the reply). ``attachments`` is an unused
+    legacy field (always empty; a list of strings older clients expect)."""
 
     id: int
     shortcode: str
@@ -302,6 +307,7 @@ class TemplateInfo(msgspec.Struct, omit_defaults=True):
     owner_id: int | None = None
     updated_by: int | None = None
     attachments: list[str] = []
+    files: list[AttachmentInfo] = []
 
 
 class TemplateDraft(msgspec.Struct, omit_defaults=True, forbid_unknown_fields=False):
@@ -315,6 +321,9 @@ class TemplateDraft(msgspec.Struct, omit_defaults=True, forbid_unknown_fields=Fa
     category: str = ""
     language: str = ""
     id: int | None = None
+    # ids of hub files (file_upload_end) the template sends along, in order: files the
+    # saver uploaded, or ones the template already has
+    files: list[int] = []
 
 
 # --------------------------------------------------------------------------- both endpoints

@@ -34,7 +34,7 @@ from sqlalchemy.orm import sessionmaker
 from app.domain.errors import Forbidden, InvalidValue, NotFound
 from app.domain.files import Checked, FilePolicy, check_file, safe_name
 from app.protocol.messages import AttachmentInfo
-from app.storage.models import HubMeta, Message, MessageAttachment, StoredFile
+from app.storage.models import AnswerTemplate, HubMeta, Message, MessageAttachment, StoredFile, TemplateFile
 
 MAX_ATTACHMENTS = 10  # per message
 SECRET_KEY = "files_secret"  # noqa: S105 - the hub_meta key of the URL signing secret
@@ -106,19 +106,23 @@ def attach(
     customer_id: int | None = None,
 ) -> list[AttachmentInfo]:
     """Attach files to a message being stored (same transaction). Only files the sender
-    uploaded (operator or customer) may be attached; a hub-fetched channel file
-    (``customer_id`` set by the channel) counts as the customer's."""
+    uploaded (operator or customer) may be attached, and an operator also the files of
+    the answer templates they may use; a hub-fetched channel file (``customer_id`` set
+    by the channel) counts as the customer's."""
     if len(file_ids) > MAX_ATTACHMENTS:
         raise InvalidValue(f"at most {MAX_ATTACHMENTS} files per message")
     if len(set(file_ids)) != len(file_ids):
         raise InvalidValue("the same file is attached twice")
     rows = {r.id: r for r in s.scalars(select(StoredFile).where(StoredFile.id.in_(list(file_ids))))}
+    of_templates: set[int] = set()
+    if operator_id is not None and any(r.operator_id != operator_id for r in rows.values()):
+        of_templates = template_files_for(s, operator_id, list(file_ids))
     out = []
     for position, fid in enumerate(file_ids):
         row = rows.get(fid)
         if row is None:
             raise NotFound(f"no file {fid}")
-        mine = (operator_id is not None and row.operator_id == operator_id) or (
+        mine = (operator_id is not None and (row.operator_id == operator_id or fid in of_templates)) or (
             customer_id is not None and row.customer_id == customer_id
         )
         if not mine:
@@ -126,6 +130,21 @@ def attach(
         s.add(MessageAttachment(message_id=message_id, position=position, file_id=fid))
         out.append(info_of(row))
     return out
+
+
+def template_files_for(s: OrmSession, operator_id: int, file_ids: Sequence[int]) -> set[int]:
+    """Which of these files belong to a template this operator may use (the team's or
+    their own personal ones)."""
+    return set(
+        s.scalars(
+            select(TemplateFile.file_id)
+            .join(AnswerTemplate, AnswerTemplate.id == TemplateFile.template_id)
+            .where(
+                TemplateFile.file_id.in_(list(file_ids)),
+                (AnswerTemplate.scope == "team") | (AnswerTemplate.owner_id == operator_id),
+            )
+        )
+    )
 
 
 def default_files_dir(db_url: str) -> Path:
@@ -240,17 +259,19 @@ class FileStore:
             return FileRecord(info_of(row), row.sha256, self.blob_path(row.sha256), row.operator_id, row.customer_id)
 
     def readable_by_operator(self, operator_id: int, file_ids: Sequence[int]) -> set[int]:
-        """Operators may read every conversation's history, so every attached file; and
-        the files they uploaded themselves (not yet sent)."""
+        """Operators may read every conversation's history, so every attached file; the
+        files they uploaded themselves (not yet sent); and the files of the templates
+        they may use."""
         ids = list(set(file_ids))
         with self._sessions() as s:
+            templates = template_files_for(s, operator_id, ids)
             attached = set(
                 s.scalars(select(MessageAttachment.file_id).where(MessageAttachment.file_id.in_(ids)))
             )
             own = set(
                 s.scalars(select(StoredFile.id).where(StoredFile.id.in_(ids), StoredFile.operator_id == operator_id))
             )
-        return attached | own
+        return attached | own | templates
 
     def readable_by_customer(self, customer_id: int, file_ids: Sequence[int]) -> set[int]:
         """A visitor reads the files of their own conversations' messages (not internal
@@ -293,14 +314,20 @@ class FileStore:
         return {k: tuple(v) for k, v in out.items()}
 
     def sweep_orphans(self, older_than: datetime) -> int:
-        """Forget files created before ``older_than`` that no message carries (uploaded,
-        never sent; fetched from a channel for a message stored twice) and delete bytes
-        no row refers to any more. How many rows went."""
+        """Forget files created before ``older_than`` that no message carries and no
+        answer template holds (uploaded, never sent; fetched from a channel for a message
+        stored twice; taken off a template) and delete bytes no row refers to any more.
+        How many rows went."""
         with self._sessions.begin() as s:
             attached = select(MessageAttachment.file_id)
+            in_templates = select(TemplateFile.file_id)
             rows = list(
                 s.scalars(
-                    select(StoredFile).where(StoredFile.created_at < older_than, StoredFile.id.not_in(attached))
+                    select(StoredFile).where(
+                        StoredFile.created_at < older_than,
+                        StoredFile.id.not_in(attached),
+                        StoredFile.id.not_in(in_templates),
+                    )
                 )
             )
             shas = {r.sha256 for r in rows}

@@ -501,8 +501,8 @@ class AnswerTemplate(Base):
     """An answer template (app/storage/templates.py): typed as ``/shortcode`` in the
     composer. ``scope_key`` is ``team`` or ``op:<owner id>`` and makes the shortcode
     unique per scope (a NULL owner would not take part in a unique constraint).
-    ``attachments`` is reserved for references to files in the hub's attachment storage
-    (a JSON list, NULL until that storage exists; see docs/architecture.md)."""
+    ``attachments`` is an unused legacy column (always NULL): a template's files are
+    rows of ``template_files``."""
 
     __tablename__ = "answer_templates"
     __table_args__ = (
@@ -521,6 +521,18 @@ class AnswerTemplate(Base):
     attachments: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[datetime]
     updated_by: Mapped[int | None] = mapped_column(ForeignKey("operators.id", ondelete="SET NULL"))
+
+
+class TemplateFile(Base):
+    """A hub file a template sends along (migration 0015_template_files), in order.
+    Files referenced here are never swept as orphans (FileStore.sweep_orphans)."""
+
+    __tablename__ = "template_files"
+    template_id: Mapped[int] = mapped_column(
+        ForeignKey("answer_templates.id", ondelete="CASCADE"), primary_key=True
+    )
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    file_id: Mapped[int] = mapped_column(ForeignKey("files.id"), index=True)
 
 
 class TemplateCommand(Base):

@@ -8,10 +8,13 @@ Same rules as :mod:`app.storage.repo`: every public method is one transaction, a
 and its ``template_updated`` event are written together, and a retried command (same
 operator and ``txn_id``) gets the first answer back and writes nothing again.
 
-Attachments: ``answer_templates.attachments`` (and ``TemplateInfo.attachments``) is the
-hook for files a template sends along. It stays NULL / empty until the hub has its own
-attachment storage: the list will hold that storage's file ids, and ``template_save``
-will take them once the hub can check that they exist. Nothing fakes it meanwhile.
+Files: a template may send hub files along (``template_files``, migration
+0015_template_files; ``TemplateDraft.files`` ids in, ``TemplateInfo.files`` out). A save
+takes files the saver uploaded (file_upload_end), that the template already has (an
+editor keeps a colleague's picture) or that a template the saver may use has (a personal
+copy of a team template), at most ``MAX_ATTACHMENTS``, each once. Whoever may
+use the template may read and send its files (app/storage/files.py), and files a
+template holds are never swept as orphans.
 """
 
 from __future__ import annotations
@@ -19,21 +22,60 @@ from __future__ import annotations
 from typing import Literal
 
 import msgspec
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import sessionmaker
 
-from app.domain.errors import Conflict, Forbidden, NotFound
+from app.domain.errors import Conflict, Forbidden, InvalidValue, NotFound
 from app.domain.templates import clean_body, clean_category, clean_language, clean_title, normalize_shortcode
-from app.protocol.messages import OperatorEvent, TemplateDraft, TemplateInfo, TemplateUpdated
-from app.storage.models import AnswerTemplate, Operator, TemplateCommand
+from app.protocol.messages import AttachmentInfo, OperatorEvent, TemplateDraft, TemplateInfo, TemplateUpdated
+from app.storage.files import MAX_ATTACHMENTS, info_of, template_files_for
+from app.storage.models import AnswerTemplate, Operator, StoredFile, TemplateCommand, TemplateFile
 from app.storage.repo import Outcome, Store, _emit_frame, utcnow
 
 EDITOR_ROLES = ("supervisor", "admin")
 
 
-def _info(t: AnswerTemplate) -> TemplateInfo:
+def files_of(s: OrmSession, template_ids: list[int]) -> dict[int, list[AttachmentInfo]]:
+    """The files of these templates (one query), by template id, in order."""
+    if not template_ids:
+        return {}
+    rows = s.execute(
+        select(TemplateFile.template_id, StoredFile)
+        .join(StoredFile, StoredFile.id == TemplateFile.file_id)
+        .where(TemplateFile.template_id.in_(template_ids))
+        .order_by(TemplateFile.template_id, TemplateFile.position)
+    ).all()
+    out: dict[int, list[AttachmentInfo]] = {}
+    for tid, row in rows:
+        out.setdefault(tid, []).append(info_of(row))
+    return out
+
+
+def _set_files(s: OrmSession, t: AnswerTemplate, operator_id: int, file_ids: list[int]) -> None:
+    """Replace the template's files (checked first: InvalidValue / NotFound / Forbidden)."""
+    if len(file_ids) > MAX_ATTACHMENTS:
+        raise InvalidValue(f"at most {MAX_ATTACHMENTS} files per template")
+    if len(set(file_ids)) != len(file_ids):
+        raise InvalidValue("the same file is added twice")
+    had = set(s.scalars(select(TemplateFile.file_id).where(TemplateFile.template_id == t.id))) if t.id else set()
+    # files of templates the saver may use already (a personal copy of a team template)
+    had |= template_files_for(s, operator_id, file_ids) if file_ids else set()
+    rows = {r.id: r for r in s.scalars(select(StoredFile).where(StoredFile.id.in_(file_ids)))} if file_ids else {}
+    for fid in file_ids:
+        row = rows.get(fid)
+        if row is None:
+            raise NotFound(f"no file {fid}")
+        if fid not in had and row.operator_id != operator_id:
+            raise Forbidden(f"file {fid} was not uploaded by you")
+    if t.id:
+        s.execute(delete(TemplateFile).where(TemplateFile.template_id == t.id))
+    for position, fid in enumerate(file_ids):
+        s.add(TemplateFile(template_id=t.id, position=position, file_id=fid))
+
+
+def _info(t: AnswerTemplate, files: list[AttachmentInfo] | None = None) -> TemplateInfo:
     return TemplateInfo(
         id=t.id,
         shortcode=t.shortcode,
@@ -46,6 +88,7 @@ def _info(t: AnswerTemplate) -> TemplateInfo:
         owner_id=t.owner_id,
         updated_by=t.updated_by,
         attachments=msgspec.json.decode(t.attachments, type=list[str]) if t.attachments else [],
+        files=list(files or []),
     )
 
 
@@ -72,8 +115,9 @@ class TemplateStore:
                 select(AnswerTemplate)
                 .where((AnswerTemplate.scope == "team") | (AnswerTemplate.owner_id == operator_id))
                 .order_by(AnswerTemplate.category, AnswerTemplate.shortcode, AnswerTemplate.scope)
-            )
-            return [_info(t) for t in rows]
+            ).all()
+            files = files_of(s, [t.id for t in rows])
+            return [_info(t, files.get(t.id)) for t in rows]
 
     # ------------------------------------------------------------------ writing
 
@@ -147,7 +191,9 @@ class TemplateStore:
                 s.flush()
             except IntegrityError as exc:  # the same shortcode saved at the same moment
                 raise Conflict(f"/{shortcode} is already used") from exc
-            info = _info(t)
+            _set_files(s, t, operator_id, list(draft.files))
+            s.flush()
+            info = _info(t, files_of(s, [t.id]).get(t.id))
             self._record(s, operator_id, txn_id, "save", info)
             _emit_frame(s, events, TemplateUpdated(seq=0, template=info))
         return Outcome(info, events)
@@ -163,7 +209,8 @@ class TemplateStore:
             if t is None or (t.scope == "personal" and t.owner_id != operator_id):
                 raise NotFound(f"no template {template_id}")
             self._check_may_edit(s, operator_id, t.scope, t.owner_id)
-            info = _info(t)
+            info = _info(t, files_of(s, [t.id]).get(t.id))
+            s.execute(delete(TemplateFile).where(TemplateFile.template_id == t.id))
             s.delete(t)
             self._record(s, operator_id, txn_id, "delete", info)
             _emit_frame(s, events, TemplateUpdated(seq=0, template=info, deleted=True))

@@ -195,6 +195,10 @@ New customer chats appear there as they arrive; the ones assigned to you are und
         <translation>Слишком длинно: %1 из %2 допустимых символов.</translation>
     </message>
     <message>
+        <source>The template&apos;s files were not added: a note carries no files.</source>
+        <translation>Файлы шаблона не добавлены: к заметке файлы не прикрепляются.</translation>
+    </message>
+    <message>
         <source>Attach files</source>
         <translation>Прикрепить файлы</translation>
     </message>
@@ -981,6 +985,10 @@ New customer chats appear there as they arrive; the ones assigned to you are und
         <translation>Вставить ссылку</translation>
     </message>
     <message>
+        <source>Put the article&apos;s title and the link to its public page into your reply</source>
+        <translation>Вставить в ответ название статьи и ссылку на её публичную страницу</translation>
+    </message>
+    <message>
         <source>New article…</source>
         <translation>Новая статья…</translation>
     </message>
@@ -1030,6 +1038,14 @@ New customer chats appear there as they arrive; the ones assigned to you are und
     <message>
         <source>Click to put this answer into your reply; you can edit it before sending</source>
         <translation>Щёлкните, чтобы вставить ответ в сообщение; перед отправкой его можно изменить</translation>
+    </message>
+    <message>
+        <source>Insert link</source>
+        <translation>Вставить ссылку</translation>
+    </message>
+    <message>
+        <source>Put the article&apos;s title and the link to its public page into your reply</source>
+        <translation>Вставить в ответ название статьи и ссылку на её публичную страницу</translation>
     </message>
     <message>
         <source>Articles that answer the customer&apos;s latest message appear here.</source>
@@ -1632,6 +1648,22 @@ While you are Online, new chats are given to you automatically; you can also tak
         <translation>Текст</translation>
     </message>
     <message>
+        <source>Files sent with the template (images, PDF)</source>
+        <translation>Файлы, отправляемые с шаблоном (изображения, PDF)</translation>
+    </message>
+    <message>
+        <source>Add file…</source>
+        <translation>Добавить файл…</translation>
+    </message>
+    <message>
+        <source>Inserting the template attaches these files to the reply</source>
+        <translation>При вставке шаблона эти файлы прикрепляются к ответу</translation>
+    </message>
+    <message>
+        <source>Remove file</source>
+        <translation>Убрать файл</translation>
+    </message>
+    <message>
         <source>Save</source>
         <translation>Сохранить</translation>
     </message>
@@ -1686,6 +1718,26 @@ While you are Online, new chats are given to you automatically; you can also tak
     <message>
         <source>Last changed %1</source>
         <translation>Изменён %1</translation>
+    </message>
+    <message>
+        <source>%1 · uploading…</source>
+        <translation>%1 · загрузка…</translation>
+    </message>
+    <message>
+        <source>Add files to the template</source>
+        <translation>Добавить файлы к шаблону</translation>
+    </message>
+    <message>
+        <source>Images and PDF (*.png *.jpg *.jpeg *.gif *.webp *.pdf);;All files (*)</source>
+        <translation>Изображения и PDF (*.png *.jpg *.jpeg *.gif *.webp *.pdf);;Все файлы (*)</translation>
+    </message>
+    <message>
+        <source>%1 was not added: %2</source>
+        <translation>%1 не добавлен: %2</translation>
+    </message>
+    <message>
+        <source>Wait until the files are uploaded, then save.</source>
+        <translation>Дождитесь загрузки файлов, затем сохраните.</translation>
     </message>
     <message>
         <source>Delete template</source>

@@ -195,6 +195,10 @@ New customer chats appear there as they arrive; the ones assigned to you are und
         <translation>Задовго: %1 із %2 допустимих символів.</translation>
     </message>
     <message>
+        <source>The template&apos;s files were not added: a note carries no files.</source>
+        <translation>Файли шаблону не додано: до нотатки файли не прикріплюються.</translation>
+    </message>
+    <message>
         <source>Attach files</source>
         <translation>Прикріпити файли</translation>
     </message>
@@ -981,6 +985,10 @@ New customer chats appear there as they arrive; the ones assigned to you are und
         <translation>Вставити посилання</translation>
     </message>
     <message>
+        <source>Put the article&apos;s title and the link to its public page into your reply</source>
+        <translation>Вставити у відповідь назву статті та посилання на її публічну сторінку</translation>
+    </message>
+    <message>
         <source>New article…</source>
         <translation>Нова стаття…</translation>
     </message>
@@ -1030,6 +1038,14 @@ New customer chats appear there as they arrive; the ones assigned to you are und
     <message>
         <source>Click to put this answer into your reply; you can edit it before sending</source>
         <translation>Клацніть, щоб вставити відповідь у повідомлення; перед надсиланням її можна змінити</translation>
+    </message>
+    <message>
+        <source>Insert link</source>
+        <translation>Вставити посилання</translation>
+    </message>
+    <message>
+        <source>Put the article&apos;s title and the link to its public page into your reply</source>
+        <translation>Вставити у відповідь назву статті та посилання на її публічну сторінку</translation>
     </message>
     <message>
         <source>Articles that answer the customer&apos;s latest message appear here.</source>
@@ -1632,6 +1648,22 @@ While you are Online, new chats are given to you automatically; you can also tak
         <translation>Текст</translation>
     </message>
     <message>
+        <source>Files sent with the template (images, PDF)</source>
+        <translation>Файли, що надсилаються з шаблоном (зображення, PDF)</translation>
+    </message>
+    <message>
+        <source>Add file…</source>
+        <translation>Додати файл…</translation>
+    </message>
+    <message>
+        <source>Inserting the template attaches these files to the reply</source>
+        <translation>Під час вставлення шаблону ці файли прикріплюються до відповіді</translation>
+    </message>
+    <message>
+        <source>Remove file</source>
+        <translation>Прибрати файл</translation>
+    </message>
+    <message>
         <source>Save</source>
         <translation>Зберегти</translation>
     </message>
@@ -1686,6 +1718,26 @@ While you are Online, new chats are given to you automatically; you can also tak
     <message>
         <source>Last changed %1</source>
         <translation>Змінено %1</translation>
+    </message>
+    <message>
+        <source>%1 · uploading…</source>
+        <translation>%1 · завантаження…</translation>
+    </message>
+    <message>
+        <source>Add files to the template</source>
+        <translation>Додати файли до шаблону</translation>
+    </message>
+    <message>
+        <source>Images and PDF (*.png *.jpg *.jpeg *.gif *.webp *.pdf);;All files (*)</source>
+        <translation>Зображення та PDF (*.png *.jpg *.jpeg *.gif *.webp *.pdf);;Усі файли (*)</translation>
+    </message>
+    <message>
+        <source>%1 was not added: %2</source>
+        <translation>%1 не додано: %2</translation>
+    </message>
+    <message>
+        <source>Wait until the files are uploaded, then save.</source>
+        <translation>Зачекайте, поки файли завантажаться, потім збережіть.</translation>
     </message>
     <message>
         <source>Delete template</source>

@@ -7,7 +7,8 @@
  *   until its result arrives, and is re-sent with the SAME txn_id after a reconnect, so the
  *   hub never stores it twice.
  * - Reconnects with exponential backoff and jitter, except after a final close (4100-4199).
- * - All message text is rendered with textContent: it is plain text, never HTML.
+ * - All message text is rendered with textContent: it is plain text, never HTML; http(s)
+ *   addresses in it become links (target=_blank, rel=noopener), nothing else does.
  * - The welcome holds the latest 200 messages; scrolling to the top loads earlier ones
  *   with customer_history (before_id = the oldest shown message), page by page.
  * - Files (images, PDF): uploaded in chunks (file_upload_begin / chunk / end, base64), then
@@ -241,6 +242,50 @@
     meta.textContent = text;
   }
 
+  // http(s) addresses in a message (an operator's link to a public article, say) become
+  // links; everything else stays text. Only http: and https: are ever linked, so a
+  // "javascript:" or "data:" address is just text; links open in a new tab without
+  // giving the page a handle on this one (rel=noopener).
+  var URL_RE = /\bhttps?:\/\/[^\s<>"'`]+/gi;
+
+  function safeHref(raw) {
+    try {
+      var u = new URL(raw);
+      return u.protocol === "http:" || u.protocol === "https:" ? u.href : null;
+    } catch (e) {
+      return null;
+    }
+  }
+
+  function textWithLinks(text) {
+    var span = el("span", "text");
+    text = text || "";
+    var pos = 0;
+    var m;
+    URL_RE.lastIndex = 0;
+    while ((m = URL_RE.exec(text)) !== null) {
+      var url = m[0];
+      // a sentence's full stop or a closing bracket after the address is not part of it
+      while (/[.,;:!?)\]}»]$/.test(url)) {
+        var last = url.charAt(url.length - 1);
+        if (last === ")" && url.split("(").length > url.split(")").length - 1) break;
+        url = url.slice(0, -1);
+      }
+      var href = safeHref(url);
+      if (!href) continue;
+      if (m.index > pos) span.appendChild(document.createTextNode(text.slice(pos, m.index)));
+      var a = el("a", "link", url);
+      a.href = href;
+      a.target = "_blank";
+      a.rel = "noopener noreferrer nofollow";
+      span.appendChild(a);
+      pos = m.index + url.length;
+      URL_RE.lastIndex = pos;
+    }
+    if (pos < text.length) span.appendChild(document.createTextNode(text.slice(pos)));
+    return span;
+  }
+
   function messageElement(author, text, authorName, createdAt, attachments) {
     var kind = author === "operator" || author === "system" ? author : "customer";
     var node = el("div", "msg");
@@ -248,7 +293,7 @@
     if (kind === "operator") {
       node.appendChild(el("span", "author", authorName || T.support));
     }
-    if (text || !attachments || !attachments.length) node.appendChild(el("span", "text", text));
+    if (text || !attachments || !attachments.length) node.appendChild(textWithLinks(text));
     (attachments || []).forEach(function (a) { node.appendChild(attachmentElement(a)); });
     if (kind !== "system") setMeta(node, formatTime(createdAt));
     return node;

@@ -240,3 +240,50 @@ def test_scrolling_to_the_top_loads_messages_older_than_the_welcome(
     page.locator("#messages").evaluate("box => { box.scrollTop = 0; }")
     expect(page.locator(".older")).to_have_count(0)
     expect(texts).to_have_count(206)
+
+
+def test_a_link_in_an_operators_message_is_clickable_and_safe(
+    hub: Any, new_page: Any, operator: OperatorThread, tmp_path: Any
+) -> None:
+    """An operator's "Insert link" (a public article's page) arrives as a link the customer
+    can open; a javascript: address or HTML in the same message stays text."""
+    from app.hub.cli import main as hub_cli
+
+    folder = tmp_path / "kb"
+    folder.mkdir()
+    (folder / "kb-e2e.md").write_text(
+        "---\nid: kb-e2e\ntitle: Refund of a cancelled policy\nlang: en\n---\nThe money comes back **by itself**.\n",
+        encoding="utf-8",
+    )
+    assert hub_cli(["kb", "import", str(folder), "--visibility", "public", "--db", hub.db_url]) == 0
+    url = hub.http_url + "/kb/kb-e2e-refund-of-a-cancelled-policy"
+
+    bp = _open_widget(new_page, hub)
+    page = bp.page
+    _send(page, "how do I get my money back?")
+    msg = operator.wait_customer_message("how do I get my money back?")
+    operator.reply(
+        msg.conversation_id,
+        f"Refund of a cancelled policy: {url}.\nNot javascript:alert(1) nor <a href=\"javascript:alert(2)\">x</a>",
+    )
+    reply = page.locator('.msg[data-author="operator"] .text')
+    expect(reply).to_have_text(
+        f"Refund of a cancelled policy: {url}.\nNot javascript:alert(1) nor <a href=\"javascript:alert(2)\">x</a>"
+    )
+    links = reply.locator("a")
+    expect(links).to_have_count(1)  # the full stop after the address is not part of it
+    link = links.first
+    expect(link).to_have_attribute("href", url)
+    expect(link).to_have_attribute("target", "_blank")
+    expect(link).to_have_attribute("rel", re.compile(r"\bnoopener\b"))
+    assert page.locator("#messages a[href^='javascript']").count() == 0
+
+    with page.context.expect_page() as opened:
+        link.click()
+    article = opened.value
+    article.wait_for_load_state()
+    expect(article.locator("h1")).to_have_text("Refund of a cancelled policy")
+    expect(article.locator("strong")).to_have_text("by itself")
+    assert article.evaluate("window.opener") is None  # noopener: no handle on the chat
+    assert page.evaluate("window.pwned") is None
+    assert bp.page_errors == []

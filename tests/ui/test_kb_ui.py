@@ -186,3 +186,69 @@ def test_a_supervisor_edits_an_article_and_an_empty_one_is_refused_in_the_dialog
         await wait_until(lambda: any(str(h.id) == REFUND_RU for h in dlg.hits), message="the new text is found")
 
     run(scenario())
+
+
+@pytest.fixture
+def public_kb_hub(hub_db_url: str, tmp_path: Path) -> Iterator[TestHub]:
+    """The demo KB (internal), with the refund article public, at a public address."""
+    accounts = create_test_accounts(hub_db_url)
+    assert hub_cli(["kb", "import", str(DEMO_KB), "--db", hub_db_url]) == 0
+    public = tmp_path / "public"
+    public.mkdir()
+    src = next(DEMO_KB.glob(f"{REFUND_RU}*.md"))
+    (public / src.name).write_text(src.read_text(encoding="utf-8"), encoding="utf-8")
+    assert hub_cli(["kb", "import", str(public), "--visibility", "public", "--db", hub_db_url]) == 0
+    h = TestHub(hub_db_url, accounts, public_url="https://help.example.com")
+    h.start()
+    try:
+        yield h
+    finally:
+        h.stop()
+
+
+REFUND_LINK = "Возврат денег за отменённый полис: https://help.example.com/kb/kb-018-vozvrat-deneg-za-otmenennyy-polis"
+
+
+def test_insert_link_puts_a_public_articles_title_and_url_into_the_composer(
+    public_kb_hub: TestHub, run: Any, make_client: Any, qtbot: Any
+) -> None:
+    async def scenario() -> None:
+        from tests.hub.test_http import get
+
+        w = await window_of(public_kb_hub, make_client, qtbot)
+        async with CustomerClient.connected(public_kb_hub.ws_url, name="Ирина Коваль", locale="ru") as cust:
+            await open_chat(w, cust, "Здравствуйте")
+            msg = await cust.send("хочу вернуть деньги за полис")
+            await wait_until(lambda: suggested_for(w) == msg.id, 60, "suggestions for the message")
+            ids = suggested_ids(w)
+            assert REFUND_RU in ids and len(ids) >= 2, ids
+            rows = dict(zip(ids, w.kb_panel.rows, strict=False))
+            # the public article has "Insert link", the internal ones do not
+            refund = rows[REFUND_RU]
+            assert refund.link_button is not None and refund.link_button.isVisible()
+            assert refund.link_button.text() == "Insert link"
+            assert all(row.link_button is None for aid, row in rows.items() if aid != REFUND_RU)
+            QTest.mouseClick(refund.link_button, Qt.MouseButton.LeftButton)
+            assert w.pane.composer.toPlainText() == REFUND_LINK
+            assert w.bridge.outbox_of(w.current_id or 0) == []  # nothing is sent
+            # the link is the article's page on the hub
+            path = REFUND_LINK.split("https://help.example.com", 1)[1]
+            status, _h, body = get(public_kb_hub.port, path)
+            assert status == 200 and "Возврат денег за отменённый полис".encode() in body
+
+            # Ctrl+K: the button shows for the public article only
+            w.pane.composer.clear()
+            dlg = w.open_kb_search()
+            dlg.query.setText("вернуть деньги за полис")
+            await wait_until(lambda: len(dlg.hits) >= 2 and any(str(h.id) == REFUND_RU for h in dlg.hits),
+                             message="search results")
+            for row, hit in enumerate(dlg.hits):
+                dlg.results.setCurrentRow(row)
+                assert dlg.link_button.isVisible() == (str(hit.id) == REFUND_RU), hit.id
+            dlg.results.setCurrentRow([str(h.id) for h in dlg.hits].index(REFUND_RU))
+            QTest.mouseClick(dlg.link_button, Qt.MouseButton.LeftButton)
+            assert not dlg.isVisible()
+            assert w.pane.composer.toPlainText() == REFUND_LINK
+            assert w.bridge.outbox_of(w.current_id or 0) == []
+
+    run(scenario())

@@ -26,14 +26,9 @@ from PySide6.QtWidgets import (
 
 from ui import theme
 from ui.bridge.kb_bridge import KbBridge
-from ui.widgets.kb_panel import hit_snippet_html, hit_title_html
+from ui.widgets.kb_panel import hit_snippet_html, hit_title_html, public_url
 
 HitRole = Qt.ItemDataRole.UserRole + 1
-
-
-def public_url(obj: Any) -> str:
-    """The public address of an article or hit, "" when the hub gives none."""
-    return str(getattr(obj, "public_url", "") or getattr(obj, "url", "") or "")
 
 
 class KbSearchDialog(QDialog):
@@ -113,6 +108,7 @@ class KbSearchDialog(QDialog):
         self.insert_button.setText(self.tr("Insert answer"))
         self.insert_button.setToolTip(self.tr("Put the article's text into your reply to edit it (Enter)"))
         self.link_button.setText(self.tr("Insert link"))
+        self.link_button.setToolTip(self.tr("Put the article's title and the link to its public page into your reply"))
         self.new_button.setText(self.tr("New article…"))
         self.edit_button.setText(self.tr("Edit…"))
         self._update_buttons()
@@ -182,7 +178,7 @@ class KbSearchDialog(QDialog):
         self.insert_button.setEnabled(hit is not None)
         url = public_url(hit) if hit is not None else ""
         # the link only for a public article whose address the hub gave
-        self.link_button.setVisible(bool(url) and getattr(hit, "visibility", "public") == "public")
+        self.link_button.setVisible(bool(url))
         self.new_button.setVisible(self.kb.can_edit)
         self.edit_button.setVisible(self.kb.can_edit)
         self.edit_button.setEnabled(hit is not None)

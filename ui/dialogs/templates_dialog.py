@@ -2,19 +2,28 @@
 the chosen one on the right. Operators create, change and delete their personal
 templates; team templates are changed by supervisors and admins only (for operators
 they are read-only, and the dialog says why). Every change goes through the
-TemplateBridge; a refusal keeps what was typed and says the reason."""
+TemplateBridge; a refusal keeps what was typed and says the reason. A template may carry
+files (images, PDF): added with "Add file…" (uploaded at once through the FilesBridge,
+with the same checks as a reply's attachments) and removed again; they are saved with the
+template."""
 
 from __future__ import annotations
+
+import itertools
+from pathlib import Path
 
 from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
+    QFileDialog,
     QFormLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QListWidget,
+    QListWidgetItem,
     QMessageBox,
     QPlainTextEdit,
     QPushButton,
@@ -26,19 +35,28 @@ from PySide6.QtWidgets import (
 )
 
 from app.domain.templates import LANGUAGES, VARIABLES
-from app.protocol.messages import TemplateDraft, TemplateInfo
+from app.protocol.messages import AttachmentInfo, TemplateDraft, TemplateInfo
+from ui.bridge.files_bridge import FilesBridge
 from ui.bridge.template_bridge import TemplateBridge
+from ui.widgets.conversation import size_text
 
 IdRole = Qt.ItemDataRole.UserRole + 1
+FileRole = Qt.ItemDataRole.UserRole + 2
+_upload_keys = itertools.count(1)
 
 
 class TemplatesDialog(QDialog):
     saved = Signal(object)  # TemplateInfo
 
-    def __init__(self, bridge: TemplateBridge, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, bridge: TemplateBridge, parent: QWidget | None = None, files: FilesBridge | None = None
+    ) -> None:
         super().__init__(parent)
         self.bridge = bridge
+        self.files_bridge = files  # uploads of the template's files (None: files cannot be added)
         self.current: TemplateInfo | None = None  # None: a new template (or nothing chosen)
+        self.files: list[AttachmentInfo] = []  # the template's files as edited here
+        self.uploading: dict[str, str] = {}  # upload key -> file name
         self.setMinimumSize(760, 480)
         self.resize(900, 560)
 
@@ -90,6 +108,19 @@ class TemplatesDialog(QDialog):
         rl.addLayout(form)
         rl.addWidget(self.body_label)
         rl.addWidget(self.body, 1)
+        files_row = QHBoxLayout()
+        self.files_label = QLabel(right)
+        files_row.addWidget(self.files_label)
+        files_row.addStretch(1)
+        self.add_file_button = QPushButton(right)
+        self.remove_file_button = QPushButton(right)
+        files_row.addWidget(self.add_file_button)
+        files_row.addWidget(self.remove_file_button)
+        rl.addLayout(files_row)
+        self.file_list = QListWidget(right)
+        self.file_list.setObjectName("templateFiles")
+        self.file_list.setMaximumHeight(3 * self.file_list.fontMetrics().lineSpacing() + 16)
+        rl.addWidget(self.file_list)
         self.help = QLabel(right)
         self.help.setObjectName("muted")
         self.help.setWordWrap(True)
@@ -125,6 +156,13 @@ class TemplatesDialog(QDialog):
         self.save_button.clicked.connect(self.save)
         self.delete_button.clicked.connect(self.delete)
         self.copy_button.clicked.connect(self.copy_as_personal)
+        self.add_file_button.clicked.connect(self._choose_files)
+        self.remove_file_button.clicked.connect(self.remove_selected_file)
+        self.file_list.currentRowChanged.connect(lambda _r: self._update_state())
+        if files is not None:
+            files.upload_progressed.connect(self._upload_progressed)
+            files.upload_finished.connect(self._upload_finished)
+            files.upload_failed.connect(self._upload_failed)
         bridge.templates_changed.connect(self.refresh)
         bridge.template_saved.connect(self._saved)
         bridge.template_failed.connect(self._failed)
@@ -151,6 +189,10 @@ class TemplatesDialog(QDialog):
         self.language_label.setText(self.tr("Language"))
         self.scope_label.setText(self.tr("Who sees it"))
         self.body_label.setText(self.tr("Text"))
+        self.files_label.setText(self.tr("Files sent with the template (images, PDF)"))
+        self.add_file_button.setText(self.tr("Add file…"))
+        self.add_file_button.setToolTip(self.tr("Inserting the template attaches these files to the reply"))
+        self.remove_file_button.setText(self.tr("Remove file"))
         self.save_button.setText(self.tr("Save"))
         self.delete_button.setText(self.tr("Delete"))
         self.copy_button.setText(self.tr("Make a personal copy"))
@@ -256,6 +298,7 @@ class TemplatesDialog(QDialog):
         self.language.setCurrentIndex(0)
         self.scope.setCurrentIndex(0)
         self.message.clear()
+        self._set_files([])
         self._update_state()
 
     def copy_as_personal(self) -> None:
@@ -279,6 +322,7 @@ class TemplatesDialog(QDialog):
         self.scope.setCurrentIndex(max(0, self.scope.findData(t.scope)))
         self.body.setPlainText(t.body)
         self.message.clear()
+        self._set_files(t.files)
         self._update_state()
 
     def _dirty(self) -> bool:
@@ -289,7 +333,7 @@ class TemplatesDialog(QDialog):
     def _draft_of(t: TemplateInfo) -> TemplateDraft:
         return TemplateDraft(
             id=t.id, shortcode=t.shortcode, title=t.title, body=t.body, scope=t.scope,
-            category=t.category, language=t.language,
+            category=t.category, language=t.language, files=[f.id for f in t.files],
         )
 
     def editable(self) -> bool:
@@ -307,6 +351,11 @@ class TemplatesDialog(QDialog):
         # the scope is chosen when a template is made; team only for supervisors and admins
         self.scope.setEnabled(t is None and self.bridge.can_edit_team)
         self.save_button.setEnabled(can)
+        self.add_file_button.setVisible(can and self.files_bridge is not None)
+        self.remove_file_button.setVisible(can and self.files_bridge is not None)
+        self.remove_file_button.setEnabled(can and self.file_list.currentRow() >= 0)
+        # a read-only template without files: no empty "Files" heading
+        self.files_label.setVisible(can or bool(self.files))
         self.delete_button.setVisible(t is not None)
         self.delete_button.setEnabled(t is not None and can)
         self.copy_button.setVisible(t is not None and not can)
@@ -339,10 +388,86 @@ class TemplatesDialog(QDialog):
             scope=t.scope if t is not None else self.scope.currentData(),
             category=self.category.currentText().strip(),
             language=self.language.currentData() or "",
+            files=[f.id for f in self.files],
         )
+
+    # ------------------------------------------------------------------ files
+
+    def _set_files(self, files: list[AttachmentInfo]) -> None:
+        self.files = list(files)
+        self.uploading.clear()
+        self._render_files()
+
+    def _render_files(self) -> None:
+        self.file_list.clear()
+        for f in self.files:
+            item = QListWidgetItem(f"📎 {f.name} · {size_text(self, f.size)}", self.file_list)
+            item.setData(FileRole, f.id)
+        for key, name in self.uploading.items():
+            item = QListWidgetItem(self.tr("%1 · uploading…").replace("%1", name), self.file_list)
+            item.setData(FileRole, key)
+        self.file_list.setVisible(bool(self.files or self.uploading))
+        self._update_state()
+
+    def _choose_files(self) -> None:
+        paths, _filter = QFileDialog.getOpenFileNames(
+            self,
+            self.tr("Add files to the template"),
+            "",
+            self.tr("Images and PDF (*.png *.jpg *.jpeg *.gif *.webp *.pdf);;All files (*)"),
+        )
+        self.add_files(paths)
+
+    def add_files(self, paths: list[str]) -> None:
+        """Upload these files (same checks as a reply's attachments); each joins the
+        template's files when the hub has it (saved with the template)."""
+        if self.files_bridge is None or not self.editable():
+            return
+        for path in paths:
+            key = f"tpl{next(_upload_keys)}"
+            self.uploading[key] = Path(path).name
+            self.message.clear()
+            self._render_files()
+            self.files_bridge.upload_path(key, path)
+
+    def remove_selected_file(self) -> None:
+        item = self.file_list.currentItem()
+        if item is None or not self.editable():
+            return
+        ident = item.data(FileRole)
+        if isinstance(ident, str):
+            self.uploading.pop(ident, None)
+            if self.files_bridge is not None:
+                self.files_bridge.cancel(ident)
+        else:
+            self.files = [f for f in self.files if f.id != ident]
+        self._render_files()
+
+    def _upload_progressed(self, key: str, _sent: int, _size: int) -> None:
+        pass  # the list says "uploading…"; a template's files are small and few
+
+    def _upload_finished(self, key: str, info: AttachmentInfo) -> None:
+        if self.uploading.pop(key, None) is None:
+            return  # not ours (the composer's) or removed meanwhile
+        if all(f.id != info.id for f in self.files):
+            self.files.append(info)
+        self._render_files()
+
+    def _upload_failed(self, key: str, text: str) -> None:
+        name = self.uploading.pop(key, None)
+        if name is None:
+            return
+        if text:
+            self.message.setText(self.tr("%1 was not added: %2").replace("%1", name).replace("%2", text))
+        self._render_files()
+
+    # ------------------------------------------------------------------ saving
 
     def save(self) -> None:
         if not self.editable():
+            return
+        if self.uploading:
+            self.message.setText(self.tr("Wait until the files are uploaded, then save."))
             return
         self.message.clear()
         self.save_button.setEnabled(False)

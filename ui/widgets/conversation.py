@@ -1057,6 +1057,21 @@ class ConversationPane(QWidget):
         cursor.insertText(filled.text)
         self.composer.setTextCursor(cursor)
         self.composer.setFocus()
+        self.add_template_files(template)
+
+    def add_template_files(self, template: TemplateInfo) -> None:
+        """The template's files join the reply's attachments (already on the hub: no
+        upload), each with its ✕ so the operator can still leave one out."""
+        if not template.files:
+            return
+        if self.note_mode.isChecked() or not self.attach_button.isEnabled():
+            self.file_error = self.tr("The template's files were not added: a note carries no files.")
+            self._update_hint()
+            return
+        have = {p.info.id for p in self.pending.values() if p.info is not None}
+        for info in template.files:
+            if info.id not in have:
+                self._add_pending(info.name, lambda key, i=info: self.upload_finished(key, i))
 
     def insert_text(self, text: str) -> bool:
         """Put ``text`` into the composer at the cursor (in place of a selection) for

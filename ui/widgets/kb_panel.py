@@ -1,6 +1,7 @@
 """The suggestions panel above the customer card: the knowledge-base articles that best
 answer the customer's latest message, found as the message arrives. A click on one
-puts its text into the composer for editing (never sends it). The header collapses
+puts its text into the composer for editing (never sends it); a public article's "Insert
+link" puts its title and the address of its public page there instead. The header collapses
 the panel to one line; "Search…" opens the Ctrl+K dialog."""
 
 from __future__ import annotations
@@ -71,10 +72,20 @@ def hit_snippet_html(hit: Any) -> str:
     return marked_html(str(getattr(hit, "snippet", "")), getattr(hit, "highlights", ()) or ())
 
 
+def public_url(obj: Any) -> str:
+    """The public address of an article or hit (its page for customers, app/hub/kb_pages.py),
+    "" for an internal article or when the hub gives none."""
+    if str(getattr(obj, "visibility", "public") or "public") != "public":
+        return ""
+    return str(getattr(obj, "public_url", "") or "")
+
+
 class HitButton(QFrame):
-    """One suggested article: its title and the snippet with the matched words in bold."""
+    """One suggested article: its title and the snippet with the matched words in bold;
+    a public article also has "Insert link" (its page's address instead of its text)."""
 
     clicked = Signal(object)  # the hit
+    link_clicked = Signal(object)  # the hit: insert its public link
 
     def __init__(self, hit: Any, tooltip: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -105,7 +116,18 @@ class HitButton(QFrame):
         self.snippet.setFixedHeight(2 * self.snippet.fontMetrics().lineSpacing())
         for label in (self.title, self.snippet):
             label.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
-        lay.addWidget(self.title)
+        head = QHBoxLayout()
+        head.setContentsMargins(0, 0, 0, 0)
+        head.setSpacing(6)
+        head.addWidget(self.title, 1)
+        self.link_button: QPushButton | None = None
+        if public_url(hit):
+            self.link_button = QPushButton(self)
+            self.link_button.setObjectName("linkButton")
+            self.link_button.setCursor(Qt.CursorShape.PointingHandCursor)
+            self.link_button.clicked.connect(lambda: self.link_clicked.emit(self.hit))
+            head.addWidget(self.link_button, 0, Qt.AlignmentFlag.AlignTop)
+        lay.addLayout(head)
         lay.addWidget(self.snippet)
 
     def mouseReleaseEvent(self, event: Any) -> None:
@@ -116,6 +138,7 @@ class HitButton(QFrame):
 
 class KbSuggestions(QFrame):
     insert_requested = Signal(object)  # the hit: insert its article's text into the composer
+    link_requested = Signal(object)  # the hit (a public article): insert its title and link
     search_requested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -172,6 +195,12 @@ class KbSuggestions(QFrame):
         tip = self.tr("Click to put this answer into your reply; you can edit it before sending")
         for row in self.rows:
             row.setToolTip(tip + "\n\n" + str(getattr(row.hit, "snippet", "")))
+            if row.link_button is not None:
+                row.link_button.setText(self.tr("Insert link"))
+                row.link_button.setToolTip(
+                    self.tr("Put the article's title and the link to its public page into your reply")
+                    + "\n" + public_url(row.hit)
+                )
         self.status.setText({
             "empty": self.tr("Articles that answer the customer's latest message appear here."),
             "looking": self.tr("Looking for articles…"),
@@ -218,6 +247,7 @@ class KbSuggestions(QFrame):
         for hit in self.hits:
             row = HitButton(hit, "", self.body)
             row.clicked.connect(self.insert_requested.emit)
+            row.link_clicked.connect(self.link_requested.emit)
             self.body_layout.addWidget(row)
             self.rows.append(row)
         self._update_texts()

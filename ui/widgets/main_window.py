@@ -50,7 +50,7 @@ from ui import theme
 from ui.bridge.session_bridge import SessionBridge
 from ui.dialogs.customer_search import CustomerSearchDialog
 from ui.dialogs.kb_editor import KbEditorDialog
-from ui.dialogs.kb_search import KbSearchDialog, public_url
+from ui.dialogs.kb_search import KbSearchDialog
 from ui.dialogs.templates_dialog import TemplatesDialog
 from ui.dialogs.transfer import TransferDialog
 from ui.models.inbox import ConversationRole, InboxFilter, InboxModel
@@ -58,7 +58,7 @@ from ui.models.messages import FIRST_ROWS, MessagesModel
 from ui.widgets.conversation import ConversationPane
 from ui.widgets.customer_card import CustomerCard
 from ui.widgets.inbox import InboxView, minutes_text
-from ui.widgets.kb_panel import KbSuggestions
+from ui.widgets.kb_panel import KbSuggestions, public_url
 from ui.widgets.offer_banner import OfferBanner
 
 STATUSES = ("online", "away", "busy", "offline")
@@ -207,6 +207,7 @@ class MainWindow(QMainWindow):
         kb.article_loaded.connect(self._kb_article_loaded)
         kb.article_load_failed.connect(self._kb_article_failed)
         self.kb_panel.insert_requested.connect(self.insert_article)
+        self.kb_panel.link_requested.connect(lambda hit: self.insert_article(hit, "link"))
         self.kb_panel.search_requested.connect(self.open_kb_search)
         self.kb_shortcut = QShortcut(QKeySequence("Ctrl+K"), self)
         self.kb_shortcut.setContext(Qt.ShortcutContext.WindowShortcut)
@@ -610,7 +611,7 @@ class MainWindow(QMainWindow):
 
     def open_templates(self) -> TemplatesDialog:
         if self.templates_dialog is None:
-            self.templates_dialog = TemplatesDialog(self.bridge.templates, self)
+            self.templates_dialog = TemplatesDialog(self.bridge.templates, self, files=self.bridge.files)
         self.templates_dialog.show()
         self.templates_dialog.raise_()
         return self.templates_dialog
@@ -687,7 +688,8 @@ class MainWindow(QMainWindow):
         the hub) or its public link goes into the composer, for editing."""
         url = public_url(hit)
         if how == "link" and url:
-            self._insert(url)
+            # the title says what the link is about; the operator edits it before sending
+            self._insert(f"{' '.join(str(hit.title).split())}: {url}")
             return
         self.bridge.kb.load_article(str(hit.id), "insert")
 
