@@ -36,6 +36,7 @@ from PySide6.QtGui import (
     QFocusEvent,
     QFont,
     QFontMetrics,
+    QHideEvent,
     QImage,
     QKeyEvent,
     QPainter,
@@ -1324,6 +1325,12 @@ class ConversationPane(QWidget):
             self._typing_sent_at = now
             self.typing_changed.emit(conv.id, True)
         self._typing_idle.start()
+
+    def hideEvent(self, event: QHideEvent) -> None:
+        # the window closes or the pane goes away: the customer must not see "typing…"
+        # for ever, and no idle timer may fire after the window is gone
+        self._stop_typing()
+        super().hideEvent(event)
 
     def _stop_typing(self) -> None:
         self._typing_idle.stop()
