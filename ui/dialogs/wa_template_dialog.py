@@ -246,10 +246,10 @@ class WaTemplateDialog(QDialog):
         elif listing is None:
             self.fetched.setText("")
         elif listing.error and listing.fetched_at is not None:
-            self.fetched.setText(self.tr("WhatsApp could not be asked just now; the list of %1.")
+            self.fetched.setText(self.tr("WhatsApp could not be reached just now; this is the list from %1.")
                                  .replace("%1", _when(listing.fetched_at)))
         elif listing.error:
-            self.fetched.setText(self.tr("WhatsApp could not be asked: %1").replace("%1", listing.error))
+            self.fetched.setText(self.tr("WhatsApp could not be reached: %1").replace("%1", listing.error))
         elif listing.fetched_at is not None:
             self.fetched.setText(self.tr("Approved templates as of %1").replace("%1", _when(listing.fetched_at)))
         else:
