@@ -74,6 +74,7 @@ class WaTemplateDialog(QDialog):
         ll.setContentsMargins(0, 0, 0, 0)
         self.list = QListWidget(left)
         self.list.setObjectName("waTemplates")
+        self.list.setSpacing(3)
         ll.addWidget(self.list, 1)
         row = QHBoxLayout()
         self.fetched = QLabel(left)
