@@ -14,7 +14,8 @@
                                [--public-url URL] [--api-url URL] [--poll-timeout S] [--disabled]
     frontline-hub channel add whatsapp --phone-number-id ID --token-env VAR --app-secret-env VAR
                                --verify-token-env VAR (or the *-file forms) [--public-url URL]
-                               [--api-url URL] [--api-version vNN.N] [--disabled]
+                               [--api-url URL] [--api-version vNN.N] [--waba-id ID]
+                               [--templates-refresh S] [--disabled]
     frontline-hub channel add email --imap-host H [--imap-port P] --imap-user U
                                --imap-password-env VAR | --imap-password-file PATH
                                --smtp-host H [--smtp-port P] [--smtp-user U] [--smtp-password-env VAR | -file PATH]
