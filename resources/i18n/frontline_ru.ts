@@ -1408,6 +1408,10 @@ While you are Online, new chats are given to you automatically; you can also tak
 <context>
     <name>MessageDelegate</name>
     <message>
+        <source>Not sent: the 24-hour window has closed — send a template</source>
+        <translation>Не отправлено: окно 24 часов закрылось — отправьте шаблон</translation>
+    </message>
+    <message>
         <source>Not sent — resend</source>
         <translation>Не отправлено — отправить снова</translation>
     </message>

@@ -1408,6 +1408,10 @@ While you are Online, new chats are given to you automatically; you can also tak
 <context>
     <name>MessageDelegate</name>
     <message>
+        <source>Not sent: the 24-hour window has closed — send a template</source>
+        <translation>Не надіслано: вікно 24 годин закрилося — надішліть шаблон</translation>
+    </message>
+    <message>
         <source>Not sent — resend</source>
         <translation>Не надіслано — надіслати знову</translation>
     </message>

@@ -100,6 +100,11 @@ def test_approved_templates_are_fetched_page_by_page_and_offered(whatsapp: Whats
             assert len(pages) >= 3  # five templates, two a page
             assert all(c.path == f"/v21.0/{WABA_ID}/message_templates" for c in pages)
 
+            # a channel that is not WhatsApp has no templates
+            with pytest.raises(CommandFailed) as none:
+                await op.request(WaTemplateList(txn_id=txn(), channel="telegram"))
+            assert none.value.code == "channel_unavailable"
+
             # Meta approves one more; a refresh on demand shows it at once
             api.set_template_status("spring_sale", "en_US", "APPROVED")
             data = await templates(op, refresh=True)

@@ -46,8 +46,17 @@ def test_choose_fill_and_send_a_template_after_the_window_closed(
         # a day later
         age_customer_messages(whatsapp.db_url)
         api.age_window(WA_ID)
-        w.open_conversation(conv.id)
+        # the window still shows it open: a reply typed now is refused by the hub (not sent to
+        # Meta), the bubble says why, and the banner shows the way out
+        pane.composer.setPlainText("are you still there?")
+        pane.send_button.click()
         await wait_until(lambda: pane.window_banner.isVisibleTo(pane), message="the banner")
+        (failed,) = w.bridge.session.outbox_of(conv.id)
+        assert (failed.state, failed.error) == ("failed", "window_closed")
+        assert pane.list.itemDelegate().state_text(failed) == (
+            "Not sent: the 24-hour window has closed — send a template"
+        )
+        assert api.calls_to("/messages") == []
         assert pane.window_text.text() == (
             "The 24-hour window has closed: WhatsApp only delivers approved templates"
         )

@@ -238,6 +238,8 @@ class MessageDelegate(QStyledItemDelegate):
         return QSize(width, h)
 
     def state_text(self, item: OutboxItem) -> str:
+        if item.state == "failed" and item.error == "window_closed":
+            return self.tr("Not sent: the 24-hour window has closed — send a template")
         if item.state == "failed":
             return self.tr("Not sent — resend")
         return self.tr("Sending…")

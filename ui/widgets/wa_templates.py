@@ -12,6 +12,7 @@ from __future__ import annotations
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QMainWindow
 
+from app.client.outbox import OutboxItem
 from app.client.wa_templates import WaTemplateListing, WindowInfo
 from app.protocol.messages import ConversationInfo, MessageInfo, WaTemplateChoice
 from ui.bridge.session_bridge import SessionBridge
@@ -44,6 +45,7 @@ class WaTemplateFlow(QObject):
         card.template_start_requested.connect(self.open_for_start)
         bridge.customers.conversation_started.connect(self._started)
         bridge.customers.conversation_start_failed.connect(self._start_failed)
+        bridge.outbox_changed.connect(self._outbox_changed)
 
     # ------------------------------------------------------------------ the window
 
@@ -54,6 +56,12 @@ class WaTemplateFlow(QObject):
         self.pane.set_window(self.wa.window(conv.id))
         if conv.status != "resolved":
             self.wa.check_window(conv.id, conv.channel)
+
+    def _outbox_changed(self, item: OutboxItem) -> None:
+        """A reply typed while the window was open reached the hub after it closed: the
+        hub refused it; ask again so that the banner shows the way out."""
+        if item.state == "failed" and item.error == "window_closed":
+            self.wa.check_window(item.conversation_id, "whatsapp")
 
     def _window_changed(self, conversation_id: int, info: WindowInfo) -> None:
         conv = self.pane.conversation
