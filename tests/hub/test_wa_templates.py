@@ -110,6 +110,22 @@ def test_approved_templates_are_fetched_page_by_page_and_offered(whatsapp: Whats
             data = await templates(op, refresh=True)
             assert "spring_sale" in [t["name"] for t in data["templates"]]  # type: ignore[union-attr]
 
+            # and on its own, every --templates-refresh seconds
+            before = len(api.calls_to("/message_templates"))
+            whatsapp.add_channel("--templates-refresh", "0.2")
+            # the restarted channel's first fetch (three pages) has read spring_sale approved
+            await wait_until(lambda: len(api.calls_to("/message_templates")) >= before + 3)
+            api.set_template_status("spring_sale", "en_US", "REJECTED")
+
+            async def rejected_gone() -> bool:
+                names = [t["name"] for t in (await templates(op))["templates"]]  # type: ignore[union-attr]
+                return "spring_sale" not in names
+
+            deadline = asyncio.get_running_loop().time() + 10
+            while not await rejected_gone():
+                assert asyncio.get_running_loop().time() < deadline, "the list was not fetched again"
+                await asyncio.sleep(0.05)  # polling a condition
+
     asyncio.run(scenario())
 
 
