@@ -272,6 +272,20 @@ def test_bad_template_sends_are_refused_with_a_reason_and_lose_nothing(whatsapp:
             authors = [m["author"] for m in history]
             assert authors == ["customer", "operator", "system", "operator", "system", "operator"]
 
+            # Meta took it and reports a moment later that the template was disabled: a note,
+            # and the list is fetched again
+            await wait_until(lambda: whatsapp.status().sent == 1)
+            pages_before = len(api.calls_to("/message_templates"))
+            failed = api.notification({"statuses": [{
+                "id": api.templates_sent[-1]["id"], "status": "failed", "recipient_id": WA_ID, "timestamp": "1",
+                "biz_opaque_callback_data": api.templates_sent[-1]["biz_opaque_callback_data"],
+                "errors": [{"code": 132016, "title": "Template is disabled"}],
+            }]})
+            assert (await asyncio.to_thread(api.deliver, failed))[0] == 200
+            disabled = "Not delivered through WhatsApp: the template is disabled by WhatsApp"
+            await op.wait_message(lambda m: m.text == disabled)
+            await wait_until(lambda: len(api.calls_to("/message_templates")) > pages_before)
+
     asyncio.run(scenario())
 
 

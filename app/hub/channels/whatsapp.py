@@ -721,6 +721,10 @@ class WhatsAppAdapter(ChannelAdapter):
         if callback.startswith(CALLBACK_PREFIX) and callback[len(CALLBACK_PREFIX) :].isdigit():
             outbox_id = int(callback[len(CALLBACK_PREFIX) :])
         why = status_error(status)
+        errors = status.get("errors")
+        first = errors[0] if isinstance(errors, list) and errors and isinstance(errors[0], dict) else {}
+        if first.get("code") in STALE_TEMPLATE_CODES:
+            self._templates_due.set()  # a template Meta no longer takes: the stored list is out of date
         if self.ctx.delivery_failed is None:
             log.warning("whatsapp channel %s: message %s not delivered: %s", self.ctx.name, wamid, why)
             return True
