@@ -985,7 +985,7 @@ class Hub:
         if self.channels is None:
             raise HubError(ErrorCode.CHANNEL_UNAVAILABLE, "no channels run on this hub: templates cannot be sent")
         if f.template is None:
-            await self.channels.check_free_text(f.conversation_id)
+            await self.channels.check_free_text(f.conversation_id, conn.operator_id, f.txn_id)
             outcome = await self._tx_batched(
                 self.store.operator_send,
                 conn.operator_id,

@@ -810,6 +810,13 @@ class ChannelStore:
                 return None
             return link.channel, self._last_customer_at(s, link.identity_id)
 
+    def stored_reply(self, operator_id: int, txn_id: str) -> bool:
+        """Whether the operator's command ``txn_id`` stored a message already (a retry)."""
+        with self._sessions() as s:
+            return s.scalar(
+                select(Message.id).where(Message.sender_key == f"op:{operator_id}", Message.txn_id == txn_id)
+            ) is not None
+
     def send_template(
         self, operator_id: int, conversation_id: int, text: str, template: str, txn_id: str
     ) -> Outcome[Sent]:

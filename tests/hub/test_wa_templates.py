@@ -143,8 +143,15 @@ def test_free_text_after_24_hours_is_refused_and_a_template_reaches_the_customer
             window = await op.request(ConversationWindow(txn_id=txn(), conversation_id=conv.id))
             assert (window["applies"], window["open"]) == (True, True)
 
+            early = txn()
+            await op.send_message(conv.id, "let me check", txn_id=early)
+            await wait_until(lambda: api.texts_to(WA_ID) == ["let me check"])
+
             age_customer_messages(whatsapp.db_url)
             api.age_window(WA_ID)
+            # the retry of a reply stored while the window was open answers what was stored
+            again = await op.send_message(conv.id, "let me check", txn_id=early)
+            assert again.text == "let me check"
             window = await op.request(ConversationWindow(txn_id=txn(), conversation_id=conv.id))
             assert (window["applies"], window["open"]) == (True, False)
             assert window["closes_at"] is not None
@@ -172,11 +179,13 @@ def test_free_text_after_24_hours_is_refused_and_a_template_reaches_the_customer
                                                     {"type": "text", "text": "A-1077"}]}
                 ],
             }
-            assert api.texts_to(WA_ID) == []  # no free text ever went out
-            await wait_until(lambda: whatsapp.status().sent == 1)
-            await wait_until(lambda: len(api.webhook_answers) == 1)  # "delivered" taken
+            assert api.texts_to(WA_ID) == ["let me check"]  # no free text went out after the window
+            await wait_until(lambda: whatsapp.status().sent == 2)
+            await wait_until(lambda: len(api.webhook_answers) == 2)  # "delivered" taken
             history = await op.history(conv.id)
-            assert [m["text"] for m in history["messages"]] == ["where is my order?", "called her", ORDER_TEXT]
+            assert [m["text"] for m in history["messages"]] == [
+                "where is my order?", "let me check", "called her", ORDER_TEXT,
+            ]
 
             # the retry of a lost answer stores and sends nothing twice
             again = txn()
@@ -184,13 +193,13 @@ def test_free_text_after_24_hours_is_refused_and_a_template_reaches_the_customer
                 await op.request(SendMessage(txn_id=again, conversation_id=conv.id, text="",
                                              template=order(name="follow_up")))
             await wait_until(lambda: len(api.templates_sent) == 2)
-            assert len((await op.history(conv.id))["messages"]) == 4
+            assert len((await op.history(conv.id))["messages"]) == 5
 
             # the customer answers: the window is open again, free text goes out
             await asyncio.to_thread(api.user_message, WA_ID, "thanks!")
             await op.wait_message(lambda m: m.text == "thanks!")
             await op.send_message(conv.id, "you are welcome")
-            await wait_until(lambda: api.texts_to(WA_ID) == ["you are welcome"])
+            await wait_until(lambda: api.texts_to(WA_ID) == ["let me check", "you are welcome"])
             assert whatsapp.status().failed == 0
 
     asyncio.run(scenario())

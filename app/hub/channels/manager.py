@@ -431,11 +431,12 @@ class ChannelManager:
         last = found[1]
         return Window(True, window_open(last, utcnow()), last, window_closes_at(last))
 
-    async def check_free_text(self, conversation_id: int) -> None:
+    async def check_free_text(self, conversation_id: int, operator_id: int, txn_id: str) -> None:
         """:class:`WindowClosed` when free text would not reach the customer: refused here,
-        before anything is stored or sent (not after a round trip to Meta)."""
+        before anything is stored or sent (not after a round trip to Meta). The retry of a
+        reply stored before the window closed is let through (it answers what was stored)."""
         w = await self.window(conversation_id)
-        if w.applies and not w.open:
+        if w.applies and not w.open and not await self._db(self.store.stored_reply, operator_id, txn_id):
             when = (
                 "has not written in the last 24 hours"
                 if w.last_customer_at is not None
