@@ -26,8 +26,7 @@ class WaTemplateFlow(QObject):
     def __init__(
         self, window: QMainWindow, bridge: SessionBridge, pane: ConversationPane, card: CustomerCard
     ) -> None:
-        super().__init__(window)
-        self.window = window
+        super().__init__(window)  # the window owns this; no reference back to it (no cycle)
         self.bridge = bridge
         self.wa = bridge.wa_templates
         self.pane = pane
@@ -48,6 +47,11 @@ class WaTemplateFlow(QObject):
         bridge.outbox_changed.connect(self._outbox_changed)
 
     # ------------------------------------------------------------------ the window
+
+    def _window(self) -> QMainWindow:
+        window = self.parent()
+        assert isinstance(window, QMainWindow)
+        return window
 
     def conversation_shown(self, conv: ConversationInfo | None) -> None:
         """The window shows ``conv``: its window as known, and asked anew from the hub."""
@@ -84,7 +88,7 @@ class WaTemplateFlow(QObject):
     def _open(self, name: str, channel: str, target: tuple[object, ...]) -> WaTemplateDialog:
         if self.dialog is not None:
             self.dialog.close()
-        dialog = WaTemplateDialog(name, self.window, starting=target[0] == "start")
+        dialog = WaTemplateDialog(name, self._window(), starting=target[0] == "start")
         self.dialog, self.target = dialog, target
         dialog.setProperty("channel", channel)
         known = self.wa.listing(channel)
@@ -130,13 +134,13 @@ class WaTemplateFlow(QObject):
     def _sent(self, conversation_id: int, _msg: MessageInfo) -> None:
         if self.dialog is not None and self.target == ("reply", conversation_id):
             self.dialog.accept()
-        self.window.statusBar().showMessage(self.tr("Template sent."), 6000)
+        self._window().statusBar().showMessage(self.tr("Template sent."), 6000)
 
     def _send_failed(self, conversation_id: int, text: str, detail: str) -> None:
         if self.dialog is not None and self.target == ("reply", conversation_id):
             self.dialog.show_error(text, detail)
         else:
-            self.window.statusBar().showMessage(text, 8000)
+            self._window().statusBar().showMessage(text, 8000)
 
     def _started(self, conv: ConversationInfo) -> None:
         target = self.target
