@@ -26,6 +26,15 @@ It speaks the same HTTP+JSON as https://graph.facebook.com where the hub depends
   multipart upload (``messaging_product=whatsapp``, ``type``, ``file``) of a type WhatsApp
   supports and answers ``{"id": <media id>}`` (``uploads``); a message may then send
   that id;
+- message templates: ``GET /<version>/<WABA id>/message_templates?fields=…&limit=…&after=…``
+  lists ``templates`` as the Graph API does (``{"data": [{"name", "language", "status",
+  "category", "components", "id"}], "paging": {"cursors": {"before", "after"}, "next"}}``,
+  ``next`` only while more pages follow); a ``"type": "template"`` message is checked as
+  the Cloud API checks it: the name and ``language.code`` must name a template of the
+  account (else 404 / 132001), an approved one (pending or rejected: 132001 as well;
+  paused: 132015; disabled: 132016), and the body parameters must be as many as its
+  ``{{n}}`` (else 400 / 132000, or 132018 for a value with a line break). A template is
+  delivered whether or not the customer's 24-hour window is open (``templates_sent``);
 - :meth:`fail` makes calls fail with a given HTTP status and error code (429 / 130429,
   500 / 131000, 401 / 190 …) a number of times or until :meth:`recover`; every request
   is recorded (``calls``), every message taken in ``sent``.
@@ -39,6 +48,7 @@ import hashlib
 import hmac
 import itertools
 import json
+import re
 import threading
 import time
 import urllib.error
@@ -49,6 +59,58 @@ from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from tests.helpers import serve_http
+
+# what GET /<WABA id>/message_templates lists unless a test sets its own
+DEFAULT_TEMPLATES: list[dict[str, Any]] = [
+    {
+        "name": "order_update",
+        "language": "en_US",
+        "status": "APPROVED",
+        "category": "UTILITY",
+        "id": "1141230000000001",
+        "components": [
+            {"type": "HEADER", "format": "TEXT", "text": "Your order"},
+            {"type": "BODY", "text": "Hello {{1}}, your order {{2}} is on its way.",
+             "example": {"body_text": [["Olena", "A-1077"]]}},
+            {"type": "FOOTER", "text": "Frontline shop"},
+        ],
+    },
+    {
+        "name": "order_update",
+        "language": "uk",
+        "status": "APPROVED",
+        "category": "UTILITY",
+        "id": "1141230000000002",
+        "components": [{"type": "BODY", "text": "Вітаємо, {{1}}! Замовлення {{2}} вже в дорозі."}],
+    },
+    {
+        "name": "follow_up",
+        "language": "en_US",
+        "status": "APPROVED",
+        "category": "MARKETING",
+        "id": "1141230000000003",
+        "components": [
+            {"type": "BODY", "text": "We have an answer to your question. Reply to this message to continue."},
+            {"type": "BUTTONS", "buttons": [{"type": "QUICK_REPLY", "text": "Continue"}]},
+        ],
+    },
+    {
+        "name": "spring_sale",
+        "language": "en_US",
+        "status": "PENDING",
+        "category": "MARKETING",
+        "id": "1141230000000004",
+        "components": [{"type": "BODY", "text": "Spring sale: {{1}} off"}],
+    },
+    {
+        "name": "invoice_pdf",
+        "language": "en_US",
+        "status": "APPROVED",
+        "category": "UTILITY",
+        "id": "1141230000000005",
+        "components": [{"type": "HEADER", "format": "DOCUMENT"}, {"type": "BODY", "text": "Your invoice {{1}}"}],
+    },
+]
 
 ACCESS_TOKEN = "EAAGtestWhatsAppAccessToken0123456789abcdefZZ"  # the shape of a real one, not one
 APP_SECRET = "0123456789abcdef0123456789abcdef"
@@ -124,6 +186,10 @@ class GraphApiDouble:
     media: dict[str, Media] = field(default_factory=dict)
     uploads: list[tuple[str, str, str, bytes]] = field(default_factory=list)  # (media id, name, type, bytes)
     downloads: list[str] = field(default_factory=list)  # media ids whose bytes were fetched
+    waba_id: str = WABA_ID
+    templates: list[dict[str, Any]] = field(default_factory=lambda: json.loads(json.dumps(DEFAULT_TEMPLATES)))
+    templates_page: int = 2  # templates per page when the caller's limit is larger (shows the paging)
+    templates_sent: list[dict[str, Any]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -279,6 +345,13 @@ class GraphApiDouble:
         with self._lock:
             return [m["text"]["body"] for m in self.sent if m["to"] == wa_id and m["type"] == "text"]
 
+    def set_template_status(self, name: str, language: str, status: str) -> None:
+        """Meta changed a template's status (approved, paused, disabled …)."""
+        with self._lock:
+            for t in self.templates:
+                if t["name"] == name and t["language"] == language:
+                    t["status"] = status
+
     def calls_to(self, suffix: str) -> list[Call]:
         with self._lock:
             return [c for c in self.calls if c.path.endswith(suffix)]
@@ -312,14 +385,14 @@ class GraphApiDouble:
         call = Call(req.command, parts.path, body, headers)
         with self._lock:
             self.calls.append(call)
-        status, payload, after = self._route(req.command, parts.path, body, headers)
+        status, payload, after = self._route(req.command, parts.path, body, headers, parts.query)
         call.status = status
         self._answer(req, status, payload)
         if after is not None:
             self._later(after)
 
     def _route(
-        self, method: str, path: str, body: dict[str, Any], headers: dict[str, str]
+        self, method: str, path: str, body: dict[str, Any], headers: dict[str, str], query: str = ""
     ) -> tuple[int, Any, dict[str, Any] | None]:
         pieces = path.strip("/").split("/")
         if len(pieces) < 2 or not pieces[0].startswith("v"):
@@ -347,6 +420,8 @@ class GraphApiDouble:
                 "file_size": m.file_size,
                 "id": media_id,
             }, None
+        if method == "GET" and len(pieces) == 3 and pieces[1] == self.waba_id and pieces[2] == "message_templates":
+            return self._list_templates(path, parse_qs(query))
         if pieces[1] != self.phone_number_id:
             return 400, graph_error(
                 400, 100, f"Unsupported post request. Object with ID '{pieces[1]}' does not exist", subcode=33
@@ -360,6 +435,70 @@ class GraphApiDouble:
         if method == "POST" and len(pieces) == 3 and pieces[2] == "messages":
             return self._send(body)
         return 400, graph_error(400, 100, "Unsupported request"), None
+
+    def _list_templates(self, path: str, q: dict[str, list[str]]) -> tuple[int, Any, None]:
+        """``GET /<WABA id>/message_templates``: a page of templates with the fields asked for."""
+        fields = [f for f in (q.get("fields", [""])[0]).split(",") if f] or ["name", "language", "status", "id"]
+        try:
+            limit = min(int(q.get("limit", ["25"])[0]), self.templates_page)
+            start = int(q.get("after", ["0"])[0] or 0)
+        except ValueError:
+            return 400, graph_error(400, 100, "(#100) Invalid parameter"), None
+        with self._lock:
+            everything = [dict(t) for t in self.templates]
+        page = everything[start : start + limit]
+        data = [{k: t[k] for k in [*fields, "id"] if k in t} for t in page]
+        answer: dict[str, Any] = {"data": data}
+        if page:
+            answer["paging"] = {"cursors": {"before": str(start), "after": str(start + len(page))}}
+            if start + len(page) < len(everything):
+                answer["paging"]["next"] = (
+                    f"{self.url}{path}?{urlencode({'fields': ','.join(fields), 'limit': limit})}"
+                    f"&after={start + len(page)}"
+                )
+        return 200, answer, None
+
+    def _check_template(self, content: dict[str, Any]) -> tuple[int, Any] | None:
+        """A template message as the Cloud API checks it; None when it may go out."""
+        name = content.get("name")
+        language = content.get("language")
+        code = language.get("code") if isinstance(language, dict) else None
+        if not isinstance(name, str) or not isinstance(code, str):
+            return 400, graph_error(400, 131008, "Required parameter is missing", "template name and language.code")
+        with self._lock:
+            found = next((t for t in self.templates if t["name"] == name and t["language"] == code), None)
+        status = found["status"] if found else ""
+        if found is None or status in ("PENDING", "REJECTED", "IN_APPEAL"):
+            return 404, graph_error(
+                404, 132001, "(#132001) Template name does not exist in the translation",
+                f"template name ({name}) does not exist in {code}",
+            )
+        if status == "PAUSED":
+            return 400, graph_error(400, 132015, "(#132015) Template is Paused", f"template {name} is paused")
+        if status == "DISABLED":
+            return 400, graph_error(400, 132016, "(#132016) Template is disabled", f"template {name} is disabled")
+        body_text = next((c.get("text", "") for c in found["components"] if c.get("type") == "BODY"), "")
+        expected = max((int(n) for n in re.findall(r"\{\{(\d+)\}\}", body_text)), default=0)
+        given: list[Any] = []
+        for comp in content.get("components") or []:
+            if isinstance(comp, dict) and comp.get("type") == "body":
+                given += comp.get("parameters") or []
+        if len(given) != expected:
+            return 400, graph_error(
+                400, 132000, "(#132000) Number of parameters does not match the expected number of params",
+                f"body: number of localizable_params ({len(given)}) does not match the expected number of "
+                f"params ({expected})",
+            )
+        for p in given:
+            text = p.get("text") if isinstance(p, dict) and p.get("type") == "text" else None
+            if not isinstance(text, str) or not text:
+                return 400, graph_error(400, 131008, "Required parameter is missing", "parameter text")
+            if "\n" in text or "\t" in text or "     " in text:
+                return 400, graph_error(
+                    400, 132018, "(#132018) There was an issue with the parameters in your template.",
+                    "Param text cannot have new-line/tab characters or more than 4 consecutive spaces",
+                )
+        return None
 
     def _download(self, req: BaseHTTPRequestHandler, media_id: str, headers: dict[str, str]) -> None:
         """A media URL: the bytes, only with the bearer token (as lookaside.fbsbx.com)."""
@@ -425,9 +564,14 @@ class GraphApiDouble:
             return 400, graph_error(400, 131008, "Required parameter is missing", "text.body is required"), None
         if kind in ("image", "document") and not (content.get("id") or content.get("link")):
             return 400, graph_error(400, 131008, "Required parameter is missing", "id or link is required"), None
+        if kind == "template":
+            refused = self._check_template(content)
+            if refused is not None:
+                return refused[0], refused[1], None
         with self._lock:
             last = self._last_inbound.get(to)
-        in_window = last is not None and time.time() - last < WINDOW_S
+        # a template is delivered outside the window too: that is what templates are for
+        in_window = kind == "template" or (last is not None and time.time() - last < WINDOW_S)
         if not in_window and self.window_sync:
             return 400, graph_error(
                 400,
@@ -439,6 +583,8 @@ class GraphApiDouble:
         wamid = self.new_wamid()
         with self._lock:
             self.sent.append({**body, "id": wamid})
+            if kind == "template":
+                self.templates_sent.append({**body, "id": wamid})
         status: dict[str, Any] = {
             "id": wamid,
             "status": "delivered" if in_window else "failed",

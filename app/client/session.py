@@ -29,6 +29,7 @@ from app.client.connection import (
 from app.client.files import FileClient
 from app.client.outbox import DB_NAME, Clock, Outbox, OutboxItem, user_data_dir, utc_now
 from app.client.secrets import SecretStore
+from app.client.wa_templates import WaTemplateListing, WindowInfo
 from app.protocol import close_code_is_final, convert
 from app.protocol.errors import CloseCode
 from app.protocol.messages import (
@@ -41,6 +42,7 @@ from app.protocol.messages import (
     ConversationStart,
     ConversationState,
     ConversationUpdated,
+    ConversationWindow,
     CustomerChanges,
     CustomerConversations,
     CustomerGet,
@@ -98,6 +100,8 @@ from app.protocol.messages import (
     TypingEvent,
     Viewing,
     ViewingEvent,
+    WaTemplateChoice,
+    WaTemplateList,
 )
 
 log = logging.getLogger(__name__)
@@ -833,18 +837,65 @@ class OperatorSession:
         return data.merge, data.kept, data.restored
 
     async def start_conversation(
-        self, customer_id: int, channel: str, text: str, *, identity_id: int = 0, txn_id: str | None = None
+        self,
+        customer_id: int,
+        channel: str,
+        text: str,
+        *,
+        identity_id: int = 0,
+        txn_id: str | None = None,
+        template: WaTemplateChoice | None = None,
     ) -> tuple[ConversationInfo, MessageInfo]:
         """Write first to a customer on one of their channels (``conversation_start``): the
         new conversation (assigned to us) and its first message. CommandFailed
         ``channel_unavailable`` / ``not_found`` / ``conflict`` when the hub refuses; pass
         the same ``txn_id`` to retry."""
         command = ConversationStart(
-            txn_id=txn_id or new_txn_id(), customer_id=customer_id, channel=channel, text=text, identity_id=identity_id
+            txn_id=txn_id or new_txn_id(),
+            customer_id=customer_id,
+            channel=channel,
+            text=text,
+            identity_id=identity_id,
+            template=template,
         )
         data = await self._request(command)
         assert data.conversation is not None and data.message is not None
         return data.conversation, data.message
+
+    # ------------------------------------------------------------------ WhatsApp templates and the window
+
+    async def _raw_request(self, command: Any) -> dict[str, object]:
+        conn = self._conn
+        if conn is None or not conn.is_open:
+            raise ConnectionLost(None)
+        raw: dict[str, object] = await conn.request(command)
+        return raw
+
+    async def wa_templates(self, channel: str = "whatsapp", *, refresh: bool = False) -> WaTemplateListing:
+        """The channel's approved templates (``refresh``: the hub fetches them from Meta
+        first). CommandFailed ``channel_unavailable`` when there is no such channel."""
+        raw = await self._raw_request(WaTemplateList(txn_id=new_txn_id(), channel=channel, refresh=refresh))
+        return convert(raw, WaTemplateListing)
+
+    async def conversation_window(self, conversation_id: int) -> WindowInfo:
+        """Whether free text reaches the conversation's customer now (WhatsApp's 24 hours)."""
+        raw = await self._raw_request(ConversationWindow(txn_id=new_txn_id(), conversation_id=conversation_id))
+        return convert(raw, WindowInfo)
+
+    async def send_template(
+        self, conversation_id: int, template: WaTemplateChoice, *, txn_id: str | None = None
+    ) -> MessageInfo:
+        """Send an approved template (stored with its rendered text, shown like any reply).
+        Not through the outbox: a refusal (``template_invalid``, ``channel_unavailable``)
+        or a lost link is said at once and the dialog keeps what was filled in; pass the
+        same ``txn_id`` to retry (the hub stores it once)."""
+        command = SendMessage(
+            txn_id=txn_id or new_txn_id(), conversation_id=conversation_id, text="", template=template
+        )
+        data = await self._request(command)
+        assert data.message is not None
+        self._on_message(data.message)
+        return data.message
 
     # ------------------------------------------------------------------ answer templates
 

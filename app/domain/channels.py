@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import random
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -99,6 +100,9 @@ class OutboundMessage:
     attempts: int = 0
     # hub files of the reply (app.storage.files.OutboundFile: name, mime, size, path)
     attachments: tuple[Any, ...] = ()
+    # WhatsApp: {"name", "language", "params"} of an approved template sent instead of the
+    # text (which holds the rendered template); None: the text
+    template: Mapping[str, Any] | None = None
 
 
 def identity_hash(channel: str, external_id: str) -> str:

@@ -14,7 +14,8 @@
                                [--public-url URL] [--api-url URL] [--poll-timeout S] [--disabled]
     frontline-hub channel add whatsapp --phone-number-id ID --token-env VAR --app-secret-env VAR
                                --verify-token-env VAR (or the *-file forms) [--public-url URL]
-                               [--api-url URL] [--api-version vNN.N] [--disabled]
+                               [--api-url URL] [--api-version vNN.N] [--waba-id ID]
+                               [--templates-refresh S] [--disabled]
     frontline-hub channel add email --imap-host H [--imap-port P] --imap-user U
                                --imap-password-env VAR | --imap-password-file PATH
                                --smtp-host H [--smtp-port P] [--smtp-user U] [--smtp-password-env VAR | -file PATH]
@@ -198,6 +199,17 @@ def _parser() -> argparse.ArgumentParser:
     cadd.add_argument("--poll-timeout", type=int, default=25, help="long-poll timeout, seconds (Telegram polling)")
     cadd.add_argument("--phone-number-id", default="", help="WhatsApp: the Phone number ID from Meta's API setup")
     cadd.add_argument("--api-version", default="v21.0", help="WhatsApp: the Graph API version (default v21.0)")
+    cadd.add_argument(
+        "--waba-id",
+        default="",
+        help="WhatsApp: the WhatsApp Business Account ID (its approved message templates are offered to operators)",
+    )
+    cadd.add_argument(
+        "--templates-refresh",
+        type=float,
+        default=None,
+        help="WhatsApp: how often the templates are fetched again, seconds (default 3600)",
+    )
     for secret, what in (("app-secret", "the Meta app secret"), ("verify-token", "the webhook verify token")):
         group = cadd.add_mutually_exclusive_group()
         group.add_argument(f"--{secret}-env", help=f"WhatsApp: environment variable that holds {what}")
@@ -496,6 +508,10 @@ def _whatsapp_add(args: argparse.Namespace, channels: Any) -> int:
         "phone_number_id": args.phone_number_id,
         "api_version": args.api_version,
     }
+    if args.waba_id:
+        settings["waba_id"] = args.waba_id
+    if args.templates_refresh is not None:
+        settings["templates_refresh_s"] = args.templates_refresh
     if args.api_url:
         settings["api_url"] = args.api_url
     wheres = []
@@ -516,6 +532,7 @@ def _whatsapp_add(args: argparse.Namespace, channels: Any) -> int:
         return _fail(str(exc))
     print(
         f"{'added' if created else 'updated'} channel {record.name!r} (phone number id {settings['phone_number_id']}"
+        f"{', WABA id ' + settings['waba_id'] if settings.get('waba_id') else ', no WABA id: no templates'}"
         f"{', disabled' if args.disabled else ''}); the hub reads the access token, app secret and verify token "
         f"from {', '.join(wheres)}"
     )

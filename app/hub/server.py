@@ -63,6 +63,7 @@ from app.protocol.messages import (
     ConversationOffered,
     ConversationStart,
     ConversationUpdated,
+    ConversationWindow,
     CustomerConversations,
     CustomerGet,
     CustomerHello,
@@ -115,6 +116,8 @@ from app.protocol.messages import (
     TypingEvent,
     Viewing,
     ViewingEvent,
+    WaTemplateInfo,
+    WaTemplateList,
     Welcome,
 )
 from app.storage import Outcome, Store, make_engine, upgrade
@@ -900,6 +903,8 @@ class Hub:
             KbDelete: self._kb_delete,
             KbSynonymsGet: self._kb_synonyms_get,
             KbSynonymsSet: self._kb_synonyms_set,
+            WaTemplateList: self._wa_template_list,
+            ConversationWindow: self._conversation_window,
         }
         async for frame in self._frames(conn, OperatorInbound):
             if isinstance(frame, Hello):
@@ -1044,6 +1049,9 @@ class Hub:
 
     async def _send_message(self, conn: Conn, f: SendMessage) -> dict[str, Any]:
         assert conn.operator_id is not None
+        if f.template is not None or (not f.internal and self.channels is not None
+                                      and self.channels.has_window(f.conversation_id)):
+            return await self._send_on_whatsapp(conn, f)
         text = _message_text(f.text, f.attachments)
         outcome = await self._tx_batched(
             self.store.operator_send,
@@ -1055,6 +1063,58 @@ class Hub:
             attachments=list(f.attachments),
         )
         return {"message": to_builtins(outcome.value.message)}
+
+    async def _send_on_whatsapp(self, conn: Conn, f: SendMessage) -> dict[str, Any]:
+        """A reply in a WhatsApp conversation: free text only inside the customer's 24-hour
+        window (refused with ``window_closed`` before anything is stored), or an approved
+        template (docs/protocol.md "WhatsApp templates")."""
+        assert conn.operator_id is not None
+        if self.channels is None:
+            raise HubError(ErrorCode.CHANNEL_UNAVAILABLE, "no channels run on this hub: templates cannot be sent")
+        if f.template is None:
+            await self.channels.check_free_text(f.conversation_id, conn.operator_id, f.txn_id)
+            outcome = await self._tx_batched(
+                self.store.operator_send,
+                conn.operator_id,
+                f.conversation_id,
+                _message_text(f.text, f.attachments),
+                f.txn_id,
+                f.internal,
+                attachments=list(f.attachments),
+            )
+        else:
+            if f.internal or f.attachments:
+                raise HubError(ErrorCode.TEMPLATE_INVALID, "a template is sent alone: no files, not as a note")
+            outcome = await self.channels.send_template(conn.operator_id, f.conversation_id, f.template, f.txn_id)
+        return {"message": to_builtins(outcome.value.message)}
+
+    async def _wa_template_list(self, conn: Conn, f: WaTemplateList) -> dict[str, Any]:
+        if self.channels is None:
+            raise HubError(ErrorCode.CHANNEL_UNAVAILABLE, "no channels run on this hub")
+        found, fetched, error = await self.channels.templates(f.channel, f.refresh)
+        templates = [
+            WaTemplateInfo(
+                name=t.name, language=t.language, category=t.category, body=t.body, params=t.params,
+                header=t.header, footer=t.footer,
+            )
+            for t in found
+        ]
+        return {
+            "templates": to_builtins(templates),
+            "fetched_at": _iso(fetched) if fetched is not None else None,
+            "error": error,
+        }
+
+    async def _conversation_window(self, conn: Conn, f: ConversationWindow) -> dict[str, Any]:
+        if self.channels is None:
+            return {"applies": False, "open": True, "last_customer_at": None, "closes_at": None}
+        w = await self.channels.window(f.conversation_id)
+        return {
+            "applies": w.applies,
+            "open": w.open,
+            "last_customer_at": _iso(w.last_customer_at) if w.last_customer_at is not None else None,
+            "closes_at": _iso(w.closes_at) if w.closes_at is not None else None,
+        }
 
     async def _accept_offer(self, conn: Conn, f: AcceptOffer) -> dict[str, Any]:
         assert conn.operator_id is not None
@@ -1219,7 +1279,7 @@ class Hub:
         """An operator writes first on one of the customer's channels (docs/protocol.md,
         "Writing first on another channel"); only ever on the operator's explicit word."""
         assert conn.operator_id is not None
-        text = clean_text(f.text)
+        text = clean_text(f.text) if f.template is None else ""
         state = self.channels.channel_state(f.channel) if self.channels is not None else None
         if state is None:
             raise HubError(ErrorCode.CHANNEL_UNAVAILABLE, f"the {f.channel} channel is not configured on this hub")
@@ -1227,7 +1287,7 @@ class Hub:
             raise HubError(ErrorCode.CHANNEL_UNAVAILABLE, f"the {f.channel} channel is down: nothing can be sent")
         assert self.channels is not None
         outcome = await self.channels.start_conversation(
-            conn.operator_id, f.customer_id, f.channel, f.identity_id, text, f.txn_id
+            conn.operator_id, f.customer_id, f.channel, f.identity_id, text, f.txn_id, f.template
         )
         conversation, message = outcome.value
         log.info("%s: conversation %d started on %s", conn.label, conversation.id, f.channel)

@@ -33,6 +33,10 @@ class ErrorCode(StrEnum):
     UPLOAD_OFFSET = "upload_offset"
     # conversation_start: the channel is not configured on the hub, or is down
     CHANNEL_UNAVAILABLE = "channel_unavailable"
+    # WhatsApp (docs/protocol.md "WhatsApp templates"): free text outside the customer's
+    # 24-hour window; a template send the hub refuses (unknown, not approved, wrong values)
+    WINDOW_CLOSED = "window_closed"
+    TEMPLATE_INVALID = "template_invalid"
 
 
 class CloseCode(IntEnum):

@@ -326,6 +326,29 @@ class TemplateDraft(msgspec.Struct, omit_defaults=True, forbid_unknown_fields=Fa
     files: list[int] = []
 
 
+class WaTemplateInfo(msgspec.Struct, omit_defaults=True):
+    """An approved WhatsApp message template an operator may send (docs/protocol.md,
+    "WhatsApp templates"): ``body`` with its ``{{1}}`` … placeholders, ``params`` how many
+    values it takes; ``header`` / ``footer`` plain text shown with it."""
+
+    name: str
+    language: str
+    category: str = ""
+    body: str = ""
+    params: int = 0
+    header: str = ""
+    footer: str = ""
+
+
+class WaTemplateChoice(msgspec.Struct, omit_defaults=True, forbid_unknown_fields=False):
+    """A template to send (``send_message`` / ``conversation_start`` with ``template``):
+    its name, language code and the values of ``{{1}}`` … in order."""
+
+    name: str
+    language: str
+    params: list[str] = []
+
+
 # --------------------------------------------------------------------------- both endpoints
 
 
@@ -417,6 +440,9 @@ class SendMessage(_Frame, tag="send_message"):
     internal: bool = False
     # ids of files this operator uploaded (file_upload_end); the text may be "" with files
     attachments: list[int] = []
+    # WhatsApp: send an approved template instead of free text (the text is ignored: the
+    # hub stores the rendered template); docs/protocol.md "WhatsApp templates"
+    template: WaTemplateChoice | None = None
 
 
 class Take(_Frame, tag="take"):
@@ -559,6 +585,9 @@ class ConversationStart(_Frame, tag="conversation_start"):
     channel: str
     text: str
     identity_id: int = 0
+    # WhatsApp: open with an approved template (``text`` is ignored); without one a
+    # customer whose 24-hour window is closed is refused with ``window_closed``
+    template: WaTemplateChoice | None = None
 
 
 # --------------------------------------------------------------------------- files (both endpoints)
@@ -691,6 +720,27 @@ class TemplateDelete(_Frame, tag="template_delete"):
 
     txn_id: str
     template_id: int
+
+
+class WaTemplateList(_Frame, tag="wa_template_list"):
+    """The approved templates of a WhatsApp channel (docs/protocol.md, "WhatsApp
+    templates"), as the hub last fetched them from Meta; ``refresh``: fetch them now
+    first. The result: ``templates`` (WaTemplateInfo list, by name), ``fetched_at``
+    (null: never fetched) and ``error`` (why the last fetch failed; the list is then the
+    one stored before)."""
+
+    txn_id: str
+    channel: str = "whatsapp"
+    refresh: bool = False
+
+
+class ConversationWindow(_Frame, tag="conversation_window"):
+    """Whether free text reaches the customer of a conversation now. The result:
+    ``applies`` (false: the channel has no such window, e.g. the web chat), ``open``,
+    ``last_customer_at`` and ``closes_at`` (null when the customer never wrote)."""
+
+    txn_id: str
+    conversation_id: int
 
 
 # --------------------------------------------------------------------------- operator events
@@ -942,6 +992,8 @@ OperatorCommand = (
     | KbDelete
     | KbSynonymsGet
     | KbSynonymsSet
+    | WaTemplateList
+    | ConversationWindow
 )
 # Frames an operator sends that are not commands (no txn_id, no answer): the cumulative
 # ack of must-deliver events, and the ephemeral typing/viewing signals.

@@ -18,18 +18,19 @@ the reply after its restart.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import sessionmaker
 
 from app.domain.channels import FileRef, InboundMessage, OutboundMessage, identity_hash
 from app.domain.contacts import MAX_EMAILS
 from app.domain.errors import Conflict, NotFound
+from app.domain.wa_templates import Template, WindowClosed, window_open
 from app.protocol.messages import ConversationInfo, CustomerUpdated, MessageInfo, OperatorEvent
 from app.storage import email as email_threads
 from app.storage.files import FileStore
@@ -48,8 +49,9 @@ from app.storage.models import (
     OutboxItem,
     Queue,
     StoredFile,
+    WaTemplate,
 )
-from app.storage.repo import ACTIVE, Outcome, Store, _emit, _emit_frame, _emit_message, _Loader, utcnow
+from app.storage.repo import ACTIVE, Outcome, Sent, Store, _emit, _emit_frame, _emit_message, _Loader, utcnow
 
 SWEPT_KEY = "channel_outbox_swept"  # hub_meta: the highest message id enqueue_replies looked at
 SYSTEM_SENDER = "sys:channel"
@@ -484,6 +486,7 @@ class ChannelStore:
                     files=_files(r.files),
                     attempts=r.attempts,
                     attachments=attached.get(r.message_id, ()),
+                    template=json.loads(r.template) if r.template else None,
                 )
                 for r in rows
             ]
@@ -611,7 +614,16 @@ class ChannelStore:
     # ------------------------------------------------------------------ writing first
 
     def start_conversation(
-        self, operator_id: int, customer_id: int, channel: str, identity_id: int, text: str, txn_id: str
+        self,
+        operator_id: int,
+        customer_id: int,
+        channel: str,
+        identity_id: int,
+        text: str,
+        txn_id: str,
+        *,
+        template: str = "",
+        window: timedelta | None = None,
     ) -> Outcome[tuple[ConversationInfo, MessageInfo]]:
         """An operator writes first to a customer on one of their channel identities
         (``conversation_start``), in ONE transaction: a new conversation on that channel,
@@ -620,7 +632,12 @@ class ChannelStore:
         any reply). ``identity_id`` 0: the customer's only identity on ``channel``.
         Refused (``NotFound``/``Conflict``) when the customer has no identity there, or
         already has an active conversation on that channel (write there). A retry with the
-        same ``txn_id`` returns what the first try made."""
+        same ``txn_id`` returns what the first try made.
+
+        ``window``: the channel delivers free text only this long after the customer last
+        wrote (WhatsApp: 24 hours): without a ``template`` (the JSON the outbox row carries,
+        ``text`` then being the rendered template) a customer whose window is closed, or
+        who never wrote, is refused with :class:`WindowClosed`."""
         sender = f"op:{operator_id}"
         events: list[OperatorEvent] = []
         with self._sessions.begin() as s:
@@ -658,6 +675,14 @@ class ChannelStore:
                 raise Conflict(
                     f"the customer already has an active {channel} conversation (#{active}): write there"
                 )
+            if window is not None and not template:
+                last = self._last_customer_at(s, ident.id)
+                if not window_open(last, utcnow()):
+                    raise WindowClosed(
+                        "the customer has not written on this channel in the last 24 hours"
+                        if last is not None
+                        else "the customer has never written on this channel"
+                    )
             op = s.get(Operator, operator_id)
             if op is None:
                 raise NotFound(f"no operator {operator_id}")
@@ -690,12 +715,156 @@ class ChannelStore:
             )
             s.add(m)
             s.flush()
+            if template:
+                # the outbox row now, with the template: the sweep skips a message that has one
+                s.add(
+                    OutboxItem(
+                        channel=channel,
+                        conversation_id=c.id,
+                        message_id=m.id,
+                        address=ident.address,
+                        text=text,
+                        template=template,
+                        created_at=now,
+                    )
+                )
             info = load.message(m, customer_id)
             conv_info = load.conversation(c, m)
             _emit(s, events, "conversation_updated", conv_info)
             _emit(s, events, "operator_updated", load.operator(op))
             _emit_message(s, events, info, None)
         return Outcome((conv_info, info), events)
+
+    # ------------------------------------------------------------------ WhatsApp templates and the window
+
+    @staticmethod
+    def _meta_key(channel: str) -> str:
+        return f"wa_templates:{channel}"[:64]
+
+    def save_templates(self, channel: str, templates: Sequence[Template], fetched_at: datetime) -> None:
+        """Replace the channel's templates with what the Graph API just listed."""
+        with self._sessions.begin() as s:
+            s.execute(delete(WaTemplate).where(WaTemplate.channel == channel))
+            seen: set[tuple[str, str]] = set()
+            for t in templates:
+                if (t.name, t.language) in seen:
+                    continue
+                seen.add((t.name, t.language))
+                s.add(
+                    WaTemplate(
+                        channel=channel,
+                        name=t.name,
+                        language=t.language,
+                        status=t.status,
+                        category=t.category,
+                        header=t.header,
+                        body=t.body,
+                        footer=t.footer,
+                        params=t.params,
+                        usable=t.usable,
+                        why_not=t.why_not[:200],
+                        fetched_at=fetched_at,
+                    )
+                )
+            key = self._meta_key(channel)
+            meta = s.get(HubMeta, key)
+            if meta is None:
+                s.add(HubMeta(key=key, value=fetched_at.isoformat()))
+            else:
+                meta.value = fetched_at.isoformat()
+
+    def templates(self, channel: str) -> tuple[list[Template], datetime | None]:
+        """The channel's stored templates (every status, by name and language) and when
+        they were fetched (None: never)."""
+        with self._sessions() as s:
+            rows = s.scalars(
+                select(WaTemplate).where(WaTemplate.channel == channel).order_by(WaTemplate.name, WaTemplate.language)
+            ).all()
+            meta = s.get(HubMeta, self._meta_key(channel))
+            fetched = _aware(meta.value) if meta is not None else None
+            return [_template(r) for r in rows], fetched
+
+    def template(self, channel: str, name: str, language: str) -> Template | None:
+        with self._sessions() as s:
+            row = s.get(WaTemplate, (channel, name, language))
+            return _template(row) if row is not None else None
+
+    @staticmethod
+    def _last_customer_at(s: OrmSession, identity_id: int) -> datetime | None:
+        """When the customer last wrote through this identity (any of its conversations:
+        WhatsApp's window belongs to the number, not to one conversation)."""
+        return _aware(
+            s.scalar(
+                select(func.max(Message.created_at))
+                .join(ChannelConversation, ChannelConversation.conversation_id == Message.conversation_id)
+                .where(ChannelConversation.identity_id == identity_id, Message.author == "customer")
+            )
+        )
+
+    def last_customer_at(self, conversation_id: int) -> tuple[str, datetime | None] | None:
+        """(channel, when its customer last wrote through the conversation's identity), or
+        None when the conversation did not come through a channel."""
+        with self._sessions() as s:
+            link = s.get(ChannelConversation, conversation_id)
+            if link is None:
+                return None
+            return link.channel, self._last_customer_at(s, link.identity_id)
+
+    def stored_reply(self, operator_id: int, txn_id: str) -> bool:
+        """Whether the operator's command ``txn_id`` stored a message already (a retry)."""
+        with self._sessions() as s:
+            return s.scalar(
+                select(Message.id).where(Message.sender_key == f"op:{operator_id}", Message.txn_id == txn_id)
+            ) is not None
+
+    def send_template(
+        self, operator_id: int, conversation_id: int, text: str, template: str, txn_id: str
+    ) -> Outcome[Sent]:
+        """Store an operator's template message (``text``: the rendered template) exactly
+        as any reply (``Store.operator_send``: the same checks and events) and, in the same
+        transaction, its outbox row carrying ``template`` (JSON name/language/params), so
+        the channel sends the template and never the text. A retry with the same txn_id
+        returns the stored message and writes nothing."""
+        with self._sessions() as s:
+            done = s.scalar(
+                select(Message.id).where(Message.sender_key == f"op:{operator_id}", Message.txn_id == txn_id)
+            )
+        if done is not None:
+            return self.store.operator_send(operator_id, conversation_id, text, txn_id)
+        with self.store.batch():  # one transaction: the message and its outbox row
+            outcome = self.store.operator_send(operator_id, conversation_id, text, txn_id)
+            with self._sessions.begin() as s:
+                link = s.get(ChannelConversation, conversation_id)
+                ident = s.get(CustomerIdentity, link.identity_id) if link is not None else None
+                if link is None or ident is None:
+                    raise NotFound(f"conversation {conversation_id} did not come through a channel")
+                s.add(
+                    OutboxItem(
+                        channel=link.channel,
+                        conversation_id=conversation_id,
+                        message_id=outcome.value.message.id,
+                        address=ident.address,
+                        text=text,
+                        template=template,
+                        created_at=utcnow(),
+                    )
+                )
+        return outcome
+
+
+def _template(row: WaTemplate) -> Template:
+    return Template(
+        name=row.name,
+        language=row.language,
+        status=row.status,
+        category=row.category,
+        header=row.header,
+        body=row.body,
+        footer=row.footer,
+        params=row.params,
+        usable=bool(row.usable),
+        why_not=row.why_not,
+    )
 
 
 def _aware(value: Any) -> datetime | None:

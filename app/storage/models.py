@@ -396,6 +396,9 @@ class OutboxItem(Base):
     text: Mapped[str] = mapped_column(Text)
     # JSON list of file references to send with it (empty: text only)
     files: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # WhatsApp: JSON {"name", "language", "params"} of an approved template to send
+    # instead of the text (empty: the text); ``text`` then holds the rendered template
+    template: Mapped[str] = mapped_column(Text, default="", server_default="")
     state: Mapped[str] = mapped_column(String(16), default="pending", server_default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     last_error: Mapped[str] = mapped_column(Text, default="", server_default="")
@@ -614,3 +617,24 @@ class KbBotOffer(Base):
     outcome: Mapped[str] = mapped_column(String(16), default="offered", server_default="offered")
     offered_at: Mapped[datetime] = mapped_column(index=True)
     decided_at: Mapped[datetime | None]
+
+
+class WaTemplate(Base):
+    """A message template of a WhatsApp channel's business account, as the hub last
+    fetched it from the Graph API (app/hub/channels/whatsapp.py): every status is kept,
+    only ``APPROVED`` ones that Frontline can fill in (``usable``) are offered. Kept
+    across restarts, so the list is there when Meta is not reachable."""
+
+    __tablename__ = "wa_templates"
+    channel: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(512), primary_key=True)
+    language: Mapped[str] = mapped_column(String(16), primary_key=True)
+    status: Mapped[str] = mapped_column(String(32))
+    category: Mapped[str] = mapped_column(String(32), default="", server_default="")
+    header: Mapped[str] = mapped_column(Text, default="", server_default="")
+    body: Mapped[str] = mapped_column(Text, default="", server_default="")
+    footer: Mapped[str] = mapped_column(Text, default="", server_default="")
+    params: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    usable: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")
+    why_not: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    fetched_at: Mapped[datetime]

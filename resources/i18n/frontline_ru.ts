@@ -151,6 +151,18 @@ New customer chats appear there as they arrive; the ones assigned to you are und
         <translation>личный</translation>
     </message>
     <message>
+        <source>The 24-hour window has closed: WhatsApp only delivers approved templates</source>
+        <translation>Окно 24 часов закрылось: WhatsApp доставляет только одобренные шаблоны</translation>
+    </message>
+    <message>
+        <source>Choose template…</source>
+        <translation>Выбрать шаблон…</translation>
+    </message>
+    <message>
+        <source>Send a message template approved by WhatsApp; when the customer answers, you can write freely again</source>
+        <translation>Отправить шаблон сообщения, одобренный WhatsApp; когда клиент ответит, можно снова писать свободно</translation>
+    </message>
+    <message>
         <source>New messages ↓</source>
         <translation>Новые сообщения ↓</translation>
     </message>
@@ -332,6 +344,10 @@ New customer chats appear there as they arrive; the ones assigned to you are und
     <message>
         <source>Not sent: %1</source>
         <translation>Не отправлено: %1</translation>
+    </message>
+    <message>
+        <source>Not sent: the customer has not written on %1 in the last 24 hours. WhatsApp only delivers approved templates: choose one.</source>
+        <translation>Не отправлено: клиент не писал в %1 последние 24 часа. WhatsApp доставляет только одобренные шаблоны: выберите шаблон.</translation>
     </message>
     <message>
         <source>Not merged: one of the cards no longer exists.</source>
@@ -551,6 +567,14 @@ New customer chats appear there as they arrive; the ones assigned to you are und
     <message>
         <source>Cancel</source>
         <translation>Отмена</translation>
+    </message>
+    <message>
+        <source>Choose template…</source>
+        <translation>Выбрать шаблон…</translation>
+    </message>
+    <message>
+        <source>WhatsApp delivers free text only within 24 hours of the customer&apos;s last message; after that, send an approved template</source>
+        <translation>WhatsApp доставляет свободный текст только в течение 24 часов после последнего сообщения клиента; после этого отправьте одобренный шаблон</translation>
     </message>
     <message>
         <source>Undo</source>
@@ -1404,6 +1428,10 @@ While you are Online, new chats are given to you automatically; you can also tak
 <context>
     <name>MessageDelegate</name>
     <message>
+        <source>Not sent: the 24-hour window has closed — send a template</source>
+        <translation>Не отправлено: окно 24 часов закрылось — отправьте шаблон</translation>
+    </message>
+    <message>
         <source>Not sent — resend</source>
         <translation>Не отправлено — отправить снова</translation>
     </message>
@@ -1805,6 +1833,135 @@ While you are Online, new chats are given to you automatically; you can also tak
     <message>
         <source>The note is too long.</source>
         <translation>Заметка слишком длинная.</translation>
+    </message>
+</context>
+<context>
+    <name>WaTemplateBridge</name>
+    <message>
+        <source>Not sent: the connection to the hub is down. Try again when it is back.</source>
+        <translation>Не отправлено: нет связи с хабом. Попробуйте снова, когда связь вернётся.</translation>
+    </message>
+    <message>
+        <source>The templates could not be read: the connection to the hub is down.</source>
+        <translation>Не удалось получить шаблоны: нет связи с хабом.</translation>
+    </message>
+    <message>
+        <source>The hub did not answer in time. Try again.</source>
+        <translation>Хаб не ответил вовремя. Попробуйте снова.</translation>
+    </message>
+    <message>
+        <source>Not sent: %1</source>
+        <translation>Не отправлено: %1</translation>
+    </message>
+    <message>
+        <source>WhatsApp is not working on the hub right now (not set up, or down). Tell your administrator.</source>
+        <translation>WhatsApp сейчас не работает на хабе (не настроен или недоступен). Сообщите администратору.</translation>
+    </message>
+    <message>
+        <source>The 24-hour window has closed: WhatsApp only delivers approved templates</source>
+        <translation>Окно 24 часов закрылось: WhatsApp доставляет только одобренные шаблоны</translation>
+    </message>
+</context>
+<context>
+    <name>WaTemplateDialog</name>
+    <message>
+        <source>WhatsApp template for %1</source>
+        <translation>Шаблон WhatsApp для %1</translation>
+    </message>
+    <message>
+        <source>WhatsApp delivers free text only to a customer who wrote in the last 24 hours; otherwise only approved templates. Choose one, fill in its values and send it to start the conversation.</source>
+        <translation>WhatsApp доставляет свободный текст только клиенту, который писал в последние 24 часа; иначе — только одобренные шаблоны. Выберите шаблон, заполните значения и отправьте его, чтобы начать разговор.</translation>
+    </message>
+    <message>
+        <source>The 24-hour window has closed: WhatsApp only delivers approved templates. Choose one, fill in its values and send it; when the customer answers, you can write freely again.</source>
+        <translation>Окно 24 часов закрылось: WhatsApp доставляет только одобренные шаблоны. Выберите шаблон, заполните значения и отправьте; когда клиент ответит, можно снова писать свободно.</translation>
+    </message>
+    <message>
+        <source>Refresh</source>
+        <translation>Обновить</translation>
+    </message>
+    <message>
+        <source>Fetch the approved templates from WhatsApp again</source>
+        <translation>Заново получить одобренные шаблоны из WhatsApp</translation>
+    </message>
+    <message>
+        <source>What the customer will read</source>
+        <translation>Что прочитает клиент</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>Отмена</translation>
+    </message>
+    <message>
+        <source>Sending…</source>
+        <translation>Отправка…</translation>
+    </message>
+    <message>
+        <source>Send</source>
+        <translation>Отправить</translation>
+    </message>
+    <message>
+        <source>utility</source>
+        <translation>сервисный</translation>
+    </message>
+    <message>
+        <source>marketing</source>
+        <translation>маркетинг</translation>
+    </message>
+    <message>
+        <source>authentication</source>
+        <translation>аутентификация</translation>
+    </message>
+    <message>
+        <source>Reading the templates…</source>
+        <translation>Получение шаблонов…</translation>
+    </message>
+    <message>
+        <source>WhatsApp could not be reached just now; this is the list from %1.</source>
+        <translation>Сейчас не удалось связаться с WhatsApp; это список от %1.</translation>
+    </message>
+    <message>
+        <source>WhatsApp could not be reached: %1</source>
+        <translation>Не удалось связаться с WhatsApp: %1</translation>
+    </message>
+    <message>
+        <source>Approved templates as of %1</source>
+        <translation>Одобренные шаблоны на %1</translation>
+    </message>
+    <message>
+        <source>The templates have not been fetched yet.</source>
+        <translation>Шаблоны ещё не получены.</translation>
+    </message>
+    <message>
+        <source>No approved templates</source>
+        <translation>Нет одобренных шаблонов</translation>
+    </message>
+    <message>
+        <source>Choose a template</source>
+        <translation>Выберите шаблон</translation>
+    </message>
+    <message>
+        <source>Templates are made and approved in Meta&apos;s WhatsApp Manager; ask your administrator.</source>
+        <translation>Шаблоны создаются и одобряются в WhatsApp Manager от Meta; обратитесь к администратору.</translation>
+    </message>
+    <message>
+        <source>Choose a template.</source>
+        <translation>Выберите шаблон.</translation>
+    </message>
+    <message>
+        <source>Fill in %1.</source>
+        <translation>Заполните %1.</translation>
+    </message>
+    <message>
+        <source>WhatsApp does not take line breaks, tabs or more than four spaces in a row in a value, nor a text longer than 1024 characters.</source>
+        <translation>WhatsApp не принимает в значениях переносы строк, табуляцию и больше четырёх пробелов подряд, а также текст длиннее 1024 символов.</translation>
+    </message>
+</context>
+<context>
+    <name>WaTemplateFlow</name>
+    <message>
+        <source>Template sent.</source>
+        <translation>Шаблон отправлен.</translation>
     </message>
 </context>
 </TS>

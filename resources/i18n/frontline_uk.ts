@@ -151,6 +151,18 @@ New customer chats appear there as they arrive; the ones assigned to you are und
         <translation>особистий</translation>
     </message>
     <message>
+        <source>The 24-hour window has closed: WhatsApp only delivers approved templates</source>
+        <translation>Вікно 24 годин закрилося: WhatsApp доставляє лише схвалені шаблони</translation>
+    </message>
+    <message>
+        <source>Choose template…</source>
+        <translation>Вибрати шаблон…</translation>
+    </message>
+    <message>
+        <source>Send a message template approved by WhatsApp; when the customer answers, you can write freely again</source>
+        <translation>Надіслати шаблон повідомлення, схвалений WhatsApp; коли клієнт відповість, можна знову писати вільно</translation>
+    </message>
+    <message>
         <source>New messages ↓</source>
         <translation>Нові повідомлення ↓</translation>
     </message>
@@ -332,6 +344,10 @@ New customer chats appear there as they arrive; the ones assigned to you are und
     <message>
         <source>Not sent: %1</source>
         <translation>Не надіслано: %1</translation>
+    </message>
+    <message>
+        <source>Not sent: the customer has not written on %1 in the last 24 hours. WhatsApp only delivers approved templates: choose one.</source>
+        <translation>Не надіслано: клієнт не писав у %1 останні 24 години. WhatsApp доставляє лише схвалені шаблони: виберіть шаблон.</translation>
     </message>
     <message>
         <source>Not merged: one of the cards no longer exists.</source>
@@ -551,6 +567,14 @@ New customer chats appear there as they arrive; the ones assigned to you are und
     <message>
         <source>Cancel</source>
         <translation>Скасувати</translation>
+    </message>
+    <message>
+        <source>Choose template…</source>
+        <translation>Вибрати шаблон…</translation>
+    </message>
+    <message>
+        <source>WhatsApp delivers free text only within 24 hours of the customer&apos;s last message; after that, send an approved template</source>
+        <translation>WhatsApp доставляє вільний текст лише протягом 24 годин після останнього повідомлення клієнта; після цього надішліть схвалений шаблон</translation>
     </message>
     <message>
         <source>Undo</source>
@@ -1404,6 +1428,10 @@ While you are Online, new chats are given to you automatically; you can also tak
 <context>
     <name>MessageDelegate</name>
     <message>
+        <source>Not sent: the 24-hour window has closed — send a template</source>
+        <translation>Не надіслано: вікно 24 годин закрилося — надішліть шаблон</translation>
+    </message>
+    <message>
         <source>Not sent — resend</source>
         <translation>Не надіслано — надіслати знову</translation>
     </message>
@@ -1805,6 +1833,135 @@ While you are Online, new chats are given to you automatically; you can also tak
     <message>
         <source>The note is too long.</source>
         <translation>Нотатка задовга.</translation>
+    </message>
+</context>
+<context>
+    <name>WaTemplateBridge</name>
+    <message>
+        <source>Not sent: the connection to the hub is down. Try again when it is back.</source>
+        <translation>Не надіслано: немає зв’язку з хабом. Спробуйте знову, коли зв’язок повернеться.</translation>
+    </message>
+    <message>
+        <source>The templates could not be read: the connection to the hub is down.</source>
+        <translation>Не вдалося отримати шаблони: немає зв’язку з хабом.</translation>
+    </message>
+    <message>
+        <source>The hub did not answer in time. Try again.</source>
+        <translation>Хаб не відповів вчасно. Спробуйте знову.</translation>
+    </message>
+    <message>
+        <source>Not sent: %1</source>
+        <translation>Не надіслано: %1</translation>
+    </message>
+    <message>
+        <source>WhatsApp is not working on the hub right now (not set up, or down). Tell your administrator.</source>
+        <translation>WhatsApp зараз не працює на хабі (не налаштований або недоступний). Повідомте адміністратора.</translation>
+    </message>
+    <message>
+        <source>The 24-hour window has closed: WhatsApp only delivers approved templates</source>
+        <translation>Вікно 24 годин закрилося: WhatsApp доставляє лише схвалені шаблони</translation>
+    </message>
+</context>
+<context>
+    <name>WaTemplateDialog</name>
+    <message>
+        <source>WhatsApp template for %1</source>
+        <translation>Шаблон WhatsApp для %1</translation>
+    </message>
+    <message>
+        <source>WhatsApp delivers free text only to a customer who wrote in the last 24 hours; otherwise only approved templates. Choose one, fill in its values and send it to start the conversation.</source>
+        <translation>WhatsApp доставляє вільний текст лише клієнту, який писав за останні 24 години; інакше — лише схвалені шаблони. Виберіть шаблон, заповніть значення й надішліть його, щоб почати розмову.</translation>
+    </message>
+    <message>
+        <source>The 24-hour window has closed: WhatsApp only delivers approved templates. Choose one, fill in its values and send it; when the customer answers, you can write freely again.</source>
+        <translation>Вікно 24 годин закрилося: WhatsApp доставляє лише схвалені шаблони. Виберіть шаблон, заповніть значення й надішліть; коли клієнт відповість, можна знову писати вільно.</translation>
+    </message>
+    <message>
+        <source>Refresh</source>
+        <translation>Оновити</translation>
+    </message>
+    <message>
+        <source>Fetch the approved templates from WhatsApp again</source>
+        <translation>Знову отримати схвалені шаблони з WhatsApp</translation>
+    </message>
+    <message>
+        <source>What the customer will read</source>
+        <translation>Що прочитає клієнт</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>Скасувати</translation>
+    </message>
+    <message>
+        <source>Sending…</source>
+        <translation>Надсилання…</translation>
+    </message>
+    <message>
+        <source>Send</source>
+        <translation>Надіслати</translation>
+    </message>
+    <message>
+        <source>utility</source>
+        <translation>сервісний</translation>
+    </message>
+    <message>
+        <source>marketing</source>
+        <translation>маркетинг</translation>
+    </message>
+    <message>
+        <source>authentication</source>
+        <translation>автентифікація</translation>
+    </message>
+    <message>
+        <source>Reading the templates…</source>
+        <translation>Отримання шаблонів…</translation>
+    </message>
+    <message>
+        <source>WhatsApp could not be reached just now; this is the list from %1.</source>
+        <translation>Зараз не вдалося зв’язатися з WhatsApp; це список від %1.</translation>
+    </message>
+    <message>
+        <source>WhatsApp could not be reached: %1</source>
+        <translation>Не вдалося зв’язатися з WhatsApp: %1</translation>
+    </message>
+    <message>
+        <source>Approved templates as of %1</source>
+        <translation>Схвалені шаблони станом на %1</translation>
+    </message>
+    <message>
+        <source>The templates have not been fetched yet.</source>
+        <translation>Шаблони ще не отримано.</translation>
+    </message>
+    <message>
+        <source>No approved templates</source>
+        <translation>Немає схвалених шаблонів</translation>
+    </message>
+    <message>
+        <source>Choose a template</source>
+        <translation>Виберіть шаблон</translation>
+    </message>
+    <message>
+        <source>Templates are made and approved in Meta&apos;s WhatsApp Manager; ask your administrator.</source>
+        <translation>Шаблони створюються й схвалюються у WhatsApp Manager від Meta; зверніться до адміністратора.</translation>
+    </message>
+    <message>
+        <source>Choose a template.</source>
+        <translation>Виберіть шаблон.</translation>
+    </message>
+    <message>
+        <source>Fill in %1.</source>
+        <translation>Заповніть %1.</translation>
+    </message>
+    <message>
+        <source>WhatsApp does not take line breaks, tabs or more than four spaces in a row in a value, nor a text longer than 1024 characters.</source>
+        <translation>WhatsApp не приймає у значеннях переноси рядків, табуляцію та понад чотири пробіли поспіль, а також текст, довший за 1024 символи.</translation>
+    </message>
+</context>
+<context>
+    <name>WaTemplateFlow</name>
+    <message>
+        <source>Template sent.</source>
+        <translation>Шаблон надіслано.</translation>
     </message>
 </context>
 </TS>

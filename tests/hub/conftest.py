@@ -14,7 +14,14 @@ from app.storage import Store, make_engine
 from app.storage.channels import ChannelStatus, ChannelStore
 from tests.conftest import TestHub, create_test_accounts
 from tests.telegram_double import TOKEN, BotApiDouble
-from tests.whatsapp_double import ACCESS_TOKEN, APP_SECRET, PHONE_NUMBER_ID, VERIFY_TOKEN, GraphApiDouble
+from tests.whatsapp_double import (
+    ACCESS_TOKEN,
+    APP_SECRET,
+    PHONE_NUMBER_ID,
+    VERIFY_TOKEN,
+    WABA_ID,
+    GraphApiDouble,
+)
 
 TOKEN_ENV = "FRONTLINE_TEST_TG_TOKEN"
 
@@ -109,7 +116,7 @@ class WhatsAppSetup:
     def add_channel(self, *extra: str) -> None:
         code = hub_cli(
             [
-                "channel", "add", "whatsapp", "--phone-number-id", PHONE_NUMBER_ID,
+                "channel", "add", "whatsapp", "--phone-number-id", PHONE_NUMBER_ID, "--waba-id", WABA_ID,
                 "--token-env", WA_TOKEN_ENV, "--app-secret-env", WA_SECRET_ENV,
                 "--verify-token-env", WA_VERIFY_ENV, "--api-url", self.api.url,
                 "--public-url", self.hub.webhook_url, "--db", self.db_url, *extra,

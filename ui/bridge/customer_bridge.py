@@ -30,6 +30,7 @@ from app.protocol.messages import (
     CustomFieldDef,
     MergeChoices,
     MergeProposed,
+    WaTemplateChoice,
 )
 from ui.channels import channel_name
 
@@ -308,8 +309,41 @@ class CustomerBridge(QObject):
         self._forget_timelines(customer_id)
         self.conversation_started.emit(conv)
 
+    @asyncSlot(int, str, int, object)
+    async def start_with_template(self, customer_id: int, channel: str, identity_id: int, template: object) -> None:
+        """Write first on WhatsApp with an approved template (the customer's 24-hour window
+        is closed, or they never wrote): answered like :meth:`start_conversation`."""
+        assert isinstance(template, WaTemplateChoice)
+        sig = (customer_id, channel, identity_id, f"template:{msgspec.json.encode(template).decode()}")
+        txn_id = self._start_txn.setdefault(sig, new_txn_id())
+        try:
+            conv, _message = await self.session.start_conversation(
+                customer_id, channel, "", identity_id=identity_id, txn_id=txn_id, template=template
+            )
+        except CommandFailed as exc:
+            self._start_txn.pop(sig, None)
+            text = self.start_refusal_text(exc, channel_name(channel))
+            self.conversation_start_failed.emit(customer_id, channel, text, exc.text)
+            return
+        except (ConnectionLost, TimeoutError):
+            self.conversation_start_failed.emit(
+                customer_id, channel, self.tr("Not sent: the connection to the hub is down. Try again."), ""
+            )
+            return
+        self._start_txn.pop(sig, None)
+        self._conversations[conv.id] = conv
+        self._forget_timelines(customer_id)
+        self.conversation_started.emit(conv)
+
     def start_refusal_text(self, exc: CommandFailed, channel: str) -> str:
         """The hub refused to start a conversation: why, in the operator's language."""
+        if exc.code == "window_closed":
+            return self.tr(
+                "Not sent: the customer has not written on %1 in the last 24 hours. WhatsApp only delivers "
+                "approved templates: choose one."
+            ).replace("%1", channel)
+        if exc.code == "template_invalid":
+            return self.tr("Not sent: %1").replace("%1", exc.text)
         if exc.code == "channel_unavailable":
             return self.tr(
                 "Not sent: %1 is not working on the hub right now (not set up, or down). Tell your administrator."

@@ -28,6 +28,7 @@ from ui.bridge.customer_bridge import CustomerBridge
 from ui.bridge.files_bridge import FilesBridge
 from ui.bridge.kb_bridge import KbBridge
 from ui.bridge.template_bridge import TemplateBridge
+from ui.bridge.wa_template_bridge import WaTemplateBridge
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +67,8 @@ class SessionBridge(QObject):
         self.templates = TemplateBridge(session, self)
         # the knowledge base: suggestions, search, articles (same session)
         self.kb = KbBridge(session, self)
+        # WhatsApp: the 24-hour window and approved templates (same session)
+        self.wa_templates = WaTemplateBridge(session, self)
         self._older_in_flight: set[int] = set()  # conversations whose older page is being read
         session.link_changed.connect(self.link_changed.emit)
         session.synced.connect(lambda _v: self.synced.emit())

@@ -67,6 +67,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.client.outbox import OutboxItem
+from app.client.wa_templates import WindowInfo
 from app.domain.files import DEFAULT_MAX_BYTES
 from app.domain.templates import PLACEHOLDER, expand, prompts
 from app.protocol.messages import MAX_TEXT_CHARS, AttachmentInfo, ConversationInfo, MessageInfo, TemplateInfo
@@ -238,6 +239,8 @@ class MessageDelegate(QStyledItemDelegate):
         return QSize(width, h)
 
     def state_text(self, item: OutboxItem) -> str:
+        if item.state == "failed" and item.error == "window_closed":
+            return self.tr("Not sent: the 24-hour window has closed — send a template")
         if item.state == "failed":
             return self.tr("Not sent — resend")
         return self.tr("Sending…")
@@ -559,6 +562,8 @@ class ConversationPane(QWidget):
     send_files_requested = Signal(int, str, list)  # conversation id, text, file ids
     open_file_requested = Signal(object)  # AttachmentInfo
     save_file_requested = Signal(object, str)  # AttachmentInfo, path
+    # WhatsApp: the 24-hour window is closed, the operator wants to send an approved template
+    template_dialog_requested = Signal(int)  # conversation id
 
     def __init__(self, model: MessagesModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -694,6 +699,23 @@ class ConversationPane(QWidget):
         self.pending_layout.addStretch(1)
         self.pending_bar.hide()
         lay.addWidget(self.pending_bar)
+        # WhatsApp's 24-hour window has closed: only approved templates reach the customer
+        self.window_info: WindowInfo | None = None
+        self.window_banner = QFrame(page)
+        self.window_banner.setObjectName("noticeBanner")
+        wl = QHBoxLayout(self.window_banner)
+        wl.setContentsMargins(10, 6, 10, 6)
+        self.window_text = QLabel(self.window_banner)
+        self.window_text.setWordWrap(True)
+        wl.addWidget(self.window_text, 1)
+        self.template_button = QPushButton(self.window_banner)
+        self.template_button.setObjectName("chooseTemplate")
+        wl.addWidget(self.template_button, 0, Qt.AlignmentFlag.AlignVCenter)
+        self.window_banner.hide()
+        lay.addWidget(self.window_banner)
+        self._window_timer = QTimer(self)  # the window closes while the conversation is shown
+        self._window_timer.setSingleShot(True)
+        self._window_timer.timeout.connect(self._window_elapsed)
         # a template's fill-in values are asked for here, right above the composer
         self.prompt_bar = PromptBar(page)
         lay.addWidget(self.prompt_bar)
@@ -734,6 +756,7 @@ class ConversationPane(QWidget):
         self.prompt_bar.accepted.connect(self._prompts_answered)
         self.prompt_bar.cancelled.connect(self._prompts_cancelled)
         self.send_button.clicked.connect(self.submit)
+        self.template_button.clicked.connect(self._choose_template)
         self.take_button.clicked.connect(self._take)
         self.resolve_button.clicked.connect(self._resolve)
         self.composer.textChanged.connect(self._update_hint)
@@ -794,6 +817,11 @@ class ConversationPane(QWidget):
         self.composer.team_label = self.tr("team")
         self.composer.personal_label = self.tr("personal")
         self._place_loading_label()
+        self.window_text.setText(self.tr("The 24-hour window has closed: WhatsApp only delivers approved templates"))
+        self.template_button.setText(self.tr("Choose template…"))
+        self.template_button.setToolTip(self.tr(
+            "Send a message template approved by WhatsApp; when the customer answers, you can write freely again"
+        ))
         self.new_pill.setText(self.tr("New messages ↓"))
         self.new_pill.setToolTip(self.tr("Go to the newest message"))
         self._place_pill()
@@ -816,7 +844,37 @@ class ConversationPane(QWidget):
             self.other_viewers = []
             self.other_typing = ""
             self._update_typing()
+            self.window_info = None
+            self._window_timer.stop()
         self._update_header()
+
+    # ------------------------------------------------------------------ WhatsApp's 24-hour window
+
+    def set_window(self, info: WindowInfo | None) -> None:
+        """The shown conversation's customer-service window (None: not known, or none)."""
+        self.window_info = info
+        self._window_timer.stop()
+        if info is not None and info.applies and info.open and info.closes_at is not None:
+            left_ms = (info.closes_at - datetime.now(UTC)).total_seconds() * 1000
+            self._window_timer.start(int(min(max(left_ms, 0) + 500, 24 * 3600 * 1000)))
+        self._update_header()
+
+    def window_closed(self) -> bool:
+        info, conv = self.window_info, self.conversation
+        return (
+            info is not None and info.applies and not info.open
+            and conv is not None and conv.status != "resolved"
+        )
+
+    def _window_elapsed(self) -> None:
+        info = self.window_info
+        if info is not None and info.closes_at is not None and datetime.now(UTC) >= info.closes_at:
+            self.set_window(WindowInfo(applies=True, open=False, last_customer_at=info.last_customer_at,
+                                       closes_at=info.closes_at))
+
+    def _choose_template(self) -> None:
+        if self.conversation is not None:
+            self.template_dialog_requested.emit(self.conversation.id)
 
     # ------------------------------------------------------------------ scrolling back
 
@@ -976,7 +1034,14 @@ class ConversationPane(QWidget):
         else:
             self.banner.hide()
         # the hub refuses replies to a resolved conversation; notes it takes
-        can_write = conv.status == "queued" or (mine and conv.status == "open") or self.note_mode.isChecked()
+        can_reply = conv.status == "queued" or (mine and conv.status == "open")
+        can_write = can_reply or self.note_mode.isChecked()
+        # WhatsApp after 24 hours: no free text (the hub would refuse it), templates only
+        closed = self.window_closed()
+        self.window_banner.setVisible(closed)
+        self.template_button.setEnabled(closed and can_reply)
+        if closed and not self.note_mode.isChecked():
+            can_write = False
         self.composer.setEnabled(can_write)
         self.send_button.setEnabled(can_write)
         self.attach_button.setEnabled(can_write and not self.note_mode.isChecked())

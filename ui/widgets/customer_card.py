@@ -263,6 +263,8 @@ class TimelineDelegate(QStyledItemDelegate):
 
 class CustomerCard(QWidget):
     conversation_chosen = Signal(int)
+    # WhatsApp: write first with an approved template (customer id, channel, identity id)
+    template_start_requested = Signal(int, str, int)
 
     def __init__(self, customers: CustomerBridge | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -492,7 +494,13 @@ class CustomerCard(QWidget):
         self.start_cancel.setFlat(True)
         self.start_cancel.setCursor(Qt.CursorShape.PointingHandCursor)
         self.start_cancel.clicked.connect(self._start_close)
+        # WhatsApp after 24 hours (or to a customer who never wrote): an approved template
+        self.start_template = QPushButton(self.start_box)
+        self.start_template.setObjectName("chooseTemplate")
+        self.start_template.clicked.connect(self._start_with_template)
+        self.start_template.hide()
         srow.addWidget(self.start_send)
+        srow.addWidget(self.start_template)
         srow.addWidget(self.start_cancel)
         srow.addStretch(1)
         sl.addLayout(srow)
@@ -665,6 +673,11 @@ class CustomerCard(QWidget):
         self.dismiss_button.setToolTip(self.tr("Do not suggest these two again until the app is restarted"))
         self.start_send.setText(self.tr("Sending…") if self.start_sending else self.tr("Send"))
         self.start_cancel.setText(self.tr("Cancel"))
+        self.start_template.setText(self.tr("Choose template…"))
+        self.start_template.setToolTip(self.tr(
+            "WhatsApp delivers free text only within 24 hours of the customer's last message; "
+            "after that, send an approved template"
+        ))
         self._render_start_texts()
         self.undo_button.setText(self.tr("Undo"))
         self.undo_button.setToolTip(self.tr("Separate the two cards again, as they were before the merge"))
@@ -1249,6 +1262,13 @@ class CustomerCard(QWidget):
         label = label.replace(" ", "\u00a0")  # a phone number is not broken across lines
         self.start_title.setText(f"{title} ({label})" if label else title)
         self.start_text.setPlaceholderText(self.tr("The first message, sent through %1").replace("%1", name))
+        self.start_template.setVisible(channel == "whatsapp")
+
+    def _start_with_template(self) -> None:
+        target = self.start_target
+        if target is not None and not self.start_sending:
+            self.start_error.hide()
+            self.template_start_requested.emit(target[0], target[1], target[2])
 
     def _start_send(self) -> None:
         target = self.start_target

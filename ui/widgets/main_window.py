@@ -60,6 +60,7 @@ from ui.widgets.customer_card import CustomerCard
 from ui.widgets.inbox import InboxView, minutes_text
 from ui.widgets.kb_panel import KbSuggestions, public_url
 from ui.widgets.offer_banner import OfferBanner
+from ui.widgets.wa_templates import WaTemplateFlow
 
 STATUSES = ("online", "away", "busy", "offline")
 TYPING_SHOWN_MS = 6000
@@ -195,6 +196,8 @@ class MainWindow(QMainWindow):
         self.search_dialog: CustomerSearchDialog | None = None
         self.templates_dialog: TemplatesDialog | None = None
         self.pane.set_variable_source(self.template_values)
+        # WhatsApp: the 24-hour window banner and the template dialog
+        self.wa_flow = WaTemplateFlow(self, bridge, self.pane, self.card)
         bridge.templates.templates_changed.connect(self._templates_changed)
         self.templates_action.triggered.connect(self.open_templates)
         # knowledge base: suggestions for the customer's latest message, Ctrl+K search
@@ -730,6 +733,7 @@ class MainWindow(QMainWindow):
             self.messages.show(None, [])
             self.pane.set_history_state(False, False)
         self.pane.show_conversation(conv)
+        self.wa_flow.conversation_shown(conv)
         self.card.show_customer(conv)
 
     # ------------------------------------------------------------------ layout memory

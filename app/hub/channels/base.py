@@ -66,6 +66,8 @@ class ConfigurationFailure(ChannelFailure):
 class Refused(ChannelFailure):
     """The service refused this message for good (e.g. the customer blocked the bot)."""
 
+    code: int | None = None  # the service's error code, when it gave one
+
 
 class FileTooBig(Exception):
     """A channel's file over the hub's size limit (``size``: as the service said, if it did)."""

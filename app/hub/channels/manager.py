@@ -34,10 +34,22 @@ import logging
 import os
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
 from app.domain.channels import InboundMessage, backoff_delay
+from app.domain.errors import DomainError
+from app.domain.wa_templates import (
+    WINDOW,
+    Template,
+    TemplateInvalid,
+    WindowClosed,
+    check_params,
+    render,
+    window_closes_at,
+    window_open,
+)
 from app.hub.channels.base import (
     ChannelAdapter,
     ChannelContext,
@@ -51,10 +63,11 @@ from app.hub.channels.base import (
 from app.hub.channels.email import EmailAdapter
 from app.hub.channels.telegram import TelegramAdapter
 from app.hub.channels.whatsapp import WhatsAppAdapter
-from app.protocol.messages import AttachmentInfo, MessageCreated
+from app.protocol.errors import ErrorCode
+from app.protocol.messages import AttachmentInfo, MessageCreated, WaTemplateChoice
 from app.storage import Outcome
 from app.storage.channels import ChannelRecord, ChannelStore, Received
-from app.storage.repo import utcnow
+from app.storage.repo import Sent, utcnow
 
 log = logging.getLogger("frontline.hub.channels")
 
@@ -67,6 +80,23 @@ STOP_GRACE_S = 5.0  # how long a stopping channel may take to finish the reply i
 
 P = ParamSpec("P")
 R = TypeVar("R")
+
+
+class ChannelUnavailable(DomainError):
+    """The channel a command names is not configured (or not of the kind it needs)."""
+
+    code = ErrorCode.CHANNEL_UNAVAILABLE
+
+
+@dataclass(frozen=True)
+class Window:
+    """A conversation's customer-service window (WhatsApp: 24 hours from the customer's
+    last message). ``applies`` False: its channel has none (free text always goes)."""
+
+    applies: bool
+    open: bool
+    last_customer_at: datetime | None = None
+    closes_at: datetime | None = None
 
 
 class DbRunner:
@@ -336,17 +366,130 @@ class ChannelManager:
         return rt.health.state if rt is not None else None
 
     async def start_conversation(
-        self, operator_id: int, customer_id: int, channel: str, identity_id: int, text: str, txn_id: str
+        self,
+        operator_id: int,
+        customer_id: int,
+        channel: str,
+        identity_id: int,
+        text: str,
+        txn_id: str,
+        template: WaTemplateChoice | None = None,
     ) -> Outcome[Any]:
         """An operator writes first on one of the customer's channels (``conversation_start``):
         a new conversation on that channel, assigned to them, whose first message goes out
-        through the channel's outbox like any reply."""
+        through the channel's outbox like any reply. On WhatsApp free text needs the
+        customer's 24-hour window open (else :class:`WindowClosed`); a ``template`` is
+        checked against the stored approved ones, stored rendered and sent as a template."""
+        windowed = self.kind(channel) == "whatsapp"
+        payload = ""
+        if template is not None:
+            if not windowed:
+                raise TemplateInvalid(f"{channel} has no message templates (WhatsApp only)")
+            t = await self._approved(channel, template)
+            params = check_params(t, template.params)
+            text = render(t, params)
+            payload = _template_json(t, params)
         outcome = await self._tx(
-            self.store.start_conversation, operator_id, customer_id, channel, identity_id, text, txn_id
+            self.store.start_conversation,
+            operator_id,
+            customer_id,
+            channel,
+            identity_id,
+            text,
+            txn_id,
+            template=payload,
+            window=WINDOW if windowed else None,
         )
         conversation_id = outcome.value[0].id
         self._conv_channels[conversation_id] = channel
         self._sweep_wake.set()
+        self._wake_sender(channel)
+        return outcome
+
+    # ------------------------------------------------------------------ WhatsApp: templates and the window
+
+    def kind(self, name: str) -> str | None:
+        """The kind of a channel running on this hub (None: not configured here)."""
+        rt = self._running.get(name)
+        return rt.record.kind if rt is not None else None
+
+    def _wake_sender(self, name: str) -> None:
+        rt = self._running.get(name)
+        if rt is not None:
+            rt.wake.set()
+
+    def has_window(self, conversation_id: int) -> bool:
+        """Cheap (no database): is this active conversation on a channel with a
+        customer-service window (WhatsApp)? Only those pay for :meth:`check_free_text`."""
+        name = self._conv_channels.get(conversation_id)
+        return name is not None and self.kind(name) == "whatsapp"
+
+    async def window(self, conversation_id: int) -> Window:
+        found = await self._db(self.store.last_customer_at, conversation_id)
+        if found is None or self.kind(found[0]) != "whatsapp":
+            return Window(applies=False, open=True)
+        last = found[1]
+        return Window(True, window_open(last, utcnow()), last, window_closes_at(last))
+
+    async def check_free_text(self, conversation_id: int, operator_id: int, txn_id: str) -> None:
+        """:class:`WindowClosed` when free text would not reach the customer: refused here,
+        before anything is stored or sent (not after a round trip to Meta). The retry of a
+        reply stored before the window closed is let through (it answers what was stored)."""
+        w = await self.window(conversation_id)
+        if w.applies and not w.open and not await self._db(self.store.stored_reply, operator_id, txn_id):
+            when = (
+                "has not written in the last 24 hours"
+                if w.last_customer_at is not None
+                else "has never written on this channel"
+            )
+            raise WindowClosed(f"the customer {when}: WhatsApp only delivers approved templates now")
+
+    def _whatsapp(self, channel: str) -> WhatsAppAdapter:
+        rt = self._running.get(channel)
+        if rt is None or rt.record.kind != "whatsapp":
+            raise ChannelUnavailable(f"there is no WhatsApp channel {channel!r} on this hub")
+        if not isinstance(rt.adapter, WhatsAppAdapter):
+            raise ChannelUnavailable(f"the {channel} channel's settings were refused: {rt.health.last_error}")
+        return rt.adapter
+
+    async def templates(self, channel: str, refresh: bool = False) -> tuple[list[Template], datetime | None, str]:
+        """The approved templates Frontline can fill in, when they were fetched, and why
+        the last fetch failed ("" when it worked). ``refresh``: fetch them from Meta first
+        (a failure keeps the stored list)."""
+        adapter = self._whatsapp(channel)
+        error = await adapter.refresh_templates() if refresh else adapter.templates_error
+        found, fetched = await self._db(self.store.templates, channel)
+        return [t for t in found if t.approved and t.usable], fetched, error
+
+    async def _approved(self, channel: str, choice: WaTemplateChoice) -> Template:
+        t: Template | None = await self._db(self.store.template, channel, choice.name, choice.language)
+        what = f"{choice.name} ({choice.language})"
+        if t is None:
+            raise TemplateInvalid(f"there is no template {what} on this channel: refresh the list")
+        if not t.approved:
+            raise TemplateInvalid(
+                f"the template {what} is {t.status.lower()}, not approved: WhatsApp would not deliver it"
+            )
+        if not t.usable:
+            raise TemplateInvalid(f"the template {what} has {t.why_not}: Frontline cannot fill it in")
+        return t
+
+    async def send_template(
+        self, operator_id: int, conversation_id: int, choice: WaTemplateChoice, txn_id: str
+    ) -> Outcome[Sent]:
+        """Store an approved template as the operator's reply (its rendered text) and send
+        it as a template: checked first (known, approved, the right number of values),
+        :class:`TemplateInvalid` naming what is wrong before anything is stored."""
+        found = await self._db(self.store.last_customer_at, conversation_id)
+        if found is None or self.kind(found[0]) != "whatsapp":
+            raise TemplateInvalid("templates are for WhatsApp conversations only")
+        channel = found[0]
+        t = await self._approved(channel, choice)
+        params = check_params(t, choice.params)
+        outcome: Outcome[Sent] = await self._tx(
+            self.store.send_template, operator_id, conversation_id, render(t, params), _template_json(t, params), txn_id
+        )
+        self._wake_sender(channel)
         return outcome
 
     async def webhook(self, name: str, segment: str, request: WebhookRequest) -> WebhookResponse:
@@ -443,6 +586,10 @@ class ChannelManager:
                         attempt = 0
                         await self._db(self.store.mark_sent, item.outbox_id, external_id)
                         rt.health.ok()
+
+
+def _template_json(t: Template, params: list[str]) -> str:
+    return json.dumps({"name": t.name, "language": t.language, "params": params}, ensure_ascii=False)
 
 
 class _Inert(ChannelAdapter):

@@ -54,6 +54,18 @@ the first file's caption when it fits. Files by reference: ``image`` / ``documen
 - 401, 190 (token expired or revoked), 10/200 (permission), 100 with subcode 33 (no such
   phone number id) → :class:`ConfigurationFailure`: the channel is ``down``.
 
+Templates: outside the customer's 24-hour window WhatsApp delivers only a message template
+approved by Meta. With the channel's ``waba_id`` (the WhatsApp Business Account id) the
+adapter lists them (``GET /{version}/{waba_id}/message_templates?fields=name,language,
+status,category,components``, page by page through ``paging.cursors.after``) every
+``templates_refresh_s`` seconds, when asked (``refresh_templates``) and after Meta refused a
+template as unknown, paused or disabled; the hub stores the list (``wa_templates``) so it
+survives a restart while Meta is unreachable. A reply whose outbox row carries a template is
+sent as ``{"type": "template", "template": {"name", "language": {"code"}, "components":
+[{"type": "body", "parameters": [{"type": "text", "text": …}]}]}}``; Meta's template errors
+(132000 parameter count, 132001 unknown template, 132015 paused …) are refusals with a
+sentence for the operator.
+
 The token, the app secret and the verify token are read from the environment variables
 or files the settings name (``token_env`` / ``app_secret_env`` / ``verify_token_env``, or
 ``*_file``), never stored, never logged (error texts are cleaned of them).
@@ -62,6 +74,7 @@ or files the settings name (``token_env`` / ``app_secret_env`` / ``verify_token_
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import hmac
 import json
@@ -69,12 +82,13 @@ import logging
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from app.domain.channels import FileRef, InboundMessage, OutboundMessage, backoff_delay, file_text, inbound_text
 from app.domain.channels import split_text as split_message
 from app.domain.contacts import format_phone, normalize_phone
 from app.domain.errors import InvalidValue
+from app.domain.wa_templates import Template, parse_template
 from app.hub.channels.base import (
     ChannelAdapter,
     ChannelContext,
@@ -97,6 +111,7 @@ from app.hub.channels.http_client import (
     post_multipart,
 )
 from app.protocol import MAX_TEXT_CHARS
+from app.storage.repo import utcnow
 
 log = logging.getLogger("frontline.hub.channels.whatsapp")
 
@@ -131,7 +146,19 @@ REFUSAL_TEXTS = {
     131052: "WhatsApp could not download the file",
     131053: "WhatsApp could not take the file (it takes JPEG and PNG pictures, PDF and office documents)",
     131021: "the customer's number is the business number itself",
+    # template messages (developers.facebook.com/docs/whatsapp/cloud-api/support/error-codes)
+    132000: "WhatsApp says the number of values does not match the template",
+    132001: "WhatsApp does not know this template in this language (deleted, or not approved yet)",
+    132005: "the filled-in template is too long for WhatsApp",
+    132007: "the filled-in template breaks WhatsApp's format rules",
+    132012: "a template value has a format WhatsApp does not take",
+    132015: "the template is paused by WhatsApp (its quality is low)",
+    132016: "the template is disabled by WhatsApp",
+    132018: "a template value has a line break, a tab or more than four spaces in a row",
 }
+# template errors after which the list the hub keeps is out of date: fetch it again
+STALE_TEMPLATE_CODES = frozenset({132001, 132015, 132016})
+TEMPLATE_FIELDS = "name,language,status,category,components,parameter_format"
 
 # what a message of another type is stored as
 _PLACEHOLDERS = {
@@ -434,7 +461,9 @@ def api_failure(status: int, error: Mapping[str, Any]) -> ChannelFailure:
     message = _str(error.get("message"))[:300]
     raw = f"{status} {code if code is not None else ''} {details or message}".strip()
     if code in REFUSAL_TEXTS:
-        return Refused(REFUSAL_TEXTS[code])
+        refused = Refused(REFUSAL_TEXTS[code])
+        refused.code = code
+        return refused
     if status == 429 or code in TEMPORARY_CODES:
         return TemporaryFailure(f"WhatsApp is busy or rate limited: {raw}")
     if status == 401 or code in CONFIGURATION_CODES or (code == 100 and subcode == 33):
@@ -459,6 +488,11 @@ class WhatsAppAdapter(ChannelAdapter):
         self.app_secret = ctx.secrets.get("app_secret", "")
         self.verify_token = ctx.secrets.get("verify_token", "")
         self._attempt = 0
+        self.waba_id: str = s.get("waba_id", "")
+        self.templates_refresh_s = float(s["templates_refresh_s"])
+        self._templates_lock = asyncio.Lock()
+        self._templates_due = asyncio.Event()  # Meta said a template is unknown / paused: fetch again
+        self.templates_error = ""  # why the last fetch failed ("" when it worked)
 
     @classmethod
     def check_settings(cls, settings: Mapping[str, Any]) -> dict[str, Any]:
@@ -467,6 +501,13 @@ class WhatsAppAdapter(ChannelAdapter):
         s.setdefault("api_version", DEFAULT_API_VERSION)
         s.setdefault("request_timeout_s", 15)
         s.setdefault("mode", "webhook")
+        s.setdefault("templates_refresh_s", 3600)
+        waba = str(s.get("waba_id", "") or "").strip()
+        if waba and not waba.isdigit():
+            raise ValueError("waba_id must be the numeric WhatsApp Business Account ID from Meta's API setup")
+        s["waba_id"] = waba
+        if not isinstance(s["templates_refresh_s"], int | float) or s["templates_refresh_s"] <= 0:
+            raise ValueError("templates_refresh_s must be a positive number of seconds")
         number = str(s.get("phone_number_id", "")).strip()
         if not number.isdigit():
             raise ValueError("phone_number_id must be the numeric Phone number ID from Meta's WhatsApp API setup")
@@ -534,7 +575,64 @@ class WhatsAppAdapter(ChannelAdapter):
                     _str(info.get("display_phone_number")) or self.phone_number_id,
                     _str(info.get("verified_name")),
                 )
-                await asyncio.Event().wait()
+                await self._keep_templates()
+
+    # ------------------------------------------------------------------ templates
+
+    async def _keep_templates(self) -> None:
+        """Fetch the templates now, then every ``templates_refresh_s`` seconds, or sooner
+        when a send found the list out of date. Without a WABA id: nothing to fetch."""
+        if not self.waba_id:
+            await asyncio.Event().wait()
+        while True:
+            await self.refresh_templates()
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self.templates_refresh_s):
+                    await self._templates_due.wait()
+            self._templates_due.clear()
+
+    async def fetch_templates(self) -> list[Template]:
+        """Every template of the business account, as the Graph API lists them (paged)."""
+        if not self.waba_id:
+            raise ConfigurationFailure(
+                "the channel has no WhatsApp Business Account id: frontline-hub channel add whatsapp ... --waba-id"
+            )
+        found: list[Template] = []
+        after = ""
+        for _page in range(50):  # 50 pages of 100: far more than an account may have
+            query = f"fields={TEMPLATE_FIELDS}&limit=100" + (f"&after={quote(after)}" if after else "")
+            data = await self.api.get(f"{self.waba_id}/message_templates?{query}")
+            rows = data.get("data")
+            for raw in rows if isinstance(rows, list) else []:
+                t = parse_template(raw) if isinstance(raw, dict) else None
+                if t is not None:
+                    found.append(t)
+            paging = data.get("paging")
+            cursors = paging.get("cursors") if isinstance(paging, dict) else None
+            after = _str(cursors.get("after")) if isinstance(cursors, dict) else ""
+            if not after or not (isinstance(paging, dict) and paging.get("next")):
+                break
+        return found
+
+    async def refresh_templates(self) -> str:
+        """Fetch the templates and store them (the stored list stays when it fails): ""
+        or why it failed, for the operator who asked."""
+        async with self._templates_lock:
+            try:
+                templates = await self.fetch_templates()
+                if self.ctx.storage is not None:
+                    now = utcnow()
+                    await self.ctx.storage(lambda cs: cs.save_templates(self.ctx.name, templates, now))
+            except ChannelFailure as exc:
+                self.templates_error = self.ctx.health.redact(exc.text)
+                log.warning("whatsapp channel %s: templates not fetched: %s", self.ctx.name, self.templates_error)
+            else:
+                self.templates_error = ""
+                approved = sum(1 for t in templates if t.approved)
+                log.info(
+                    "whatsapp channel %s: %d templates (%d approved)", self.ctx.name, len(templates), approved
+                )
+            return self.templates_error
 
     # ------------------------------------------------------------------ receiving
 
@@ -623,6 +721,10 @@ class WhatsAppAdapter(ChannelAdapter):
         if callback.startswith(CALLBACK_PREFIX) and callback[len(CALLBACK_PREFIX) :].isdigit():
             outbox_id = int(callback[len(CALLBACK_PREFIX) :])
         why = status_error(status)
+        errors = status.get("errors")
+        first = errors[0] if isinstance(errors, list) and errors and isinstance(errors[0], dict) else {}
+        if first.get("code") in STALE_TEMPLATE_CODES:
+            self._templates_due.set()  # a template Meta no longer takes: the stored list is out of date
         if self.ctx.delivery_failed is None:
             log.warning("whatsapp channel %s: message %s not delivered: %s", self.ctx.name, wamid, why)
             return True
@@ -648,6 +750,8 @@ class WhatsAppAdapter(ChannelAdapter):
             raise Refused("the conversation has no WhatsApp number to answer")
         ids: list[str] = []
         text = message.text
+        if message.template is not None:
+            return await self._send_template(message)
         if message.attachments:
             ids += await self._send_attachments(message, text)
         elif message.files:
@@ -695,6 +799,23 @@ class WhatsAppAdapter(ChannelAdapter):
                 media["filename"] = f.name
             ids.append(await self._post(message, kind, media))
         return ids
+
+    async def _send_template(self, message: OutboundMessage) -> str:
+        """An approved template with its body values (the stored text is its rendering)."""
+        t = message.template
+        assert t is not None
+        content: dict[str, Any] = {"name": str(t.get("name", "")), "language": {"code": str(t.get("language", ""))}}
+        params = [str(p) for p in t.get("params") or []]
+        if params:
+            content["components"] = [
+                {"type": "body", "parameters": [{"type": "text", "text": p} for p in params]}
+            ]
+        try:
+            return await self._post(message, "template", content)
+        except Refused as exc:
+            if getattr(exc, "code", None) in STALE_TEMPLATE_CODES:
+                self._templates_due.set()
+            raise
 
     async def _send_text(self, message: OutboundMessage, text: str) -> list[str]:
         return [

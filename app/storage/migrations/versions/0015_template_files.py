@@ -1,7 +1,7 @@
 """template files: the hub files an answer template sends along (template_files)
 
 Revision ID: 0015_template_files
-Revises: 0012_kb_bot
+Revises: 0014_wa_templates
 Create Date: 2026-11-30 17:00:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '0015_template_files'
-down_revision: str | None = '0012_kb_bot'
+down_revision: str | None = '0014_wa_templates'
 branch_labels: str | None = None
 depends_on: str | None = None
 
