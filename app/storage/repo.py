@@ -729,6 +729,9 @@ class Store:
         self.templates = TemplateStore(self)  # answer templates (app/storage/templates.py)
         self.kb = KbStore(self)  # the knowledge base (app/storage/kb.py)
         self.kb_bot = KbBotStore(self)  # the web chat's bot first line (app/storage/kb_bot.py)
+        from app.storage.timeline import TimelineStore
+
+        self.timeline = TimelineStore(self)  # the customer timeline (app/storage/timeline.py)
 
     @property
     def _sessions(self) -> sessionmaker[OrmSession]:
