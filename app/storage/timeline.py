@@ -123,10 +123,17 @@ class _ConversationNotes:
         return [(at, i) for at, i in s.execute(q)]
 
     def load(self, s: OrmSession, loader: _Loader, customer_id: int, ids: Sequence[int]) -> dict[int, TimelineEntry]:
-        return {
-            m.id: note_entry(m, loader.op_name(m.operator_id))
-            for m in s.scalars(select(Message).where(Message.id.in_(ids)))
+        notes = list(s.scalars(select(Message).where(Message.id.in_(ids))))
+        convs = {
+            c.id: loader.conversation(c, None)  # to open it in a click (its last message left out)
+            for c in s.scalars(select(Conversation).where(Conversation.id.in_({m.conversation_id for m in notes})))
         }
+        out = {}
+        for m in notes:
+            entry = note_entry(m, loader.op_name(m.operator_id))
+            entry.conversation = convs.get(m.conversation_id)
+            out[m.id] = entry
+        return out
 
 
 def note_entry(m: Message, author_name: str) -> TimelineEntry:
