@@ -54,6 +54,7 @@ from app.protocol.messages import (
     QueuesUpdated,
     SlaBreached,
     TemplateUpdated,
+    TimelineEntrySaved,
 )
 from app.storage.files import attach, attachments_of
 from app.storage.models import (
@@ -673,6 +674,7 @@ _WHOLE_FRAMES: dict[str, type[msgspec.Struct]] = {
     "template_updated": TemplateUpdated,
     "kb_article_updated": KbArticleUpdated,
     "kb_article_deleted": KbArticleDeleted,
+    "timeline_entry_saved": TimelineEntrySaved,
 }
 
 

@@ -189,8 +189,20 @@ async def test_card_notes_are_edited_by_their_author_or_a_supervisor_and_bad_inp
     try:
         async with CustomerClient.connected(hub.ws_url, name="Petro") as cust:
             cid = await web_customer(op, cust)
+            # a colleague who is away gets the notes in the replay when they come back
+            away_token, away_seq = other.token, other.max_seq
+            epoch = other.welcome.epoch
+            await other.close()
             retry_txn = txn()
             note = await add_note(op, cid, "Asked for a refund", txn_id=retry_txn)
+            other = await OperatorClient.connect(hub.ws_url)
+            await other.resume(away_token)
+            data = await other.sync(last_seq=away_seq, epoch=epoch)
+            assert data["recovered"] is True
+            replayed = [e for e in data["events"] if e["type"] == "timeline_entry_saved"]
+            assert [(e["customer_id"], e["entry"]["id"], e["entry"]["text"]) for e in replayed] == [
+                (cid, note.id, "Asked for a refund")
+            ]
             again = await add_note(op, cid, "Asked for a refund", txn_id=retry_txn)  # a retry after a lost answer
             assert again.id == note.id
             assert [e.id for e in (await timeline(op, cid, kinds=["customer_note"]))[0]] == [note.id]
