@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QPushButton,
     QScrollArea,
+    QSizePolicy,
     QSplitter,
     QStyle,
     QStyledItemDelegate,
@@ -580,6 +581,7 @@ class CustomerCard(QWidget):
         nrow.addStretch(1)
         nb.addLayout(nrow)
         self.note_box.hide()
+        self.note_box.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)  # the list gives way
         tl.addWidget(self.note_box)
         QShortcut(QKeySequence("Ctrl+Return"), self.note_edit, self.submit_note,
                   context=Qt.ShortcutContext.WidgetShortcut)
@@ -668,7 +670,7 @@ class CustomerCard(QWidget):
             want += self.timeline_note.heightForWidth(max(1, self.split.width() - 28)) + 2
         if n > TIMELINE_ROWS_SHOWN:
             want += row_h // 2  # half a row more: there is more below
-        want = min(want, total // 2)
+        want = min(want, total * 2 // 3 if self.note_box.isVisible() else total // 2)
         self.split.setSizes([total - want, want])
 
     def resizeEvent(self, event: QResizeEvent) -> None:
@@ -1074,12 +1076,15 @@ class CustomerCard(QWidget):
             self._note_failed(self.tr("Write the note first."))
             return
         if not self.online:
-            self._note_failed(self.tr("Not saved: the connection to the hub is down. Try again."))
+            self._note_failed(self.offline_note_text())
             return
         self.note_sending = True
         self.note_edit.setEnabled(False)
         self.retranslate_note_buttons()
         self.customers.save_note(self.customer_id, self.note_editing, text)
+
+    def offline_note_text(self) -> str:
+        return self.tr("Not saved: the connection to the hub is down. Try again.")
 
     def retranslate_note_buttons(self) -> None:
         self.note_save.setText(self.tr("Saving…") if self.note_sending else self.tr("Save note"))
