@@ -11,8 +11,10 @@ GIL with the window, as on an operator's machine. This process is the desktop cl
 
 - ``open_ms``: ``MainWindow.open_conversation`` of the 10,000-message conversation until
   its newest page is in the model and the window has been painted (``repaint``);
-- ``timeline_open_ms``: opening a conversation of the customer with 5,000 past
-  conversations until the card's timeline shows its first page, painted;
+- ``timeline_open_ms``: opening a conversation of the customer with 5,000 past timeline
+  entries of every kind (2,000 conversations, 1,500 internal notes in them, 1,450 notes
+  on the card, 50 identity merges) until the card's timeline shows its first page
+  (a mix of kinds), painted;
 - ``max_stall_ms``: the longest gap of a 2 ms ``QTimer`` while scrolling back through
   ``--pages`` older pages (each: scroll to the top, the older page arrives and is
   inserted at the top, the view is painted), and each page insert's own time;
@@ -64,7 +66,11 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 PASSWORD = "bench-password"  # a throwaway account in a temporary database
 HISTORY = 10_000  # messages of the long conversation
-TIMELINE = 5_000  # past conversations of one customer
+TIMELINE = 5_000  # past timeline entries of one customer, of every kind:
+TIMELINE_CONVERSATIONS = 2_000  # conversations,
+TIMELINE_NOTES = 1_500  # internal notes in them (in three of every four),
+TIMELINE_MERGES = 50  # identity merges (cards merged into this one),
+TIMELINE_CARD_NOTES = TIMELINE - TIMELINE_CONVERSATIONS - TIMELINE_NOTES - TIMELINE_MERGES  # notes on the card
 INBOX = 5_000  # open and queued conversations
 BURST = 200  # conversation updates in one burst
 MAX_FRAME_KIB = MAX_HUB_FRAME_BYTES // 1024
@@ -88,7 +94,7 @@ WORDS = (
 class Seeded:
     long_conversation: int
     timeline_customer: int
-    timeline_conversation: int  # the customer's open conversation (the other 5,000 are resolved)
+    timeline_conversation: int  # the customer's open conversation (the other 2,000 are resolved)
     burst_conversations: list[int]  # open conversations of the other operator
 
 
@@ -103,7 +109,7 @@ def seed(db_url: str) -> Seeded:
 
     from app.hub.accounts import hash_password
     from app.storage import Store, make_engine, upgrade
-    from app.storage.models import Conversation, Customer, Message
+    from app.storage.models import Conversation, Customer, CustomerMerge, CustomerNote, Message
 
     engine = make_engine(db_url)
     upgrade(engine)
@@ -136,14 +142,35 @@ def seed(db_url: str) -> Seeded:
 
     def customer(name: str) -> int:
         customers.append(dict(id=len(customers) + 1, name=name, channel="web", locale="uk",
-                              first_seen=start, vip=False, first_name="", last_name="", notes=""))
+                              first_seen=start, vip=False, first_name="", last_name="", notes="",
+                              merged_into=None))
         return len(customers)
 
     long_cust = customer("Iryna Dovha")
     long_conv = conversation(long_cust, "open", me, now - timedelta(days=60), HISTORY)
     tl_cust = customer("Taras Postiinyi")
-    for n in range(TIMELINE):
-        conversation(tl_cust, "resolved", other, start + timedelta(hours=3 * n), 2)
+    notes: list[dict[str, Any]] = []
+    merges: list[dict[str, Any]] = []
+    step = timedelta(minutes=(now - timedelta(days=1) - start).total_seconds() / 60 / TIMELINE)
+    for n in range(TIMELINE_CONVERSATIONS):  # the kinds interleaved over the 800 days
+        at = start + step * (n * TIMELINE // TIMELINE_CONVERSATIONS)
+        cid = conversation(tl_cust, "resolved", other, at, 2)
+        if n % 4:  # three of every four conversations have a note
+            messages.append(dict(
+                id=len(messages) + 1, conversation_id=cid, author="operator", operator_id=other,
+                sender_key=f"op:{other}", text=f"note: {_text(rng)}", created_at=at + timedelta(minutes=5),
+                internal=True,
+            ))
+    for n in range(TIMELINE_CARD_NOTES):
+        notes.append(dict(id=n + 1, customer_id=tl_cust, operator_id=other if n % 3 else me, txn_id=f"seed-{n}",
+                          text=f"{_text(rng)}", created_at=start + step * (n * TIMELINE // TIMELINE_CARD_NOTES) +
+                          timedelta(minutes=7)))
+    for n in range(TIMELINE_MERGES):
+        gone = customer(f"Taras (old card {n})")
+        customers[-1]["merged_into"] = tl_cust
+        merges.append(dict(id=n + 1, kept_id=tl_cust, merged_id=gone, operator_id=me, txn_id=f"seed-{n}",
+                           record="{}", created_at=start + step * (n * TIMELINE // TIMELINE_MERGES) +
+                           timedelta(minutes=9)))
     tl_conv = conversation(tl_cust, "open", me, now - timedelta(hours=1), 3)
     burst: list[int] = []
     for n in range(INBOX - 2):  # with the two above: 5,000 active conversations
@@ -159,6 +186,8 @@ def seed(db_url: str) -> Seeded:
         db.execute(insert(Customer), customers)
         db.execute(insert(Conversation), convs)
         db.execute(insert(Message), messages)
+        db.execute(insert(CustomerNote), notes)
+        db.execute(insert(CustomerMerge), merges)
     engine.dispose()
     return Seeded(long_conv, tl_cust, tl_conv, burst[:BURST])
 
@@ -548,7 +577,7 @@ async def _drive(
         if k:  # another customer in between, and the timeline not cached: a fresh read
             w.open_conversation(seeded.long_conversation)
             await probe.wait(lambda n, a: n == "history" and a[0] == seeded.long_conversation)
-            w.bridge.customers._timelines.pop(seeded.timeline_customer, None)
+            w.bridge.customers._forget_timelines(seeded.timeline_customer)
         await asyncio.sleep(0.2)
         c0 = clocks.read()
         with _profiled(args, "timeline"):
@@ -564,6 +593,7 @@ async def _drive(
     out["timeline_open_cpu_ms"] = _median(tl_cpu)
     out["timeline_open_hub_cpu_ms"] = _median(tl_hub)
     out["timeline_rows"] = w.card.timeline.rowCount()
+    out["timeline_kinds"] = sorted({e.kind for e in w.card.timeline.entries()})
 
     # a burst of 200 conversation updates into the 5,000-conversation inbox
     await asyncio.sleep(0.2)
@@ -679,7 +709,8 @@ def main(argv: list[str] | None = None) -> int:
           f"at most {result['max_rows']}) in "
           f"{result['scroll_ms']:.0f} ms; page insert p50 {result['page_insert_ms_p50']:.1f} ms, "
           f"last {result['page_insert_ms_last']:.1f} ms; place kept on {result['kept_in_place']} inserts", flush=True)
-    print(f"timeline first page: {result['timeline_rows']} rows; burst of {BURST} updates applied in "
+    print(f"timeline first page: {result['timeline_rows']} rows ({', '.join(result['timeline_kinds'])}); "
+          f"burst of {BURST} updates applied in "
           f"{result['burst_ms']:.0f} ms (each p50 {result['burst_update_ms_p50']:.2f} ms, "
           f"max {result['burst_update_ms_max']:.2f} ms)", flush=True)
     print(f"open: {result['open_call_ms']:.1f} ms in open_conversation, "

@@ -133,6 +133,11 @@ class Demo:
 
     async def _show_part(self, window: MainWindow, show: str) -> QWidget:
         """Open what ``--show`` names, as an operator would, and return what to grab."""
+        if show == "card-note":  # the timeline's note editor, with a refused note (nothing is lost)
+            window.card.add_note_button.click()
+            window.card.note_edit.setPlainText("Asked to call back after 18:00 about the refund")
+            window.card._note_failed(window.card.offline_note_text())
+            return window
         if show == "templates":
             await wait_for(lambda: bool(window.pane.composer.templates), 15, "the answer templates")
             window.pane.composer.setFocus()

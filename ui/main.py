@@ -43,8 +43,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     demo.add_argument("--operator", default="olena", help="demo operator to log in as")
     demo.add_argument("--pace", type=float, default=20.0, help="mean seconds between new simulated chats")
     demo.add_argument("--show", choices=("templates", "template-prompt", "templates-dialog", "kb", "kb-search",
-                                         "kb-editor"),
-                      help="with --screenshot: also open this part of the window (answer templates, KB)")
+                                         "kb-editor", "card-note"),
+                      help="with --screenshot: also open this part of the window (answer templates, KB, a card note)")
     demo.add_argument("--timeout", type=float, default=90.0, help="--screenshot gives up after this many seconds")
     args = parser.parse_args(argv)
     if args.command == "demo":

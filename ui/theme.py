@@ -171,6 +171,9 @@ def apply(app: QApplication, theme: str) -> None:
         QFrame#kbHit:hover {{ border: 1px solid {c.badge_web.name()}; }}
         QToolButton#kbToggle {{ font-weight: 600; border: none; }}
         QPushButton#linkButton {{ border: none; color: {c.badge_web.name()}; text-align: left; padding: 0px 4px; }}
+        QToolButton#timelineChip {{ border: 1px solid palette(mid); border-radius: 9px; padding: 1px 10px; }}
+        QToolButton#timelineChip:checked {{ background: {c.badge_web.name()}; color: #ffffff;
+                                           border: 1px solid {c.badge_web.name()}; }}
         QFrame#attachmentChip {{ background: palette(alternate-base); border: 1px solid palette(mid);
                                  border-radius: 9px; min-height: 20px; }}
         QFrame#attachmentChip[failed="true"] {{ border: 1px solid {c.bad.name()}; }}

@@ -48,9 +48,11 @@ from app.protocol.messages import (
     CustomerGet,
     CustomerMerge,
     CustomerMergeCandidates,
+    CustomerNoteSave,
     CustomerProfile,
     CustomerSearch,
     CustomersMerged,
+    CustomerTimeline,
     CustomerUnmerge,
     CustomerUpdate,
     CustomerUpdated,
@@ -95,6 +97,9 @@ from app.protocol.messages import (
     TemplateList,
     TemplateSave,
     TemplateUpdated,
+    TimelineCursor,
+    TimelineEntry,
+    TimelineEntrySaved,
     Transfer,
     Typing,
     TypingEvent,
@@ -215,6 +220,8 @@ class _Data(msgspec.Struct):
     created: bool = False
     deleted: bool = False
     groups: list[list[str]] = []
+    entries: list[TimelineEntry] = []
+    entry: TimelineEntry | None = None
 
 
 def _data(raw: dict[str, object]) -> _Data:
@@ -331,6 +338,8 @@ class OperatorSession:
         # for the cards it changed)
         self.merge_proposed: Emitter[MergeProposed] = Emitter()
         self.customers_merged: Emitter[CustomersMerged] = Emitter()
+        # an entry of a customer's timeline saved (a note on a card; later calls, callbacks)
+        self.timeline_entry_saved: Emitter[TimelineEntrySaved] = Emitter()
         # answer templates (team + own personal), read with load_templates and kept up to
         # date by template_updated events; templates_changed says the dict changed
         self.templates: dict[int, TemplateInfo] = {}
@@ -806,6 +815,36 @@ class OperatorSession:
         data = await self._request(command)
         return list(data.conversations), data.has_more
 
+    async def customer_timeline(
+        self,
+        customer_id: int,
+        *,
+        before: TimelineCursor | None = None,
+        limit: int = 20,
+        kinds: Sequence[str] = (),
+    ) -> tuple[list[TimelineEntry], bool]:
+        """A page of the customer's timeline (conversations, notes, merges…), newest
+        first, and whether older entries follow; ``before`` (the cursor of the previous
+        page's last entry) pages back; ``kinds`` filters (empty: all)."""
+        command = CustomerTimeline(
+            txn_id=new_txn_id(), customer_id=customer_id, before=before, limit=limit, kinds=list(kinds)
+        )
+        data = await self._request(command)
+        return list(data.entries), data.has_more
+
+    async def save_customer_note(
+        self, customer_id: int, text: str, *, note_id: int | None = None, txn_id: str | None = None
+    ) -> TimelineEntry:
+        """Add a note to the customer card (``note_id`` None) or change one. CommandFailed
+        ``empty_text`` / ``text_too_long`` / ``forbidden`` / ``not_found``. Keep the
+        ``txn_id`` for a retry after a lost answer: the hub stores the note once."""
+        command = CustomerNoteSave(
+            txn_id=txn_id or new_txn_id(), customer_id=customer_id, text=text, note_id=note_id
+        )
+        data = await self._request(command)
+        assert data.entry is not None
+        return data.entry
+
     async def merge_candidates(self, customer_id: int) -> list[MergeCandidate]:
         """Customers who share a phone number or an e-mail address with this one."""
         data = await self._request(CustomerMergeCandidates(txn_id=new_txn_id(), customer_id=customer_id))
@@ -1214,6 +1253,8 @@ class OperatorSession:
         elif isinstance(frame, CustomerUpdated):
             self._card_seq[frame.customer.id] = frame.seq
             self._on_customer(frame.customer)
+        elif isinstance(frame, TimelineEntrySaved):
+            self.timeline_entry_saved.emit(frame)
         elif isinstance(frame, MergeProposed):
             self.merge_proposed.emit(frame)
         elif isinstance(frame, CustomersMerged):

@@ -50,6 +50,14 @@ DEMO_NOTES = {
 }
 
 
+# notes written on the card (the timeline's "Add note"): customer name -> (operator, text)
+DEMO_CARD_NOTES = {
+    "Michael Brown": [
+        ("maria", "Regular customer since 2023. Offer the Saturday delivery slot first."),
+    ],
+}
+
+
 # a photo a demo customer sent (text, file name): what the note above asks for
 DEMO_PHOTOS = {
     "Michael Brown": ("Here is the box as it was left at the door.", "parcel.png"),
@@ -619,6 +627,8 @@ def seed_demo(db_url: str) -> DemoAccounts:
             card = DEMO_CARDS.get(chat.name)
             if card is not None:
                 store.customers.update(ids["maria"], customer_id, card, f"demo-card-{index}")
+            for k, (author, text) in enumerate(DEMO_CARD_NOTES.get(chat.name, [])):
+                store.timeline.save_note(ids[author], "supervisor", customer_id, text, f"demo-card-note-{index}-{k}")
             made_chats += 1
         for index, chat in enumerate(PAST_CHATS):
             key = _past_identity(index)

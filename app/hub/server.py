@@ -71,8 +71,10 @@ from app.protocol.messages import (
     CustomerInbound,
     CustomerMerge,
     CustomerMergeCandidates,
+    CustomerNoteSave,
     CustomerSearch,
     CustomerSend,
+    CustomerTimeline,
     CustomerTyping,
     CustomerUnmerge,
     CustomerUpdate,
@@ -889,6 +891,8 @@ class Hub:
             CustomerUpdate: self._customer_update,
             CustomerSearch: self._customer_search,
             CustomerConversations: self._customer_conversations,
+            CustomerTimeline: self._customer_timeline,
+            CustomerNoteSave: self._customer_note_save,
             CustomerMergeCandidates: self._merge_candidates,
             CustomerMerge: self._customer_merge,
             CustomerUnmerge: self._customer_unmerge,
@@ -1248,6 +1252,20 @@ class Hub:
         timeline), as any may read a conversation's history."""
         page, has_more = await self._db(self.store.customers.conversations, f.customer_id, f.before_id, f.limit)
         return {"conversations": to_builtins(page), "has_more": has_more}
+
+    async def _customer_timeline(self, conn: Conn, f: CustomerTimeline) -> dict[str, Any]:
+        """Any signed-in operator may page through a customer's timeline (every kind)."""
+        page, has_more = await self._db(self.store.timeline.page, f.customer_id, f.before, f.limit, f.kinds)
+        return {"entries": to_builtins(page), "has_more": has_more}
+
+    async def _customer_note_save(self, conn: Conn, f: CustomerNoteSave) -> dict[str, Any]:
+        """Any signed-in operator may add a note to a card; its author, a supervisor or an
+        admin may change it (the store checks: forbidden, empty_text, text_too_long)."""
+        assert conn.operator_id is not None
+        outcome = await self._tx(
+            self.store.timeline.save_note, conn.operator_id, conn.role, f.customer_id, f.text, f.txn_id, f.note_id
+        )
+        return {"entry": to_builtins(outcome.value)}
 
     # ------------------------------------------------------------------ identity merge
 

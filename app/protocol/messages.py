@@ -239,6 +239,47 @@ class MergeInfo(msgspec.Struct, omit_defaults=True):
     undone_by: int | None = None
 
 
+# The customer timeline (docs/protocol.md "Customer timeline"). A kind is a plain string so
+# that a newer hub may send kinds an older client does not know (it shows them plainly):
+# today "conversation", "note" (an internal note in one of the customer's conversations),
+# "customer_note" (written on the card) and "merge"; later "call", "callback", "survey".
+TIMELINE_KINDS = ("conversation", "note", "customer_note", "merge")
+NOTE_MAX_CHARS = 4000
+
+
+class TimelineCursor(msgspec.Struct, frozen=True):
+    """Where a timeline page ends: the last entry's (at, kind, id). Entries are ordered
+    newest first by this triple, so the cursor is exact across kinds."""
+
+    at: datetime
+    kind: str
+    id: int
+
+
+class TimelineEntry(msgspec.Struct, omit_defaults=True):
+    """One entry of a customer's timeline. ``id`` is unique within its ``kind``.
+    conversation: ``conversation`` (with its last message). note: ``conversation_id``,
+    ``text``, ``author_id``/``author_name``. customer_note: ``text``, author, ``edited_at``.
+    merge: ``merge``, ``other_id``/``other_name`` (the other card), ``author_name`` (who)."""
+
+    kind: str
+    id: int
+    at: datetime
+    conversation_id: int | None = None
+    conversation: ConversationInfo | None = None
+    text: str = ""
+    author_id: int | None = None
+    author_name: str = ""
+    edited_at: datetime | None = None
+    merge: MergeInfo | None = None
+    other_id: int | None = None
+    other_name: str = ""
+
+    @property
+    def cursor(self) -> TimelineCursor:
+        return TimelineCursor(self.at, self.kind, self.id)
+
+
 KbLang = Literal["ru", "uk", "en"]
 KbVisibility = Literal["internal", "public"]
 
@@ -542,6 +583,30 @@ class CustomerConversations(_Frame, tag="customer_conversations"):
     limit: int = 20
 
 
+class CustomerTimeline(_Frame, tag="customer_timeline"):
+    """A page of one customer's timeline: entries of every kind (or of ``kinds`` only),
+    newest first by (at, kind, id). ``before``: the cursor of the previous page's last
+    entry (keyset paging: no entry is skipped or repeated when new ones arrive between
+    pages). ``limit`` is clamped to 1..50. The result: ``entries`` and ``has_more``."""
+
+    txn_id: str
+    customer_id: int
+    before: TimelineCursor | None = None
+    limit: int = 20
+    kinds: list[str] = []
+
+
+class CustomerNoteSave(_Frame, tag="customer_note_save"):
+    """Add a note to the customer card (``note_id`` null) or change one (its author, a
+    supervisor or an admin). The result: ``entry`` (a ``customer_note`` TimelineEntry).
+    A retried add with the same txn_id stores it once."""
+
+    txn_id: str
+    customer_id: int
+    text: str
+    note_id: int | None = None
+
+
 class CustomerMergeCandidates(_Frame, tag="customer_merge_candidates"):
     """Customers who share a phone number or an e-mail address with this one. The
     result: ``candidates`` (MergeCandidate list, most reasons first)."""
@@ -830,6 +895,16 @@ class CustomerUpdated(_Frame, tag="customer_updated"):
     must_ack: bool = False
 
 
+class TimelineEntrySaved(_Frame, tag="timeline_entry_saved"):
+    """An entry of a customer's timeline that no other event carries was added or
+    changed (today: a note on the card). Later kinds (calls, callbacks) use it too."""
+
+    seq: int
+    customer_id: int
+    entry: TimelineEntry
+    must_ack: bool = False
+
+
 class MergeProposed(_Frame, tag="merge_proposed"):
     """A card just got a phone number or e-mail address another customer has: they may
     be one person. Operators may merge them (``customer_merge``) or leave them apart."""
@@ -974,6 +1049,8 @@ OperatorCommand = (
     | CustomerUpdate
     | CustomerSearch
     | CustomerConversations
+    | CustomerTimeline
+    | CustomerNoteSave
     | CustomerMergeCandidates
     | CustomerMerge
     | CustomerUnmerge
@@ -1007,6 +1084,7 @@ OperatorEvent = (
     | SlaBreached
     | QueuesUpdated
     | CustomerUpdated
+    | TimelineEntrySaved
     | MergeProposed
     | CustomersMerged
     | TemplateUpdated

@@ -47,6 +47,7 @@ from app.storage.models import (
     CustomerFieldValue,
     CustomerIdentity,
     CustomerMerge,
+    CustomerNote,
     CustomerPhone,
     CustomerTag,
     CustomField,
@@ -61,6 +62,7 @@ class _Record(msgspec.Struct):
 
     conversations: list[int] = []
     identities: list[int] = []
+    customer_notes: list[int] = []  # notes written on the card (0013); older records: none
     phones_added: list[str] = []
     emails_added: list[str] = []
     tags_added: list[str] = []
@@ -183,6 +185,10 @@ class MergeStore:
                 s.scalars(select(CustomerIdentity.id).where(CustomerIdentity.customer_id == merge_id))
             )
             s.execute(update(Conversation).where(Conversation.customer_id == merge_id).values(customer_id=keep_id))
+            # notes written on the other card join the kept card's timeline
+            rec.customer_notes = list(s.scalars(select(CustomerNote.id).where(CustomerNote.customer_id == merge_id)))
+            if rec.customer_notes:
+                s.execute(update(CustomerNote).where(CustomerNote.customer_id == merge_id).values(customer_id=keep_id))
             s.execute(
                 update(CustomerIdentity).where(CustomerIdentity.customer_id == merge_id).values(customer_id=keep_id)
             )
@@ -256,6 +262,12 @@ class MergeStore:
                 s.execute(
                     update(Conversation)
                     .where(Conversation.id.in_(rec.conversations), Conversation.customer_id == keep.id)
+                    .values(customer_id=other.id)
+                )
+            if rec.customer_notes:
+                s.execute(
+                    update(CustomerNote)
+                    .where(CustomerNote.id.in_(rec.customer_notes), CustomerNote.customer_id == keep.id)
                     .values(customer_id=other.id)
                 )
             if rec.identities:

@@ -18,6 +18,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy import text as sql_text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -135,6 +136,8 @@ class Conversation(Base):
         CheckConstraint("status IN ('queued', 'open', 'resolved')", name="status"),
         Index("ix_conversations_status_created", "status", "created_at"),
         CheckConstraint("state IN ('open', 'waiting', 'snoozed')", name="state"),
+        # the customer timeline (0013): a customer's conversations newest first, keyset-paged
+        Index("ix_conversations_customer_created", "customer_id", "created_at", "id"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
@@ -165,6 +168,16 @@ class Message(Base):
         CheckConstraint("author IN ('customer', 'operator', 'system')", name="author"),
         UniqueConstraint("sender_key", "txn_id"),
         Index("ix_messages_conversation_id_id", "conversation_id", "id"),
+        # the customer timeline (0013): operators' internal notes only (a small part of
+        # the messages), by conversation and time
+        Index(
+            "ix_messages_operator_notes",
+            "conversation_id",
+            "created_at",
+            "id",
+            sqlite_where=sql_text("internal = 1 AND author = 'operator'"),
+            postgresql_where=sql_text("internal AND author = 'operator'"),
+        ),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
@@ -338,6 +351,26 @@ class CustomerMerge(Base):
     undone_at: Mapped[datetime | None]
     undone_by: Mapped[int | None] = mapped_column(ForeignKey("operators.id"))
     undo_txn_id: Mapped[str | None] = mapped_column(String(64))
+
+
+class CustomerNote(Base):
+    """A note an operator wrote on the customer card ("Add note", migration 0013): a
+    timeline entry of its own. Only its author or a supervisor/admin edits it.
+    ``(operator_id, txn_id)`` is unique: a retried add stores it once."""
+
+    __tablename__ = "customer_notes"
+    __table_args__ = (
+        UniqueConstraint("operator_id", "txn_id"),
+        Index("ix_customer_notes_customer_created", "customer_id", "created_at", "id"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
+    operator_id: Mapped[int] = mapped_column(ForeignKey("operators.id"))
+    txn_id: Mapped[str] = mapped_column(String(64))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    edited_at: Mapped[datetime | None]
+    edited_by: Mapped[int | None] = mapped_column(ForeignKey("operators.id"))
 
 
 # --------------------------------------------------------------------------- channels (0006)

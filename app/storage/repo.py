@@ -54,6 +54,7 @@ from app.protocol.messages import (
     QueuesUpdated,
     SlaBreached,
     TemplateUpdated,
+    TimelineEntrySaved,
 )
 from app.storage.files import attach, attachments_of
 from app.storage.models import (
@@ -681,6 +682,7 @@ _WHOLE_FRAMES: dict[str, type[msgspec.Struct]] = {
     "template_updated": TemplateUpdated,
     "kb_article_updated": KbArticleUpdated,
     "kb_article_deleted": KbArticleDeleted,
+    "timeline_entry_saved": TimelineEntrySaved,
 }
 
 
@@ -737,6 +739,9 @@ class Store:
         self.templates = TemplateStore(self)  # answer templates (app/storage/templates.py)
         self.kb = KbStore(self)  # the knowledge base (app/storage/kb.py)
         self.kb_bot = KbBotStore(self)  # the web chat's bot first line (app/storage/kb_bot.py)
+        from app.storage.timeline import TimelineStore
+
+        self.timeline = TimelineStore(self)  # the customer timeline (app/storage/timeline.py)
 
     @property
     def _sessions(self) -> sessionmaker[OrmSession]:

@@ -294,10 +294,6 @@ New customer chats appear there as they arrive; the ones assigned to you are und
         <translation>Не сохранено: нет связи с хабом. Нажмите Enter, чтобы повторить.</translation>
     </message>
     <message>
-        <source>Could not load the conversations</source>
-        <translation>Не удалось загрузить диалоги</translation>
-    </message>
-    <message>
         <source>Could not search</source>
         <translation>Не удалось выполнить поиск</translation>
     </message>
@@ -388,6 +384,34 @@ New customer chats appear there as they arrive; the ones assigned to you are und
     <message>
         <source>Not saved: %1</source>
         <translation>Не сохранено: %1</translation>
+    </message>
+    <message>
+        <source>Could not load the timeline</source>
+        <translation>Не удалось загрузить историю</translation>
+    </message>
+    <message>
+        <source>Not saved: the connection to the hub is down. Try again.</source>
+        <translation>Не сохранено: нет связи с хабом. Попробуйте ещё раз.</translation>
+    </message>
+    <message>
+        <source>Write the note first.</source>
+        <translation>Сначала напишите заметку.</translation>
+    </message>
+    <message>
+        <source>Not saved: a note can have at most %1 characters.</source>
+        <translation>Не сохранено: в заметке может быть не больше %1 символов.</translation>
+    </message>
+    <message>
+        <source>Not saved: only the note&apos;s author or a supervisor can change it.</source>
+        <translation>Не сохранено: изменить заметку может только её автор или супервизор.</translation>
+    </message>
+    <message>
+        <source>Not saved: this customer or note no longer exists.</source>
+        <translation>Не сохранено: этого клиента или заметки больше нет.</translation>
+    </message>
+    <message>
+        <source>Not saved: this card was merged into another one. Open that card.</source>
+        <translation>Не сохранено: эта карточка объединена с другой. Откройте ту карточку.</translation>
     </message>
     <message>
         <source>The name cannot be empty.</source>
@@ -533,8 +557,40 @@ New customer chats appear there as they arrive; the ones assigned to you are und
         <translation>Не указано</translation>
     </message>
     <message>
+        <source>Timeline</source>
+        <translation>История</translation>
+    </message>
+    <message>
+        <source>+ Add note</source>
+        <translation>+ Заметка</translation>
+    </message>
+    <message>
+        <source>A note on the card: colleagues see it in the timeline</source>
+        <translation>Заметка в карточке: коллеги увидят её в истории</translation>
+    </message>
+    <message>
+        <source>All</source>
+        <translation>Всё</translation>
+    </message>
+    <message>
         <source>Conversations</source>
         <translation>Диалоги</translation>
+    </message>
+    <message>
+        <source>What colleagues should know: only operators see it</source>
+        <translation>Что стоит знать коллегам: видят только операторы</translation>
+    </message>
+    <message>
+        <source>Saving…</source>
+        <translation>Сохранение…</translation>
+    </message>
+    <message>
+        <source>Save note</source>
+        <translation>Сохранить</translation>
+    </message>
+    <message>
+        <source>Ctrl+Enter</source>
+        <translation>Ctrl+Enter</translation>
     </message>
     <message>
         <source>VIP customers are served first</source>
@@ -563,6 +619,46 @@ New customer chats appear there as they arrive; the ones assigned to you are und
     <message>
         <source>Send</source>
         <translation>Отправить</translation>
+    </message>
+    <message>
+        <source>Note in #%1</source>
+        <translation>Заметка в #%1</translation>
+    </message>
+    <message>
+        <source>%1 · edited</source>
+        <translation>%1 · изменено</translation>
+    </message>
+    <message>
+        <source>Card note</source>
+        <translation>В карточке</translation>
+    </message>
+    <message>
+        <source>Merged with %1 by %2</source>
+        <translation>Объединено с «%1», %2</translation>
+    </message>
+    <message>
+        <source>%1 · undone</source>
+        <translation>%1 · отменено</translation>
+    </message>
+    <message>
+        <source>Merge</source>
+        <translation>Объединение</translation>
+    </message>
+    <message>
+        <source>Cards merged</source>
+        <translation>Карточки объединены</translation>
+    </message>
+    <message>
+        <source>Loading the timeline…</source>
+        <translation>Загрузка истории…</translation>
+    </message>
+    <message>
+        <source>The timeline loads when the connection is back.</source>
+        <translation>История загрузится, когда связь восстановится.</translation>
+    </message>
+    <message>
+        <source>No notes yet. “+ Add note” writes one that every colleague sees here.</source>
+        <translation>Заметок пока нет. «+ Заметка» добавит заметку, которую здесь увидят все коллеги.</translation>
     </message>
     <message>
         <source>Cancel</source>
@@ -617,16 +713,28 @@ New customer chats appear there as they arrive; the ones assigned to you are und
         <translation>Заметка: %1</translation>
     </message>
     <message>
-        <source>Loading conversations…</source>
-        <translation>Загрузка диалогов…</translation>
-    </message>
-    <message>
-        <source>The conversations load when the connection is back.</source>
-        <translation>Диалоги загрузятся, когда связь восстановится.</translation>
-    </message>
-    <message>
         <source>No conversations yet.</source>
         <translation>Диалогов пока нет.</translation>
+    </message>
+    <message>
+        <source>Nothing here yet. Conversations, internal notes and merges of this customer will show here, newest first.</source>
+        <translation>Здесь пока пусто. Диалоги, внутренние заметки и объединения карточек этого клиента появятся здесь, новые сверху.</translation>
+    </message>
+    <message>
+        <source>Write the note first.</source>
+        <translation>Сначала напишите заметку.</translation>
+    </message>
+    <message>
+        <source>Not saved: the connection to the hub is down. Try again.</source>
+        <translation>Не сохранено: нет связи с хабом. Попробуйте ещё раз.</translation>
+    </message>
+    <message>
+        <source>Change the note</source>
+        <translation>Изменить заметку</translation>
+    </message>
+    <message>
+        <source>New note on the card</source>
+        <translation>Новая заметка в карточке</translation>
     </message>
     <message>
         <source>Merge undone: %1 has a separate card again.</source>

@@ -294,10 +294,6 @@ New customer chats appear there as they arrive; the ones assigned to you are und
         <translation>Не збережено: немає зв&apos;язку з хабом. Натисніть Enter, щоб повторити.</translation>
     </message>
     <message>
-        <source>Could not load the conversations</source>
-        <translation>Не вдалося завантажити розмови</translation>
-    </message>
-    <message>
         <source>Could not search</source>
         <translation>Не вдалося виконати пошук</translation>
     </message>
@@ -388,6 +384,34 @@ New customer chats appear there as they arrive; the ones assigned to you are und
     <message>
         <source>Not saved: %1</source>
         <translation>Не збережено: %1</translation>
+    </message>
+    <message>
+        <source>Could not load the timeline</source>
+        <translation>Не вдалося завантажити історію</translation>
+    </message>
+    <message>
+        <source>Not saved: the connection to the hub is down. Try again.</source>
+        <translation>Не збережено: немає зв’язку з хабом. Спробуйте ще раз.</translation>
+    </message>
+    <message>
+        <source>Write the note first.</source>
+        <translation>Спершу напишіть нотатку.</translation>
+    </message>
+    <message>
+        <source>Not saved: a note can have at most %1 characters.</source>
+        <translation>Не збережено: у нотатці може бути не більше %1 символів.</translation>
+    </message>
+    <message>
+        <source>Not saved: only the note&apos;s author or a supervisor can change it.</source>
+        <translation>Не збережено: змінити нотатку може лише її автор або супервізор.</translation>
+    </message>
+    <message>
+        <source>Not saved: this customer or note no longer exists.</source>
+        <translation>Не збережено: цього клієнта або нотатки більше немає.</translation>
+    </message>
+    <message>
+        <source>Not saved: this card was merged into another one. Open that card.</source>
+        <translation>Не збережено: цю картку об’єднано з іншою. Відкрийте ту картку.</translation>
     </message>
     <message>
         <source>The name cannot be empty.</source>
@@ -533,8 +557,40 @@ New customer chats appear there as they arrive; the ones assigned to you are und
         <translation>Не вказано</translation>
     </message>
     <message>
+        <source>Timeline</source>
+        <translation>Історія</translation>
+    </message>
+    <message>
+        <source>+ Add note</source>
+        <translation>+ Нотатка</translation>
+    </message>
+    <message>
+        <source>A note on the card: colleagues see it in the timeline</source>
+        <translation>Нотатка в картці: колеги побачать її в історії</translation>
+    </message>
+    <message>
+        <source>All</source>
+        <translation>Усе</translation>
+    </message>
+    <message>
         <source>Conversations</source>
         <translation>Розмови</translation>
+    </message>
+    <message>
+        <source>What colleagues should know: only operators see it</source>
+        <translation>Що варто знати колегам: бачать лише оператори</translation>
+    </message>
+    <message>
+        <source>Saving…</source>
+        <translation>Збереження…</translation>
+    </message>
+    <message>
+        <source>Save note</source>
+        <translation>Зберегти</translation>
+    </message>
+    <message>
+        <source>Ctrl+Enter</source>
+        <translation>Ctrl+Enter</translation>
     </message>
     <message>
         <source>VIP customers are served first</source>
@@ -563,6 +619,46 @@ New customer chats appear there as they arrive; the ones assigned to you are und
     <message>
         <source>Send</source>
         <translation>Надіслати</translation>
+    </message>
+    <message>
+        <source>Note in #%1</source>
+        <translation>Нотатка в #%1</translation>
+    </message>
+    <message>
+        <source>%1 · edited</source>
+        <translation>%1 · змінено</translation>
+    </message>
+    <message>
+        <source>Card note</source>
+        <translation>У картці</translation>
+    </message>
+    <message>
+        <source>Merged with %1 by %2</source>
+        <translation>Об’єднано з «%1», %2</translation>
+    </message>
+    <message>
+        <source>%1 · undone</source>
+        <translation>%1 · скасовано</translation>
+    </message>
+    <message>
+        <source>Merge</source>
+        <translation>Об’єднання</translation>
+    </message>
+    <message>
+        <source>Cards merged</source>
+        <translation>Картки об’єднано</translation>
+    </message>
+    <message>
+        <source>Loading the timeline…</source>
+        <translation>Завантаження історії…</translation>
+    </message>
+    <message>
+        <source>The timeline loads when the connection is back.</source>
+        <translation>Історія завантажиться, коли зв’язок відновиться.</translation>
+    </message>
+    <message>
+        <source>No notes yet. “+ Add note” writes one that every colleague sees here.</source>
+        <translation>Нотаток поки немає. «+ Нотатка» додасть нотатку, яку тут побачать усі колеги.</translation>
     </message>
     <message>
         <source>Cancel</source>
@@ -617,16 +713,28 @@ New customer chats appear there as they arrive; the ones assigned to you are und
         <translation>Нотатка: %1</translation>
     </message>
     <message>
-        <source>Loading conversations…</source>
-        <translation>Завантаження розмов…</translation>
-    </message>
-    <message>
-        <source>The conversations load when the connection is back.</source>
-        <translation>Розмови завантажаться, коли зв&apos;язок відновиться.</translation>
-    </message>
-    <message>
         <source>No conversations yet.</source>
         <translation>Розмов ще немає.</translation>
+    </message>
+    <message>
+        <source>Nothing here yet. Conversations, internal notes and merges of this customer will show here, newest first.</source>
+        <translation>Тут поки порожньо. Розмови, внутрішні нотатки та об’єднання карток цього клієнта з’являться тут, нові згори.</translation>
+    </message>
+    <message>
+        <source>Write the note first.</source>
+        <translation>Спершу напишіть нотатку.</translation>
+    </message>
+    <message>
+        <source>Not saved: the connection to the hub is down. Try again.</source>
+        <translation>Не збережено: немає зв’язку з хабом. Спробуйте ще раз.</translation>
+    </message>
+    <message>
+        <source>Change the note</source>
+        <translation>Змінити нотатку</translation>
+    </message>
+    <message>
+        <source>New note on the card</source>
+        <translation>Нова нотатка в картці</translation>
     </message>
     <message>
         <source>Merge undone: %1 has a separate card again.</source>

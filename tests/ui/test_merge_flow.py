@@ -76,6 +76,10 @@ def test_merge_in_the_window_and_undo(hub: TestHub, run: Any, make_client: Any, 
             await wait_until(lambda: card.customer_id == a and card.profile is not None, message="the kept card")
             await wait_until(lambda: sorted(card.timeline.conversation_ids()) == sorted([conv_a, conv_b]),
                              message="both conversations in the timeline")
+            # the merge itself is an entry of the timeline, the newest
+            merge_entry = card.timeline.entries()[0]
+            assert merge_entry.kind == "merge" and merge_entry.other_id == b
+            assert card.entry_texts(merge_entry)[3] == f"Merged with Olena Koval by {acc.display_name}"
             profile = card.profile
             assert profile is not None
             assert profile.name == "Olena Koval" and profile.vip and profile.notes == "Calls after 18:00"
@@ -102,6 +106,8 @@ def test_merge_in_the_window_and_undo(hub: TestHub, run: Any, make_client: Any, 
             await wait_until(lambda: card.customer_id == a and card.state == "ready", message="a's card")
             await wait_until(lambda: card.timeline.conversation_ids() == [conv_a], message="a's timeline")
             assert card.profile is not None and card.profile.name == "Olena K"
+            undone = [e for e in card.timeline.entries() if e.kind == "merge"]
+            assert len(undone) == 1 and card.entry_texts(undone[0])[3].endswith("· undone")
             assert card.merged_text.text() == "Merge undone: Olena Koval has a separate card again."
             await other.close()
 

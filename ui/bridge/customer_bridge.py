@@ -23,6 +23,7 @@ from qasync import asyncSlot
 from app.client.connection import CommandFailed, ConnectionLost, new_txn_id
 from app.client.session import LinkChange, OperatorSession
 from app.protocol.messages import (
+    NOTE_MAX_CHARS,
     ConversationInfo,
     CustomerChanges,
     CustomerProfile,
@@ -30,9 +31,14 @@ from app.protocol.messages import (
     CustomFieldDef,
     MergeChoices,
     MergeProposed,
+    MessageInfo,
+    TimelineCursor,
+    TimelineEntry,
+    TimelineEntrySaved,
     WaTemplateChoice,
 )
 from ui.channels import channel_name
+from ui.models.customers import FILTERS, conversation_entry, note_entry
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +61,7 @@ class CachedCard:
 
 @dataclass
 class _Timeline:
-    conversations: list[ConversationInfo]
+    entries: list[TimelineEntry]
     has_more: bool
 
 
@@ -65,8 +71,11 @@ class CustomerBridge(QObject):
     customer_changed = Signal(object)  # CustomerProfile: a card changed (anyone's edit, live)
     customer_saved = Signal(int, str, object)  # customer id, edit key, CustomerProfile
     customer_save_failed = Signal(int, str, str, str)  # customer id, edit key, human text, hub's text
-    timeline_loaded = Signal(int, object, bool, bool)  # customer id, [ConversationInfo], has_more, older page
+    timeline_loaded = Signal(int, object, bool, bool)  # customer id, [TimelineEntry], has_more, older page
     timeline_load_failed = Signal(int, str)  # customer id, human text
+    timeline_entry_arrived = Signal(int, object)  # customer id, TimelineEntry (live: a note, a card note)
+    note_saved = Signal(int, int, object)  # customer id, note id asked for (0: a new note), TimelineEntry
+    note_save_failed = Signal(int, int, str)  # customer id, note id (0: a new note), human text
     customers_found = Signal(str, object)  # query, [CustomerProfile] (notes left out)
     search_failed = Signal(str, str)  # query, human text
     # identity merge
@@ -86,7 +95,8 @@ class CustomerBridge(QObject):
         super().__init__(parent)
         self.session = session
         self._cards: OrderedDict[int, CachedCard] = OrderedDict()
-        self._timelines: dict[int, _Timeline] = {}
+        self._timelines: dict[tuple[int, str], _Timeline] = {}  # (customer id, filter name)
+        self._note_txn: dict[tuple[int, int, str], str] = {}
         self._conversations: dict[int, ConversationInfo] = {}
         self._retry_txn: dict[tuple[int, str, bytes], str] = {}
         self._changes_seen: dict[int, int] = {}  # customer id -> customer_changed count
@@ -99,6 +109,8 @@ class CustomerBridge(QObject):
         session.merge_proposed.connect(self._on_merge_proposed)
         session.customers_merged.connect(self._on_customers_merged)
         session.conversation_changed.connect(self._on_conversation_changed)
+        session.message_added.connect(self._on_message_added)
+        session.timeline_entry_saved.connect(self._on_timeline_entry_saved)
         session.link_changed.connect(self._on_link_changed)
 
     # ------------------------------------------------------------------ queries (no I/O)
@@ -110,9 +122,16 @@ class CustomerBridge(QObject):
     def cached_card(self, customer_id: int) -> CachedCard | None:
         return self._cards.get(customer_id)
 
-    def cached_timeline(self, customer_id: int) -> tuple[list[ConversationInfo], bool] | None:
-        t = self._timelines.get(customer_id)
-        return (list(t.conversations), t.has_more) if t is not None else None
+    def cached_timeline(self, customer_id: int, filter_name: str = "all") -> tuple[list[TimelineEntry], bool] | None:
+        t = self._timelines.get((customer_id, filter_name))
+        return (list(t.entries), t.has_more) if t is not None else None
+
+    def may_edit_note(self, entry: TimelineEntry) -> bool:
+        """A note on the card may be changed by its author, a supervisor or an admin."""
+        me = self.session.me
+        if me is None or entry.kind != "customer_note":
+            return False
+        return entry.author_id == me.id or me.role in ("supervisor", "admin")
 
     def operator_name(self, operator_id: int) -> str:
         op = self.session.operators.get(operator_id)
@@ -163,29 +182,67 @@ class CustomerBridge(QObject):
         self._retry_txn.pop(sig, None)
         self.customer_saved.emit(customer_id, key, profile)
 
-    @asyncSlot(int, int)
-    async def load_timeline(self, customer_id: int, before_id: int) -> None:
-        """The newest page of the customer's conversations (``before_id`` 0), or the
-        page older than ``before_id``."""
+    @asyncSlot(int, object, str)
+    async def load_timeline(self, customer_id: int, before: TimelineCursor | None, filter_name: str = "all") -> None:
+        """The newest page of the customer's timeline (``before`` None), or the page older
+        than ``before``; of the kinds of the filter (FILTERS: all, conversations, notes)."""
         try:
-            convs, has_more = await self.session.customer_conversations(
-                customer_id, before_id=before_id or None, limit=TIMELINE_PAGE
+            entries, has_more = await self.session.customer_timeline(
+                customer_id, before=before, limit=TIMELINE_PAGE, kinds=FILTERS.get(filter_name, ())
             )
         except (CommandFailed, ConnectionLost, TimeoutError) as exc:
-            self.timeline_load_failed.emit(
-                customer_id, self._failure_text(exc, self.tr("Could not load the conversations"))
+            self.timeline_load_failed.emit(customer_id, self._failure_text(exc, self.tr("Could not load the timeline")))
+            return
+        for e in entries:
+            if e.conversation is not None:
+                self._conversations[e.conversation.id] = e.conversation
+        key = (customer_id, filter_name)
+        known = self._timelines.get(key)
+        if before is not None and known is not None:
+            seen = {(e.kind, e.id) for e in known.entries}
+            known.entries.extend(e for e in entries if (e.kind, e.id) not in seen)
+            known.has_more = has_more
+        elif before is None:
+            self._timelines[key] = _Timeline(list(entries), has_more)
+        self.timeline_loaded.emit(customer_id, entries, has_more, before is not None)
+
+    @asyncSlot(int, int, str)
+    async def save_note(self, customer_id: int, note_id: int, text: str) -> None:
+        """Add a note to the card (``note_id`` 0) or change one. The same note sent again
+        after a lost answer keeps its txn_id, so the hub stores it once. A refusal comes
+        back as a sentence; the card keeps the text the operator typed."""
+        sig = (customer_id, note_id, text)
+        txn_id = self._note_txn.setdefault(sig, new_txn_id())
+        try:
+            entry = await self.session.save_customer_note(
+                customer_id, text, note_id=note_id or None, txn_id=txn_id
+            )
+        except CommandFailed as exc:
+            self._note_txn.pop(sig, None)
+            self.note_save_failed.emit(customer_id, note_id, self.note_refusal_text(exc))
+            return
+        except (ConnectionLost, TimeoutError):
+            self.note_save_failed.emit(
+                customer_id, note_id, self.tr("Not saved: the connection to the hub is down. Try again.")
             )
             return
-        for conv in convs:
-            self._conversations[conv.id] = conv
-        known = self._timelines.get(customer_id)
-        if before_id and known is not None:
-            ids = {c.id for c in known.conversations}
-            known.conversations.extend(c for c in convs if c.id not in ids)
-            known.has_more = has_more
-        else:
-            self._timelines[customer_id] = _Timeline(list(convs), has_more)
-        self.timeline_loaded.emit(customer_id, convs, has_more, bool(before_id))
+        self._note_txn.pop(sig, None)
+        self._remember_entry(customer_id, entry)
+        self.note_saved.emit(customer_id, note_id, entry)
+
+    def note_refusal_text(self, exc: CommandFailed) -> str:
+        """The hub refused a note: why, in the operator's language."""
+        if exc.code == "empty_text":
+            return self.tr("Write the note first.")
+        if exc.code == "text_too_long":
+            return self.tr("Not saved: a note can have at most %1 characters.").replace("%1", str(NOTE_MAX_CHARS))
+        if exc.code == "forbidden":
+            return self.tr("Not saved: only the note's author or a supervisor can change it.")
+        if exc.code == "not_found":
+            return self.tr("Not saved: this customer or note no longer exists.")
+        if exc.code == "conflict":
+            return self.tr("Not saved: this card was merged into another one. Open that card.")
+        return self.tr("Not saved: %1").replace("%1", exc.text)
 
     @asyncSlot(str)
     async def search(self, query: str) -> None:
@@ -431,9 +488,37 @@ class CustomerBridge(QObject):
         self.customer_changed.emit(profile)
 
     def _forget_timelines(self, *customer_ids: int) -> None:
-        """Conversations moved between these customers: their pages are read again."""
-        for cid in customer_ids:
-            self._timelines.pop(cid, None)
+        """Entries moved between these customers: their pages are read again."""
+        for key in [k for k in self._timelines if k[0] in customer_ids]:
+            del self._timelines[key]
+
+    def _remember_entry(self, customer_id: int, entry: TimelineEntry) -> None:
+        """A new or changed entry goes into the remembered pages it belongs to."""
+        for (cid, filter_name), t in self._timelines.items():
+            kinds = FILTERS.get(filter_name, ())
+            if cid != customer_id or (kinds and entry.kind not in kinds):
+                continue
+            for i, known in enumerate(t.entries):
+                if known.kind == entry.kind and known.id == entry.id:
+                    t.entries[i] = entry
+                    break
+            else:
+                t.entries.insert(0, entry)
+
+    def _on_timeline_entry_saved(self, frame: TimelineEntrySaved) -> None:
+        self._remember_entry(frame.customer_id, frame.entry)
+        self.timeline_entry_arrived.emit(frame.customer_id, frame.entry)
+
+    def _on_message_added(self, msg: MessageInfo) -> None:
+        """An operator's internal note is an entry of the customer's timeline."""
+        if not msg.internal or msg.author != "operator":
+            return
+        conv = self.conversation(msg.conversation_id)
+        if conv is None:
+            return
+        entry = note_entry(msg, conv)
+        self._remember_entry(conv.customer.id, entry)
+        self.timeline_entry_arrived.emit(conv.customer.id, entry)
 
     def _on_merge_proposed(self, frame: MergeProposed) -> None:
         if not self.dismissed(frame.customer_id, frame.candidate_id):
@@ -446,17 +531,9 @@ class CustomerBridge(QObject):
         self.merged_elsewhere.emit(frame)
 
     def _on_conversation_changed(self, conv: ConversationInfo) -> None:
-        if conv.id in self._conversations:
+        if conv.id in self._conversations or any(k[0] == conv.customer.id for k in self._timelines):
             self._conversations[conv.id] = conv
-        t = self._timelines.get(conv.customer.id)
-        if t is not None:
-            for i, known in enumerate(t.conversations):
-                if known.id == conv.id:
-                    t.conversations[i] = conv
-                    break
-            else:
-                t.conversations.insert(0, conv)
-                self._conversations[conv.id] = conv
+        self._remember_entry(conv.customer.id, conversation_entry(conv))
 
     def _on_link_changed(self, link: LinkChange) -> None:
         if link.state == "ended":  # signed out or the session was revoked: nothing stays

@@ -13,8 +13,9 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from PySide6.QtCore import QEvent, QModelIndex, QPersistentModelIndex, QRect, QSize, Qt, Signal
-from PySide6.QtGui import QFont, QFontMetrics, QPainter, QPen, QResizeEvent
+from PySide6.QtGui import QFont, QFontMetrics, QKeySequence, QPainter, QPen, QResizeEvent, QShortcut
 from PySide6.QtWidgets import (
+    QButtonGroup,
     QFrame,
     QHBoxLayout,
     QLabel,
@@ -22,6 +23,7 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QPushButton,
     QScrollArea,
+    QSizePolicy,
     QSplitter,
     QStyle,
     QStyledItemDelegate,
@@ -43,12 +45,13 @@ from app.protocol.messages import (
     IdentityInfo,
     MergeCandidate,
     MergeInfo,
+    TimelineEntry,
 )
 from ui import theme
 from ui.bridge.customer_bridge import CachedCard, CustomerBridge
 from ui.channels import channel_name
 from ui.dialogs.merge_dialog import MergeDialog, reason_text
-from ui.models.customers import ConversationRole, CurrentRole, TimelineModel
+from ui.models.customers import FILTERS, CurrentRole, EntryRole, TimelineModel
 from ui.widgets.inline_edit import FlowLayout, InlineField, TagChip, repolish, set_style_property
 
 LANGUAGE_NAMES = {"en": "English", "ru": "Русский", "uk": "Українська"}
@@ -209,16 +212,24 @@ class TimelineDelegate(QStyledItemDelegate):
         return QSize(1, 2 * self.PAD + fm.height() + 3 + sm.height())  # as wide as the view
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: Index) -> None:
-        conv: ConversationInfo | None = index.data(ConversationRole)
-        if conv is None:
+        entry: TimelineEntry | None = index.data(EntryRole)
+        if entry is None:
             return
         c = theme.colors()
         rect: QRect = option.rect  # type: ignore[attr-defined]
         pal = option.palette  # type: ignore[attr-defined]
         state = option.state  # type: ignore[attr-defined]
         painter.save()
+        note = entry.kind in ("note", "customer_note")
         current = bool(index.data(CurrentRole))
-        if current or state & QStyle.StateFlag.State_Selected:
+        if note:
+            # a note looks like the chat's internal notes: a yellow box with a darker edge
+            box = rect.adjusted(6, 3, -4, -3)
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+            painter.setPen(QPen(c.note_border))
+            painter.setBrush(c.note_bubble.darker(104) if state & QStyle.StateFlag.State_MouseOver else c.note_bubble)
+            painter.drawRoundedRect(box, 4, 4)
+        elif current or state & QStyle.StateFlag.State_Selected:
             painter.fillRect(rect, pal.alternateBase())
         elif state & QStyle.StateFlag.State_MouseOver:
             painter.fillRect(rect, pal.alternateBase().color().lighter(102))
@@ -227,37 +238,36 @@ class TimelineDelegate(QStyledItemDelegate):
         font, fm, small, sm, bold, bold_fm = self.fonts()
         left, right = rect.left() + 12, rect.right() - 8
         top = rect.top() + self.PAD
-        number = f"#{conv.id}"
+        tag, head, head_color, preview = self.card.entry_texts(entry)
         painter.setFont(small)
-        painter.setPen(c.muted)
-        nw = sm.horizontalAdvance(number)
-        painter.drawText(QRect(right - nw, top, nw, fm.height()), Qt.AlignmentFlag.AlignVCenter, number)
+        painter.setPen(c.note_text if note else c.muted)
+        nw = sm.horizontalAdvance(tag)
+        painter.drawText(QRect(right - nw, top, nw, fm.height()), Qt.AlignmentFlag.AlignVCenter, tag)
         painter.setFont(bold)
-        painter.setPen(pal.text().color())
-        when = self.card.when_text(conv.created_at)
+        painter.setPen(c.note_text if note else pal.text().color())
+        when = self.card.when_text(entry.at)
         ww = bold_fm.horizontalAdvance(when)
         painter.drawText(QRect(left, top, ww + 2, fm.height()), Qt.AlignmentFlag.AlignVCenter, when)
-        status, color = self.card.status_text(conv)
         x = left + ww + 8
         room = right - nw - 8 - x
-        if room > 10:
+        if room > 10 and head:
             painter.setFont(font)
-            painter.setPen(color)
+            painter.setPen(c.note_text if note else head_color)
             painter.drawText(
                 QRect(x, top, room, fm.height()),
                 Qt.AlignmentFlag.AlignVCenter,
-                fm.elidedText(status, Qt.TextElideMode.ElideRight, room),
+                fm.elidedText(head, Qt.TextElideMode.ElideRight, room),
             )
-        preview = self.card.preview_text(conv)
         painter.setFont(small)
-        painter.setPen(c.muted)
+        painter.setPen(c.note_text if note else c.muted)
         painter.drawText(
             QRect(left, top + fm.height() + 3, right - left, sm.height()),
             Qt.AlignmentFlag.AlignVCenter,
             sm.elidedText(preview, Qt.TextElideMode.ElideRight, right - left),
         )
-        painter.setPen(QPen(pal.mid().color()))
-        painter.drawLine(rect.left() + 12, rect.bottom(), rect.right(), rect.bottom())
+        if not note:
+            painter.setPen(QPen(pal.mid().color()))
+            painter.drawLine(rect.left() + 12, rect.bottom(), rect.right(), rect.bottom())
         painter.restore()
 
 
@@ -265,6 +275,7 @@ class CustomerCard(QWidget):
     conversation_chosen = Signal(int)
     # WhatsApp: write first with an approved template (customer id, channel, identity id)
     template_start_requested = Signal(int, str, int)
+    note_chosen = Signal(int, int)  # conversation id, message id: open the conversation at that note
 
     def __init__(self, customers: CustomerBridge | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -517,11 +528,76 @@ class CustomerCard(QWidget):
         tl = QVBoxLayout(timeline)
         tl.setContentsMargins(0, 0, 0, 0)
         tl.setSpacing(2)
+        title_row = QHBoxLayout()
+        title_row.setContentsMargins(0, 0, 14, 0)
+        title_row.setSpacing(4)
         self.timeline_title = QLabel(timeline)
         self.timeline_title.setObjectName("cardSection")
-        self.timeline_title.setContentsMargins(14, 0, 14, 0)
+        self.timeline_title.setContentsMargins(14, 0, 0, 0)
         self.timeline_title.setIndent(TEXT_INDENT)
-        tl.addWidget(self.timeline_title)
+        title_row.addWidget(self.timeline_title, 1)
+        self.add_note_button = QPushButton(timeline)
+        self.add_note_button.setObjectName("linkButton")
+        self.add_note_button.clicked.connect(lambda: self.start_note())
+        title_row.addWidget(self.add_note_button, 0, Qt.AlignmentFlag.AlignBottom)
+        tl.addLayout(title_row)
+        # filter chips: All / Conversations / Notes
+        chips = QHBoxLayout()
+        chips.setContentsMargins(14, 2, 14, 2)
+        chips.setSpacing(4)
+        self.filter_group = QButtonGroup(self)
+        self.filter_group.setExclusive(True)
+        self.filter_buttons: dict[str, QToolButton] = {}
+        for name in FILTERS:
+            b = QToolButton(timeline)
+            b.setObjectName("timelineChip")
+            b.setCheckable(True)
+            b.setChecked(name == "all")
+            b.clicked.connect(lambda _=False, n=name: self.set_filter(n))
+            self.filter_group.addButton(b)
+            self.filter_buttons[name] = b
+            chips.addWidget(b)
+        chips.addStretch(1)
+        tl.addLayout(chips)
+        # writing or changing a note on the card: it stays here until the hub has it
+        self.note_box = QFrame(timeline)
+        self.note_box.setObjectName("noteComposer")
+        nb = QVBoxLayout(self.note_box)
+        nb.setContentsMargins(14, 2, 14, 4)
+        nb.setSpacing(4)
+        self.note_label = QLabel(self.note_box)
+        self.note_label.setObjectName("fieldLabel")
+        nb.addWidget(self.note_label)
+        self.note_edit = QPlainTextEdit(self.note_box)
+        self.note_edit.setProperty("noteMode", "true")
+        self.note_edit.setFixedHeight(72)
+        nb.addWidget(self.note_edit)
+        self.note_error = QLabel(self.note_box)
+        self.note_error.setObjectName("fieldMessage")
+        self.note_error.setProperty("kind", "error")
+        self.note_error.setWordWrap(True)
+        self.note_error.hide()
+        nb.addWidget(self.note_error)
+        nrow = QHBoxLayout()
+        nrow.setSpacing(6)
+        self.note_save = QPushButton(self.note_box)
+        self.note_save.clicked.connect(self.submit_note)
+        self.note_cancel = QPushButton(self.note_box)
+        self.note_cancel.clicked.connect(self.cancel_note)
+        nrow.addWidget(self.note_save)
+        nrow.addWidget(self.note_cancel)
+        nrow.addStretch(1)
+        nb.addLayout(nrow)
+        self.note_box.hide()
+        self.note_box.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)  # the list gives way
+        tl.addWidget(self.note_box)
+        QShortcut(QKeySequence("Ctrl+Return"), self.note_edit, self.submit_note,
+                  context=Qt.ShortcutContext.WidgetShortcut)
+        QShortcut(QKeySequence("Ctrl+Enter"), self.note_edit, self.submit_note,
+                  context=Qt.ShortcutContext.WidgetShortcut)
+        QShortcut(QKeySequence("Escape"), self.note_edit, self.cancel_note, context=Qt.ShortcutContext.WidgetShortcut)
+        self.note_editing: int | None = None  # None: closed; 0: a new note; else the note id
+        self.note_sending = False
         self.timeline_note = QLabel(timeline)
         self.timeline_note.setObjectName("muted")
         self.timeline_note.setWordWrap(True)
@@ -573,6 +649,9 @@ class CustomerCard(QWidget):
             customers.conversation_started.connect(self.on_conversation_started)
             customers.conversation_start_failed.connect(self.on_conversation_start_failed)
             self.timeline.older_wanted.connect(customers.load_timeline)
+            customers.timeline_entry_arrived.connect(self.on_timeline_entry_arrived)
+            customers.note_saved.connect(self.on_note_saved)
+            customers.note_save_failed.connect(self.on_note_save_failed)
         self.retranslate()
         self._render()
 
@@ -591,12 +670,15 @@ class CustomerCard(QWidget):
             return
         n = self.timeline.rowCount()
         row_h = self.timeline_view.sizeHintForRow(0) if n else 0
-        want = self.timeline_title.sizeHint().height() + 6 + min(n, TIMELINE_ROWS_SHOWN) * row_h
+        chips = self.filter_buttons["all"].sizeHint().height() + 4
+        want = self.timeline_title.sizeHint().height() + chips + 8 + min(max(n, 1), TIMELINE_ROWS_SHOWN) * row_h
+        if self.note_box.isVisible():
+            want += self.note_box.sizeHint().height()
         if self.timeline_note.text():
             want += self.timeline_note.heightForWidth(max(1, self.split.width() - 28)) + 2
         if n > TIMELINE_ROWS_SHOWN:
             want += row_h // 2  # half a row more: there is more below
-        want = min(want, total // 2)
+        want = min(want, total * 2 // 3 if self.note_box.isVisible() else total // 2)
         self.split.setSizes([total - want, want])
 
     def resizeEvent(self, event: QResizeEvent) -> None:
@@ -665,7 +747,17 @@ class CustomerCard(QWidget):
             field.set_empty_text(self.tr("Not set — click to add"), self.tr("Not set"))
             field.set_hint(self.tr("Enter saves · Esc cancels"))
         self.name_field.set_hint(self.tr("Enter saves · Esc cancels"))
-        self.timeline_title.setText(self.tr("Conversations"))
+        self.timeline_title.setText(self.tr("Timeline"))
+        self.add_note_button.setText(self.tr("+ Add note"))
+        self.add_note_button.setToolTip(self.tr("A note on the card: colleagues see it in the timeline"))
+        self.filter_buttons["all"].setText(self.tr("All"))
+        self.filter_buttons["conversations"].setText(self.tr("Conversations"))
+        self.filter_buttons["notes"].setText(self.tr("Notes"))
+        self.note_edit.setPlaceholderText(self.tr("What colleagues should know: only operators see it"))
+        self.note_save.setText(self.tr("Saving…") if self.note_sending else self.tr("Save note"))
+        self.note_save.setToolTip(self.tr("Ctrl+Enter"))
+        self.note_cancel.setText(self.tr("Cancel"))
+        self._render_note_label()
         self.vip_button.setToolTip(self.tr("VIP customers are served first"))
         self.review_button.setText(self.tr("Review and merge…"))
         self.review_button.setToolTip(self.tr("Compare both cards, choose what the merged card keeps"))
@@ -714,6 +806,32 @@ class CustomerCard(QWidget):
         if msg.author == "operator" and msg.author_name:
             return f"{msg.author_name}: {text}"
         return text
+
+    def entry_texts(self, e: TimelineEntry) -> tuple[str, str, object, str]:
+        """How a timeline row reads: the tag on the right, the heading after the time
+        (and its colour), the second line."""
+        c = theme.colors()
+        text = " ".join(e.text.split())
+        if e.kind == "conversation" and e.conversation is not None:
+            status, color = self.status_text(e.conversation)
+            return f"#{e.id}", f"{channel_name(e.conversation.channel)} · {status}", color, self.preview_text(
+                e.conversation
+            )
+        if e.kind == "note":
+            tag = self.tr("Note in #%1").replace("%1", str(e.conversation_id))
+            return tag, e.author_name, c.muted, text
+        if e.kind == "customer_note":
+            head = e.author_name
+            if e.edited_at is not None:
+                head = self.tr("%1 · edited").replace("%1", head)
+            return self.tr("Card note"), head, c.muted, text
+        if e.kind == "merge" and e.merge is not None:
+            other = e.other_name or f"#{e.other_id}"
+            line = self.tr("Merged with %1 by %2").replace("%1", other).replace("%2", e.author_name or "?")
+            if e.merge.undone_at is not None:
+                line = self.tr("%1 · undone").replace("%1", line)
+            return self.tr("Merge"), self.tr("Cards merged"), c.muted, line
+        return e.kind, e.author_name, c.muted, text  # a kind of a newer hub: shown plainly
 
     # ------------------------------------------------------------------ what to show
 
@@ -781,7 +899,10 @@ class CustomerCard(QWidget):
         cached = self.customers.cached_card(customer_id) if self.customers is not None else None
         if cached is not None:
             self.card = cached
-        timeline = self.customers.cached_timeline(customer_id) if self.customers is not None else None
+        self.cancel_note()
+        timeline = (
+            self.customers.cached_timeline(customer_id, self.timeline.filter) if self.customers is not None else None
+        )
         if timeline is not None:
             self.timeline.show(customer_id, *timeline)
         self._load()
@@ -797,13 +918,13 @@ class CustomerCard(QWidget):
             self._load_error = ""
             self.customers.load_card(self.customer_id)
             if self.timeline.rowCount() == 0:
-                self._timeline_says(self.tr("Loading conversations…"))
-            self.customers.load_timeline(self.customer_id, 0)
+                self._timeline_says(self.tr("Loading the timeline…"))
+            self.customers.load_timeline(self.customer_id, None, self.timeline.filter)
             self.customers.load_merge_candidates(self.customer_id)  # "possibly the same person as …"
         else:
             self.state = "offline"
             if self.timeline.rowCount() == 0:
-                self._timeline_says(self.tr("The conversations load when the connection is back."))
+                self._timeline_says(self.tr("The timeline loads when the connection is back."))
         self._render()
         self._fit_timeline()
 
@@ -875,16 +996,139 @@ class CustomerCard(QWidget):
             self.problem.show()
             self._render()
 
-    def on_timeline_loaded(self, customer_id: int, convs: list[ConversationInfo], has_more: bool, older: bool) -> None:
+    def on_timeline_loaded(self, customer_id: int, entries: list[TimelineEntry], has_more: bool, older: bool) -> None:
         if customer_id != self.customer_id:
             return
         if older:
-            self.timeline.append(convs, has_more)
+            self.timeline.append(entries, has_more)
         else:
-            self.timeline.show(customer_id, convs, has_more)
+            self.timeline.show(customer_id, entries, has_more)
             self.timeline.set_current(self.conversation.id if self.conversation is not None else None)
-        self._timeline_says("" if self.timeline.rowCount() else self.tr("No conversations yet."))
+        self._timeline_says("" if self.timeline.rowCount() else self.empty_timeline_text())
         self._fit_timeline()
+
+    def empty_timeline_text(self) -> str:
+        if self.timeline.filter == "notes":
+            return self.tr("No notes yet. “+ Add note” writes one that every colleague sees here.")
+        if self.timeline.filter == "conversations":
+            return self.tr("No conversations yet.")
+        return self.tr(
+            "Nothing here yet. Conversations, internal notes and merges of this customer will show here, "
+            "newest first."
+        )
+
+    def set_filter(self, name: str) -> None:
+        """A filter chip: show entries of these kinds only (read from the hub, paged)."""
+        if name not in FILTERS:
+            return
+        self.filter_buttons[name].setChecked(True)
+        if name == self.timeline.filter:
+            return
+        self.timeline.filter = name
+        cached = (
+            self.customers.cached_timeline(self.customer_id, name)
+            if self.customers is not None and self.customer_id is not None
+            else None
+        )
+        self.timeline.show(self.customer_id, *(cached or ([], False)))
+        self.timeline.set_current(self.conversation.id if self.conversation is not None else None)
+        if self.customer_id is None or self.customers is None:
+            return
+        if self.online:
+            if self.timeline.rowCount() == 0:
+                self._timeline_says(self.tr("Loading the timeline…"))
+            self.customers.load_timeline(self.customer_id, None, name)
+        elif self.timeline.rowCount() == 0:
+            self._timeline_says(self.tr("The timeline loads when the connection is back."))
+        self._fit_timeline()
+
+    def on_timeline_entry_arrived(self, customer_id: int, entry: TimelineEntry) -> None:
+        """A new or changed entry (a note written anywhere, a note on the card): live."""
+        if customer_id != self.customer_id:
+            return
+        if self.timeline.upsert_entry(entry) is not None:
+            self._timeline_says("")
+            self._fit_timeline()
+
+    # ------------------------------------------------------------------ notes on the card
+
+    def start_note(self, entry: TimelineEntry | None = None) -> None:
+        """Open the note editor: a new note, or ``entry`` (a note on the card) to change."""
+        if self.customer_id is None or self.customers is None:
+            return
+        if self.note_editing is not None and self.note_edit.toPlainText().strip() and not self.note_sending:
+            if (entry.id if entry is not None else 0) != self.note_editing:
+                self.note_edit.setFocus()  # a note being written is not thrown away by another click
+                return
+        self.note_editing = entry.id if entry is not None else 0
+        if entry is not None:
+            self.note_edit.setPlainText(entry.text)
+        elif not self.note_edit.toPlainText().strip():
+            self.note_edit.clear()
+        self.note_error.hide()
+        self._render_note_label()
+        self.note_box.show()
+        self.note_edit.setFocus()
+        self._fit_timeline()
+
+    def cancel_note(self) -> None:
+        self.note_editing = None
+        self.note_sending = False
+        self.note_edit.clear()
+        self.note_error.hide()
+        self.note_box.hide()
+        self.note_edit.setEnabled(True)
+        self.retranslate_note_buttons()
+        self._fit_timeline()
+
+    def submit_note(self) -> None:
+        if self.note_editing is None or self.customer_id is None or self.customers is None or self.note_sending:
+            return
+        text = self.note_edit.toPlainText()
+        if not text.strip():
+            self._note_failed(self.tr("Write the note first."))
+            return
+        if not self.online:
+            self._note_failed(self.offline_note_text())
+            return
+        self.note_sending = True
+        self.note_edit.setEnabled(False)
+        self.retranslate_note_buttons()
+        self.customers.save_note(self.customer_id, self.note_editing, text)
+
+    def offline_note_text(self) -> str:
+        return self.tr("Not saved: the connection to the hub is down. Try again.")
+
+    def retranslate_note_buttons(self) -> None:
+        self.note_save.setText(self.tr("Saving…") if self.note_sending else self.tr("Save note"))
+        self.note_save.setEnabled(not self.note_sending)
+
+    def _render_note_label(self) -> None:
+        self.note_label.setText(self.tr("Change the note") if self.note_editing else self.tr("New note on the card"))
+
+    def _note_failed(self, text: str) -> None:
+        self.note_sending = False
+        self.note_edit.setEnabled(True)
+        self.retranslate_note_buttons()
+        self.note_error.setText(text)
+        self.note_error.show()
+        self.note_edit.setFocus()
+        self._fit_timeline()
+
+    def on_note_saved(self, customer_id: int, note_id: int, entry: TimelineEntry) -> None:
+        if customer_id != self.customer_id:
+            return
+        if self.note_editing == note_id and self.note_sending:
+            self.cancel_note()
+        row = self.timeline.upsert_entry(entry)
+        self._timeline_says("" if self.timeline.rowCount() else self.empty_timeline_text())
+        if row is not None:
+            self.timeline_view.scrollTo(self.timeline.index(row, 0))
+        self._fit_timeline()
+
+    def on_note_save_failed(self, customer_id: int, note_id: int, text: str) -> None:
+        if customer_id == self.customer_id and self.note_editing == note_id:
+            self._note_failed(text)  # the text stays in the editor: nothing is lost
 
     def on_timeline_load_failed(self, customer_id: int, text: str) -> None:
         if customer_id != self.customer_id:
@@ -1104,14 +1348,22 @@ class CustomerCard(QWidget):
         self.show_customer(self.conversation)
 
     def _timeline_clicked(self, index: QModelIndex) -> None:
-        conv: ConversationInfo | None = index.data(ConversationRole)
-        if conv is not None:
-            self.conversation_chosen.emit(conv.id)
+        entry: TimelineEntry | None = index.data(EntryRole)
+        if entry is None:
+            return
+        if entry.kind == "conversation":
+            self.conversation_chosen.emit(entry.id)
+        elif entry.kind == "note" and entry.conversation_id is not None:
+            self.note_chosen.emit(entry.conversation_id, entry.id)  # the window opens it at the note
+        elif entry.kind == "customer_note" and self.customers is not None and self.editable:
+            if self.customers.may_edit_note(entry):
+                self.start_note(entry)
 
     # ------------------------------------------------------------------ rendering
 
     def _render(self) -> None:
         has = self.customer_id is not None
+        self.add_note_button.setVisible(has and self.editable)
         self.empty.setVisible(not has)
         for w in (self.split, self.name_field, self.subline, self.vip_button):
             w.setVisible(has)

@@ -18,6 +18,7 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QComboBox,
     QHBoxLayout,
     QLabel,
@@ -54,7 +55,7 @@ from ui.dialogs.kb_search import KbSearchDialog
 from ui.dialogs.templates_dialog import TemplatesDialog
 from ui.dialogs.transfer import TransferDialog
 from ui.models.inbox import ConversationRole, InboxFilter, InboxModel
-from ui.models.messages import FIRST_ROWS, MessagesModel
+from ui.models.messages import FIRST_ROWS, MessageRole, MessagesModel
 from ui.widgets.conversation import ConversationPane
 from ui.widgets.customer_card import CustomerCard
 from ui.widgets.inbox import InboxView, minutes_text
@@ -81,6 +82,7 @@ class MainWindow(QMainWindow):
         self.bridge = bridge
         self.settings = settings
         self.current_id: int | None = None
+        self._focus_message: tuple[int, int] | None = None  # (conversation, message) to scroll to once loaded
         self.setMinimumSize(760, 480)
 
         self.inbox = InboxModel(self)
@@ -193,6 +195,7 @@ class MainWindow(QMainWindow):
         self.pane.state_requested.connect(bridge.set_state)
         self.pane.typing_changed.connect(bridge.typing)
         self.card.conversation_chosen.connect(self.open_conversation)
+        self.card.note_chosen.connect(self.open_conversation_at)
         self.search_dialog: CustomerSearchDialog | None = None
         self.templates_dialog: TemplatesDialog | None = None
         self.pane.set_variable_source(self.template_values)
@@ -400,6 +403,7 @@ class MainWindow(QMainWindow):
             self.pane.set_history_state(
                 self.bridge.has_more_history(conversation_id), self.bridge.loading_older(conversation_id)
             )
+            self._bring_focus_message()
 
     def on_older_history_loading(self, conversation_id: int, loading: bool) -> None:
         if conversation_id == self.current_id:
@@ -408,6 +412,7 @@ class MainWindow(QMainWindow):
     def on_older_history_loaded(self, conversation_id: int) -> None:
         if conversation_id == self.current_id:
             self.messages.prepend(self.bridge.messages(conversation_id))
+            self._bring_focus_message()
 
     def _older_wanted(self, conversation_id: int) -> None:
         """Scrolled back to the top: older rows the session keeps, else a page from the hub."""
@@ -586,6 +591,39 @@ class MainWindow(QMainWindow):
         self._show_messages(conversation_id)
         self._suggest_for_latest(conversation_id)
         self.pane.composer.setFocus()
+
+    def open_conversation_at(self, conversation_id: int, message_id: int) -> None:
+        """Open a conversation at one of its messages (a note clicked in the customer's
+        timeline): older pages are read until it is loaded, then it is scrolled to and
+        selected."""
+        self._focus_message = (conversation_id, message_id)
+        if conversation_id == self.current_id:
+            self._bring_focus_message()
+        else:
+            self.open_conversation(conversation_id)
+
+    def _bring_focus_message(self) -> None:
+        if self._focus_message is None or self._focus_message[0] != self.current_id:
+            return
+        conv_id, message_id = self._focus_message
+        for row in range(self.messages.rowCount()):
+            msg = self.messages.index(row, 0).data(MessageRole)
+            if msg is not None and msg.id == message_id:
+                self._focus_message = None
+                index = self.messages.index(row, 0)
+                self.pane.list.setCurrentIndex(index)
+                self.pane.list.scrollTo(index, QAbstractItemView.ScrollHint.PositionAtCenter)
+                return
+        first = self.messages.first_id()
+        if first is not None and first < message_id:
+            self._focus_message = None  # not in this conversation any more
+            return
+        if self.messages.older_hidden and self.messages.prepend(self.bridge.messages(conv_id)):
+            self._bring_focus_message()
+        elif self.bridge.has_more_history(conv_id):
+            self.bridge.load_older(conv_id)  # on_older_history_loaded comes back here
+        else:
+            self._focus_message = None
 
     def _select_in_inbox(self, conversation_id: int) -> None:
         """Mark it in Mine or Queue when it is there (opened from the card or an offer),

@@ -1,7 +1,7 @@
 """wa templates: WhatsApp message templates of a channel, and template sends in the outbox
 
 Revision ID: 0014_wa_templates
-Revises: 0012_kb_bot
+Revises: 0013_timeline
 Create Date: 2026-11-30 17:00:00
 """
 
@@ -14,7 +14,7 @@ import app.storage.models
 
 
 revision: str = '0014_wa_templates'
-down_revision: str | None = '0012_kb_bot'
+down_revision: str | None = '0013_timeline'
 branch_labels: str | None = None
 depends_on: str | None = None
 
