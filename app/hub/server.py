@@ -298,7 +298,7 @@ class Hub:
             self._spawn(self._redeliver_loop(), "redeliver")
             self._spawn(self._orphan_files_loop(), "orphan files")
             if background_checkpoints:
-                self._spawn(self._checkpoint_loop(engine), "checkpoint")
+                self._spawn(self._checkpoint_loop(), "checkpoint")
             self._server = await serve(
                 self._handle,
                 self.config.host,
@@ -465,7 +465,7 @@ class Hub:
 
     def _run_batch(self, calls: list[Callable[[], Outcome[Any]]]) -> list[Outcome[Any] | BaseException]:
         store = self._store  # None while stopping: then one by one
-        if len(calls) > 1 and store is not None:
+        if store is not None:  # (a lone write too: the hot paths work inside a group)
             try:
                 with store.batch():
                     return [call() for call in calls]
@@ -611,9 +611,17 @@ class Hub:
                     log.exception("sweeping unsent files failed")
             await asyncio.sleep(3600)
 
-    async def _checkpoint_loop(self, engine: Engine) -> None:
+    async def _checkpoint_loop(self) -> None:
         """SQLite WAL checkpoints on a thread of their own, so that no commit on the
-        database thread stalls for one (``checkpoint_in_background``)."""
+        database thread stalls for one (``checkpoint_in_background``). On an engine of
+        their own: the database thread keeps its pooled connection (app/storage/hot.py)."""
+        engine = make_engine(self.config.db_url)
+        try:
+            await self._checkpoints(engine)
+        finally:
+            engine.dispose()
+
+    async def _checkpoints(self, engine: Engine) -> None:
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="frontline-checkpoint") as pool:
             loop = asyncio.get_running_loop()
             while True:
