@@ -551,7 +551,7 @@ class Hub:
                     conn.send(msgspec.structs.replace(event, must_ack=True))
                 else:
                     if text is None:
-                        text = encode(event)
+                        text = outcome.wire.get(event.seq) or encode(event)
                     conn.send_text(text)
         for customer_id, message in outcome.customer_messages:
             seq = next(
@@ -975,7 +975,7 @@ class Hub:
             f.internal,
             attachments=list(f.attachments),
         )
-        return {"message": to_builtins(outcome.value.message)}
+        return {"message": outcome.value.message}  # (encoded with the result: no to_builtins)
 
     async def _accept_offer(self, conn: Conn, f: AcceptOffer) -> dict[str, Any]:
         assert conn.operator_id is not None
@@ -1392,7 +1392,7 @@ class Hub:
             self._spawn(self._bot_first_message(conversation_id), "bot first line")
         if self.bot is not None and not outcome.value.duplicate and self.bot.offer_waits(conversation_id):
             await self.bot.customer_wrote(conversation_id)  # an unanswered offer: handed over
-        return {"message": to_builtins(outcome.value.message)}
+        return {"message": outcome.value.message}  # (encoded with the result: no to_builtins)
 
     # ------------------------------------------------------------------ files (both endpoints)
 

@@ -105,6 +105,8 @@ class Outcome(Generic[T]):
     customer_messages: list[tuple[int, MessageInfo]] = field(default_factory=list)
     # (operator id, seq): must-deliver events written to ``deliveries`` in this transaction
     deliveries: list[tuple[int, int]] = field(default_factory=list)
+    # seq -> the event's frame as sent (``must_ack`` false), when the store encoded it already
+    wire: dict[int, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -643,6 +645,22 @@ def message_event(message: MessageInfo, conversation: ConversationInfo | None) -
     conversation = msgspec.structs.replace(conversation, last_message=None)
     frame = MessageCreated(seq=0, message=message, conversation=conversation)
     return MESSAGE_TURN, msgspec.json.encode(frame).decode(), frame
+
+
+def _hot_event(
+    seq: int, message: MessageInfo, conversation: ConversationInfo | None
+) -> tuple[str, str, MessageCreated, str]:
+    """:func:`message_event` with its seq known (the hot paths): the log kind and
+    payload, the frame, and the frame's text as sent, encoded once. A turn's payload is
+    that very text (whole frames are logged with their seq)."""
+    if conversation is None:
+        payload = msgspec.json.encode(message).decode()
+        wire = '{"type":"message_created","seq":' + str(seq) + ',"message":' + payload + "}"
+        return "message_created", payload, MessageCreated(seq=seq, message=message), wire
+    conversation = msgspec.structs.replace(conversation, last_message=None)
+    frame = MessageCreated(seq=seq, message=message, conversation=conversation)
+    wire = msgspec.json.encode(frame).decode()
+    return MESSAGE_TURN, wire, frame, wire
 
 
 def _must_deliver(s: OrmSession, out: list[tuple[int, int]], operator_id: int, seq: int) -> None:
@@ -1287,10 +1305,10 @@ class Store:
         if turned:
             load.seed(customer=self._hot_customer(cv), queue=_turn_queue(cv))
             conv_info = load.conversation(c, m)
-        kind, payload, frame = message_event(info, conv_info)
+        kind, payload, frame, wire = _hot_event(seq, info, conv_info)
         group.events.append((seq, kind, payload, stamp))
         push = [(cv.customer_id, customer_view(info))] if cv.channel == "web" else []  # others: app/hub/channels
-        return Outcome(Sent(info, duplicate=False), [msgspec.structs.replace(frame, seq=seq)], push)
+        return Outcome(Sent(info, duplicate=False), [frame], push, wire={seq: wire})
 
     def _hot_customer(self, row: Any) -> CustomerInfo:
         info = self._hot.customers.get(row.cu_id)
@@ -1549,9 +1567,9 @@ class Store:
         if turned:
             load.seed(queue=_turn_queue(cv))
             conv_info = load.conversation(c, m)
-        kind, payload, frame = message_event(info, conv_info)
+        kind, payload, frame, wire = _hot_event(seq, info, conv_info)
         group.events.append((seq, kind, payload, stamp))
-        return Outcome(Sent(customer_view(info), duplicate=False), [msgspec.structs.replace(frame, seq=seq)])
+        return Outcome(Sent(customer_view(info), duplicate=False), [frame], wire={seq: wire})
 
     def _customer_send_orm(
         self,

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from app.domain.errors import Conflict, Forbidden
+from app.protocol import encode
 from app.protocol.messages import CustomerChanges, MessageCreated
 from app.storage import Store, make_engine, upgrade
 from app.storage.repo import decode_event
@@ -77,6 +78,7 @@ def test_group_writes_store_what_the_results_say(store: Store) -> None:
         event = outcome.events[0]
         assert isinstance(event, MessageCreated)
         assert _logged(store, event.seq) == event  # the log holds the very frame sent
+        assert outcome.wire[event.seq] == encode(event)  # and its text, encoded once, is the frame's
     history = store.history(conv, None, 10).messages
     assert [m.text for m in history][-3:] == ["where is my order?", "checking", "thanks"]
     assert [m.id for m in history][-3:] == ids
@@ -175,4 +177,5 @@ def test_a_failed_group_leaves_no_trace_in_the_turn_state(store: Store) -> None:
         sent = store.operator_send(op, conv, "still your turn", _txn())
     # the reply does not change the turn: the committed state says it is the customer's already
     assert isinstance(sent.events[0], MessageCreated) and sent.events[0].conversation is None
+    assert sent.wire[sent.events[0].seq] == encode(sent.events[0])
     assert [m.text for m in store.history(conv, None, 10).messages][-2:] == ["your turn", "still your turn"]
