@@ -30,6 +30,7 @@ rolls back, and the hub runs every write of it again on its own (the ordinary pa
 from __future__ import annotations
 
 import threading
+import weakref
 from datetime import UTC, datetime
 from typing import Any
 
@@ -162,3 +163,17 @@ class HotState:
             cur.close()
         self.next_message_id = int(last_id or 0) + 1
         self.next_seq = max(int(last_seq or 0), int(row[0]) if row and row[0] is not None else 0) + 1
+
+
+_STATES: weakref.WeakKeyDictionary[Any, HotState] = weakref.WeakKeyDictionary()
+_STATES_LOCK = threading.Lock()
+
+
+def state_of(engine: Any) -> HotState:
+    """The hot state of an engine's database, shared by every ``Store`` on that engine
+    (each one's hot writes go on the raw cursor, unseen by the others' listeners)."""
+    with _STATES_LOCK:
+        state = _STATES.get(engine)
+        if state is None:
+            state = _STATES[engine] = HotState()
+        return state

@@ -56,7 +56,7 @@ from app.protocol.messages import (
     TemplateUpdated,
 )
 from app.storage.files import attach, attachments_of
-from app.storage.hot import GroupWrites, HotState, db_time
+from app.storage.hot import GroupWrites, db_time, state_of
 from app.storage.models import (
     Conversation,
     Customer,
@@ -738,7 +738,7 @@ class Store:
         # SLA breaches already recorded (conversation, kind, due time): skips a lookup per tick
         self._breaches_seen: set[tuple[int, str, datetime]] = set()
         # the hot writes' turn state between groups (app/storage/hot.py; SQLite only)
-        self._hot = HotState()
+        self._hot = state_of(engine)  # shared by the Stores of one engine
         self._hot_enabled = engine.dialect.name == "sqlite"
         if self._hot_enabled:
             event.listen(engine, "before_cursor_execute", self._on_sql)

@@ -179,3 +179,19 @@ def test_a_failed_group_leaves_no_trace_in_the_turn_state(store: Store) -> None:
     assert isinstance(sent.events[0], MessageCreated) and sent.events[0].conversation is None
     assert sent.wire[sent.events[0].seq] == encode(sent.events[0])
     assert [m.text for m in store.history(conv, None, 10).messages][-2:] == ["your turn", "still your turn"]
+
+
+def test_two_stores_on_one_engine_share_what_they_know(store: Store) -> None:
+    """A second ``Store`` on the same engine writes the same database on the same pooled
+    connection: its hot writes must be seen by the first one's next group."""
+    op, customer, conv = _open_chat(store)
+    other = Store(store.engine)
+    with store.batch():
+        store.customer_send(customer, "one", _txn())  # the operator's turn
+    with other.batch():
+        other.operator_send(op, conv, "two", _txn())  # the customer's turn
+    with store.batch():
+        sent = store.customer_send(customer, "three", _txn())
+    event = sent.events[0]
+    assert isinstance(event, MessageCreated) and event.conversation is not None  # the turn changed again
+    assert event.conversation.state == "open" == store.conversation(conv).state
