@@ -328,7 +328,7 @@ class Hub:
             self._spawn(self._redeliver_loop(), "redeliver")
             self._spawn(self._orphan_files_loop(), "orphan files")
             if background_checkpoints:
-                self._spawn(self._checkpoint_loop(engine), "checkpoint")
+                self._spawn(self._checkpoint_loop(), "checkpoint")
             self._server = await serve(
                 self._handle,
                 self.config.host,
@@ -550,7 +550,7 @@ class Hub:
 
     def _run_batch(self, calls: list[Callable[[], Outcome[Any]]]) -> list[Outcome[Any] | BaseException]:
         store = self._store  # None while stopping: then one by one
-        if len(calls) > 1 and store is not None:
+        if store is not None:  # (a lone write too: the hot paths work inside a group)
             try:
                 with store.batch():
                     return [call() for call in calls]
@@ -636,7 +636,7 @@ class Hub:
                     conn.send(msgspec.structs.replace(event, must_ack=True))
                 else:
                     if text is None:
-                        text = encode(event)
+                        text = outcome.wire.get(event.seq) or encode(event)
                     conn.send_text(text)
         for customer_id, message in outcome.customer_messages:
             seq = next(
@@ -696,9 +696,17 @@ class Hub:
                     log.exception("sweeping unsent files failed")
             await asyncio.sleep(3600)
 
-    async def _checkpoint_loop(self, engine: Engine) -> None:
+    async def _checkpoint_loop(self) -> None:
         """SQLite WAL checkpoints on a thread of their own, so that no commit on the
-        database thread stalls for one (``checkpoint_in_background``)."""
+        database thread stalls for one (``checkpoint_in_background``). On an engine of
+        their own: the database thread keeps its pooled connection (app/storage/hot.py)."""
+        engine = make_engine(self.config.db_url)
+        try:
+            await self._checkpoints(engine)
+        finally:
+            engine.dispose()
+
+    async def _checkpoints(self, engine: Engine) -> None:
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="frontline-checkpoint") as pool:
             loop = asyncio.get_running_loop()
             while True:
@@ -1066,7 +1074,7 @@ class Hub:
             f.internal,
             attachments=list(f.attachments),
         )
-        return {"message": to_builtins(outcome.value.message)}
+        return {"message": outcome.value.message}  # (encoded with the result: no to_builtins)
 
     async def _send_on_whatsapp(self, conn: Conn, f: SendMessage) -> dict[str, Any]:
         """A reply in a WhatsApp conversation: free text only inside the customer's 24-hour
@@ -1555,7 +1563,7 @@ class Hub:
             self._spawn(self._bot_first_message(conversation_id), "bot first line")
         if self.bot is not None and not outcome.value.duplicate and self.bot.offer_waits(conversation_id):
             await self.bot.customer_wrote(conversation_id)  # an unanswered offer: handed over
-        return {"message": to_builtins(outcome.value.message)}
+        return {"message": outcome.value.message}  # (encoded with the result: no to_builtins)
 
     # ------------------------------------------------------------------ files (both endpoints)
 

@@ -38,6 +38,10 @@ def make_engine(db_url: str, **kwargs: Any) -> Engine:
     is_sqlite = url.get_backend_name() == "sqlite"
     if is_sqlite:
         kwargs.setdefault("connect_args", {}).setdefault("check_same_thread", False)
+        if url.database not in (None, "", ":memory:") and "poolclass" not in kwargs:
+            # the most recently returned connection first: the hub's database thread
+            # keeps getting the same one, which its hot state relies on (app/storage/hot.py)
+            kwargs.setdefault("pool_use_lifo", True)
     engine = create_engine(url, **kwargs)
     if is_sqlite:
         event.listen(engine, "connect", _sqlite_on_connect)

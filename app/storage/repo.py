@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Generic, NamedTuple, Protocol, TypeVar, cast
 
 import msgspec
-from sqlalchemy import Connection, Engine, Table, and_, bindparam, exists, func, insert, or_, select, update
+from sqlalchemy import Connection, Engine, Table, and_, bindparam, event, exists, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import sessionmaker
@@ -57,6 +57,7 @@ from app.protocol.messages import (
     TimelineEntrySaved,
 )
 from app.storage.files import attach, attachments_of
+from app.storage.hot import GroupWrites, db_time, state_of
 from app.storage.models import (
     Conversation,
     Customer,
@@ -105,6 +106,8 @@ class Outcome(Generic[T]):
     customer_messages: list[tuple[int, MessageInfo]] = field(default_factory=list)
     # (operator id, seq): must-deliver events written to ``deliveries`` in this transaction
     deliveries: list[tuple[int, int]] = field(default_factory=list)
+    # seq -> the event's frame as sent (``must_ack`` false), when the store encoded it already
+    wire: dict[int, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -653,6 +656,22 @@ def message_event(message: MessageInfo, conversation: ConversationInfo | None) -
     return MESSAGE_TURN, msgspec.json.encode(frame).decode(), frame
 
 
+def _hot_event(
+    seq: int, message: MessageInfo, conversation: ConversationInfo | None
+) -> tuple[str, str, MessageCreated, str]:
+    """:func:`message_event` with its seq known (the hot paths): the log kind and
+    payload, the frame, and the frame's text as sent, encoded once. A turn's payload is
+    that very text (whole frames are logged with their seq)."""
+    if conversation is None:
+        payload = msgspec.json.encode(message).decode()
+        wire = '{"type":"message_created","seq":' + str(seq) + ',"message":' + payload + "}"
+        return "message_created", payload, MessageCreated(seq=seq, message=message), wire
+    conversation = msgspec.structs.replace(conversation, last_message=None)
+    frame = MessageCreated(seq=seq, message=message, conversation=conversation)
+    wire = msgspec.json.encode(frame).decode()
+    return MESSAGE_TURN, wire, frame, wire
+
+
 def _must_deliver(s: OrmSession, out: list[tuple[int, int]], operator_id: int, seq: int) -> None:
     """Mark event ``seq`` as must-deliver to ``operator_id`` (same transaction): the hub
     sends it with ``must_ack`` and re-sends it until the operator acknowledges it.
@@ -708,6 +727,8 @@ class _Batch:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
         self._sessions: sessionmaker[OrmSession] | None = None
+        self.dbapi: Any = conn.connection.dbapi_connection
+        self.group = GroupWrites()  # the hot writes' rows, written before the commit
 
     @property
     def sessions(self) -> sessionmaker[OrmSession]:
@@ -726,6 +747,11 @@ class Store:
         self._local = threading.local()
         # SLA breaches already recorded (conversation, kind, due time): skips a lookup per tick
         self._breaches_seen: set[tuple[int, str, datetime]] = set()
+        # the hot writes' turn state between groups (app/storage/hot.py; SQLite only)
+        self._hot = state_of(engine)  # shared by the Stores of one engine
+        self._hot_enabled = engine.dialect.name == "sqlite"
+        if self._hot_enabled:
+            event.listen(engine, "before_cursor_execute", self._on_sql)
         # the customer card (app/storage/customers.py, which builds on this module)
         from app.storage.customers import CustomerStore
         from app.storage.kb import KbStore
@@ -779,17 +805,41 @@ class Store:
             raise RuntimeError("Store.batch() is not re-entrant")
         with self.engine.connect() as conn:
             trans = conn.begin()
-            self._local.batch = _Batch(conn)
+            batch = self._local.batch = _Batch(conn)
             try:
                 yield
+                batch.group.flush(batch.dbapi)  # the hot writes' rows
+                trans.commit()
             except BaseException:
+                # what the hot state learnt in this group may have been undone
+                self._hot.written_elsewhere()
                 if trans.is_active:
                     trans.rollback()
                 raise
-            else:
-                trans.commit()
             finally:
                 self._local.batch = None
+
+    def _on_sql(
+        self, conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool
+    ) -> None:
+        """Every statement run through SQLAlchemy (on any thread): the group's waiting
+        hot rows are written first when it runs inside this thread's group, and a
+        statement that writes drops the hot state (app/storage/hot.py)."""
+        batch: _Batch | None = getattr(self._local, "batch", None)
+        if batch is not None and batch.group.pending:
+            batch.group.flush(batch.dbapi)
+        if statement[:6].upper() not in ("SELECT", "PRAGMA"):
+            self._hot.written_elsewhere()
+
+    def _hot_batch(self) -> _Batch | None:
+        """This thread's group when the hot paths may use it (SQLite, the cache's thread)."""
+        batch: _Batch | None = getattr(self._local, "batch", None)
+        if batch is None or not self._hot_enabled or not self._hot.usable():
+            return None
+        if not batch.group.validated:
+            self._hot.validate(batch.dbapi)
+            batch.group.validated = True
+        return batch
 
     # ------------------------------------------------------------------ meta
 
@@ -1175,7 +1225,11 @@ class Store:
                 raise InvalidValue("files cannot be attached to internal notes")
             return self._add_note(operator_id, conversation_id, text, txn_id)
         if not attachments:  # a reply with files takes the ORM path (rare; more to write)
-            fast = self._operator_send_fast(operator_id, conversation_id, text, txn_id)
+            batch = self._hot_batch()
+            if batch is not None:
+                fast = self._operator_send_hot(batch, operator_id, conversation_id, text, txn_id)
+            else:
+                fast = self._operator_send_fast(operator_id, conversation_id, text, txn_id)
             if fast is not None:
                 return fast
         return self._operator_send_orm(operator_id, conversation_id, text, txn_id, attachments)
@@ -1190,6 +1244,7 @@ class Store:
         refusals."""
         sender = f"op:{operator_id}"
         events: list[OperatorEvent] = []
+        self._hot.written_elsewhere()  # it writes on the DBAPI cursor, unseen by _on_sql
         with self._core() as conn:
             if not self._in_batch() and _SENT_BEFORE.first(conn, {"sender": sender, "txn": txn_id}) is not None:
                 return None
@@ -1227,6 +1282,68 @@ class Store:
             _emit_message_core(conn, events, info, conv_info)
         push = [(cv.customer_id, customer_view(info))] if cv.channel == "web" else []  # others: app/hub/channels
         return Outcome(Sent(info, duplicate=False), events, push)
+
+    def _operator_send_hot(
+        self, batch: _Batch, operator_id: int, conversation_id: int, text: str, txn_id: str
+    ) -> Outcome[Sent] | None:
+        """:meth:`_operator_send_fast` inside a group: the turn state from memory, the
+        rows written with the group (app/storage/hot.py). None (nothing done) for
+        every case the ORM path handles."""
+        hot = self._hot
+        cv = hot.rows.get(conversation_id)
+        op_name = hot.op_names.get(operator_id)
+        if cv is None or op_name is None:
+            hot.misses += 1
+            row = _OPERATOR_TURN.first(batch.conn, {"conv": conversation_id, "op": operator_id})
+            if row is None:
+                return None
+            if row.op_name is not None:
+                op_name = hot.op_names[operator_id] = row.op_name
+            if cv is None:  # (a cached row is newer: this group's writes are in it)
+                cv = hot.rows[conversation_id] = row
+        else:
+            hot.hits += 1
+        if cv.status != "open" or cv.assignee_id != operator_id or op_name is None:
+            return None
+        now = utcnow()
+        turned = cv.waiting_since is not None or cv.state != "waiting"
+        c = cv._replace(
+            waiting_since=None,
+            state="waiting",
+            snoozed_until=None,
+            updated_at=now,
+            first_response_at=cv.first_response_at if cv.first_response_at is not None else now,
+        )
+        hot.rows[conversation_id] = c
+        hot.load_ids(batch.dbapi)
+        assert hot.next_message_id is not None and hot.next_seq is not None
+        message_id, seq = hot.next_message_id, hot.next_seq
+        hot.next_message_id, hot.next_seq = message_id + 1, seq + 1
+        stamp = db_time(now)
+        sender = f"op:{operator_id}"
+        group = batch.group
+        group.turns[conversation_id] = (None, "waiting", None, stamp, db_time(c.first_response_at), conversation_id)
+        group.messages.append(
+            (message_id, conversation_id, "operator", operator_id, sender, text, stamp, txn_id, 0)
+        )
+        m = _NewMessage(message_id, conversation_id, "operator", operator_id, sender, text, now, txn_id, False)
+        load = _Loader(None)  # every lookup seeded: no session needed
+        load.seed(op=(operator_id, op_name))
+        info = load.message(m, cv.customer_id)
+        conv_info = None
+        if turned:
+            load.seed(customer=self._hot_customer(cv), queue=_turn_queue(cv))
+            conv_info = load.conversation(c, m)
+        kind, payload, frame, wire = _hot_event(seq, info, conv_info)
+        group.events.append((seq, kind, payload, stamp))
+        push = [(cv.customer_id, customer_view(info))] if cv.channel == "web" else []  # others: app/hub/channels
+        return Outcome(Sent(info, duplicate=False), [frame], push, wire={seq: wire})
+
+    def _hot_customer(self, row: Any) -> CustomerInfo:
+        info = self._hot.customers.get(row.cu_id)
+        if info is None:
+            info = self._hot.customers[row.cu_id] = _turn_customer(row)
+        return info
 
     def _operator_send_orm(
         self, operator_id: int, conversation_id: int, text: str, txn_id: str, attachments: Sequence[int] = ()
@@ -1380,7 +1497,11 @@ class Store:
         reply threads into the conversation it answers). The web chat's common case takes
         the fast path."""
         if channel == "web" and not attachments and conversation_id is None:
-            fast = self._customer_send_fast(customer_id, text, txn_id)
+            batch = self._hot_batch()
+            if batch is not None:
+                fast = self._customer_send_hot(batch, customer_id, text, txn_id)
+            else:
+                fast = self._customer_send_fast(customer_id, text, txn_id)
             if fast is not None:
                 return fast
         return self._customer_send_orm(customer_id, text, txn_id, channel, attachments, conversation_id)
@@ -1392,6 +1513,7 @@ class Store:
         customers (the ORM path)."""
         sender = f"cust:{customer_id}"
         events: list[OperatorEvent] = []
+        self._hot.written_elsewhere()  # it writes on the DBAPI cursor, unseen by _on_sql
         with self._core() as conn:
             if not self._in_batch() and _SENT_BEFORE.first(conn, {"sender": sender, "txn": txn_id}) is not None:
                 return None
@@ -1429,6 +1551,54 @@ class Store:
                 conv_info = load.conversation(c, m)
             _emit_message_core(conn, events, info, conv_info)
         return Outcome(Sent(customer_view(info), duplicate=False), events)
+
+    def _customer_send_hot(self, batch: _Batch, customer_id: int, text: str, txn_id: str) -> Outcome[Sent] | None:
+        """:meth:`_customer_send_fast` inside a group: the turn state from memory, the
+        rows written with the group (app/storage/hot.py). None (nothing done) for a
+        first message (a new conversation) and unknown customers (the ORM path)."""
+        hot = self._hot
+        conv_id = hot.web_conv.get(customer_id)
+        cv = hot.rows.get(conv_id) if conv_id is not None else None
+        if cv is None:
+            hot.misses += 1
+            row = _CUSTOMER_TURN.first(batch.conn, {"customer": customer_id})
+            if row is None or row.id is None:  # no such customer, or no active conversation
+                return None
+            cv = hot.rows.get(row.id)  # (a cached row is newer: this group's writes are in it)
+            if cv is None:
+                cv = hot.rows[row.id] = row
+            hot.web_conv[customer_id] = row.id
+        else:
+            hot.hits += 1
+        now = utcnow()
+        turned = cv.waiting_since is None or cv.state != "open"
+        c = cv._replace(
+            waiting_since=cv.waiting_since if cv.waiting_since is not None else now,
+            state="open",  # a customer reply reopens a waiting or snoozed conversation
+            snoozed_until=None,
+            updated_at=now,
+        )
+        hot.rows[c.id] = c
+        hot.load_ids(batch.dbapi)
+        assert hot.next_message_id is not None and hot.next_seq is not None
+        message_id, seq = hot.next_message_id, hot.next_seq
+        hot.next_message_id, hot.next_seq = message_id + 1, seq + 1
+        stamp = db_time(now)
+        sender = f"cust:{customer_id}"
+        group = batch.group
+        group.turns[c.id] = (db_time(c.waiting_since), "open", None, stamp, db_time(c.first_response_at), c.id)
+        group.messages.append((message_id, c.id, "customer", None, sender, text, stamp, txn_id, 0))
+        m = _NewMessage(message_id, c.id, "customer", None, sender, text, now, txn_id, False)
+        load = _Loader(None)  # every lookup seeded: no session needed
+        load.seed(customer=self._hot_customer(cv))
+        info = load.message(m, customer_id)
+        conv_info = None
+        if turned:
+            load.seed(queue=_turn_queue(cv))
+            conv_info = load.conversation(c, m)
+        kind, payload, frame, wire = _hot_event(seq, info, conv_info)
+        group.events.append((seq, kind, payload, stamp))
+        return Outcome(Sent(customer_view(info), duplicate=False), [frame], wire={seq: wire})
 
     def _customer_send_orm(
         self,
