@@ -2,15 +2,15 @@
 typo tolerance, synonyms, language tiers and highlighted snippets.
 
 docs/architecture.md, "Knowledge base search", explains the choices. Layout, for speed
-in pure Python: every article gets a document number (ascending, never reused); each
-term has parallel arrays of document numbers (sorted), packed field frequencies and the
-precomputed BM25F saturation ``tf~ / (k1 + tf~)``, so a query is, per term, one loop
-adding ``idf * weight * impact`` into a dict, then ``heapq.nlargest``.
+for speed: every article gets a document number (ascending, never reused); each term has
+parallel arrays of document numbers (sorted), packed field frequencies and the
+precomputed BM25F saturation ``tf~ / (k1 + tf~)``, so a query is, per term, one NumPy
+scatter-add of ``idf * weight * impact`` into a dense array of scores, then a partition
+for the best ones.
 """
 
 from __future__ import annotations
 
-import heapq
 import math
 import re
 from array import array
@@ -19,8 +19,10 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from itertools import chain, compress, repeat
-from operator import add, itemgetter
+from itertools import chain
+from operator import itemgetter
+
+import numpy as np
 
 from app.search.analysis import (
     _FOLDED_WORD,
@@ -58,10 +60,6 @@ ANSWER_COVERAGE = 0.7
 # nothing) when the query has rarer words; it still counts for coverage and snippets.
 COMMON_SHARE = 0.3
 COMMON_MIN_ARTICLES = 500
-# Words in more than this share of the articles (with at least COMMON_MIN_ARTICLES) only
-# add to the CANDIDATES_MAX best documents of the query's rarer words.
-CANDIDATE_SHARE = 0.05
-CANDIDATES_MAX = 300
 # Bounds on what a query may cost.
 QUERY_MAX_CHARS = 1000
 QUERY_MAX_WORDS = 32
@@ -77,6 +75,10 @@ _TF_MASK = _TF_MAX
 _AVG_DRIFT = 0.05
 
 _LANG_CODE = {lang: i for i, lang in enumerate(LANGS)}
+# Document numbers: 8-byte ints, read by NumPy through the buffer protocol without a
+# copy (NumPy indexes with 8-byte ints: 4-byte ones would be converted on every query).
+_DOC_CODE = "q"
+_NP_DOC = np.dtype(np.int64)
 
 
 def _is_word_char(ch: str) -> bool:
@@ -156,19 +158,13 @@ class _Doc:
 
 
 class _Postings:
-    __slots__ = ("docs", "imps", "tfs", "top", "version")
+    __slots__ = ("docs", "imps", "tfs", "version")
 
     def __init__(self, version: int) -> None:
-        self.docs = array("l")
+        self.docs = array(_DOC_CODE)
         self.tfs = array("Q")
         self.imps = array("d")
         self.version = version
-        self.top = -1.0  # the largest impact (an upper bound for MaxScore); -1: to compute
-
-    def max_impact(self) -> float:
-        if self.top < 0:
-            self.top = max(self.imps, default=0.0)
-        return self.top
 
 
 @dataclass
@@ -199,12 +195,6 @@ class SearchIndex:
 
     ``search`` never raises on any query text: empty, huge, or full of FTS or SQL syntax,
     it returns hits or an empty list."""
-
-    # MaxScore pruning of the words that cannot change the top hits (exact; switchable
-    # so that a test can compare it with the full evaluation)
-    maxscore = True
-    prune_common = True
-    last_pruned = 0
 
     def __init__(self, synonyms: Iterable[Iterable[str]] = (), *, lemmatizer: Lemmatizer | None = None) -> None:
         self.lemmatizer: Lemmatizer = lemmatizer if lemmatizer is not None else default_lemmatizer()
@@ -307,7 +297,6 @@ class SearchIndex:
                     p = post[t] = _Postings(version)
                     self._typo_pending.add(t)
                 p.docs.append(doc_no)
-                p.top = -1.0
                 if ct > _TF_MAX or cg > _TF_MAX:
                     ct, cg = min(ct, _TF_MAX), min(cg, _TF_MAX)
                 p.tfs.append(ct | cg << _TF_BITS | cb << (2 * _TF_BITS))
@@ -362,7 +351,6 @@ class SearchIndex:
                 (_bm25f(tf, lt[d], lg[d], lb[d], avg) for d, tf in zip(p.docs, p.tfs, strict=True)),
             )
             p.version = self._version
-            p.top = -1.0
         return p
 
     # ------------------------------------------------------------------ synonyms
@@ -552,127 +540,60 @@ class SearchIndex:
             for lang_ in allowed
             for vis_ in (("public", "internal") if visibility is None else (visibility,))
         }
-        masks = self._masks
         want = max(limit * 3, 30)
 
-        # Term at a time, every loop in C: a dict per term (doc -> weighted impact), merged
-        # by max within a query word (its alternatives) and by sum across words; only
-        # the documents two dicts share go through a Python-level map. Words go rarest
-        # first (highest bound); MaxScore: once the want-th best score so far is above
-        # all that the remaining words could give a document not found yet, those words
-        # only add to the documents that can still make it (looked up by bisection).
-        plans: list[tuple[float, int, list[tuple[_Postings, float]], bool]] = []
+        # Every posting of every query word is scored, exactly, with NumPy: one dense
+        # accumulator over the document numbers; per word, the postings of its
+        # alternatives merged by max (a scratch array), then added (the document numbers
+        # of one term are distinct, so ``acc[docs] += x`` is a scatter-add).
+        size = len(self._docs)
+        acc = np.zeros(size)
+        scratch: np.ndarray | None = None
         for qw in scored_words:
             alts = [(t, w) for t, w in qw.alts.items() if t in idf_of]
             if skip_common:
                 alts = [(t, w) for t, w in alts if self._df(t) <= COMMON_SHARE * n]
-            if alts:
-                items = [(self._fresh(self._post[t]), idf_of[t] * w) for t, w in alts]
-                bound = max(iw * p.max_impact() for p, iw in items)
-                common_word = min(len(p.docs) for p, _iw in items) > CANDIDATE_SHARE * n
-                plans.append((bound, sum(len(p.docs) for p, _iw in items), items, common_word))
-        prune_common = self.prune_common and n >= COMMON_MIN_ARTICLES and not want_tags and len(plans) > 1
-        if prune_common and all(x[3] for x in plans):
-            # every word is common: the rarest ones (up to twice the smallest postings) seed
-            smallest = min(x[1] for x in plans)
-            plans = [(b, size, items, size > 2 * smallest) for b, size, items, _c in plans]
-        plans.sort(key=lambda x: (prune_common and x[3], -x[0], x[1]))
-        bounds = [0.0] * (len(plans) + 1)  # bounds[i]: the most words i.. can add
-        for i in range(len(plans) - 1, -1, -1):
-            bounds[i] = bounds[i + 1] + plans[i][0]
-        acc: dict[int, float] = {}
-        stop = len(plans)
-        theta = 0.0
-        approx = False
-        checks = 2
-        for i, (_ub, _size, items, common_word) in enumerate(plans):
-            if i and prune_common and common_word and acc:
-                # the words in many articles only add to the best documents of the rarer
-                # words (an approximation: a document with none of those is no answer)
-                stop, approx = i, True
-                break
-            worth_it = checks and len(acc) >= want and sum(x[1] for x in plans[i:]) > len(acc)
-            if i and worth_it and self.maxscore and not want_tags:
-                checks -= 1  # each check costs a pass over the scores: two at most
-                scores = compress(acc.values(), map(ok.__contains__, map(masks.__getitem__, acc.keys())))
-                best_k = heapq.nlargest(want, scores)
-                if len(best_k) == want and best_k[-1] > bounds[i]:
-                    stop, theta = i, best_k[-1]
-                    break
-            part: dict[int, float] | None = None
-            for p, iw in items:
-                d2 = dict(zip(p.docs, map(iw.__mul__, p.imps), strict=True))
-                if part is None:
-                    part = d2
-                    continue
-                common = list(part.keys() & d2.keys())
-                if common:
-                    merged = map(max, map(part.__getitem__, common), map(d2.__getitem__, common))
-                    d2.update(zip(common, merged, strict=True))
-                part.update(d2)
-            if part is None:
+            if not alts:
                 continue
-            if not acc:
-                acc = part
+            if len(alts) == 1:
+                t, w = alts[0]
+                docs, imps = self._arrays(t)
+                acc[docs] += imps * (idf_of[t] * w)
                 continue
-            common = list(acc.keys() & part.keys())
-            if common:
-                summed = map(add, map(acc.__getitem__, common), map(part.__getitem__, common))
-                part.update(zip(common, summed, strict=True))
-            acc.update(part)
-        self.last_pruned = len(plans) - stop  # words only looked up for the candidates
-        if stop < len(plans):
-            if approx:
-                if len(ok) < 6:
-                    acc = dict(compress(acc.items(), map(ok.__contains__, map(masks.__getitem__, acc.keys()))))
-                if len(acc) > CANDIDATES_MAX:
-                    floor = heapq.nlargest(CANDIDATES_MAX, acc.values())[-1]
-                    cands = list(compress(acc.keys(), map(floor.__le__, acc.values())))
-                else:
-                    cands = list(acc)
-            else:
-                floor = theta - bounds[stop]
-                cands = list(compress(acc.keys(), map(floor.__le__, acc.values())))
-            acc = {d: acc[d] for d in cands}
-            cand_set = set(cands)
-            for _ub, _size, items, _common in plans[stop:]:
-                part = {}
-                for p, iw in items:
-                    docs, imps = p.docs, p.imps
-                    if len(cands) * 8 < len(docs):  # few candidates: bisect into the postings
-                        for d in cands:
-                            j = bisect_left(docs, d)
-                            if j < len(docs) and docs[j] == d:
-                                v = iw * imps[j]
-                                if v > part.get(d, 0.0):
-                                    part[d] = v
-                    else:  # many: the term's dict, in C, cut to the candidates
-                        d2 = dict(zip(docs, map(iw.__mul__, imps), strict=True))
-                        keep = list(cand_set & d2.keys())
-                        vals = map(max, map(d2.__getitem__, keep), map(part.get, keep, repeat(0.0)))
-                        part.update(zip(keep, vals, strict=True))
-                if part:
-                    keys = list(part)
-                    acc.update(zip(keys, map(add, map(acc.__getitem__, keys), part.values()), strict=True))
-        if not acc:
+            if scratch is None:
+                scratch = np.zeros(size)
+            touched = []
+            for t, w in alts:
+                docs, imps = self._arrays(t)
+                scratch[docs] = np.maximum(scratch[docs], imps * (idf_of[t] * w))
+                touched.append(docs)
+            for docs in touched:  # each document once, then the scratch is zero again
+                acc[docs] += scratch[docs]
+                scratch[docs] = 0.0
+        cand = np.flatnonzero(acc > 0.0)  # (every score is positive; a bool array is faster)
+        if len(ok) < 6:  # the filters, vectorised; tags after
+            allowed_mask = np.zeros(256, dtype=bool)
+            allowed_mask[list(ok)] = True
+            cand = cand[allowed_mask[np.frombuffer(self._masks, dtype=np.uint8)[cand]]]
+        if not len(cand):
             return []
-
-        if len(ok) < 6:  # the filters, in C; tags after
-            acc = dict(compress(acc.items(), map(ok.__contains__, map(masks.__getitem__, acc.keys()))))
-        if len(acc) > want:
-            threshold = heapq.nlargest(want, acc.values())[-1]
-            top = list(compress(acc.items(), map(threshold.__le__, acc.values())))
-        else:
-            top = list(acc.items())
-        top.sort(key=itemgetter(1), reverse=True)
+        scores = acc[cand]
         if want_tags:
-            chosen = [(d, sc) for d, sc in top if self._has_tags(d, want_tags)]
-            if len(chosen) < want and len(acc) > len(top):
-                chosen = heapq.nlargest(
-                    want, ((d, sc) for d, sc in acc.items() if self._has_tags(d, want_tags)), key=itemgetter(1)
-                )
+            order = np.lexsort((cand, -scores))  # best first, ties by document number
+            chosen: list[tuple[int, float]] = []
+            for i in order.tolist():
+                d = int(cand[i])
+                if self._has_tags(d, want_tags):
+                    chosen.append((d, float(scores[i])))
+                    if len(chosen) == want:
+                        break
         else:
-            chosen = top[:want]
+            if len(cand) > want:
+                floor = np.partition(scores, len(scores) - want)[len(scores) - want]
+                keep = scores >= floor
+                cand, scores = cand[keep], scores[keep]
+            order = np.lexsort((cand, -scores))[:want]
+            chosen = list(zip(cand[order].tolist(), scores[order].tolist(), strict=True))
         if not chosen:
             return []
 
@@ -680,17 +601,27 @@ class SearchIndex:
         real = [qw for qw in scored_words if qw.real]
         weight = [max(idf_of[t] * w for t, w in qw.alts.items() if t in idf_of) for qw in real]
         total = sum(weight) or 1.0
+        chosen_docs = np.fromiter((d for d, _s in chosen), dtype=_NP_DOC, count=len(chosen))
+        covered = np.zeros(len(chosen))
+        for qw, wt in zip(real, weight, strict=True):
+            has = np.zeros(len(chosen), dtype=bool)
+            for t in qw.alts:
+                if t in idf_of:
+                    docs, _imps = self._arrays(t)
+                    j = np.minimum(np.searchsorted(docs, chosen_docs), len(docs) - 1)
+                    has |= docs[j] == chosen_docs
+            covered += wt * has
+        answers = (covered >= ANSWER_COVERAGE * total).tolist()
         tier0: list[tuple[int, float]] = []
         tier1: list[tuple[int, float]] = []
         primary_set = set(primary) if primary else set(LANGS)
-        for d, s in chosen:
+        for (d, s), answer in zip(chosen, answers, strict=True):
             doc = self._docs[d]
             assert doc is not None
             if doc.lang not in primary_set:
                 tier1.append((d, s * FALLBACK_FACTOR))
                 continue
-            covered = sum(wt for qw, wt in zip(real, weight, strict=True) if self._has_any(d, qw, idf_of))
-            (tier0 if covered >= ANSWER_COVERAGE * total else tier1).append((d, s))
+            (tier0 if answer else tier1).append((d, s))
         tier0.sort(key=itemgetter(1), reverse=True)
         tier1.sort(key=itemgetter(1), reverse=True)
         if tier0 and tier1 and tier1[0][1] >= tier0[-1][1]:
@@ -702,19 +633,15 @@ class SearchIndex:
         surfaces = self._surface_forms(match_terms)
         return [self._hit(d, s, match_terms, surfaces) for d, s in ranked]
 
+    def _arrays(self, term: str) -> tuple[np.ndarray, np.ndarray]:
+        """A term's document numbers and impacts as NumPy arrays (views of the postings'
+        arrays: nothing is copied; they must not outlive the search)."""
+        p = self._fresh(self._post[term])
+        return np.frombuffer(p.docs, dtype=_NP_DOC), np.frombuffer(p.imps, dtype=np.float64)
+
     def _has_tags(self, d: int, want: frozenset[str]) -> bool:
         doc = self._docs[d]
         return doc is not None and want <= doc.tags
-
-    def _has_any(self, d: int, qw: _Word, idf_of: dict[str, float]) -> bool:
-        for t in qw.alts:
-            if t not in idf_of:
-                continue
-            docs = self._post[t].docs
-            i = bisect_left(docs, d)
-            if i < len(docs) and docs[i] == d:
-                return True
-        return False
 
     # ------------------------------------------------------------------ snippets
 
