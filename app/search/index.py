@@ -92,16 +92,19 @@ def _mask(lang: str, visibility: str) -> int:
 _MD_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
 _MD_MARKS = re.compile(r"(\*\*|__|`+|~~)")
 _MD_LINE = re.compile(r"^\s{0,3}(#{1,6}\s+|>\s?|[-*+]\s+)", re.MULTILINE)
-_SPACES = re.compile(r"\s+")
 
 
 def plain_text(markdown: str) -> str:
     """Markdown as one line of plain text (headings, emphasis, links and bullets
     dropped; numbered steps kept) for snippets."""
-    text = _MD_LINK.sub(r"\1", markdown)
-    text = _MD_LINE.sub("", text)
-    text = _MD_MARKS.sub("", text)
-    return _SPACES.sub(" ", text).strip()
+    # each pattern only where its characters occur (a scan in C), the spaces by split:
+    # the regular expressions cost ten times more than these checks on plain text
+    text = _MD_LINK.sub(r"\1", markdown) if "](" in markdown else markdown
+    if "#" in text or ">" in text or "-" in text or "*" in text or "+" in text:
+        text = _MD_LINE.sub("", text)
+    if "*" in text or "_" in text or "`" in text or "~" in text:
+        text = _MD_MARKS.sub("", text)
+    return " ".join(text.split())
 
 
 @dataclass(frozen=True, slots=True)
