@@ -21,8 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from itertools import chain
 from operator import itemgetter
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from app.search.analysis import (
     _FOLDED_WORD,
@@ -37,6 +36,9 @@ from app.search.analysis import (
     words,
 )
 from app.search.typos import TypoIndex
+
+if TYPE_CHECKING:
+    import numpy as np
 
 # BM25F parameters: field weights and length normalisation, and the saturation k1.
 TITLE_WEIGHT = 3.0
@@ -77,8 +79,10 @@ _AVG_DRIFT = 0.05
 _LANG_CODE = {lang: i for i, lang in enumerate(LANGS)}
 # Document numbers: 8-byte ints, read by NumPy through the buffer protocol without a
 # copy (NumPy indexes with 8-byte ints: 4-byte ones would be converted on every query).
+# NumPy is imported by the first search, not with the module: the hub's CLI commands
+# that never search (kb import, synonyms) start without it.
 _DOC_CODE = "q"
-_NP_DOC = np.dtype(np.int64)
+_NP_DOC = "int64"
 
 
 def _is_word_char(ch: str) -> bool:
@@ -308,7 +312,10 @@ class SearchIndex:
 
     def prepare(self) -> None:
         """Do now the work the first typo look-up would do (the deletion index of the
-        words added since): the hub calls it after a build, off the event loop."""
+        words added since, and NumPy's import): the hub calls it after a build, off the
+        event loop."""
+        import numpy  # noqa: F401  (the first search's import, done here)
+
         if self._typo_pending:
             self._typos.add_many(self._typo_pending)
             self._typo_pending = set()
@@ -549,6 +556,8 @@ class SearchIndex:
         # accumulator over the document numbers; per word, the postings of its
         # alternatives merged by max (a scratch array), then added (the document numbers
         # of one term are distinct, so ``acc[docs] += x`` is a scatter-add).
+        import numpy as np
+
         size = len(self._docs)
         acc = np.zeros(size)
         scratch: np.ndarray | None = None
@@ -639,6 +648,8 @@ class SearchIndex:
     def _arrays(self, term: str) -> tuple[np.ndarray, np.ndarray]:
         """A term's document numbers and impacts as NumPy arrays (views of the postings'
         arrays: nothing is copied; they must not outlive the search)."""
+        import numpy as np
+
         p = self._fresh(self._post[term])
         return np.frombuffer(p.docs, dtype=_NP_DOC), np.frombuffer(p.imps, dtype=np.float64)
 
