@@ -19,7 +19,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from itertools import chain
+from itertools import chain, count, repeat
 from operator import itemgetter
 from typing import TYPE_CHECKING
 
@@ -281,34 +281,73 @@ class SearchIndex:
             self._docs.append(doc)
             counted.append((doc_no, tc, gc, bc))
         self._drift()
+        if counted:
+            self._post_batch(counted)
+
+    def _post_batch(self, counted: list[tuple[int, Counter[str], Counter[str], Counter[str]]]) -> None:
+        """Append a batch's postings, column-wise: every (term, document) pair of the
+        batch into flat arrays (the per-pair work in C: ``map`` over the Counters), the
+        impacts computed by NumPy, then grouped by term with one stable sort and appended
+        to each term's arrays in one ``frombytes`` (documents stay in ascending order)."""
+        import numpy as np
+
         avg = self._avg
-        post = self._post
-        version = self._version
         lt_, lg_, lb_ = self._lens
-        term_langs = self._term_langs
+        terms: list[str] = []
+        ct: list[int] = []
+        cg: list[int] = []
+        cb: list[int] = []
+        per_doc: list[int] = []
+        norms: list[tuple[float, float, float, int]] = []
         for doc_no, tc, gc, bc in counted:
-            nt = TITLE_WEIGHT / (1 - TITLE_B + TITLE_B * lt_[doc_no] / avg[0])
-            ng = TAGS_WEIGHT / (1 - TAGS_B + TAGS_B * lg_[doc_no] / avg[1])
-            nb = BODY_WEIGHT / (1 - BODY_B + BODY_B * lb_[doc_no] / avg[2])
-            tget, gget = tc.get, gc.get
             indexed = self._docs[doc_no]
             assert indexed is not None
-            bit = 1 << _LANG_CODE[indexed.lang]
-            for t in indexed.terms:
-                term_langs[t] = term_langs.get(t, 0) | bit
-                ct = tget(t, 0)
-                cg = gget(t, 0)
-                cb = bc[t]
-                p = post.get(t)
-                if p is None:
-                    p = post[t] = _Postings(version)
-                    self._typo_pending.add(t)
-                p.docs.append(doc_no)
-                if ct > _TF_MAX or cg > _TF_MAX:
-                    ct, cg = min(ct, _TF_MAX), min(cg, _TF_MAX)
-                p.tfs.append(ct | cg << _TF_BITS | cb << (2 * _TF_BITS))
-                x = ct * nt + cg * ng + cb * nb
-                p.imps.append(x / (K1 + x))
+            ts = indexed.terms
+            terms.extend(ts)
+            ct.extend(map(tc.get, ts, repeat(0)))
+            cg.extend(map(gc.get, ts, repeat(0)))
+            cb.extend(map(bc.get, ts, repeat(0)))
+            per_doc.append(len(ts))
+            norms.append(
+                (
+                    TITLE_WEIGHT / (1 - TITLE_B + TITLE_B * lt_[doc_no] / avg[0]),
+                    TAGS_WEIGHT / (1 - TAGS_B + TAGS_B * lg_[doc_no] / avg[1]),
+                    BODY_WEIGHT / (1 - BODY_B + BODY_B * lb_[doc_no] / avg[2]),
+                    1 << _LANG_CODE[indexed.lang],
+                )
+            )
+        if not terms:
+            return
+        counts = np.array(per_doc, dtype=np.int64)
+        doc_nos = np.repeat(np.array([c[0] for c in counted], dtype=np.int64), counts)
+        nt, ng, nb, bits = (np.repeat(np.array(col), counts) for col in zip(*norms, strict=True))
+        a_t = np.minimum(np.array(ct, dtype=np.int64), _TF_MAX)
+        a_g = np.minimum(np.array(cg, dtype=np.int64), _TF_MAX)
+        a_b = np.array(cb, dtype=np.int64)
+        x = a_t * nt + a_g * ng + a_b * nb
+        imps = x / (K1 + x)
+        packed = (a_t | a_g << _TF_BITS | a_b << (2 * _TF_BITS)).astype(np.uint64)
+        ids: dict[str, int] = {}
+        tid = np.fromiter(map(ids.setdefault, terms, count()), dtype=np.int64, count=len(terms))
+        order = np.argsort(tid, kind="stable")
+        tid = tid[order]
+        starts = np.concatenate(([0], np.flatnonzero(tid[1:] != tid[:-1]) + 1))
+        ends = np.append(starts[1:], len(tid))
+        langs = np.bitwise_or.reduceat(bits.astype(np.int64)[order], starts).tolist()
+        docs_b = memoryview(doc_nos[order].tobytes())
+        tfs_b = memoryview(packed[order].tobytes())
+        imps_b = memoryview(imps[order].tobytes())
+        post, version, term_langs = self._post, self._version, self._term_langs
+        for start, end, first, bit in zip(starts.tolist(), ends.tolist(), order[starts].tolist(), langs, strict=True):
+            t = terms[first]
+            term_langs[t] = term_langs.get(t, 0) | bit
+            p = post.get(t)
+            if p is None:
+                p = post[t] = _Postings(version)
+                self._typo_pending.add(t)
+            p.docs.frombytes(docs_b[start * 8 : end * 8])
+            p.tfs.frombytes(tfs_b[start * 8 : end * 8])
+            p.imps.frombytes(imps_b[start * 8 : end * 8])
 
     def prepare(self) -> None:
         """Do now the work the first typo look-up would do (the deletion index of the
