@@ -92,6 +92,35 @@ def test_osa_distance() -> None:
     assert osa_distance("abc", "xyz", 1) == 2  # capped: certainly above 1
 
 
+def test_osa_distance_with_the_common_prefix_and_suffix_dropped_is_the_full_table_s() -> None:
+    """Every pair of short words over a 3-letter alphabet (the worst case for trimming:
+    repeated letters, swaps at the edges) against the plain dynamic-programming table."""
+    import itertools
+
+    def full(a: str, b: str) -> int:
+        d = [[i + j if i * j == 0 else 0 for j in range(len(b) + 1)] for i in range(len(a) + 1)]
+        for i in range(1, len(a) + 1):
+            for j in range(1, len(b) + 1):
+                d[i][j] = min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] != b[j - 1]))
+                if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                    d[i][j] = min(d[i][j], d[i - 2][j - 2] + 1)
+        return d[len(a)][len(b)]
+
+    short = ["".join(p) for n in range(5) for p in itertools.product("abc", repeat=n)]
+    for a, b in itertools.product(short, repeat=2):
+        for cap in (1, 2):
+            assert min(osa_distance(a, b, cap), cap + 1) == min(full(a, b), cap + 1), (a, b, cap)
+
+
+def test_typo_candidates_are_cached_until_the_vocabulary_grows() -> None:
+    t = TypoIndex()
+    t.add_many(["пароль"])
+    assert t.candidates("паролі") == [("пароль", 1)]
+    assert t.candidates("паролі") is t.candidates("паролі")  # the cached list
+    t.add_many(["паролю"])  # a new word one edit away: the cache must not hide it
+    assert t.candidates("паролі") == [("пароль", 1), ("паролю", 1)]
+
+
 def test_typo_index_edits_by_length() -> None:
     t = TypoIndex()
     t.add_many(["пароль", "страхование", "код"])
