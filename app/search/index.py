@@ -356,7 +356,8 @@ class SearchIndex:
         """Do now the work the first typo look-up would do (the deletion index of the
         words added since, and NumPy's import): the hub calls it after a build, off the
         event loop."""
-        import numpy  # noqa: F401  (the first search's import, done here)
+        if self._ids:
+            import numpy  # noqa: F401  (the first search's import, done here)
 
         if self._typo_pending:
             self._typos.add_many(self._typo_pending)
