@@ -1,9 +1,12 @@
 """The hub's knowledge base service: the in-memory search index (app/search) kept in
 step with the kb tables, on a thread of its own.
 
-- The index is built on first use (a hub nobody searches never loads the morphology
-  dictionaries), from the tables, on the ``frontline-kb`` thread: neither the event loop
-  nor the database thread ever runs analysis or ranking.
+- The index is built in the background right after the hub starts listening (``start``;
+  the first search waits for it if it is not done), from the tables, on the
+  ``frontline-kb`` thread: neither the event loop nor the database thread ever runs
+  analysis or ranking. The articles are read in pages (``READ_PAGE`` per database call),
+  so chat work queued on the database thread runs between the pages. An empty knowledge
+  base costs a read: the morphology dictionaries load with the first article.
 - Every index access (build, search, change) runs on that one thread, in the order the
   loop asked for it, so the index needs no locks and a search asked after a save sees it.
 - The hub's own changes (kb_save, kb_delete, kb_synonyms_set) are applied right after
@@ -34,6 +37,8 @@ log = logging.getLogger("frontline.hub.kb")
 P = ParamSpec("P")
 R = TypeVar("R")
 DbCall = Callable[..., Awaitable[Any]]
+# Articles read per database call while building (the database thread serves chats too).
+READ_PAGE = 500
 
 
 class KbService:
@@ -79,9 +84,26 @@ class KbService:
 
     # ------------------------------------------------------------------ build and refresh
 
+    def start(self) -> None:
+        """Build the index in the background now (the hub calls it once it listens), so
+        the first search does not wait for the build; a failed build is logged and tried
+        again by the next search."""
+        if self._load_task is None:
+            task = self._load_task = asyncio.ensure_future(self._load())
+            task.add_done_callback(self._built)
+
+    def _built(self, task: asyncio.Future[None]) -> None:
+        if task.cancelled():
+            return
+        error = task.exception()
+        if error is not None:
+            log.error("knowledge base index build failed: %s", error, exc_info=error)
+            if self._load_task is task:
+                self._load_task = None
+
     async def ready(self) -> SearchIndex:
-        """The index, built on first use and refreshed from the tables when they changed
-        elsewhere (use it on the kb thread only)."""
+        """The index (built at start, or now if that failed) refreshed from the tables
+        when they changed elsewhere (use it on the kb thread only)."""
         if self._load_task is None:
             self._load_task = asyncio.ensure_future(self._load())
         try:
@@ -96,8 +118,11 @@ class KbService:
     async def _load(self) -> None:
         self._pending = []
         try:
-            version = await self._db(self._store.kb.version)
-            articles = await self._db(self._store.kb.articles)
+            version, hashes = await self._db(self._store.kb.snapshot)
+            ids = sorted(hashes)
+            articles: list[Article] = []
+            for i in range(0, len(ids), READ_PAGE):  # other database work runs in between
+                articles += await self._db(self._store.kb.articles, ids[i : i + READ_PAGE])
             synonyms = await self._db(self._store.kb.synonyms)
             started = time.monotonic()
 

@@ -255,7 +255,7 @@ class Hub:
         self.uploads: Uploads | None = None
         self._file_secret = b""
 
-        # the knowledge base search index (app/hub/kb.py), built on first use
+        # the knowledge base search index (app/hub/kb.py), built in the background at start
         self.kb: KbService | None = None
         # the web chat's bot first line (app/hub/kb_bot.py)
         self.bot: KbBot | None = None
@@ -358,6 +358,8 @@ class Hub:
         self.port = int(self._server.sockets[0].getsockname()[1])
         self._spawn(self._ticker(), "ticker")
         self._spawn(self._route(), "route at start")
+        if self.kb is not None:
+            self.kb.start()  # the search index, on its own thread: the hub does not wait
         log.info("hub listening on %s (epoch %s)", self.ws_url, self.epoch)
 
     async def _start_channels(self) -> None:

@@ -2,15 +2,15 @@
 typo tolerance, synonyms, language tiers and highlighted snippets.
 
 docs/architecture.md, "Knowledge base search", explains the choices. Layout, for speed
-in pure Python: every article gets a document number (ascending, never reused); each
-term has parallel arrays of document numbers (sorted), packed field frequencies and the
-precomputed BM25F saturation ``tf~ / (k1 + tf~)``, so a query is, per term, one loop
-adding ``idf * weight * impact`` into a dict, then ``heapq.nlargest``.
+for speed: every article gets a document number (ascending, never reused); each term has
+parallel arrays of document numbers (sorted), packed field frequencies and the
+precomputed BM25F saturation ``tf~ / (k1 + tf~)``, so a query is, per term, one NumPy
+scatter-add of ``idf * weight * impact`` into a dense array of scores, then a partition
+for the best ones.
 """
 
 from __future__ import annotations
 
-import heapq
 import math
 import re
 from array import array
@@ -19,8 +19,9 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from itertools import chain, compress, repeat
-from operator import add, itemgetter
+from itertools import chain, count, repeat
+from operator import itemgetter
+from typing import TYPE_CHECKING
 
 from app.search.analysis import (
     _FOLDED_WORD,
@@ -35,6 +36,9 @@ from app.search.analysis import (
     words,
 )
 from app.search.typos import TypoIndex
+
+if TYPE_CHECKING:
+    import numpy as np
 
 # BM25F parameters: field weights and length normalisation, and the saturation k1.
 TITLE_WEIGHT = 3.0
@@ -58,10 +62,6 @@ ANSWER_COVERAGE = 0.7
 # nothing) when the query has rarer words; it still counts for coverage and snippets.
 COMMON_SHARE = 0.3
 COMMON_MIN_ARTICLES = 500
-# Words in more than this share of the articles (with at least COMMON_MIN_ARTICLES) only
-# add to the CANDIDATES_MAX best documents of the query's rarer words.
-CANDIDATE_SHARE = 0.05
-CANDIDATES_MAX = 300
 # Bounds on what a query may cost.
 QUERY_MAX_CHARS = 1000
 QUERY_MAX_WORDS = 32
@@ -73,10 +73,19 @@ SURFACES_BY_FIND = 24  # up to this many written forms are located with str.find
 _TF_BITS = 10
 _TF_MAX = (1 << _TF_BITS) - 1
 _TF_MASK = _TF_MAX
+# add_many appends the postings of this many articles at a time (its flat temporary
+# arrays take ~100 bytes per posting: ~25 MB for 2,000 articles of 120 words).
+_BATCH_DOCS = 2000
 # Recompute the stored saturations when an average field length moved this much.
 _AVG_DRIFT = 0.05
 
 _LANG_CODE = {lang: i for i, lang in enumerate(LANGS)}
+# Document numbers: 8-byte ints, read by NumPy through the buffer protocol without a
+# copy (NumPy indexes with 8-byte ints: 4-byte ones would be converted on every query).
+# NumPy is imported by the first search, not with the module: the hub's CLI commands
+# that never search (kb import, synonyms) start without it.
+_DOC_CODE = "q"
+_NP_DOC = "int64"
 
 
 def _is_word_char(ch: str) -> bool:
@@ -90,16 +99,19 @@ def _mask(lang: str, visibility: str) -> int:
 _MD_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
 _MD_MARKS = re.compile(r"(\*\*|__|`+|~~)")
 _MD_LINE = re.compile(r"^\s{0,3}(#{1,6}\s+|>\s?|[-*+]\s+)", re.MULTILINE)
-_SPACES = re.compile(r"\s+")
 
 
 def plain_text(markdown: str) -> str:
     """Markdown as one line of plain text (headings, emphasis, links and bullets
     dropped; numbered steps kept) for snippets."""
-    text = _MD_LINK.sub(r"\1", markdown)
-    text = _MD_LINE.sub("", text)
-    text = _MD_MARKS.sub("", text)
-    return _SPACES.sub(" ", text).strip()
+    # each pattern only where its characters occur (a scan in C), the spaces by split:
+    # the regular expressions cost ten times more than these checks on plain text
+    text = _MD_LINK.sub(r"\1", markdown) if "](" in markdown else markdown
+    if "#" in text or ">" in text or "-" in text or "*" in text or "+" in text:
+        text = _MD_LINE.sub("", text)
+    if "*" in text or "_" in text or "`" in text or "~" in text:
+        text = _MD_MARKS.sub("", text)
+    return " ".join(text.split())
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,19 +168,13 @@ class _Doc:
 
 
 class _Postings:
-    __slots__ = ("docs", "imps", "tfs", "top", "version")
+    __slots__ = ("docs", "imps", "tfs", "version")
 
     def __init__(self, version: int) -> None:
-        self.docs = array("l")
+        self.docs = array(_DOC_CODE)
         self.tfs = array("Q")
         self.imps = array("d")
         self.version = version
-        self.top = -1.0  # the largest impact (an upper bound for MaxScore); -1: to compute
-
-    def max_impact(self) -> float:
-        if self.top < 0:
-            self.top = max(self.imps, default=0.0)
-        return self.top
 
 
 @dataclass
@@ -199,12 +205,6 @@ class SearchIndex:
 
     ``search`` never raises on any query text: empty, huge, or full of FTS or SQL syntax,
     it returns hits or an empty list."""
-
-    # MaxScore pruning of the words that cannot change the top hits (exact; switchable
-    # so that a test can compare it with the full evaluation)
-    maxscore = True
-    prune_common = True
-    last_pruned = 0
 
     def __init__(self, synonyms: Iterable[Iterable[str]] = (), *, lemmatizer: Lemmatizer | None = None) -> None:
         self.lemmatizer: Lemmatizer = lemmatizer if lemmatizer is not None else default_lemmatizer()
@@ -284,39 +284,81 @@ class SearchIndex:
             self._docs.append(doc)
             counted.append((doc_no, tc, gc, bc))
         self._drift()
+        for i in range(0, len(counted), _BATCH_DOCS):  # bounded temporary arrays
+            self._post_batch(counted[i : i + _BATCH_DOCS])
+
+    def _post_batch(self, counted: list[tuple[int, Counter[str], Counter[str], Counter[str]]]) -> None:
+        """Append a batch's postings, column-wise: every (term, document) pair of the
+        batch into flat arrays (the per-pair work in C: ``map`` over the Counters), the
+        impacts computed by NumPy, then grouped by term with one stable sort and appended
+        to each term's arrays in one ``frombytes`` (documents stay in ascending order)."""
+        import numpy as np
+
         avg = self._avg
-        post = self._post
-        version = self._version
         lt_, lg_, lb_ = self._lens
-        term_langs = self._term_langs
+        terms: list[str] = []
+        ct: list[int] = []
+        cg: list[int] = []
+        cb: list[int] = []
+        per_doc: list[int] = []
+        norms: list[tuple[float, float, float, int]] = []
         for doc_no, tc, gc, bc in counted:
-            nt = TITLE_WEIGHT / (1 - TITLE_B + TITLE_B * lt_[doc_no] / avg[0])
-            ng = TAGS_WEIGHT / (1 - TAGS_B + TAGS_B * lg_[doc_no] / avg[1])
-            nb = BODY_WEIGHT / (1 - BODY_B + BODY_B * lb_[doc_no] / avg[2])
-            tget, gget = tc.get, gc.get
             indexed = self._docs[doc_no]
             assert indexed is not None
-            bit = 1 << _LANG_CODE[indexed.lang]
-            for t in indexed.terms:
-                term_langs[t] = term_langs.get(t, 0) | bit
-                ct = tget(t, 0)
-                cg = gget(t, 0)
-                cb = bc[t]
-                p = post.get(t)
-                if p is None:
-                    p = post[t] = _Postings(version)
-                    self._typo_pending.add(t)
-                p.docs.append(doc_no)
-                p.top = -1.0
-                if ct > _TF_MAX or cg > _TF_MAX:
-                    ct, cg = min(ct, _TF_MAX), min(cg, _TF_MAX)
-                p.tfs.append(ct | cg << _TF_BITS | cb << (2 * _TF_BITS))
-                x = ct * nt + cg * ng + cb * nb
-                p.imps.append(x / (K1 + x))
+            ts = indexed.terms
+            terms.extend(ts)
+            ct.extend(map(tc.get, ts, repeat(0)))
+            cg.extend(map(gc.get, ts, repeat(0)))
+            cb.extend(map(bc.get, ts, repeat(0)))
+            per_doc.append(len(ts))
+            norms.append(
+                (
+                    TITLE_WEIGHT / (1 - TITLE_B + TITLE_B * lt_[doc_no] / avg[0]),
+                    TAGS_WEIGHT / (1 - TAGS_B + TAGS_B * lg_[doc_no] / avg[1]),
+                    BODY_WEIGHT / (1 - BODY_B + BODY_B * lb_[doc_no] / avg[2]),
+                    1 << _LANG_CODE[indexed.lang],
+                )
+            )
+        if not terms:
+            return
+        counts = np.array(per_doc, dtype=np.int64)
+        doc_nos = np.repeat(np.array([c[0] for c in counted], dtype=np.int64), counts)
+        nt, ng, nb, bits = (np.repeat(np.array(col), counts) for col in zip(*norms, strict=True))
+        a_t = np.minimum(np.array(ct, dtype=np.int64), _TF_MAX)
+        a_g = np.minimum(np.array(cg, dtype=np.int64), _TF_MAX)
+        a_b = np.array(cb, dtype=np.int64)
+        x = a_t * nt + a_g * ng + a_b * nb
+        imps = x / (K1 + x)
+        packed = (a_t | a_g << _TF_BITS | a_b << (2 * _TF_BITS)).astype(np.uint64)
+        ids: dict[str, int] = {}
+        tid = np.fromiter(map(ids.setdefault, terms, count()), dtype=np.int64, count=len(terms))
+        order = np.argsort(tid, kind="stable")
+        tid = tid[order]
+        starts = np.concatenate(([0], np.flatnonzero(tid[1:] != tid[:-1]) + 1))
+        ends = np.append(starts[1:], len(tid))
+        langs = np.bitwise_or.reduceat(bits.astype(np.int64)[order], starts).tolist()
+        docs_b = memoryview(doc_nos[order].tobytes())
+        tfs_b = memoryview(packed[order].tobytes())
+        imps_b = memoryview(imps[order].tobytes())
+        post, version, term_langs = self._post, self._version, self._term_langs
+        for start, end, first, bit in zip(starts.tolist(), ends.tolist(), order[starts].tolist(), langs, strict=True):
+            t = terms[first]
+            term_langs[t] = term_langs.get(t, 0) | bit
+            p = post.get(t)
+            if p is None:
+                p = post[t] = _Postings(version)
+                self._typo_pending.add(t)
+            p.docs.frombytes(docs_b[start * 8 : end * 8])
+            p.tfs.frombytes(tfs_b[start * 8 : end * 8])
+            p.imps.frombytes(imps_b[start * 8 : end * 8])
 
     def prepare(self) -> None:
         """Do now the work the first typo look-up would do (the deletion index of the
-        words added since): the hub calls it after a build, off the event loop."""
+        words added since, and NumPy's import): the hub calls it after a build, off the
+        event loop."""
+        if self._ids:
+            import numpy  # noqa: F401  (the first search's import, done here)
+
         if self._typo_pending:
             self._typos.add_many(self._typo_pending)
             self._typo_pending = set()
@@ -362,7 +404,6 @@ class SearchIndex:
                 (_bm25f(tf, lt[d], lg[d], lb[d], avg) for d, tf in zip(p.docs, p.tfs, strict=True)),
             )
             p.version = self._version
-            p.top = -1.0
         return p
 
     # ------------------------------------------------------------------ synonyms
@@ -552,127 +593,62 @@ class SearchIndex:
             for lang_ in allowed
             for vis_ in (("public", "internal") if visibility is None else (visibility,))
         }
-        masks = self._masks
         want = max(limit * 3, 30)
 
-        # Term at a time, every loop in C: a dict per term (doc -> weighted impact), merged
-        # by max within a query word (its alternatives) and by sum across words; only
-        # the documents two dicts share go through a Python-level map. Words go rarest
-        # first (highest bound); MaxScore: once the want-th best score so far is above
-        # all that the remaining words could give a document not found yet, those words
-        # only add to the documents that can still make it (looked up by bisection).
-        plans: list[tuple[float, int, list[tuple[_Postings, float]], bool]] = []
+        # Every posting of every query word is scored, exactly, with NumPy: one dense
+        # accumulator over the document numbers; per word, the postings of its
+        # alternatives merged by max (a scratch array), then added (the document numbers
+        # of one term are distinct, so ``acc[docs] += x`` is a scatter-add).
+        import numpy as np
+
+        size = len(self._docs)
+        acc = np.zeros(size)
+        scratch: np.ndarray | None = None
         for qw in scored_words:
             alts = [(t, w) for t, w in qw.alts.items() if t in idf_of]
             if skip_common:
                 alts = [(t, w) for t, w in alts if self._df(t) <= COMMON_SHARE * n]
-            if alts:
-                items = [(self._fresh(self._post[t]), idf_of[t] * w) for t, w in alts]
-                bound = max(iw * p.max_impact() for p, iw in items)
-                common_word = min(len(p.docs) for p, _iw in items) > CANDIDATE_SHARE * n
-                plans.append((bound, sum(len(p.docs) for p, _iw in items), items, common_word))
-        prune_common = self.prune_common and n >= COMMON_MIN_ARTICLES and not want_tags and len(plans) > 1
-        if prune_common and all(x[3] for x in plans):
-            # every word is common: the rarest ones (up to twice the smallest postings) seed
-            smallest = min(x[1] for x in plans)
-            plans = [(b, size, items, size > 2 * smallest) for b, size, items, _c in plans]
-        plans.sort(key=lambda x: (prune_common and x[3], -x[0], x[1]))
-        bounds = [0.0] * (len(plans) + 1)  # bounds[i]: the most words i.. can add
-        for i in range(len(plans) - 1, -1, -1):
-            bounds[i] = bounds[i + 1] + plans[i][0]
-        acc: dict[int, float] = {}
-        stop = len(plans)
-        theta = 0.0
-        approx = False
-        checks = 2
-        for i, (_ub, _size, items, common_word) in enumerate(plans):
-            if i and prune_common and common_word and acc:
-                # the words in many articles only add to the best documents of the rarer
-                # words (an approximation: a document with none of those is no answer)
-                stop, approx = i, True
-                break
-            worth_it = checks and len(acc) >= want and sum(x[1] for x in plans[i:]) > len(acc)
-            if i and worth_it and self.maxscore and not want_tags:
-                checks -= 1  # each check costs a pass over the scores: two at most
-                scores = compress(acc.values(), map(ok.__contains__, map(masks.__getitem__, acc.keys())))
-                best_k = heapq.nlargest(want, scores)
-                if len(best_k) == want and best_k[-1] > bounds[i]:
-                    stop, theta = i, best_k[-1]
-                    break
-            part: dict[int, float] | None = None
-            for p, iw in items:
-                d2 = dict(zip(p.docs, map(iw.__mul__, p.imps), strict=True))
-                if part is None:
-                    part = d2
-                    continue
-                common = list(part.keys() & d2.keys())
-                if common:
-                    merged = map(max, map(part.__getitem__, common), map(d2.__getitem__, common))
-                    d2.update(zip(common, merged, strict=True))
-                part.update(d2)
-            if part is None:
+            if not alts:
                 continue
-            if not acc:
-                acc = part
+            if len(alts) == 1:
+                t, w = alts[0]
+                docs, imps = self._arrays(t)
+                acc[docs] += imps * (idf_of[t] * w)
                 continue
-            common = list(acc.keys() & part.keys())
-            if common:
-                summed = map(add, map(acc.__getitem__, common), map(part.__getitem__, common))
-                part.update(zip(common, summed, strict=True))
-            acc.update(part)
-        self.last_pruned = len(plans) - stop  # words only looked up for the candidates
-        if stop < len(plans):
-            if approx:
-                if len(ok) < 6:
-                    acc = dict(compress(acc.items(), map(ok.__contains__, map(masks.__getitem__, acc.keys()))))
-                if len(acc) > CANDIDATES_MAX:
-                    floor = heapq.nlargest(CANDIDATES_MAX, acc.values())[-1]
-                    cands = list(compress(acc.keys(), map(floor.__le__, acc.values())))
-                else:
-                    cands = list(acc)
-            else:
-                floor = theta - bounds[stop]
-                cands = list(compress(acc.keys(), map(floor.__le__, acc.values())))
-            acc = {d: acc[d] for d in cands}
-            cand_set = set(cands)
-            for _ub, _size, items, _common in plans[stop:]:
-                part = {}
-                for p, iw in items:
-                    docs, imps = p.docs, p.imps
-                    if len(cands) * 8 < len(docs):  # few candidates: bisect into the postings
-                        for d in cands:
-                            j = bisect_left(docs, d)
-                            if j < len(docs) and docs[j] == d:
-                                v = iw * imps[j]
-                                if v > part.get(d, 0.0):
-                                    part[d] = v
-                    else:  # many: the term's dict, in C, cut to the candidates
-                        d2 = dict(zip(docs, map(iw.__mul__, imps), strict=True))
-                        keep = list(cand_set & d2.keys())
-                        vals = map(max, map(d2.__getitem__, keep), map(part.get, keep, repeat(0.0)))
-                        part.update(zip(keep, vals, strict=True))
-                if part:
-                    keys = list(part)
-                    acc.update(zip(keys, map(add, map(acc.__getitem__, keys), part.values()), strict=True))
-        if not acc:
+            if scratch is None:
+                scratch = np.zeros(size)
+            touched = []
+            for t, w in alts:
+                docs, imps = self._arrays(t)
+                scratch[docs] = np.maximum(scratch[docs], imps * (idf_of[t] * w))
+                touched.append(docs)
+            for docs in touched:  # each document once, then the scratch is zero again
+                acc[docs] += scratch[docs]
+                scratch[docs] = 0.0
+        cand = np.flatnonzero(acc > 0.0)  # (every score is positive; a bool array is faster)
+        if len(ok) < 6:  # the filters, vectorised; tags after
+            allowed_mask = np.zeros(256, dtype=bool)
+            allowed_mask[list(ok)] = True
+            cand = cand[allowed_mask[np.frombuffer(self._masks, dtype=np.uint8)[cand]]]
+        if not len(cand):
             return []
-
-        if len(ok) < 6:  # the filters, in C; tags after
-            acc = dict(compress(acc.items(), map(ok.__contains__, map(masks.__getitem__, acc.keys()))))
-        if len(acc) > want:
-            threshold = heapq.nlargest(want, acc.values())[-1]
-            top = list(compress(acc.items(), map(threshold.__le__, acc.values())))
-        else:
-            top = list(acc.items())
-        top.sort(key=itemgetter(1), reverse=True)
+        scores = acc[cand]
         if want_tags:
-            chosen = [(d, sc) for d, sc in top if self._has_tags(d, want_tags)]
-            if len(chosen) < want and len(acc) > len(top):
-                chosen = heapq.nlargest(
-                    want, ((d, sc) for d, sc in acc.items() if self._has_tags(d, want_tags)), key=itemgetter(1)
-                )
+            order = np.lexsort((cand, -scores))  # best first, ties by document number
+            chosen: list[tuple[int, float]] = []
+            for i in order.tolist():
+                d = int(cand[i])
+                if self._has_tags(d, want_tags):
+                    chosen.append((d, float(scores[i])))
+                    if len(chosen) == want:
+                        break
         else:
-            chosen = top[:want]
+            if len(cand) > want:
+                floor = np.partition(scores, len(scores) - want)[len(scores) - want]
+                keep = scores >= floor
+                cand, scores = cand[keep], scores[keep]
+            order = np.lexsort((cand, -scores))[:want]
+            chosen = list(zip(cand[order].tolist(), scores[order].tolist(), strict=True))
         if not chosen:
             return []
 
@@ -680,17 +656,27 @@ class SearchIndex:
         real = [qw for qw in scored_words if qw.real]
         weight = [max(idf_of[t] * w for t, w in qw.alts.items() if t in idf_of) for qw in real]
         total = sum(weight) or 1.0
+        chosen_docs = np.fromiter((d for d, _s in chosen), dtype=_NP_DOC, count=len(chosen))
+        covered = np.zeros(len(chosen))
+        for qw, wt in zip(real, weight, strict=True):
+            has = np.zeros(len(chosen), dtype=bool)
+            for t in qw.alts:
+                if t in idf_of:
+                    docs, _imps = self._arrays(t)
+                    j = np.minimum(np.searchsorted(docs, chosen_docs), len(docs) - 1)
+                    has |= docs[j] == chosen_docs
+            covered += wt * has
+        answers = (covered >= ANSWER_COVERAGE * total).tolist()
         tier0: list[tuple[int, float]] = []
         tier1: list[tuple[int, float]] = []
         primary_set = set(primary) if primary else set(LANGS)
-        for d, s in chosen:
+        for (d, s), answer in zip(chosen, answers, strict=True):
             doc = self._docs[d]
             assert doc is not None
             if doc.lang not in primary_set:
                 tier1.append((d, s * FALLBACK_FACTOR))
                 continue
-            covered = sum(wt for qw, wt in zip(real, weight, strict=True) if self._has_any(d, qw, idf_of))
-            (tier0 if covered >= ANSWER_COVERAGE * total else tier1).append((d, s))
+            (tier0 if answer else tier1).append((d, s))
         tier0.sort(key=itemgetter(1), reverse=True)
         tier1.sort(key=itemgetter(1), reverse=True)
         if tier0 and tier1 and tier1[0][1] >= tier0[-1][1]:
@@ -702,19 +688,17 @@ class SearchIndex:
         surfaces = self._surface_forms(match_terms)
         return [self._hit(d, s, match_terms, surfaces) for d, s in ranked]
 
+    def _arrays(self, term: str) -> tuple[np.ndarray, np.ndarray]:
+        """A term's document numbers and impacts as NumPy arrays (views of the postings'
+        arrays: nothing is copied; they must not outlive the search)."""
+        import numpy as np
+
+        p = self._fresh(self._post[term])
+        return np.frombuffer(p.docs, dtype=_NP_DOC), np.frombuffer(p.imps, dtype=np.float64)
+
     def _has_tags(self, d: int, want: frozenset[str]) -> bool:
         doc = self._docs[d]
         return doc is not None and want <= doc.tags
-
-    def _has_any(self, d: int, qw: _Word, idf_of: dict[str, float]) -> bool:
-        for t in qw.alts:
-            if t not in idf_of:
-                continue
-            docs = self._post[t].docs
-            i = bisect_left(docs, d)
-            if i < len(docs) and docs[i] == d:
-                return True
-        return False
 
     # ------------------------------------------------------------------ snippets
 

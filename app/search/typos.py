@@ -39,7 +39,20 @@ def osa_distance(a: str, b: str, cap: int) -> int:
     """Optimal string alignment distance, or ``cap + 1`` once it is certainly above cap."""
     if a == b:
         return 0
+    # the common prefix and suffix cost nothing (a typo touches a letter or two: the
+    # table below is then a few cells, not the whole words)
     la, lb = len(a), len(b)
+    i = 0
+    while i < la and i < lb and a[i] == b[i]:
+        i += 1
+    j = 0
+    while j < la - i and j < lb - i and a[la - 1 - j] == b[lb - 1 - j]:
+        j += 1
+    if i or j:
+        a, b = a[i : la - j], b[i : lb - j]
+        la, lb = len(a), len(b)
+    if not la or not lb:
+        return min(la + lb, cap + 1)
     if abs(la - lb) > cap:
         return cap + 1
     prev2: list[int] = []
@@ -65,9 +78,14 @@ class TypoIndex:
     """Deletion index of a growing vocabulary (words are never taken out: a word no
     article uses any more is dropped by the caller, which knows its document count)."""
 
+    CACHE_MAX = 20_000
+
     def __init__(self) -> None:
         self._words: set[str] = set()
         self._by_delete: dict[str, str | list[str]] = {}
+        # word -> its candidates: a query's words come back (the same word typed again,
+        # the next keystroke, the Ukrainian-Russian cognates of every query word)
+        self._cache: dict[str, list[tuple[str, int]]] = {}
 
     def __len__(self) -> int:
         return len(self._words)
@@ -81,6 +99,7 @@ class TypoIndex:
             if depth == 0:
                 continue
             self._words.add(word)
+            self._cache.clear()
             for d in _deletes(word, depth):
                 have = by_delete.get(d)
                 if have is None:
@@ -92,7 +111,10 @@ class TypoIndex:
 
     def candidates(self, word: str) -> list[tuple[str, int]]:
         """Vocabulary words within the allowed edits of ``word`` (not ``word`` itself),
-        with their distance, nearest first."""
+        with their distance, nearest first (the list is shared: do not change it)."""
+        hit = self._cache.get(word)
+        if hit is not None:
+            return hit
         depth = max_edits(word)
         if depth == 0:
             return []
@@ -112,4 +134,7 @@ class TypoIndex:
                 if dist <= cap:
                     found.append((cand, dist))
         found.sort(key=lambda x: (x[1], x[0]))
+        if len(self._cache) >= self.CACHE_MAX:
+            self._cache.clear()
+        self._cache[word] = found
         return found

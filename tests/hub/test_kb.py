@@ -240,3 +240,53 @@ async def test_the_desktop_service_methods(kb_hub: TestHub, tmp_path: Path) -> N
     finally:
         await sup.close()
         await op.close()
+
+
+def test_the_index_is_built_at_start_and_a_search_sent_right_after_is_answered(
+    hub_db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The hub builds the index in the background as soon as it listens, without anyone
+    searching; while the build runs (held here on the KB thread until the chat below is
+    done) operators sign in and a customer's first message reaches them; a search sent
+    before the build ends is answered when it ends."""
+    import threading
+
+    from app.search import SearchIndex
+
+    accounts = create_test_accounts(hub_db_url)
+    done = run_cli("kb", "import", str(DEMO_KB), "--visibility", "public", "--db", hub_db_url)
+    assert done.returncode == 0, done.stderr
+    building, release = threading.Event(), threading.Event()
+    add_many = SearchIndex.add_many
+
+    def held_add_many(self: SearchIndex, articles: Any) -> None:
+        building.set()
+        assert release.wait(30), "the test never released the build"
+        add_many(self, articles)
+
+    monkeypatch.setattr(SearchIndex, "add_many", held_add_many)
+    hub = TestHub(hub_db_url, accounts, kb_refresh_s=0.0)
+    hub.start()
+
+    async def run() -> None:
+        try:
+            await wait_until(building.is_set, message="the index build did not start with the hub")
+            op = await signed_in(hub)
+            await op.set_status("online")
+            async with CustomerClient.connected(hub.ws_url, name="Ivan", locale="ru") as cust:
+                await cust.send("Здравствуйте, как вернуть деньги за полис?")
+                msg = await op.wait_message(lambda m: m.text.startswith("Здравствуйте, как вернуть"))
+                assert msg.message.author == "customer"
+                pending = asyncio.ensure_future(search(op, "вернуть деньги за отменённый полис", limit=3))
+                assert not release.is_set() and not pending.done()
+                release.set()
+                hits = await pending
+                assert hits[0]["id"] == "kb-018"
+            await op.close()
+        finally:
+            release.set()
+
+    try:
+        asyncio.run(run())
+    finally:
+        hub.stop()
