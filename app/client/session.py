@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import random
 from collections.abc import Callable, Iterator, Sequence
@@ -1361,6 +1362,11 @@ class OperatorSession:
                 }
                 self._histories.clear()
                 self._dirty = _Dirty(full=True)  # the cache is replaced (another epoch: dropped)
+                # a full state is thousands of new long-lived objects: collect now, while
+                # the inbox is being rebuilt anyway, so the collector's full pass does not
+                # come later in the middle of the operator's scrolling (a 150-200 ms pause
+                # with 5,000 conversations, measured by bench.ui_history's max_stall)
+                gc.collect()
                 self._touch_cache()
                 for conv_id, newest in reload.items():
                     if conv_id in self.conversations:
