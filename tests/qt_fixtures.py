@@ -42,16 +42,24 @@ def qloop(qapp: QApplication) -> Iterator[qasync.QEventLoop]:
 
 
 @pytest.fixture
-def run(qloop: qasync.QEventLoop) -> Iterator[Callable[[Awaitable[T]], T]]:
-    """``run(scenario())``: drive a coroutine and the Qt event loop together."""
+def run(qloop: qasync.QEventLoop, qtbot: Any) -> Iterator[Callable[[Awaitable[T]], T]]:
+    """``run(scenario())``: drive a coroutine and the Qt event loop together. Depends on
+    ``qtbot`` so that its teardown (closing widgets, processing Qt events) comes after
+    this one has finished the tasks a test left: a task stepped by a Qt timer outside
+    the loop would fail there ("no running event loop")."""
     asyncio.set_event_loop(qloop)
 
     def runner(coro: Awaitable[T]) -> T:
         return qloop.run_until_complete(asyncio.wait_for(coro, 60))
 
     yield runner
-    for task in asyncio.all_tasks(qloop):
+    # cancel what the test left running and let it finish here: a task stepped later by
+    # Qt's timers (in the next test, with no loop running) fails there, not here
+    tasks = [t for t in asyncio.all_tasks(qloop) if not t.done()]
+    for task in tasks:
         task.cancel()
+    if tasks:
+        qloop.run_until_complete(asyncio.wait(tasks, timeout=5))
     qloop.run_until_complete(asyncio.sleep(0))
     asyncio.set_event_loop(None)
 

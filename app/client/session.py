@@ -942,7 +942,12 @@ class OperatorSession:
     async def load_templates(self) -> list[TemplateInfo]:
         """The templates this operator may use (the team's and their own), kept in
         ``templates``; later changes arrive as ``template_updated`` events."""
+        conn = self._conn
         data = await self._request(TemplateList(txn_id=new_txn_id()))
+        if self._closing or self._conn is not conn:
+            # signed out (or another link) while the answer was on its way: it is no
+            # longer this session's state, and must not refill what sign-out forgot
+            return list(data.templates)
         self.templates = {t.id: t for t in data.templates}
         self._dirty_templates()
         self.templates_changed.emit(None)
