@@ -96,6 +96,9 @@ class CustomerBridge(QObject):
         self.session = session
         self._cards: OrderedDict[int, CachedCard] = OrderedDict()
         self._timelines: dict[tuple[int, str], _Timeline] = {}  # (customer id, filter name)
+        # entries that arrived live while a newest page of that customer was being read:
+        # the page may have been read before them, and must not drop them
+        self._arriving: dict[int, list[TimelineEntry]] = {}
         self._note_txn: dict[tuple[int, int, str], str] = {}
         self._conversations: dict[int, ConversationInfo] = {}
         self._retry_txn: dict[tuple[int, str, bytes], str] = {}
@@ -186,6 +189,9 @@ class CustomerBridge(QObject):
     async def load_timeline(self, customer_id: int, before: TimelineCursor | None, filter_name: str = "all") -> None:
         """The newest page of the customer's timeline (``before`` None), or the page older
         than ``before``; of the kinds of the filter (FILTERS: all, conversations, notes)."""
+        watch: list[TimelineEntry] = []
+        if before is None:
+            watch = self._arriving.setdefault(customer_id, [])
         try:
             entries, has_more = await self.session.customer_timeline(
                 customer_id, before=before, limit=TIMELINE_PAGE, kinds=FILTERS.get(filter_name, ())
@@ -193,6 +199,11 @@ class CustomerBridge(QObject):
         except (CommandFailed, ConnectionLost, TimeoutError) as exc:
             self.timeline_load_failed.emit(customer_id, self._failure_text(exc, self.tr("Could not load the timeline")))
             return
+        finally:
+            if before is None and self._arriving.get(customer_id) is watch:
+                del self._arriving[customer_id]
+        if watch:
+            entries = _with_arrived(entries, watch, FILTERS.get(filter_name, ()))
         for e in entries:
             if e.conversation is not None:
                 self._conversations[e.conversation.id] = e.conversation
@@ -494,6 +505,8 @@ class CustomerBridge(QObject):
 
     def _remember_entry(self, customer_id: int, entry: TimelineEntry) -> None:
         """A new or changed entry goes into the remembered pages it belongs to."""
+        if customer_id in self._arriving:
+            self._arriving[customer_id].append(entry)
         for (cid, filter_name), t in self._timelines.items():
             kinds = FILTERS.get(filter_name, ())
             if cid != customer_id or (kinds and entry.kind not in kinds):
@@ -538,3 +551,16 @@ class CustomerBridge(QObject):
     def _on_link_changed(self, link: LinkChange) -> None:
         if link.state == "ended":  # signed out or the session was revoked: nothing stays
             self.forget()
+
+
+def _with_arrived(
+    page: list[TimelineEntry], arrived: list[TimelineEntry], kinds: tuple[str, ...]
+) -> list[TimelineEntry]:
+    """The newest page with the entries that arrived live while it was read: a changed
+    entry replaces its older copy, a new one goes on top (newest first)."""
+    latest: dict[tuple[str, int], TimelineEntry] = {}
+    for e in arrived:
+        if not kinds or e.kind in kinds:
+            latest[(e.kind, e.id)] = e
+    merged = [latest.pop((e.kind, e.id), e) for e in page]
+    return list(reversed(list(latest.values()))) + merged
