@@ -233,6 +233,20 @@ class Resilient:
         self.outbox.append(out)
         return out
 
+    def answered(self) -> int:
+        """Messages whose result this client has: counted (``result`` set) or read from
+        the socket and waiting to be counted (a done future of the window in flight)."""
+        pending = self.client._pending if self.client is not None else {}
+        arrived = 0
+        for out in self.outbox:
+            if out.result is not None:
+                arrived += 1
+                continue
+            fut = pending.get(out.txn_id)
+            if fut is not None and fut.done() and not fut.cancelled() and fut.exception() is None:
+                arrived += 1
+        return arrived
+
     async def flush(self) -> None:
         """Send everything without a result, in order, until all are acknowledged."""
         while True:
