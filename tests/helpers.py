@@ -16,7 +16,7 @@ import functools
 import threading
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -64,6 +64,20 @@ async def wait_until(cond: Callable[[], Any], timeout: float = DEFAULT_TIMEOUT, 
         if time.monotonic() > deadline:
             raise AssertionError(message or f"condition not met within {timeout} s")
         await asyncio.sleep(0.01)
+
+
+async def wait_until_async(
+    cond: Callable[[], Awaitable[Any]], timeout: float = 10.0, message: str = "", every: float = 0.02
+) -> Any:
+    """:func:`wait_until` for a condition that must ask (e.g. the hub, by a request)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = await cond()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(message or f"condition not met within {timeout} s")
+        await asyncio.sleep(every)
 
 
 def txn() -> str:

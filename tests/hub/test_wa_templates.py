@@ -25,7 +25,7 @@ from app.protocol.messages import (
 )
 from app.storage import make_engine
 from app.storage.models import Message
-from tests.helpers import CommandFailed, OperatorClient, txn, wait_until
+from tests.helpers import CommandFailed, OperatorClient, txn, wait_until, wait_until_async
 from tests.hub.conftest import WhatsAppSetup
 from tests.whatsapp_double import WABA_ID
 
@@ -63,18 +63,7 @@ async def fetched(op: OperatorClient) -> dict[str, object]:
         data = await templates(op)
         return data if data["fetched_at"] else None
 
-    found: dict[str, object] | None = None
-
-    async def poll() -> bool:
-        nonlocal found
-        found = await ready()
-        return found is not None
-
-    deadline = asyncio.get_running_loop().time() + 10
-    while not await poll():
-        assert asyncio.get_running_loop().time() < deadline, "the templates were not fetched"
-        await asyncio.sleep(0.02)  # polling a condition
-    assert found is not None
+    found: dict[str, object] = await wait_until_async(ready, message="the templates were not fetched")
     return found
 
 
@@ -121,10 +110,7 @@ def test_approved_templates_are_fetched_page_by_page_and_offered(whatsapp: Whats
                 names = [t["name"] for t in (await templates(op))["templates"]]  # type: ignore[union-attr]
                 return "spring_sale" not in names
 
-            deadline = asyncio.get_running_loop().time() + 10
-            while not await rejected_gone():
-                assert asyncio.get_running_loop().time() < deadline, "the list was not fetched again"
-                await asyncio.sleep(0.05)  # polling a condition
+            await wait_until_async(rejected_gone, message="the list was not fetched again")
 
     asyncio.run(scenario())
 
@@ -250,10 +236,7 @@ def test_bad_template_sends_are_refused_with_a_reason_and_lose_nothing(whatsapp:
                 names = [(t["name"], t["language"]) for t in (await templates(op))["templates"]]  # type: ignore[union-attr]
                 return ("order_update", "en_US") not in names
 
-            deadline = asyncio.get_running_loop().time() + 10
-            while not await paused_gone():
-                assert asyncio.get_running_loop().time() < deadline
-                await asyncio.sleep(0.02)  # polling a condition
+            await wait_until_async(paused_gone, message="the paused template is still offered")
             with pytest.raises(CommandFailed) as stale:
                 await op.request(SendMessage(txn_id=txn(), conversation_id=conv.id, text="",
                                              template=order("Olena", "A-1077")))
