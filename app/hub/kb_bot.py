@@ -91,11 +91,6 @@ class KbBot:
         # first messages looked at so far, whatever came of it (logs, tests)
         self.examined = 0
 
-    async def load_pending(self) -> None:
-        """At hub start: the offers still waiting for an answer, so that a customer who
-        writes again after a restart is handed over as before it."""
-        self._pending.update(await self._db(self._store.kb_bot.pending_ids))
-
     async def first_message(self, conversation_id: int) -> BotSuggestion | None:
         """Look at a new web conversation; offer an article when confident."""
         try:

@@ -313,7 +313,6 @@ class Hub:
                 self._send_to_customer,
                 no_queue_default=self.config.bot_first_line,
             )
-            await self.bot.load_pending()
             await self._db(self._init_seen_seq)
             self.epoch = await self._db(self._store.epoch)
             self.files = FileStore(

@@ -154,16 +154,6 @@ class KbBotStore:
             row = s.get(KbBotOffer, conversation_id)
             return row if row is not None and row.outcome == "offered" else None
 
-    def pending_ids(self) -> list[int]:
-        """Active conversations whose offer the customer has not answered (hub start)."""
-        with self._store._sessions() as s:
-            rows = s.scalars(
-                select(KbBotOffer.conversation_id)
-                .join(Conversation, Conversation.id == KbBotOffer.conversation_id)
-                .where(KbBotOffer.outcome == "offered", Conversation.status.in_(ACTIVE))
-            )
-            return list(rows)
-
     def decide(self, conversation_id: int, decision: Decision) -> Outcome[tuple[Decision, ConversationInfo | None]]:
         """The customer's answer: ``helped`` resolves the conversation as answered by the
         bot, ``handed_over`` leaves it with the team; both with a note for operators.

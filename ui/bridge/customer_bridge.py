@@ -511,12 +511,7 @@ class CustomerBridge(QObject):
             kinds = FILTERS.get(filter_name, ())
             if cid != customer_id or (kinds and entry.kind not in kinds):
                 continue
-            for i, known in enumerate(t.entries):
-                if known.kind == entry.kind and known.id == entry.id:
-                    t.entries[i] = entry
-                    break
-            else:
-                t.entries.insert(0, entry)
+            _put(t.entries, entry)
 
     def _on_timeline_entry_saved(self, frame: TimelineEntrySaved) -> None:
         self._remember_entry(frame.customer_id, frame.entry)
@@ -553,14 +548,23 @@ class CustomerBridge(QObject):
             self.forget()
 
 
+
+def _put(entries: list[TimelineEntry], entry: TimelineEntry) -> None:
+    """A changed entry replaces its older copy; a new one goes on top (newest first)."""
+    for i, known in enumerate(entries):
+        if known.kind == entry.kind and known.id == entry.id:
+            entries[i] = entry
+            return
+    entries.insert(0, entry)
+
+
 def _with_arrived(
     page: list[TimelineEntry], arrived: list[TimelineEntry], kinds: tuple[str, ...]
 ) -> list[TimelineEntry]:
-    """The newest page with the entries that arrived live while it was read: a changed
-    entry replaces its older copy, a new one goes on top (newest first)."""
-    latest: dict[tuple[str, int], TimelineEntry] = {}
+    """The newest page with the entries that arrived live while it was read, put in
+    their order of arrival."""
+    merged = list(page)
     for e in arrived:
         if not kinds or e.kind in kinds:
-            latest[(e.kind, e.id)] = e
-    merged = [latest.pop((e.kind, e.id), e) for e in page]
-    return list(reversed(list(latest.values()))) + merged
+            _put(merged, e)
+    return merged
