@@ -410,13 +410,15 @@ async def _drive(target: Target, args: argparse.Namespace, usernames: list[str],
 
 
 def _profile(args: argparse.Namespace, target: Target, pid: int) -> subprocess.Popen[bytes] | None:
-    """With ``--profile FILE``: py-spy samples the hub (GIL holder only) through the
-    measured throughput phase into FILE (py-spy's raw collapsed-stack format)."""
+    """With ``--profile FILE``: py-spy samples the hub (GIL holder only; every thread
+    with ``BENCH_PYSPY_ALL=1``) through the measured throughput phase into FILE (py-spy's
+    raw collapsed-stack format), ``BENCH_PYSPY_RATE`` (200) times a second."""
     if not args.profile or not isinstance(target, HubTarget):
         return None
     spy = [str(Path(sys.executable).parent / "py-spy"), "record", "--pid", str(pid), "--nonblocking"]
     spy += ["--gil"] if os.environ.get("BENCH_PYSPY_ALL") is None else []
-    spy += ["-r", "200", "-f", "raw", "-d", str(max(1, int(args.seconds))), "-o", args.profile]
+    rate = os.environ.get("BENCH_PYSPY_RATE", "200")  # samples per second
+    spy += ["-r", rate, "-f", "raw", "-d", str(max(1, int(args.seconds))), "-o", args.profile]
     return subprocess.Popen(spy, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 

@@ -9,12 +9,15 @@ import logging
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import msgspec
 from websockets.asyncio.connection import Connection
 from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
+from websockets.frames import Frame, Opcode
 from websockets.protocol import State
+from websockets.typing import Data
 
 from app.protocol import CloseCode, encode
 
@@ -24,6 +27,55 @@ FLUSH_TIMEOUT_S = 5.0
 WRITE_BATCH = 64  # frames written to the socket together at most
 DIRECT_WRITE_MAX = 64 * 1024  # bytes the transport may hold for a frame to skip the queue
 SLOW_CLOSE_GRACE_S = 1.0
+
+
+FAST_INFLIGHT_MAX = 32  # hot commands of one connection in flight at most (then: the reader)
+
+
+class HubConnection(ServerConnection):
+    """A websockets server connection whose complete text messages can be taken, as
+    they are parsed, by a synchronous handler (``fast``) instead of the reading task.
+
+    The hub's hot commands (a customer's message, an operator's reply) take this lane:
+    no queue, no task wake-up, no coroutine per frame, and several of one connection
+    may be in flight at once (an operator answering 50 chats does not wait for each
+    reply's commit before the next one is read). Order is kept both ways:
+
+    - a message is offered to ``fast`` only while the reading task has nothing (no
+      message waiting for it and none it is still handling: ``slow_open``), so a hot
+      command never overtakes an earlier ordinary one;
+    - the reading task waits for the connection's hot commands in flight
+      (:meth:`Conn.settled`) before it handles an ordinary command, so an ordinary
+      command never overtakes an earlier hot one.
+
+    ``fast`` returns False to leave a message to the reading task (not a hot command,
+    a bad frame, too many in flight)."""
+
+    fast: Callable[[bytes], bool] | None = None
+    slow_open = 0  # messages given to the reading task and not yet handled by it
+    _slow_current = False  # the reading task holds (handles) a message now
+
+    def process_event(self, event: Any) -> None:
+        if isinstance(event, Frame) and event.opcode in (Opcode.TEXT, Opcode.BINARY, Opcode.CONT):
+            if event.fin and self.request is not None:
+                fast = self.fast
+                if fast is not None and self.slow_open == 0 and event.opcode is Opcode.TEXT:
+                    try:
+                        if fast(bytes(event.data)):
+                            return
+                    except Exception:  # a bug in a taker must not break the connection
+                        log.exception("%s: the fast lane failed; the reading task takes the frame", self.id)
+                self.slow_open += 1
+        super().process_event(event)
+
+    async def recv(self, decode: bool | None = None) -> Data:  # type: ignore[override]
+        # asking for the next message means the reading task is done with the last one
+        if self._slow_current:
+            self._slow_current = False
+            self.slow_open -= 1
+        message = await super().recv(decode)
+        self._slow_current = True
+        return message
 
 
 @dataclass(frozen=True)
@@ -66,6 +118,9 @@ class Conn:
         self._held: list[tuple[msgspec.Struct, bool]] | None = None
         self._queue: deque[tuple[str | _Close | object, bool]] = deque()
         self._sending = False  # the writer task holds frames it is writing
+        self._flush_due = False  # frames framed by _write_now wait for the end of the loop turn
+        self.fast_inflight = 0  # hot commands taken by the fast lane and not yet answered
+        self._settled: asyncio.Future[None] | None = None
         self._ready = asyncio.Event()
         self._writer = asyncio.create_task(self._write(), name=f"writer {label}")
         self._abort: asyncio.Task[None] | None = None
@@ -128,8 +183,38 @@ class Conn:
         if transport.is_closing() or transport.get_write_buffer_size() > DIRECT_WRITE_MAX:
             return False
         ws.protocol.send_text(text.encode())
-        ws.send_data()
+        if not self._flush_due:  # written once at the end of this loop turn, with the
+            self._flush_due = True  # other frames for this peer framed meanwhile
+            ws.loop.call_soon(self._flush)
         return True
+
+    def _flush(self) -> None:
+        """Write what ``_write_now`` framed in this loop turn: one write for all of it."""
+        self._flush_due = False
+        ws = self.ws
+        assert isinstance(ws, Connection)
+        chunks = ws.protocol.data_to_send()
+        if chunks and not ws.transport.is_closing():
+            _write_chunks(ws, chunks)
+
+    # ---------------------------------------------------------------- the fast lane
+
+    def fast_begin(self) -> None:
+        self.fast_inflight += 1
+
+    def fast_end(self) -> None:
+        self.fast_inflight -= 1
+        if not self.fast_inflight and self._settled is not None:
+            settled, self._settled = self._settled, None
+            if not settled.done():
+                settled.set_result(None)
+
+    async def settled(self) -> None:
+        """Wait until this connection's hot commands in flight are answered."""
+        if self.fast_inflight:
+            if self._settled is None:
+                self._settled = asyncio.get_running_loop().create_future()
+            await asyncio.shield(self._settled)
 
     def _shed_one(self) -> bool:
         """Drop the oldest waiting sheddable frame; False if there is none."""
@@ -205,15 +290,7 @@ class Conn:
         async with ws.send_context():
             for text in texts:
                 ws.protocol.send_text(text.encode())
-            chunks = ws.protocol.data_to_send()
-            if all(chunks):  # no end-of-stream marker among them (closing): one write
-                ws.transport.write(b"".join(chunks))
-            else:  # pragma: no cover - a close in the middle
-                for chunk in chunks:
-                    if chunk:
-                        ws.transport.write(chunk)
-                    elif ws.transport.can_write_eof():
-                        ws.transport.write_eof()
+            _write_chunks(ws, ws.protocol.data_to_send())
 
     async def finish(self) -> None:
         """Let the writer send what is queued (bounded wait), then stop it."""
@@ -227,3 +304,16 @@ class Conn:
         if self._abort is not None:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._abort
+
+
+def _write_chunks(ws: Connection, chunks: list[bytes]) -> None:
+    """Write a protocol's outgoing data: one write, unless an end-of-stream marker (an
+    empty chunk: the connection is closing) is among it."""
+    if all(chunks):
+        ws.transport.write(chunks[0] if len(chunks) == 1 else b"".join(chunks))
+        return
+    for chunk in chunks:  # pragma: no cover - a close in the middle
+        if chunk:
+            ws.transport.write(chunk)
+        elif ws.transport.can_write_eof():
+            ws.transport.write_eof()

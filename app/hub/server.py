@@ -36,7 +36,7 @@ from app.domain.tokens import new_token, token_hash
 from app.hub import accounts
 from app.hub.channels.manager import ChannelManager, DbRunner
 from app.hub.channels.webhooks import WebhookServer
-from app.hub.connection import Conn
+from app.hub.connection import FAST_INFLIGHT_MAX, Conn, HubConnection
 from app.hub.files import URL_TTL_S, FileRoute, Uploads, signed_path
 from app.hub.http import HttpRoutes
 from app.hub.kb import KbService
@@ -237,10 +237,11 @@ class Hub:
         self._conv_customer: dict[int, int] = {}
         # active conversation -> (status, assignee): the per-recipient filter's facts
         self._owners: dict[int, tuple[str, int | None]] = {}
-        # group commit of the hot writes (_tx_batched): queued calls, and whether a
-        # drain job is queued or running on the database thread
+        # group commit of the hot writes (_submit): queued calls with what to do with
+        # their outcome on the loop, and whether a drain job is queued or running on
+        # the database thread
         self._batch_lock = threading.Lock()
-        self._batch: list[tuple[Callable[[], Outcome[Any]], asyncio.Future[Outcome[Any]]]] = []
+        self._batch: list[tuple[Callable[[], Outcome[Any]], Done]] = []
         self._draining = False
         self._kick_due = False  # a _kick is scheduled on the loop
         # the highest seq of the event log this hub has published or passed over (database
@@ -339,6 +340,7 @@ class Hub:
                     kb=KbPageRoute(self._public_articles, lambda: self.public_base),
                 ),
                 max_size=self.config.max_frame_bytes,
+                create_connection=HubConnection,
                 ping_interval=self.config.ping_interval_s,
                 ping_timeout=self.config.ping_timeout_s,
                 close_timeout=self.config.close_timeout_s,
@@ -451,21 +453,27 @@ class Hub:
     async def _tx_batched(
         self, fn: Callable[P, Outcome[R]], *args: P.args, **kwargs: P.kwargs
     ) -> Outcome[R]:
-        """``_tx`` for the hot writes (customer and operator messages): queued for the
-        database thread, which runs every write waiting at that moment in one
-        transaction (group commit, up to ``BATCH_MAX``), then hands all their outcomes
-        to the loop in one call, published in commit order."""
+        """``_tx`` for the hot writes (customer and operator messages) when a coroutine
+        waits for them: :meth:`_submit` with a future."""
+        assert self._loop is not None
+        fut: asyncio.Future[Outcome[Any]] = self._loop.create_future()
+        self._submit(functools.partial(fn, *args, **kwargs), functools.partial(_settle, fut))
+        return await fut
+
+    def _submit(self, call: Callable[[], Outcome[Any]], done: Done) -> None:
+        """Queue a hot write for the database thread, which runs every write waiting at
+        that moment in one transaction (group commit, up to ``BATCH_MAX``), then hands
+        all their outcomes to the loop in one call: published in commit order, then
+        each given to its ``done`` (on the loop)."""
         loop = self._loop
         assert loop is not None and self._executor is not None
-        fut: asyncio.Future[Outcome[Any]] = loop.create_future()
         with self._batch_lock:
-            self._batch.append((functools.partial(fn, *args, **kwargs), fut))
+            self._batch.append((call, done))
         if not self._kick_due:
             # one wake-up of the database thread per loop turn, for every write queued
             # in it (a bigger group, and no executor hand-off per write)
             self._kick_due = True
             loop.call_soon(self._kick)
-        return await fut
 
     def _kick(self) -> None:
         """Start a drain of the queued writes unless one is running (it takes them)."""
@@ -480,9 +488,8 @@ class Hub:
             return
         with self._batch_lock:  # stopped meanwhile: nothing will run them
             items, self._batch, self._draining = self._batch, [], False
-        for _call, fut in items:
-            if not fut.done():
-                fut.set_exception(HubError(ErrorCode.INTERNAL, "the hub is stopping"))
+        for _call, done in items:
+            done(HubError(ErrorCode.INTERNAL, "the hub is stopping"))
 
     def _drain(self) -> None:
         """On the database thread: run the queued writes in batches until none is left."""
@@ -499,7 +506,7 @@ class Hub:
             foreign = self._foreign_before([r for r in results if isinstance(r, Outcome)])
             if foreign is not None:
                 loop.call_soon_threadsafe(self._publish, foreign)
-            loop.call_soon_threadsafe(self._deliver, [fut for _call, fut in items], results)
+            loop.call_soon_threadsafe(self._deliver, [done for _call, done in items], results)
 
     def _init_seen_seq(self) -> None:
         self._seen_seq = self.store.last_seq()
@@ -565,20 +572,16 @@ class Hub:
                 results.append(exc)
         return results
 
-    def _deliver(
-        self, futs: list[asyncio.Future[Outcome[Any]]], results: list[Outcome[Any] | BaseException]
-    ) -> None:
+    def _deliver(self, dones: list[Done], results: list[Outcome[Any] | BaseException]) -> None:
         """On the loop: publish a batch's events in commit order, then answer the callers."""
         for result in results:
             if isinstance(result, Outcome) and (result.events or result.customer_messages):
                 self._publish(result)
-        for fut, result in zip(futs, results, strict=True):
-            if fut.done():
-                continue
-            if isinstance(result, BaseException):
-                fut.set_exception(result)
-            else:
-                fut.set_result(result)
+        for done, result in zip(dones, results, strict=True):
+            try:
+                done(result)
+            except Exception:  # one caller's failure never keeps the others' answers
+                log.exception("answering a hot write failed")
 
     def visible_to(self, conn: Conn, event: OperatorEvent) -> bool:
         """The per-recipient event filter, used for live events, replays and
@@ -773,6 +776,8 @@ class Hub:
         except ConnectionClosed:
             pass
         finally:
+            if isinstance(ws, HubConnection):
+                ws.fast = None
             try:
                 await self._forget(conn)
             finally:
@@ -846,24 +851,133 @@ class Hub:
     async def _answer(
         self, conn: Conn, frame: Any, handler: Callable[[Conn, Any], Awaitable[dict[str, Any]]]
     ) -> None:
-        txn_id: str = frame.txn_id
         try:
             data = await handler(conn, frame)
-        except (DomainError, TextRejected) as exc:
-            text = exc.text if isinstance(exc, DomainError) else str(exc)
-            conn.send(Error(code=exc.code, text=text, txn_id=txn_id))
         except ConnectionClosed:
             raise
-        except Exception:
-            log.exception("%s: internal error in %s (txn_id %s)", conn.label, type(frame).__name__, txn_id)
-            conn.send(Error(code=ErrorCode.INTERNAL, text="internal hub error (logged)", txn_id=txn_id))
+        except Exception as exc:
+            self._refuse(conn, frame, exc)
         else:
-            conn.send(Result(txn_id=txn_id, data=data))
-            after, conn.after_result = conn.after_result, []
-            for extra in after:
-                conn.send(extra)
-            if conn.close_after_result is not None:
-                conn.close(*conn.close_after_result)
+            self._reply(conn, frame.txn_id, data)
+
+    @staticmethod
+    def _reply(conn: Conn, txn_id: str, data: dict[str, Any]) -> None:
+        conn.send(Result(txn_id=txn_id, data=data))
+        after, conn.after_result = conn.after_result, []
+        for extra in after:
+            conn.send(extra)
+        if conn.close_after_result is not None:
+            conn.close(*conn.close_after_result)
+
+    @staticmethod
+    def _refuse(conn: Conn, frame: Any, exc: BaseException) -> None:
+        """The error answer to a command that failed: its reason when it is the
+        command's fault, "internal hub error" (and the log) when it is the hub's."""
+        txn_id: str = frame.txn_id
+        if isinstance(exc, DomainError | TextRejected):
+            text = exc.text if isinstance(exc, DomainError) else str(exc)
+            conn.send(Error(code=exc.code, text=text, txn_id=txn_id))
+            return
+        log.error(
+            "%s: internal error in %s (txn_id %s)", conn.label, type(frame).__name__, txn_id, exc_info=exc
+        )
+        conn.send(Error(code=ErrorCode.INTERNAL, text="internal hub error (logged)", txn_id=txn_id))
+
+    # ------------------------------------------------------------------ the fast lane
+
+    def _fast_lane(self, conn: Conn, take: Callable[[Conn, bytes], bool]) -> None:
+        """Let ``take`` have the connection's hot commands as they are parsed
+        (HubConnection, docs/hub.md "The fast lane")."""
+        ws = conn.ws
+        if isinstance(ws, HubConnection):
+            ws.fast = functools.partial(take, conn)
+
+    def _fast_customer(self, conn: Conn, data: bytes) -> bool:
+        """The fast lane of a customer connection: a message, taken from the parser."""
+        if conn.fast_inflight >= FAST_INFLIGHT_MAX:
+            return False
+        try:
+            frame = decode(data, CustomerInbound, max_bytes=self.config.max_frame_bytes)
+        except ProtocolError:
+            return False  # the reading task answers it as always
+        return type(frame) is CustomerSend and self._take_customer(conn, frame)
+
+    def _fast_operator(self, conn: Conn, data: bytes) -> bool:
+        """The fast lane of an operator connection: a reply, taken from the parser."""
+        if conn.fast_inflight >= FAST_INFLIGHT_MAX:
+            return False
+        try:
+            frame = decode(data, OperatorInbound, max_bytes=self.config.max_frame_bytes)
+        except ProtocolError:
+            return False
+        return type(frame) is SendMessage and self._take_operator(conn, frame)
+
+    def _take_customer(self, conn: Conn, frame: CustomerSend) -> bool:
+        """Queue a customer's message for the group commit without waiting for it: it
+        is answered from :meth:`_deliver`. False (nothing done) when it needs the
+        ordinary path: a text to refuse, or a bot offer waiting (a coroutine)."""
+        if conn.closing or self._store is None or conn.customer_id is None:
+            return False
+        if self.bot is not None and conn.conversation_id is not None and self.bot.offer_waits(conn.conversation_id):
+            return False
+        try:
+            text = _message_text(frame.text, frame.attachments)
+        except TextRejected:
+            return False
+        call = functools.partial(
+            self.store.customer_send, conn.customer_id, text, frame.txn_id, attachments=list(frame.attachments)
+        )
+        conn.fast_begin()
+        self._submit(call, functools.partial(self._fast_answer, conn, frame, self._customer_sent))
+        return True
+
+    def _take_operator(self, conn: Conn, frame: SendMessage) -> bool:
+        """An operator's reply, as :meth:`_take_customer` (not a WhatsApp one: those
+        may call Meta's API)."""
+        if conn.closing or self._store is None or conn.operator_id is None or self._on_whatsapp(frame):
+            return False
+        try:
+            call = self._operator_send_call(conn, frame)
+        except TextRejected:
+            return False
+        conn.fast_begin()
+        self._submit(call, functools.partial(self._fast_answer, conn, frame, _message_result))
+        return True
+
+    async def _in_order(self, conn: Conn, frame: Any, take: Callable[[Conn, Any], bool] | None) -> bool:
+        """The reading task's side of the fast lane, before it handles ``frame``:
+        a hot command (``take`` given) is queued like the fast lane does, behind the
+        ones in flight (True: done); any other command first waits until every hot
+        command sent before it is answered."""
+        if take is not None:
+            if conn.fast_inflight >= FAST_INFLIGHT_MAX:
+                await conn.settled()
+            if take(conn, frame):
+                return True
+        if conn.fast_inflight:
+            await conn.settled()
+        return False
+
+    def _fast_answer(
+        self,
+        conn: Conn,
+        frame: Any,
+        then: Callable[[Conn, Outcome[Any]], dict[str, Any]],
+        result: Outcome[Any] | BaseException,
+    ) -> None:
+        """On the loop, from :meth:`_deliver`: answer a hot command of the fast lane."""
+        try:
+            if isinstance(result, BaseException):
+                self._refuse(conn, frame, result)
+            else:
+                try:
+                    data = then(conn, result)
+                except Exception as exc:
+                    self._refuse(conn, frame, exc)
+                else:
+                    self._reply(conn, frame.txn_id, data)
+        finally:
+            conn.fast_end()
 
     def _welcome(self) -> Welcome:
         return Welcome(
@@ -919,7 +1033,11 @@ class Hub:
             WaTemplateList: self._wa_template_list,
             ConversationWindow: self._conversation_window,
         }
+        self._fast_lane(conn, self._fast_operator)
         async for frame in self._frames(conn, OperatorInbound):
+            hot = self._take_operator if type(frame) is SendMessage else None
+            if await self._in_order(conn, frame, hot):
+                continue
             if isinstance(frame, Hello):
                 conn.send(Error(code=ErrorCode.INVALID_FRAME, text="hello was already received"))
                 continue
@@ -1060,22 +1178,32 @@ class Hub:
         page = await self._db(self.store.history, f.conversation_id, f.before_id, f.limit)
         return {"messages": to_builtins(page.messages), "has_more": page.has_more}
 
-    async def _send_message(self, conn: Conn, f: SendMessage) -> dict[str, Any]:
+    def _on_whatsapp(self, f: SendMessage) -> bool:
+        """A reply that goes out through the WhatsApp Cloud API (a template, or text in
+        an open 24-hour window): not a plain hot write."""
+        return f.template is not None or (
+            not f.internal and self.channels is not None and self.channels.has_window(f.conversation_id)
+        )
+
+    def _operator_send_call(self, conn: Conn, f: SendMessage) -> Callable[[], Outcome[Any]]:
         assert conn.operator_id is not None
-        if f.template is not None or (not f.internal and self.channels is not None
-                                      and self.channels.has_window(f.conversation_id)):
-            return await self._send_on_whatsapp(conn, f)
-        text = _message_text(f.text, f.attachments)
-        outcome = await self._tx_batched(
+        return functools.partial(
             self.store.operator_send,
             conn.operator_id,
             f.conversation_id,
-            text,
+            _message_text(f.text, f.attachments),
             f.txn_id,
             f.internal,
             attachments=list(f.attachments),
         )
-        return {"message": outcome.value.message}  # (encoded with the result: no to_builtins)
+
+    async def _send_message(self, conn: Conn, f: SendMessage) -> dict[str, Any]:
+        if self._on_whatsapp(f):
+            return await self._send_on_whatsapp(conn, f)
+        assert self._loop is not None
+        fut: asyncio.Future[Outcome[Any]] = self._loop.create_future()
+        self._submit(self._operator_send_call(conn, f), functools.partial(_settle, fut))
+        return _message_result(conn, await fut)
 
     async def _send_on_whatsapp(self, conn: Conn, f: SendMessage) -> dict[str, Any]:
         """A reply in a WhatsApp conversation: free text only inside the customer's 24-hour
@@ -1498,7 +1626,10 @@ class Hub:
             drop=lambda f: isinstance(f, MessageCreated) and f.message.id in in_welcome,
         )
         file_handlers = self._file_handlers()
+        self._fast_lane(conn, self._fast_customer)
         async for frame in self._frames(conn, CustomerInbound):
+            if await self._in_order(conn, frame, self._take_customer if type(frame) is CustomerSend else None):
+                continue
             if isinstance(frame, CustomerHello):
                 conn.send(Error(code=ErrorCode.INVALID_FRAME, text="hello was already received"))
                 continue
@@ -1554,6 +1685,14 @@ class Hub:
         outcome = await self._tx_batched(
             self.store.customer_send, conn.customer_id, text, f.txn_id, attachments=list(f.attachments)
         )
+        conversation_id = outcome.value.message.conversation_id
+        if self.bot is not None and not outcome.value.duplicate and self.bot.offer_waits(conversation_id):
+            await self.bot.customer_wrote(conversation_id)  # an unanswered offer: handed over
+        return self._customer_sent(conn, outcome)
+
+    def _customer_sent(self, conn: Conn, outcome: Outcome[Any]) -> dict[str, Any]:
+        """After a customer's message is stored: routing and the bot first line for a
+        new conversation; the result's data."""
         conversation_id = conn.conversation_id = outcome.value.message.conversation_id
         if any(
             isinstance(e, ConversationUpdated) and e.conversation.status == "queued" for e in outcome.events
@@ -1563,7 +1702,9 @@ class Hub:
             # its first message); routing goes on as usual meanwhile
             self._spawn(self._bot_first_message(conversation_id), "bot first line")
         if self.bot is not None and not outcome.value.duplicate and self.bot.offer_waits(conversation_id):
-            await self.bot.customer_wrote(conversation_id)  # an unanswered offer: handed over
+            # an offer made while this message was being stored (the fast lane only
+            # takes a message when none waits): handed over, as on the ordinary path
+            self._spawn(self.bot.customer_wrote(conversation_id), "bot offer handed over")
         return {"message": outcome.value.message}  # (encoded with the result: no to_builtins)
 
     # ------------------------------------------------------------------ files (both endpoints)
@@ -1617,6 +1758,22 @@ class Hub:
         for file_id in sorted(readable):
             urls[str(file_id)], expires = signed_path(self._file_secret, file_id, self.config.file_url_ttl_s)
         return {"urls": urls, "expires_at": _iso(datetime.fromtimestamp(expires, UTC)) if urls else None}
+
+
+Done = Callable[[Outcome[Any] | BaseException], None]
+
+
+def _settle(fut: asyncio.Future[Outcome[Any]], result: Outcome[Any] | BaseException) -> None:
+    if fut.done():
+        return
+    if isinstance(result, BaseException):
+        fut.set_exception(result)
+    else:
+        fut.set_result(result)
+
+
+def _message_result(conn: Conn, outcome: Outcome[Any]) -> dict[str, Any]:
+    return {"message": outcome.value.message}  # (encoded with the result: no to_builtins)
 
 
 def _message_text(text: str, attachments: list[int]) -> str:

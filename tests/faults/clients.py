@@ -67,6 +67,7 @@ class Tally:
     def __init__(self) -> None:
         self.acked = 0
         self._marks: list[tuple[int, asyncio.Future[None]]] = []
+        self._windows: list[asyncio.Future[None]] = []
 
     def ack(self) -> None:
         self.acked += 1
@@ -79,6 +80,20 @@ class Tally:
         self._marks.append((n, fut))
         if self.acked >= n:
             fut.set_result(None)
+        return fut
+
+    def window_sent(self) -> None:
+        """A client has just sent a window of commands and waits for their results."""
+        waiting, self._windows = self._windows, []
+        for fut in waiting:
+            if not fut.done():
+                fut.set_result(None)
+
+    def next_window(self) -> asyncio.Future[None]:
+        """Resolved when a client next sends a window: a fault injected then hits
+        commands in flight (sent, not answered), whatever the hub's speed."""
+        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._windows.append(fut)
         return fut
 
 
@@ -274,6 +289,7 @@ class Resilient:
                     raise ConnectionError("connection lost")
                 out.attempts += 1
                 await client.send_frame(self._command(out))
+            self.tally.window_sent()
             for out, fut in futures:
                 self._accept(out, await asyncio.wait_for(fut, self.request_timeout))
         finally:  # results that did arrive count even if a later one failed

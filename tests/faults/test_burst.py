@@ -97,6 +97,9 @@ def _proxy_fault(proxy: FaultProxy, kind: str) -> Callable[..., Fault]:
                 assert tally.acked < opening + BURST, "the burst ended before the fault"
                 before = [c.connects for c in clients]
                 if kind == "cut":
+                    # while commands are in flight, so their results are lost with the
+                    # link (a hub that answers a window at once leaves no gap otherwise)
+                    await tally.next_window()
                     assert proxy.cut() == len(clients)
                 elif kind == "stall":
                     # first the answers stop (commands arrive and are stored, results do
