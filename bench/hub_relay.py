@@ -12,11 +12,16 @@ Simulated customers and operators on loopback. Each target runs in its own proce
              an operator's frame goes to the customer it names.
 
 Both get the same clients, frames of the same shape and the same websockets settings.
-Two phases per target, on the same connections:
+Both servers run for the whole benchmark, each with its own clients connected; two
+phases per target, on the same connections:
 
 1. throughput (closed loop): every conversation keeps one exchange in flight: the customer
    writes, the assigned operator answers at once, the customer writes again on the answer.
-   Messages relayed per second (customer messages + answers).
+   Messages relayed per second (customer messages + answers). Measured in ``--rounds``
+   rounds, the targets taking turns (relay, hub; hub, relay; ...), so that a shared
+   machine whose speed drifts over the run (it does: the same code measured 250 and 500
+   us per message an hour apart) drifts for both; the ratio is of the totals, and each
+   round's ratio is printed too.
 2. latency (open loop): every conversation writes at a fixed rate (``--rate``, default 0.2
    per second: a message every 5 s in each of the 200 conversations, each answered, so
    80 messages/s in all, a busy contact centre), random phase; p50/p99 of customer →
@@ -92,7 +97,15 @@ async def _relay_main(port: int) -> None:
         except ConnectionClosed:
             pass
 
-    async with serve(handler, "127.0.0.1", port):
+    kw: dict[str, Any] = {}
+    if os.environ.get("BENCH_RELAY_DEFLATE") != "all":
+        # the hub's websockets settings: permessage-deflate for messages of 1 KiB and
+        # more (app/hub/connection.py, SmallFramesPlain); BENCH_RELAY_DEFLATE=all gives
+        # the relay websockets' default (every message compressed) instead
+        from app.hub.connection import SmallFramesPlainFactory
+
+        kw = {"compression": None, "extensions": [SmallFramesPlainFactory()]}
+    async with serve(handler, "127.0.0.1", port, **kw):
         print("relay listening", file=sys.stderr, flush=True)
         await asyncio.Future()
 
@@ -303,6 +316,7 @@ class Figures:
     server_cpu_share: float = math.nan  # server CPU seconds per wall second (1.0: one core busy)
     load_cpu_share: float = math.nan  # the same for this load-generating process
     persisted: int | None = None
+    rounds: list[float] = field(default_factory=list)  # closed-loop messages per second, each round
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -337,7 +351,27 @@ def _pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000.0
 
 
-async def _drive(target: Target, args: argparse.Namespace, usernames: list[str], server_pid: int) -> Figures:
+@dataclass
+class Rig:
+    """One target's clients, connected, and what its throughput rounds measured."""
+
+    target: Target
+    server_pid: int
+    operators: list[Operator]
+    customers: list[Customer]
+    stats: Stats
+    relayed: int = 0
+    elapsed: float = 0.0
+    server_cpu: float = 0.0
+    loop_cpu: float = 0.0
+    own_cpu: float = 0.0
+    frames: int = 0
+    sat: list[float] = field(default_factory=list)  # customer -> operator, closed loop
+    rounds: list[float] = field(default_factory=list)  # messages per second, each round
+    latencies: list[float] = field(default_factory=list)  # customer -> operator, fixed rate
+
+
+async def _connect(target: Target, args: argparse.Namespace, usernames: list[str], server_pid: int) -> Rig:
     stats = Stats()
     operators = [Operator(j, args.operators, target, stats, usernames[j]) for j in range(args.operators)]
     for op in operators:
@@ -352,73 +386,111 @@ async def _drive(target: Target, args: argparse.Namespace, usernames: list[str],
             if time.monotonic() > deadline:
                 raise RuntimeError("the hub did not assign every conversation (operator capacity?)")
             await asyncio.sleep(0.05)
+    return Rig(target, server_pid, operators, customers, stats)
 
-    # phase 1: throughput, closed loop (a short warm-up first)
+
+async def _throughput_round(rig: Rig, args: argparse.Namespace, seconds: float, profile: bool) -> None:
+    """Closed loop: every conversation keeps one exchange in flight for ``seconds``
+    (after a warm-up); then every loop finishes the exchange it has in flight, so the
+    next round (of either target) starts on idle servers."""
+    stats = rig.stats
     stop = asyncio.Event()
-    loops = [asyncio.create_task(c.closed_loop(stop)) for c in customers]
+    loops = [asyncio.create_task(c.closed_loop(stop)) for c in rig.customers]
     await asyncio.sleep(args.warmup)
-    stats.measuring, stats.relayed, stats.latencies = True, 0, []
+    stats.measuring, stats.relayed, stats.latencies, stats.frames = True, 0, [], 0
     t0 = time.perf_counter()
-    cpu0, own0 = _cpu_seconds(server_pid), time.process_time()
-    threads0 = _thread_cpu(server_pid)
-    spy = _profile(args, target, server_pid)
-    await asyncio.sleep(args.seconds)
+    cpu0, own0 = _cpu_seconds(rig.server_pid), time.process_time()
+    threads0 = _thread_cpu(rig.server_pid)
+    spy = _profile(args, rig.target, rig.server_pid, seconds) if profile else None
+    await asyncio.sleep(seconds)
     stats.measuring = False
     if spy is not None:
         await asyncio.to_thread(spy.wait)
     elapsed = time.perf_counter() - t0
-    server_cpu, own_cpu = _cpu_seconds(server_pid) - cpu0, time.process_time() - own0
-    threads1 = _thread_cpu(server_pid)
-    loop_cpu = threads1.get(server_pid, math.nan) - threads0.get(server_pid, math.nan)  # the main thread: the loop
-    relayed, sat, frames = stats.relayed, list(stats.latencies), stats.frames
+    rig.server_cpu += _cpu_seconds(rig.server_pid) - cpu0
+    rig.own_cpu += time.process_time() - own0
+    threads1 = _thread_cpu(rig.server_pid)  # the main thread (id = pid) runs the loop
+    rig.loop_cpu += threads1.get(rig.server_pid, math.nan) - threads0.get(rig.server_pid, math.nan)
+    rig.relayed += stats.relayed
+    rig.elapsed += elapsed
+    rig.frames += stats.frames
+    rig.sat += stats.latencies
+    rig.rounds.append(stats.relayed / elapsed)
     stop.set()
-    for c in customers:  # release the loops waiting for an answer
-        c.answers.put_nowait(None)
-    await asyncio.gather(*loops)
+    await asyncio.wait_for(asyncio.gather(*loops), 60)
 
-    # phase 2: latency, open loop at a fixed rate
+
+async def _latency_phase(rig: Rig, args: argparse.Namespace) -> None:
+    """Open loop at a fixed rate: p50/p99 customer -> operator."""
+    stats = rig.stats
     stop = asyncio.Event()
-    loops = [asyncio.create_task(c.open_loop(stop, args.rate)) for c in customers]
+    loops = [asyncio.create_task(c.open_loop(stop, args.rate)) for c in rig.customers]
     await asyncio.sleep(args.warmup)
     stats.measuring, stats.latencies = True, []
-    await asyncio.sleep(args.seconds)
+    await asyncio.sleep(args.latency_seconds)
     stats.measuring = False
-    lat = list(stats.latencies)
+    rig.latencies = list(stats.latencies)
     stop.set()
     await asyncio.gather(*loops)
     await asyncio.sleep(0.5)  # let the last answers land before closing
-    for c in customers:
+
+
+async def _close(rig: Rig) -> None:
+    for c in rig.customers:
         await c.close()
-    for op in operators:
+    for op in rig.operators:
         await op.close()
+
+
+def _figures(rig: Rig) -> Figures:
     return Figures(
-        throughput=relayed / elapsed,
-        sat_p50_ms=_pct(sat, 0.50),
-        sat_p99_ms=_pct(sat, 0.99),
-        p50_ms=_pct(lat, 0.50),
-        p99_ms=_pct(lat, 0.99),
-        samples=len(lat),
-        frames_per_message=frames / relayed if relayed else math.nan,
-        server_cpu_us=server_cpu / relayed * 1e6 if relayed else math.nan,
-        loop_cpu_us=loop_cpu / relayed * 1e6 if relayed else math.nan,
-        server_cpu_share=server_cpu / elapsed,
-        load_cpu_share=own_cpu / elapsed,
+        throughput=rig.relayed / rig.elapsed if rig.elapsed else math.nan,
+        sat_p50_ms=_pct(rig.sat, 0.50),
+        sat_p99_ms=_pct(rig.sat, 0.99),
+        p50_ms=_pct(rig.latencies, 0.50),
+        p99_ms=_pct(rig.latencies, 0.99),
+        samples=len(rig.latencies),
+        frames_per_message=rig.frames / rig.relayed if rig.relayed else math.nan,
+        server_cpu_us=rig.server_cpu / rig.relayed * 1e6 if rig.relayed else math.nan,
+        loop_cpu_us=rig.loop_cpu / rig.relayed * 1e6 if rig.relayed else math.nan,
+        server_cpu_share=rig.server_cpu / rig.elapsed if rig.elapsed else math.nan,
+        load_cpu_share=rig.own_cpu / rig.elapsed if rig.elapsed else math.nan,
+        rounds=list(rig.rounds),
     )
+
+
+async def _drive(servers: list[tuple[Target, int, list[str]]], args: argparse.Namespace) -> list[Figures]:
+    """Connect every target's clients, then run the throughput rounds interleaved
+    (relay, hub; hub, relay; ...: a machine whose speed drifts during the run, as a
+    shared one does, drifts for both), then each target's latency phase."""
+    rigs = [await _connect(target, args, usernames, pid) for target, pid, usernames in servers]
+    try:
+        per_round = args.seconds / args.rounds
+        for r in range(args.rounds):
+            order = rigs if r % 2 == 0 else rigs[::-1]
+            for rig in order:
+                await _throughput_round(rig, args, per_round, profile=r == 0)
+        for rig in rigs:
+            await _latency_phase(rig, args)
+    finally:
+        for rig in rigs:
+            await _close(rig)
+    return [_figures(rig) for rig in rigs]
 
 
 # ---------------------------------------------------------------------- processes
 
 
-def _profile(args: argparse.Namespace, target: Target, pid: int) -> subprocess.Popen[bytes] | None:
+def _profile(args: argparse.Namespace, target: Target, pid: int, seconds: float) -> subprocess.Popen[bytes] | None:
     """With ``--profile FILE``: py-spy samples the hub (GIL holder only; every thread
-    with ``BENCH_PYSPY_ALL=1``) through the measured throughput phase into FILE (py-spy's
+    with ``BENCH_PYSPY_ALL=1``) through its first throughput round into FILE (py-spy's
     raw collapsed-stack format), ``BENCH_PYSPY_RATE`` (200) times a second."""
     if not args.profile or not isinstance(target, HubTarget):
         return None
     spy = [str(Path(sys.executable).parent / "py-spy"), "record", "--pid", str(pid), "--nonblocking"]
     spy += ["--gil"] if os.environ.get("BENCH_PYSPY_ALL") is None else []
     rate = os.environ.get("BENCH_PYSPY_RATE", "200")  # samples per second
-    spy += ["-r", rate, "-f", "raw", "-d", str(max(1, int(args.seconds))), "-o", args.profile]
+    spy += ["-r", rate, "-f", "raw", "-d", str(max(1, int(seconds))), "-o", args.profile]
     return subprocess.Popen(spy, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
@@ -435,13 +507,6 @@ async def _wait_port(port: int, proc: subprocess.Popen[bytes], timeout: float = 
             if time.monotonic() > deadline:
                 raise
             await asyncio.sleep(0.05)
-
-
-async def _serve_and_drive(
-    port: int, proc: subprocess.Popen[bytes], target: Target, args: argparse.Namespace, usernames: list[str]
-) -> Figures:
-    await _wait_port(port, proc)
-    return await _drive(target, args, usernames, proc.pid)
 
 
 def _prepare_hub_db(db_path: Path, operators: int, capacity: int) -> list[str]:
@@ -461,35 +526,45 @@ def _prepare_hub_db(db_path: Path, operators: int, capacity: int) -> list[str]:
         engine.dispose()
 
 
-def _run_target(kind: str, args: argparse.Namespace, workdir: Path) -> Figures:
-    port = _free_port()
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    usernames = [f"bench{j}" for j in range(args.operators)]
-    db_path = workdir / "hub.db"
-    if kind == "hub":
-        capacity = math.ceil(args.conversations / args.operators) + 1
-        usernames = _prepare_hub_db(db_path, args.operators, capacity)
-        cmd = [sys.executable, "-m", "app.hub.cli", "--log-level", "warning", "serve"]
-        cmd += ["--db", f"sqlite:///{db_path}", "--port", str(port)]
-        target: Target = HubTarget(port)
-    else:
-        cmd = [sys.executable, "-m", "bench.hub_relay", "--serve-relay", str(port)]
-        target = RelayTarget(port)
-    log = (workdir / f"{kind}.log").open("wb")
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=log)
-    try:
-        figures = asyncio.run(_serve_and_drive(port, proc, target, args, usernames))
-    finally:
-        proc.terminate()
+class _Server:
+    """One target's server process (the relay, or the hub on a fresh SQLite file)."""
+
+    def __init__(self, kind: str, args: argparse.Namespace, workdir: Path) -> None:
+        self.kind = kind
+        self.port = _free_port()
+        self.db_path = workdir / "hub.db"
+        self.usernames = [f"bench{j}" for j in range(args.operators)]
+        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        if kind == "hub":
+            capacity = math.ceil(args.conversations / args.operators) + 1
+            self.usernames = _prepare_hub_db(self.db_path, args.operators, capacity)
+            cmd = [sys.executable, "-m", "app.hub.cli", "--log-level", "warning", "serve"]
+            cmd += ["--db", f"sqlite:///{self.db_path}", "--port", str(self.port)]
+            self.target: Target = HubTarget(self.port)
+        else:
+            cmd = [sys.executable, "-m", "bench.hub_relay", "--serve-relay", str(self.port)]
+            self.target = RelayTarget(self.port)
+        self.log_path = workdir / f"{kind}.log"
+        self._log = self.log_path.open("wb")
+        self.proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=self._log, stderr=self._log)
+
+    def stop(self) -> None:
+        self.proc.terminate()
         try:
-            proc.wait(10)
+            self.proc.wait(10)
         except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
-    if kind == "hub":
-        with contextlib.closing(sqlite3.connect(db_path)) as db:
-            figures.persisted = int(db.execute("SELECT count(*) FROM messages").fetchone()[0])
-    return figures
+            self.proc.kill()
+        self._log.close()
+
+    def persisted(self) -> int:
+        with contextlib.closing(sqlite3.connect(self.db_path)) as db:
+            return int(db.execute("SELECT count(*) FROM messages").fetchone()[0])
+
+
+async def _serve_and_drive(servers: list[_Server], args: argparse.Namespace) -> list[Figures]:
+    for server in servers:
+        await _wait_port(server.port, server.proc)
+    return await _drive([(sv.target, sv.proc.pid, sv.usernames) for sv in servers], args)
 
 
 def _report(name: str, f: Figures) -> str:
@@ -506,25 +581,33 @@ def _report(name: str, f: Figures) -> str:
 def _main(args: argparse.Namespace) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="bench-hub-relay-") as tmp:
         workdir = Path(tmp)
-        relay = _run_target("relay", args, workdir) if not args.hub_only else None
-        if relay is not None:
-            print(_report("relay", relay), flush=True)
-        hub = _run_target("hub", args, workdir)
-        if relay is None:
-            print(_report("hub", hub), flush=True)
-            return {
-                "bench": "hub_relay",
-                "hub_only": True,
-                "hub_msgs_per_s": round(hub.throughput, 1),
-                "hub_cpu_us_per_message": round(hub.server_cpu_us, 1),
-                "hub_loop_cpu_us_per_message": round(hub.loop_cpu_us, 1),
-                "p99_ms": round(hub.p99_ms, 2),
-            }
+        servers = [_Server(kind, args, workdir) for kind in (["hub"] if args.hub_only else ["relay", "hub"])]
+        try:
+            figures = asyncio.run(_serve_and_drive(servers, args))
+        finally:
+            for server in servers:
+                server.stop()
+        hub = figures[-1]
+        hub.persisted = servers[-1].persisted()
+        log_errors = sum(" ERROR " in line for line in servers[-1].log_path.read_text().splitlines())
+    if args.hub_only:
         print(_report("hub", hub), flush=True)
-        log_errors = sum(" ERROR " in line for line in (workdir / "hub.log").read_text().splitlines())
+        return {
+            "bench": "hub_relay",
+            "hub_only": True,
+            "hub_msgs_per_s": round(hub.throughput, 1),
+            "hub_cpu_us_per_message": round(hub.server_cpu_us, 1),
+            "hub_loop_cpu_us_per_message": round(hub.loop_cpu_us, 1),
+            "p99_ms": round(hub.p99_ms, 2),
+        }
+    relay = figures[0]
+    print(_report("relay", relay), flush=True)
+    print(_report("hub", hub), flush=True)
     ratio = hub.throughput / relay.throughput if relay.throughput else 0.0
+    round_ratios = [h / r if r else 0.0 for h, r in zip(hub.rounds, relay.rounds, strict=True)]
     print(
-        f"hub/relay throughput ratio {ratio:.2f} (target >= {TARGET_RATIO}); hub p99 customer->operator "
+        f"hub/relay throughput ratio {ratio:.2f} (target >= {TARGET_RATIO}; rounds, interleaved: "
+        f"{', '.join(f'{x:.2f}' for x in round_ratios)}); hub p99 customer->operator "
         f"{hub.p99_ms:.2f} ms at {args.rate:g} msg/s per conversation x {args.conversations} "
         f"(target < {TARGET_P99_MS} ms); messages stored: {hub.persisted}",
         flush=True,
@@ -536,7 +619,9 @@ def _main(args: argparse.Namespace) -> dict[str, Any]:
         "operators": args.operators,
         "rate_per_conversation": args.rate,
         "seconds": args.seconds,
+        "rounds": args.rounds,
         "throughput_ratio": round(ratio, 3),
+        "round_ratios": [round(x, 3) for x in round_ratios],
         "hub_msgs_per_s": round(hub.throughput, 1),
         "relay_msgs_per_s": round(relay.throughput, 1),
         "p50_ms": round(hub.p50_ms, 2),
@@ -570,7 +655,10 @@ def main(argv: list[str] | None = None) -> int:
         default=0.2,
         help="latency phase: messages per second per conversation, each answered (default 0.2: one every 5 s)",
     )
-    p.add_argument("--seconds", type=float, default=None, help="length of each measured phase")
+    p.add_argument(
+        "--seconds", type=float, default=None, help="closed-loop time measured per target, over all rounds (15; 4)"
+    )
+    p.add_argument("--rounds", type=int, default=None, help="interleaved throughput rounds per target (3; 2)")
     p.add_argument("--hub-only", action="store_true", help="measure the hub alone (no ratio; for profiling)")
     p.add_argument("--profile", metavar="FILE", help="py-spy the hub's throughput phase into FILE (raw format)")
     p.add_argument("--serve-relay", type=int, default=None, help=argparse.SUPPRESS)
@@ -581,7 +669,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.seconds is None:
         args.seconds = 4.0 if args.quick else 15.0
-    args.warmup = 1.0 if args.quick else 3.0
+    if args.rounds is None:
+        args.rounds = 2 if args.quick else 3
+    args.latency_seconds = 4.0 if args.quick else 15.0
+    args.warmup = 0.5 if args.quick else 1.0
     summary = _main(args)
     print(json.dumps(summary))
     return 0

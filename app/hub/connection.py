@@ -15,11 +15,13 @@ import msgspec
 from websockets.asyncio.connection import Connection
 from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
+from websockets.extensions.permessage_deflate import PerMessageDeflate, ServerPerMessageDeflateFactory
 from websockets.frames import Frame, Opcode
 from websockets.protocol import State
 from websockets.typing import Data
 
-from app.protocol import CloseCode, encode
+from app.protocol import CloseCode
+from app.protocol.codec import encode_bytes
 
 log = logging.getLogger("frontline.hub")
 
@@ -78,6 +80,53 @@ class HubConnection(ServerConnection):
         return message
 
 
+COMPRESS_MIN_BYTES = 1024  # messages shorter than this go uncompressed (see SmallFramesPlain)
+
+
+class SmallFramesPlain(PerMessageDeflate):
+    """permessage-deflate that sends short messages uncompressed.
+
+    RFC 7692 lets a sender choose per message (a message without the RSV1 bit is not
+    compressed, and leaves the compression context alone); every conforming client —
+    browsers, websockets, Qt — reads both. Deflating a 300-700-byte chat event costs more
+    CPU than it saves bytes worth having (a few hundred bytes on a connection that is
+    already open), and it was the largest single item of the hub's event loop under
+    load (docs/performance.md); large frames (a sync page, a history page, a KB article)
+    are still compressed. Node's ``ws`` server draws the same line by default (its
+    ``threshold``, 1024 bytes)."""
+
+    def __init__(self, *args: Any, min_bytes: int = COMPRESS_MIN_BYTES, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.min_bytes = min_bytes
+
+    def encode(self, frame: Frame) -> Frame:
+        if frame.fin and frame.opcode is not Opcode.CONT and len(frame.data) < self.min_bytes:
+            return frame  # (control frames are short too: never compressed anyway)
+        return super().encode(frame)
+
+
+class SmallFramesPlainFactory(ServerPerMessageDeflateFactory):
+    """websockets' server permessage-deflate with its default parameters (12-bit
+    windows, memLevel 5), making :class:`SmallFramesPlain` extensions."""
+
+    def __init__(self, min_bytes: int = COMPRESS_MIN_BYTES) -> None:
+        super().__init__(server_max_window_bits=12, client_max_window_bits=12, compress_settings={"memLevel": 5})
+        self.min_bytes = min_bytes
+
+    def process_request_params(self, params: Any, accepted_extensions: Any) -> tuple[Any, PerMessageDeflate]:
+        response, ext = super().process_request_params(params, accepted_extensions)
+        assert isinstance(ext, PerMessageDeflate)
+        plain = SmallFramesPlain(
+            ext.remote_no_context_takeover,
+            ext.local_no_context_takeover,
+            ext.remote_max_window_bits,
+            ext.local_max_window_bits,
+            self.compress_settings,
+            min_bytes=self.min_bytes,
+        )
+        return response, plain
+
+
 @dataclass(frozen=True)
 class _Close:
     code: int
@@ -116,7 +165,7 @@ class Conn:
         self.shed = 0  # sheddable frames dropped so far
         # while not None, frames are held here (see hold/release)
         self._held: list[tuple[msgspec.Struct, bool]] | None = None
-        self._queue: deque[tuple[str | _Close | object, bool]] = deque()
+        self._queue: deque[tuple[bytes | _Close | object, bool]] = deque()
         self._sending = False  # the writer task holds frames it is writing
         self._flush_due = False  # frames framed by _write_now wait for the end of the loop turn
         self.fast_inflight = 0  # hot commands taken by the fast lane and not yet answered
@@ -151,11 +200,12 @@ class Conn:
         if self._held is not None:
             self._held.append((frame, sheddable))
             return
-        self.send_text(encode(frame), sheddable=sheddable)
+        self.send_text(encode_bytes(frame), sheddable=sheddable)
 
-    def send_text(self, text: str, *, sheddable: bool = False) -> None:
-        """``send`` of a frame already encoded (a broadcast encodes it once for all).
-        Only operator connections get broadcasts; held (customer) connections use send."""
+    def send_text(self, text: bytes, *, sheddable: bool = False) -> None:
+        """``send`` of a frame already encoded as UTF-8 JSON (a broadcast encodes it once
+        for all). Only operator connections get broadcasts; held (customer) connections
+        use send."""
         if self.closing:
             return
         if sheddable and len(self._queue) * 2 >= self.max_queue:
@@ -170,7 +220,7 @@ class Conn:
             return
         self._put(text, sheddable)
 
-    def _write_now(self, text: str) -> bool:
+    def _write_now(self, text: bytes) -> bool:
         """Hand a frame straight to the socket when nothing waits before it and the
         socket takes data (what ``websockets``' own ``send`` does before it would have to
         wait): no writer-task round trip for the common case. False (nothing done) when
@@ -182,7 +232,7 @@ class Conn:
         transport = ws.transport
         if transport.is_closing() or transport.get_write_buffer_size() > DIRECT_WRITE_MAX:
             return False
-        ws.protocol.send_text(text.encode())
+        ws.protocol.send_text(text)
         if not self._flush_due:  # written once at the end of this loop turn, with the
             self._flush_due = True  # other frames for this peer framed meanwhile
             ws.loop.call_soon(self._flush)
@@ -225,11 +275,11 @@ class Conn:
                 return True
         return False
 
-    def _put(self, item: str | _Close | object, sheddable: bool = False) -> None:
+    def _put(self, item: bytes | _Close | object, sheddable: bool = False) -> None:
         self._queue.append((item, sheddable))
         self._ready.set()
 
-    async def _get(self) -> str | _Close | object:
+    async def _get(self) -> bytes | _Close | object:
         while not self._queue:
             self._ready.clear()
             await self._ready.wait()
@@ -262,12 +312,12 @@ class Conn:
                 if isinstance(item, _Close):
                     await self.ws.close(item.code, item.reason)
                     return
-                assert isinstance(item, str)
+                assert isinstance(item, bytes)
                 texts = [item]
                 # what else is queued meanwhile goes out in the same write (frames stay
                 # whole and in order; one syscall instead of one per frame), at most
                 # WRITE_BATCH frames, so the send queue still bounds what is in flight
-                while len(texts) < WRITE_BATCH and self._queue and isinstance(self._queue[0][0], str):
+                while len(texts) < WRITE_BATCH and self._queue and isinstance(self._queue[0][0], bytes):
                     texts.append(self._queue.popleft()[0])  # type: ignore[arg-type]
                 self._sending = True
                 try:
@@ -277,19 +327,18 @@ class Conn:
         except ConnectionClosed:
             return
 
-    async def _send_texts(self, texts: list[str]) -> None:
-        """Frame ``texts`` (one websocket message each) and write them to the socket
-        together, inside one websockets send context (which checks the state, writes,
-        and waits while the peer's TCP window is full). A lone frame takes the public
-        ``send``."""
+    async def _send_texts(self, texts: list[bytes]) -> None:
+        """Frame ``texts`` (one websocket text message each) and write them to the
+        socket together, inside one websockets send context (which checks the state,
+        writes, and waits while the peer's TCP window is full)."""
         ws = self.ws
-        if len(texts) == 1 or not isinstance(ws, Connection):  # (test doubles: one by one)
+        if not isinstance(ws, Connection):  # (test doubles: one by one, as text)
             for text in texts:
-                await ws.send(text)
+                await ws.send(text.decode())
             return
         async with ws.send_context():
             for text in texts:
-                ws.protocol.send_text(text.encode())
+                ws.protocol.send_text(text)
             _write_chunks(ws, ws.protocol.data_to_send())
 
     async def finish(self) -> None:

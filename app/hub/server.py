@@ -36,7 +36,13 @@ from app.domain.tokens import new_token, token_hash
 from app.hub import accounts
 from app.hub.channels.manager import ChannelManager, DbRunner
 from app.hub.channels.webhooks import WebhookServer
-from app.hub.connection import FAST_INFLIGHT_MAX, Conn, HubConnection
+from app.hub.connection import (
+    COMPRESS_MIN_BYTES,
+    FAST_INFLIGHT_MAX,
+    Conn,
+    HubConnection,
+    SmallFramesPlainFactory,
+)
 from app.hub.files import URL_TTL_S, FileRoute, Uploads, signed_path
 from app.hub.http import HttpRoutes
 from app.hub.kb import KbService
@@ -49,9 +55,8 @@ from app.protocol import (
     ErrorCode,
     ProtocolError,
     decode,
-    encode,
 )
-from app.protocol.codec import to_builtins
+from app.protocol.codec import encode_bytes, to_builtins
 from app.protocol.errors import BAD_FRAMES_BEFORE_CLOSE
 from app.protocol.messages import (
     AcceptOffer,
@@ -159,6 +164,8 @@ class HubConfig:
     close_timeout_s: float = 5.0
     send_queue_max: int = 1000
     max_frame_bytes: int = MAX_FRAME_BYTES
+    # permessage-deflate only for messages of this size and more (SmallFramesPlain)
+    compress_min_bytes: int = COMPRESS_MIN_BYTES
     # the time source of offers, snoozes and SLA clocks (tests inject a shifted clock)
     clock: Callable[[], datetime] = utcnow
     # how often offers, snoozes and SLA clocks are checked
@@ -341,6 +348,8 @@ class Hub:
                 ),
                 max_size=self.config.max_frame_bytes,
                 create_connection=HubConnection,
+                compression=None,  # permessage-deflate, for frames of 1 KiB and more:
+                extensions=[SmallFramesPlainFactory(self.config.compress_min_bytes)],
                 ping_interval=self.config.ping_interval_s,
                 ping_timeout=self.config.ping_timeout_s,
                 close_timeout=self.config.close_timeout_s,
@@ -574,9 +583,10 @@ class Hub:
 
     def _deliver(self, dones: list[Done], results: list[Outcome[Any] | BaseException]) -> None:
         """On the loop: publish a batch's events in commit order, then answer the callers."""
+        operator_conns = self._operator_conns()  # (once for the whole group)
         for result in results:
             if isinstance(result, Outcome) and (result.events or result.customer_messages):
-                self._publish(result)
+                self._publish(result, operator_conns)
         for done, result in zip(dones, results, strict=True):
             try:
                 done(result)
@@ -623,16 +633,17 @@ class Hub:
         else:
             self._owners[conv.id] = (conv.status, conv.assignee_id)
 
-    def _publish(self, outcome: Outcome[Any]) -> None:
+    def _publish(self, outcome: Outcome[Any], operator_conns: list[Conn] | None = None) -> None:
         """Send a committed write's events to the operators and its pushes to the
         customers. Each frame is encoded once and the same text goes to every recipient."""
-        operator_conns = [c for p in self._presence.values() for c in p.conns]
+        if operator_conns is None:
+            operator_conns = self._operator_conns()
         if self.channels is not None:
             self.channels.observe(outcome)  # a reply in a channel conversation goes to its outbox
-        must = set(outcome.deliveries)
+        must = set(outcome.deliveries) if outcome.deliveries else ()
         for event in outcome.events:
             self._track(event)
-            text: str | None = None
+            text: bytes | None = None
             for conn in operator_conns:
                 if not self.visible_to(conn, event):
                     continue
@@ -640,7 +651,8 @@ class Hub:
                     conn.send(msgspec.structs.replace(event, must_ack=True))
                 else:
                     if text is None:
-                        text = outcome.wire.get(event.seq) or encode(event)
+                        wire = outcome.wire.get(event.seq)
+                        text = wire.encode() if wire else encode_bytes(event)
                     conn.send_text(text)
         for customer_id, message in outcome.customer_messages:
             seq = next(

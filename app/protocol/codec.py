@@ -48,6 +48,11 @@ def encode(frame: msgspec.Struct) -> str:
     return _encoder.encode(frame).decode()
 
 
+def encode_bytes(frame: msgspec.Struct) -> bytes:
+    """:func:`encode` as UTF-8 bytes (what goes on the wire: no str round trip)."""
+    return _encoder.encode(frame)
+
+
 def decode(raw: str | bytes, kind: Any, *, max_bytes: int = MAX_FRAME_BYTES) -> Any:
     """Decode one frame into one of the types of the union ``kind``."""
     if isinstance(raw, str):
