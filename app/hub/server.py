@@ -426,6 +426,7 @@ class Hub:
         store, self._store = self._store, None
         if self._executor is not None:
             if store is not None:
+                await self._db(store.release_kept)  # the group commits' connection
                 await self._db(store.engine.dispose)
             self._executor.shutdown(wait=True)
             self._executor = None
@@ -569,7 +570,7 @@ class Hub:
         store = self._store  # None while stopping: then one by one
         if store is not None:  # (a lone write too: the hot paths work inside a group)
             try:
-                with store.batch():
+                with store.batch(keep=True):  # (the connection stays for the next group)
                     return [call() for call in calls]
             except Exception:  # noqa: S110 - each is run (and fails) on its own below
                 pass

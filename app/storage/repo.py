@@ -794,30 +794,51 @@ class Store:
         return getattr(self._local, "batch", None) is not None
 
     @contextmanager
-    def batch(self) -> Iterator[None]:
+    def batch(self, *, keep: bool = False) -> Iterator[None]:
         """Group commit: every write method called inside runs in ONE transaction,
         committed when the block ends (one commit for many writes). An exception from
         any of them rolls back all of them and propagates: the caller then runs each one
         on its own, so one bad command never fails the others. Only the calling
         thread's calls join the batch (thread-local); other threads using this Store
-        meanwhile keep transactions of their own. Not re-entrant."""
+        meanwhile keep transactions of their own. Not re-entrant.
+
+        ``keep``: the thread keeps its connection for its next group (the hub's database
+        thread, group after group: checking a connection out of the pool and back costs
+        ~75 us a group, several times a group's own begin and commit); it must call
+        :meth:`release_kept` before it ends. A failed group never keeps its connection."""
         if getattr(self._local, "batch", None) is not None:
             raise RuntimeError("Store.batch() is not re-entrant")
-        with self.engine.connect() as conn:
-            trans = conn.begin()
-            batch = self._local.batch = _Batch(conn)
-            try:
-                yield
-                batch.group.flush(batch.dbapi)  # the hot writes' rows
-                trans.commit()
-            except BaseException:
-                # what the hot state learnt in this group may have been undone
-                self._hot.written_elsewhere()
-                if trans.is_active:
-                    trans.rollback()
-                raise
-            finally:
-                self._local.batch = None
+        conn: Connection | None = getattr(self._local, "kept", None)
+        if conn is None or conn.closed or conn.invalidated:
+            conn = self.engine.connect()
+        self._local.kept = None
+        trans = conn.begin()
+        batch = self._local.batch = _Batch(conn)
+        ok = False
+        try:
+            yield
+            batch.group.flush(batch.dbapi)  # the hot writes' rows
+            trans.commit()
+            ok = True
+        except BaseException:
+            # what the hot state learnt in this group may have been undone
+            self._hot.written_elsewhere()
+            if trans.is_active:
+                trans.rollback()
+            raise
+        finally:
+            self._local.batch = None
+            if ok and keep:
+                self._local.kept = conn
+            else:
+                conn.close()
+
+    def release_kept(self) -> None:
+        """Return the connection this thread kept for its groups (``batch(keep=True)``)."""
+        conn: Connection | None = getattr(self._local, "kept", None)
+        self._local.kept = None
+        if conn is not None:
+            conn.close()
 
     def _on_sql(
         self, conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool
