@@ -898,32 +898,23 @@ class Hub:
 
     # ------------------------------------------------------------------ the fast lane
 
-    def _fast_lane(self, conn: Conn, take: Callable[[Conn, bytes], bool]) -> None:
-        """Let ``take`` have the connection's hot commands as they are parsed
-        (HubConnection, docs/hub.md "The fast lane")."""
+    def _fast_lane(self, conn: Conn, kind: Any, hot: type, take: Callable[[Conn, Any], bool]) -> None:
+        """Let ``take`` have the connection's hot commands (frames of type ``hot`` of
+        the union ``kind``) as they are parsed (HubConnection, docs/hub.md "The fast lane")."""
         ws = conn.ws
         if isinstance(ws, HubConnection):
-            ws.fast = functools.partial(take, conn)
+            ws.fast = functools.partial(self._fast, conn, kind, hot, take)
 
-    def _fast_customer(self, conn: Conn, data: bytes) -> bool:
-        """The fast lane of a customer connection: a message, taken from the parser."""
+    def _fast(self, conn: Conn, kind: Any, hot: type, take: Callable[[Conn, Any], bool], data: bytes) -> bool:
+        """The fast lane's taker: True when ``take`` queued the frame; False leaves it
+        to the reading task (another command, a bad frame, the lane full)."""
         if conn.fast_inflight >= FAST_INFLIGHT_MAX:
             return False
         try:
-            frame = decode(data, CustomerInbound, max_bytes=self.config.max_frame_bytes)
+            frame = decode(data, kind, max_bytes=self.config.max_frame_bytes)
         except ProtocolError:
             return False  # the reading task answers it as always
-        return type(frame) is CustomerSend and self._take_customer(conn, frame)
-
-    def _fast_operator(self, conn: Conn, data: bytes) -> bool:
-        """The fast lane of an operator connection: a reply, taken from the parser."""
-        if conn.fast_inflight >= FAST_INFLIGHT_MAX:
-            return False
-        try:
-            frame = decode(data, OperatorInbound, max_bytes=self.config.max_frame_bytes)
-        except ProtocolError:
-            return False
-        return type(frame) is SendMessage and self._take_operator(conn, frame)
+        return type(frame) is hot and take(conn, frame)
 
     def _take_customer(self, conn: Conn, frame: CustomerSend) -> bool:
         """Queue a customer's message for the group commit without waiting for it: it
@@ -1046,7 +1037,7 @@ class Hub:
             WaTemplateList: self._wa_template_list,
             ConversationWindow: self._conversation_window,
         }
-        self._fast_lane(conn, self._fast_operator)
+        self._fast_lane(conn, OperatorInbound, SendMessage, self._take_operator)
         async for frame in self._frames(conn, OperatorInbound):
             hot = self._take_operator if type(frame) is SendMessage else None
             if await self._in_order(conn, frame, hot):
@@ -1639,7 +1630,7 @@ class Hub:
             drop=lambda f: isinstance(f, MessageCreated) and f.message.id in in_welcome,
         )
         file_handlers = self._file_handlers()
-        self._fast_lane(conn, self._fast_customer)
+        self._fast_lane(conn, CustomerInbound, CustomerSend, self._take_customer)
         async for frame in self._frames(conn, CustomerInbound):
             if await self._in_order(conn, frame, self._take_customer if type(frame) is CustomerSend else None):
                 continue

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 
 from app.hub.connection import FAST_INFLIGHT_MAX
 from app.protocol import ErrorCode
@@ -42,13 +42,19 @@ async def open_conversation(hub: TestHub, op: OperatorClient, cust: CustomerClie
     return conv
 
 
-@scenario
-async def test_an_operators_replies_are_stored_together_in_order_and_each_answered(hub: TestHub) -> None:
+@asynccontextmanager
+async def chat(hub: TestHub) -> AsyncIterator[tuple[OperatorClient, CustomerClient, int]]:
+    """The operator signed in, and a customer's conversation open with them."""
     acc = hub.accounts.operator
     async with OperatorClient.connected(hub.ws_url) as op, CustomerClient.connected(hub.ws_url) as cust:
         await op.login(acc.username, acc.password)
         await op.sync()
-        conv = await open_conversation(hub, op, cust)
+        yield op, cust, await open_conversation(hub, op, cust)
+
+
+@scenario
+async def test_an_operators_replies_are_stored_together_in_order_and_each_answered(hub: TestHub) -> None:
+    async with chat(hub) as (op, cust, conv):
         sent = [SendMessage(txn_id=txn(), conversation_id=conv, text=f"reply {i}") for i in range(5)]
         with database_held(hub):
             for frame in sent:
@@ -70,11 +76,7 @@ async def test_an_operators_replies_are_stored_together_in_order_and_each_answer
 
 @scenario
 async def test_a_customers_messages_sent_back_to_back_are_each_stored_once_in_order(hub: TestHub) -> None:
-    acc = hub.accounts.operator
-    async with OperatorClient.connected(hub.ws_url) as op, CustomerClient.connected(hub.ws_url) as cust:
-        await op.login(acc.username, acc.password)
-        await op.sync()
-        conv = await open_conversation(hub, op, cust)
+    async with chat(hub) as (op, cust, conv):
         sent = [CustomerSend(txn_id=txn(), text=f"detail {i}") for i in range(4)]
         with database_held(hub):
             for frame in sent:
@@ -97,11 +99,7 @@ async def test_a_command_after_hot_ones_follows_them(hub: TestHub) -> None:
     """The customer stops typing right after sending: the operator must not see
     "stopped typing" before the message it belongs to, even while the message waits
     for the database."""
-    acc = hub.accounts.operator
-    async with OperatorClient.connected(hub.ws_url) as op, CustomerClient.connected(hub.ws_url) as cust:
-        await op.login(acc.username, acc.password)
-        await op.sync()
-        conv = await open_conversation(hub, op, cust)
+    async with chat(hub) as (op, cust, conv):
         with database_held(hub):
             await cust.send_frame(CustomerSend(txn_id=txn(), text="my order number is 4411"))
             await cust.send_frame(CustomerTyping(typing=False))
@@ -141,11 +139,7 @@ async def test_more_replies_than_the_lane_holds_wait_their_turn_and_none_is_lost
 
 @scenario
 async def test_refused_and_broken_frames_between_hot_ones_fail_alone(hub: TestHub) -> None:
-    acc = hub.accounts.operator
-    async with OperatorClient.connected(hub.ws_url) as op, CustomerClient.connected(hub.ws_url) as cust:
-        await op.login(acc.username, acc.password)
-        await op.sync()
-        conv = await open_conversation(hub, op, cust)
+    async with chat(hub) as (op, _cust, conv):
         first = SendMessage(txn_id=txn(), conversation_id=conv, text="first")
         empty = SendMessage(txn_id=txn(), conversation_id=conv, text="   ")
         elsewhere = SendMessage(txn_id=txn(), conversation_id=conv + 999, text="to nowhere")
