@@ -925,15 +925,10 @@ class Hub:
         if self.bot is not None and conn.conversation_id is not None and self.bot.offer_waits(conn.conversation_id):
             return False
         try:
-            text = _message_text(frame.text, frame.attachments)
+            call = self._customer_send_call(conn, frame)
         except TextRejected:
             return False
-        call = functools.partial(
-            self.store.customer_send, conn.customer_id, text, frame.txn_id, attachments=list(frame.attachments)
-        )
-        conn.fast_begin()
-        self._submit(call, functools.partial(self._fast_answer, conn, frame, self._customer_sent))
-        return True
+        return self._queue_hot(conn, frame, call, self._customer_sent)
 
     def _take_operator(self, conn: Conn, frame: SendMessage) -> bool:
         """An operator's reply, as :meth:`_take_customer` (not a WhatsApp one: those
@@ -944,8 +939,18 @@ class Hub:
             call = self._operator_send_call(conn, frame)
         except TextRejected:
             return False
+        return self._queue_hot(conn, frame, call, _message_result)
+
+    def _queue_hot(
+        self,
+        conn: Conn,
+        frame: Any,
+        call: Callable[[], Outcome[Any]],
+        then: Callable[[Conn, Outcome[Any]], dict[str, Any]],
+    ) -> bool:
+        """Queue a hot command's write; :meth:`_fast_answer` answers it with ``then``."""
         conn.fast_begin()
-        self._submit(call, functools.partial(self._fast_answer, conn, frame, _message_result))
+        self._submit(call, functools.partial(self._fast_answer, conn, frame, then))
         return True
 
     async def _in_order(self, conn: Conn, frame: Any, take: Callable[[Conn, Any], bool] | None) -> bool:
@@ -1204,10 +1209,7 @@ class Hub:
     async def _send_message(self, conn: Conn, f: SendMessage) -> dict[str, Any]:
         if self._on_whatsapp(f):
             return await self._send_on_whatsapp(conn, f)
-        assert self._loop is not None
-        fut: asyncio.Future[Outcome[Any]] = self._loop.create_future()
-        self._submit(self._operator_send_call(conn, f), functools.partial(_settle, fut))
-        return _message_result(conn, await fut)
+        return _message_result(conn, await self._tx_batched(self._operator_send_call(conn, f)))
 
     async def _send_on_whatsapp(self, conn: Conn, f: SendMessage) -> dict[str, Any]:
         """A reply in a WhatsApp conversation: free text only inside the customer's 24-hour
@@ -1683,12 +1685,18 @@ class Hub:
         )
         return {"messages": to_builtins(page.messages), "has_more": page.has_more}
 
-    async def _customer_send(self, conn: Conn, f: CustomerSend) -> dict[str, Any]:
+    def _customer_send_call(self, conn: Conn, f: CustomerSend) -> Callable[[], Outcome[Any]]:
         assert conn.customer_id is not None
-        text = _message_text(f.text, f.attachments)
-        outcome = await self._tx_batched(
-            self.store.customer_send, conn.customer_id, text, f.txn_id, attachments=list(f.attachments)
+        return functools.partial(
+            self.store.customer_send,
+            conn.customer_id,
+            _message_text(f.text, f.attachments),
+            f.txn_id,
+            attachments=list(f.attachments),
         )
+
+    async def _customer_send(self, conn: Conn, f: CustomerSend) -> dict[str, Any]:
+        outcome = await self._tx_batched(self._customer_send_call(conn, f))
         conversation_id = outcome.value.message.conversation_id
         if self.bot is not None and not outcome.value.duplicate and self.bot.offer_waits(conversation_id):
             await self.bot.customer_wrote(conversation_id)  # an unanswered offer: handed over

@@ -57,22 +57,6 @@ def db_time(value: datetime | None) -> str | None:
     return value.replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
-_FORMATTED: dict[datetime, str | None] = {}
-
-
-def db_time_kept(value: datetime | None) -> str | None:
-    """:func:`db_time` of a value that comes back message after message (a
-    conversation's first answer, its waiting clock): formatted once."""
-    if value is None:
-        return None
-    text = _FORMATTED.get(value)
-    if text is None:
-        if len(_FORMATTED) >= 4096:
-            _FORMATTED.clear()
-        text = _FORMATTED[value] = db_time(value)
-    return text
-
-
 class GroupWrites:
     """The rows of one group's hot writes, written together before it commits."""
 

@@ -57,7 +57,7 @@ from app.protocol.messages import (
     TimelineEntrySaved,
 )
 from app.storage.files import attach, attachments_of
-from app.storage.hot import GroupWrites, db_time, db_time_kept, state_of
+from app.storage.hot import GroupWrites, db_time, state_of
 from app.storage.models import (
     Conversation,
     Customer,
@@ -1343,7 +1343,7 @@ class Store:
         stamp = db_time(now)
         sender = f"op:{operator_id}"
         group = batch.group
-        first = stamp if c.first_response_at is now else db_time_kept(c.first_response_at)
+        first = stamp if c.first_response_at is now else db_time(c.first_response_at)
         group.turns[conversation_id] = (None, "waiting", None, stamp, first, conversation_id)
         group.messages.append(
             (message_id, conversation_id, "operator", operator_id, sender, text, stamp, txn_id, 0)
@@ -1608,8 +1608,8 @@ class Store:
         stamp = db_time(now)
         sender = f"cust:{customer_id}"
         group = batch.group
-        waiting = stamp if c.waiting_since is now else db_time_kept(c.waiting_since)
-        group.turns[c.id] = (waiting, "open", None, stamp, db_time_kept(c.first_response_at), c.id)
+        waiting = stamp if c.waiting_since is now else db_time(c.waiting_since)  # (now: formatted already)
+        group.turns[c.id] = (waiting, "open", None, stamp, db_time(c.first_response_at), c.id)
         group.messages.append((message_id, c.id, "customer", None, sender, text, stamp, txn_id, 0))
         m = _NewMessage(message_id, c.id, "customer", None, sender, text, now, txn_id, False)
         load = _Loader(None)  # every lookup seeded: no session needed
