@@ -15,11 +15,14 @@ the n-th acknowledgement arrives, so faults hit the middle of a burst, not a gue
 
 from __future__ import annotations
 
+import array
 import asyncio
 import contextlib
+import fcntl
 import random
 import re
 import sqlite3
+import termios
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
@@ -130,6 +133,7 @@ class Resilient:
         self.request_timeout = request_timeout
         self.reconnect_deadline = reconnect_deadline
         self.outbox: list[Outgoing] = []
+        self._window: list[tuple[Outgoing, asyncio.Future[Any]]] = []  # the commands in flight
         self.view: dict[int, MessageInfo] = {}  # what this client knows, by message id
         self.connects = 0
         self.link_failures = 0
@@ -251,16 +255,31 @@ class Resilient:
     def answered(self) -> int:
         """Messages whose result this client has: counted (``result`` set) or read from
         the socket and waiting to be counted (a done future of the window in flight)."""
-        pending = self.client._pending if self.client is not None else {}
+        waiting = {out.txn_id: fut for out, fut in self._window}
         arrived = 0
         for out in self.outbox:
             if out.result is not None:
                 arrived += 1
                 continue
-            fut = pending.get(out.txn_id)
+            fut = waiting.get(out.txn_id)
             if fut is not None and fut.done() and not fut.cancelled() and fut.exception() is None:
                 arrived += 1
         return arrived
+
+    def drained(self) -> bool:
+        """Everything the link has delivered is read and handled: no unread bytes in
+        the socket, no message waiting in websockets' queue (the reader handles a message
+        without awaiting, so it has seen every one it took). While the hub → client
+        direction is stalled, ``answered()`` is then final."""
+        client = self.client
+        if client is None or client.ws.transport is None:
+            return True
+        sock = client.ws.transport.get_extra_info("socket")
+        if sock is None:
+            return True
+        unread = array.array("i", [0])
+        fcntl.ioctl(sock.fileno(), termios.FIONREAD, unread)
+        return unread[0] == 0 and len(client.ws.recv_messages.frames) == 0
 
     async def flush(self) -> None:
         """Send everything without a result, in order, until all are acknowledged."""
@@ -280,6 +299,7 @@ class Resilient:
     async def _send_window(self, client: ProtoClient, batch: list[Outgoing]) -> None:
         loop = asyncio.get_running_loop()
         futures: list[tuple[Outgoing, asyncio.Future[Any]]] = []
+        self._window = futures  # (answered(): the reader pops a future when it sets it)
         try:
             for out in batch:
                 fut: asyncio.Future[Any] = loop.create_future()
